@@ -1,0 +1,140 @@
+#pragma once
+// Plain data the session exchanges with its users (daemon, RPC handlers, foreground mode).
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "core/tracker/announcer.hpp"
+#include "core/util/hash.hpp"
+
+namespace btd {
+
+enum class TorrentState { checking, downloading_metadata, downloading, seeding, paused, queued, error };
+const char* to_string(TorrentState s);
+
+struct SessionSettings {
+    std::uint16_t listen_port = 6881;        // 0 = pick any free port
+    std::string listen_address = "0.0.0.0";  // incoming connections (issue 4)
+    std::filesystem::path default_download_dir = ".";
+    unsigned disk_threads = 0;                    // 0 = number of cores
+    std::int64_t memory_budget = 256LL << 20;     // bytes for in-flight piece buffers, all torrents
+    int max_peers_per_torrent = 60;
+    int max_connections = 500;
+    std::int64_t download_rate_limit = 0;  // bytes/s, 0 = unlimited
+    std::int64_t upload_rate_limit = 0;
+    bool allow_private_addresses = true;  // peers on loopback/LAN (tests run on 127.0.0.1)
+};
+
+struct TorrentLimits {
+    std::optional<std::int64_t> download_rate_limit;  // bytes/s, 0 = unlimited
+    std::optional<std::int64_t> upload_rate_limit;
+    std::optional<double> ratio_limit;  // 0 = none
+};
+
+// What is needed to restore a job without re-hashing unchanged files.
+struct ResumeFile {
+    std::int64_t size = -1;   // -1: file absent
+    std::int64_t mtime = 0;   // seconds since epoch
+};
+struct ResumeData {
+    std::string have;  // '0'/'1' per piece (verified and written)
+    std::vector<ResumeFile> files;  // one per metainfo file, in order
+    bool paused = false;
+    std::int64_t total_uploaded = 0;
+    std::int64_t total_downloaded = 0;
+    std::int64_t added_at = 0;
+    std::filesystem::path download_dir;
+};
+
+struct AddTorrentParams {
+    std::optional<std::filesystem::path> download_dir;  // default: settings' dir
+    bool paused = false;
+    std::optional<ResumeData> resume;
+};
+
+struct AddResult {
+    Sha1Hash id{};
+    std::string name;
+    bool duplicate = false;
+};
+
+struct TorrentStatus {
+    Sha1Hash id{};
+    std::string name;
+    TorrentState state = TorrentState::checking;
+    double progress = 0;            // 0..1 of wanted bytes verified (checking: of bytes checked)
+    std::int64_t size = 0;          // bytes wanted (excludes pad files)
+    std::int64_t have_bytes = 0;    // verified bytes
+    std::int64_t downloaded = 0;    // payload bytes received, all time
+    std::int64_t uploaded = 0;      // payload bytes sent, all time
+    std::int64_t download_rate = 0; // bytes/s
+    std::int64_t upload_rate = 0;
+    int peers = 0;
+    int seeds = 0;
+    std::int64_t eta = -1;  // seconds, -1 unknown
+    double ratio = 0;
+    std::string error;
+    std::filesystem::path download_dir;
+    std::int64_t added_at = 0;
+};
+
+struct FileStatus {
+    std::string path;
+    std::int64_t size = 0;
+    std::int64_t have_bytes = 0;
+    bool pad = false;
+};
+struct PeerStatus {
+    std::string address;  // "ip:port"
+    std::string client;   // from peer id
+    double progress = 0;
+    std::int64_t download_rate = 0;
+    std::int64_t upload_rate = 0;
+    std::string flags;  // e.g. "D" downloading from, "U" uploading to, "c" choked us, "i" interested
+    bool incoming = false;
+};
+struct TorrentDetails {
+    TorrentStatus status;
+    std::vector<FileStatus> files;
+    std::vector<tracker::TrackerStatus> trackers;
+    std::vector<PeerStatus> peers;
+    std::string pieces;  // '0'/'1' per piece
+    std::int64_t piece_length = 0;
+    bool is_private = false;
+    std::string comment;
+};
+
+struct SessionStats {
+    std::int64_t download_rate = 0;
+    std::int64_t upload_rate = 0;
+    std::int64_t downloaded = 0;  // payload, all torrents, this session
+    std::int64_t uploaded = 0;
+    int torrents = 0;
+    std::map<std::string, int> by_state;
+    int peers = 0;
+    std::uint16_t listen_port = 0;
+};
+
+struct SessionEvent {
+    enum class Kind { added, state_changed, piece_verified, piece_failed, completed, error, removed,
+                      resume_data_changed };
+    Kind kind;
+    Sha1Hash id{};
+    std::string message;
+};
+
+class SessionError : public std::runtime_error {
+public:
+    enum class Code { unknown_torrent, duplicate_torrent, bad_download_dir, invalid_argument };
+    SessionError(Code code, const std::string& what) : std::runtime_error(what), code_(code) {}
+    Code code() const { return code_; }
+
+private:
+    Code code_;
+};
+
+}  // namespace btd

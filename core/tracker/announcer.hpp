@@ -1,0 +1,72 @@
+#pragma once
+// Per-torrent tracker driver: walks the BEP 12 tiers, announces over HTTP(S) or UDP, re-announces
+// at the tracker's interval and reports peers. Runs on the network thread; never throws into it.
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/util/hash.hpp"
+
+namespace btd::tracker {
+
+struct TransferTotals {
+    std::int64_t uploaded = 0;
+    std::int64_t downloaded = 0;
+    std::int64_t left = 0;
+};
+
+struct TrackerStatus {
+    std::string url;
+    int tier = 0;
+    std::string state;    // "idle", "announcing", "working", "error"
+    std::string message;  // last failure reason, warning or transport error
+    int seeders = -1;     // from the last announce/scrape, -1 if unknown
+    int leechers = -1;
+    int peers_received = 0;  // peers in the last successful response
+    std::int64_t next_announce_in_s = -1;
+};
+
+class TrackerContext;  // shared by all torrents of a session (UDP connection ids, TLS)
+
+class Announcer {
+public:
+    using PeersHandler = std::function<void(std::vector<boost::asio::ip::tcp::endpoint>)>;
+    using TotalsProvider = std::function<TransferTotals()>;
+
+    Announcer(TrackerContext& ctx, std::vector<std::vector<std::string>> tiers,
+              const Sha1Hash& info_hash, const PeerId& peer_id, std::uint16_t listen_port,
+              TotalsProvider totals, PeersHandler on_peers);
+    ~Announcer();
+
+    void start();           // announces `started`, then re-announces at the tracker's interval
+    void completed();       // announces `completed`
+    void stop(std::function<void()> done);  // `stopped`; done() runs within a few seconds
+    void reannounce_now();  // e.g. when we need more peers
+    std::vector<TrackerStatus> status() const;
+
+private:
+    struct Impl;
+    std::shared_ptr<Impl> impl_;  // shared so in-flight callbacks can outlive the Announcer safely
+};
+
+// Owns what trackers share across torrents. Create one per session, on the network io_context.
+class TrackerContext {
+public:
+    explicit TrackerContext(boost::asio::io_context& io);
+    ~TrackerContext();
+    boost::asio::io_context& io();
+    boost::asio::ssl::context& tls();
+    struct State;
+    State& state();
+
+private:
+    std::unique_ptr<State> state_;
+};
+
+}  // namespace btd::tracker

@@ -1,0 +1,57 @@
+#pragma once
+// 20-byte identifiers (SHA-1 digests, info-hashes, peer ids) and hex helpers.
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace btd {
+
+using Sha1Hash = std::array<std::uint8_t, 20>;
+using PeerId = std::array<std::uint8_t, 20>;
+
+Sha1Hash sha1(std::span<const std::uint8_t> data);
+Sha1Hash sha1(std::string_view data);
+
+// Incremental SHA-1 for hashing a piece block by block.
+class Sha1Hasher {
+public:
+    Sha1Hasher();
+    ~Sha1Hasher();
+    Sha1Hasher(const Sha1Hasher&) = delete;
+    Sha1Hasher& operator=(const Sha1Hasher&) = delete;
+    void update(std::span<const std::uint8_t> data);
+    Sha1Hash finish();
+
+private:
+    void* ctx_;  // EVP_MD_CTX*, kept opaque so OpenSSL headers stay out of ours
+};
+
+std::string to_hex(std::span<const std::uint8_t> bytes);
+std::optional<Sha1Hash> sha1_from_hex(std::string_view hex);
+inline std::string_view as_chars(const Sha1Hash& h) {
+    return {reinterpret_cast<const char*>(h.data()), h.size()};
+}
+Sha1Hash hash_from_bytes(std::string_view twenty_bytes);  // precondition: size 20
+
+// "-BD0010-" followed by 12 random bytes (Azureus style).
+PeerId make_peer_id();
+inline constexpr std::string_view kClientName = "btd";
+inline constexpr std::string_view kClientVersion = "0.1.0";
+
+// Cryptographically random bytes (OpenSSL RAND_bytes).
+void random_bytes(std::span<std::uint8_t> out);
+
+struct Sha1HashHasher {
+    std::size_t operator()(const Sha1Hash& h) const noexcept {
+        std::size_t v = 0;
+        for (int i = 0; i < 8; ++i) v = (v << 8) | h[i];
+        return v;
+    }
+};
+
+}  // namespace btd
