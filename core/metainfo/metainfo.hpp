@@ -38,8 +38,12 @@ struct Metainfo {
     std::string raw_info;  // the exact bencoded info dictionary (for metadata exchange later)
 
     int num_pieces() const { return static_cast<int>(piece_hashes.size()); }
-    std::int64_t piece_size(int index) const;  // the last piece may be shorter
+    // The last piece may be shorter; throws std::out_of_range for an index outside the torrent.
+    std::int64_t piece_size(int index) const;
 };
+
+inline constexpr std::int64_t kMaxTorrentFileBytes = 64 * 1024 * 1024;
+inline constexpr std::int64_t kMaxPieceLength = 128 * 1024 * 1024;
 
 // Parses and validates a .torrent; throws MetainfoError with a message a user can act on.
 Metainfo parse_metainfo(std::string_view torrent_bytes);

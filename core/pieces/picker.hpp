@@ -2,7 +2,17 @@
 // Which block to request next: strict priority for started pieces, then rarest-first with a
 // random tie-break; endgame mode when every missing block is already requested.
 // Single-threaded (network thread). Peers are identified by an opaque key.
+//
+// Complexity (n = pieces, k = pieces in progress, b = blocks per piece):
+//   have/lost piece, we_have, piece_failed, availability changes: O(1) (+O(b) to reset a piece)
+//   peer_has_bitfield / peer_lost_bitfield: O(n)
+//   pick: O(k log k + k*b) for started pieces; new pieces: a walk over the availability buckets
+//         that stops as soon as enough pieces are found, or, for a peer holding fewer than 1/8
+//         of the pieces we still need, a scan of its bitfield (O(n/8 + its pieces)); endgame
+//         adds O(k*b).
+//   abort_all: O(k*b); block_received / abort_request: O(requesters of that block).
 #include <cstdint>
+#include <random>
 #include <vector>
 
 #include "core/util/bitfield.hpp"
@@ -21,35 +31,44 @@ struct BlockRef {
 using PeerKey = std::uintptr_t;
 
 class PiecePicker {
-public:
-    PiecePicker(int num_pieces, std::int64_t piece_length, std::int64_t total_size);
+  public:
+    // `seed` makes the random tie-break reproducible in tests.
+    PiecePicker(int num_pieces, std::int64_t piece_length, std::int64_t total_size,
+                std::uint32_t seed = std::random_device{}());
 
     // Our own pieces.
-    void we_have(int piece);                   // verified and written
-    void piece_failed(int piece);              // hash failed: all its blocks become free again
+    void we_have(int piece);       // verified and written
+    void piece_failed(int piece);  // hash failed: all its blocks become free again
     bool have(int piece) const;
     const Bitfield& have_bitfield() const;
     bool is_complete() const;
+    int num_have() const { return static_cast<int>(have_.count()); }
 
     // Availability in the swarm.
     void peer_has_bitfield(const Bitfield& bits);
     void peer_lost_bitfield(const Bitfield& bits);
     void peer_has_piece(int piece);
+    void peer_lost_piece(int piece);
     int availability(int piece) const;
+    // True if the peer has at least one piece we do not have (-> we are interested). O(n/8).
+    bool is_interesting(const Bitfield& peer_has) const;
 
-    // Up to `max_blocks` blocks this peer has that we still need. Started pieces first, then
-    // rarest-first; at most `max_new_pieces` not-yet-started pieces may be opened by this call
-    // (the caller's memory budget). In endgame, returns blocks already requested from other peers
-    // (never twice from the same peer).
+    // Up to `max_blocks` blocks this peer has that we still need. Started pieces first (those
+    // closest to completion first), then rarest-first; at most `max_new_pieces` not-yet-started
+    // pieces may be opened by this call (the caller's memory budget). In endgame, returns blocks
+    // already requested from other peers (never twice from the same peer).
     std::vector<BlockRef> pick(const Bitfield& peer_has, PeerKey peer, int max_blocks,
                                int max_new_pieces);
 
     // A request we made will not be answered (choke, reject, timeout, disconnect).
+    // A started piece left with no requested and no received block is un-started again.
     void abort_request(const BlockRef& block, PeerKey peer);
     void abort_all(PeerKey peer);
 
-    // A block arrived. Returns false if we did not want it (duplicate/unrequested). `others` gets
-    // the peers that also had it requested (endgame: send them a cancel).
+    // A block arrived. Returns false if we did not want it: duplicate, not a valid block, or its
+    // piece is not in progress. A block of a started piece that is still missing is accepted even
+    // if our request for it was aborted (a late answer is still useful data). `others` gets the
+    // peers that also had it requested (endgame: send them a cancel).
     bool block_received(const BlockRef& block, PeerKey peer, std::vector<PeerKey>& others);
 
     bool piece_fully_received(int piece) const;  // all blocks in; ready to hash
@@ -58,15 +77,50 @@ public:
     int block_count(int piece) const;
     int piece_size(int piece) const;
 
-private:
-    struct PieceState;
-    // implementation detail, see picker.cpp
+  private:
+    struct Block {
+        std::vector<PeerKey> requested_by;  // empty = nobody asked (free unless received)
+        bool received = false;
+    };
+    struct PieceState {
+        int piece = 0;
+        int free = 0;      // neither requested nor received
+        int received = 0;  // blocks in
+        std::vector<Block> blocks;
+    };
+
+    bool valid_piece(int piece) const { return piece >= 0 && piece < num_pieces_; }
+    PieceState* downloading(int piece);
+    const PieceState* downloading(int piece) const;
+    PieceState& start_piece(int piece);
+    void stop_piece(int piece);  // drop progress, back to the availability buckets
+    void bucket_insert(int piece);
+    void bucket_remove(int piece);
+    void change_availability(int piece, int delta);
+    void take_free_blocks(PieceState& ps, PeerKey peer, int max_blocks, std::vector<BlockRef>& out);
+    void open_from_buckets(const Bitfield& peer_has, PeerKey peer, int max_blocks,
+                           int max_new_pieces, std::vector<BlockRef>& out);
+    void open_from_sparse_peer(const Bitfield& peer_has, PeerKey peer, int max_blocks,
+                               int max_new_pieces, std::vector<BlockRef>& out);
+    void add_endgame_blocks(const Bitfield& peer_has, PeerKey peer, int max_blocks,
+                            std::vector<BlockRef>& out);
+    BlockRef block_ref(int piece, int block) const;
+
     int num_pieces_;
     std::int64_t piece_length_;
     std::int64_t total_size_;
     Bitfield have_;
     std::vector<int> availability_;
-    std::vector<PieceState*> dummy_;  // replaced by the implementation
+    // Pieces neither had nor started, bucketed by availability; bucket_pos_ = index in its
+    // bucket or -1 when the piece is not in any bucket.
+    std::vector<std::vector<int>> buckets_;
+    std::vector<int> bucket_pos_;
+    int bucketed_count_ = 0;
+    // Started pieces; download_pos_ maps a piece to its index in downloading_ (-1 if none).
+    std::vector<PieceState> downloading_;
+    std::vector<int> download_pos_;
+    int free_in_started_ = 0;  // free blocks over all started pieces
+    std::mt19937 rng_;
 };
 
 }  // namespace btd

@@ -33,14 +33,16 @@ public:
     void pause(const Sha1Hash& id);
     void resume(const Sha1Hash& id);
     void verify(const Sha1Hash& id);  // drop state and re-check the data on disk
-    void remove(const Sha1Hash& id, bool delete_data);
+    // The job disappears from list() at once; done() runs when its files are closed (and deleted).
+    void remove(const Sha1Hash& id, bool delete_data, std::function<void()> done = {});
     void set_torrent_limits(const Sha1Hash& id, const TorrentLimits& limits);
 
     bool contains(const Sha1Hash& id) const;
     std::vector<Sha1Hash> ids() const;
     std::vector<TorrentStatus> list() const;
     TorrentDetails details(const Sha1Hash& id) const;
-    ResumeData resume_data(const Sha1Hash& id) const;
+    // Flushes the torrent's written data, then reports its resume data (on the network thread).
+    void save_resume_data(const Sha1Hash& id, std::function<void(ResumeData)> done);
     const Metainfo& metainfo(const Sha1Hash& id) const;
     SessionStats stats() const;
 

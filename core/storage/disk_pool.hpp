@@ -5,30 +5,47 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <functional>
+#include <mutex>
+#include <type_traits>
 
 namespace btd {
 
 class DiskPool {
-public:
+  public:
     explicit DiskPool(unsigned threads);  // 0 = number of cores
-    ~DiskPool();
+    ~DiskPool();                          // joins: waits for queued jobs to finish
+    DiskPool(const DiskPool&) = delete;
+    DiskPool& operator=(const DiskPool&) = delete;
 
-    // Runs work() on the pool, then done(result) on `io`'s thread.
+    // Runs work() on the pool, then done(result) on `io`'s thread (done() with no argument if
+    // work returns void). work() must not throw (catch inside and return an error value): an
+    // exception escaping a pool thread terminates the process. `io` must outlive the job.
     template <class Work, class Done>
     void submit(boost::asio::io_context& io, Work work, Done done) {
         boost::asio::post(pool_, [&io, work = std::move(work), done = std::move(done)]() mutable {
-            auto result = work();
-            boost::asio::post(io, [done = std::move(done), r = std::move(result)]() mutable {
-                done(std::move(r));
-            });
+            if constexpr (std::is_void_v<decltype(work())>) {
+                work();
+                boost::asio::post(io, std::move(done));
+            } else {
+                auto result = work();
+                boost::asio::post(io, [done = std::move(done), r = std::move(result)]() mutable {
+                    done(std::move(r));
+                });
+            }
         });
     }
+    // Runs a job on the pool with no completion (for jobs that post their own results).
+    template <class Work>
+    void post(Work work) {
+        boost::asio::post(pool_, std::move(work));
+    }
     unsigned threads() const { return threads_; }
-    void join();
+    void join();  // waits for all queued jobs; idempotent
 
-private:
+  private:
     unsigned threads_;
     boost::asio::thread_pool pool_;
+    std::once_flag joined_;
 };
 
 }  // namespace btd

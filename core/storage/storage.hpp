@@ -1,8 +1,14 @@
 #pragma once
 // Maps piece data onto the torrent's files. Thread-safe: called only from the disk pool.
+//
+// Files are opened lazily through a small cache of descriptors (at most kMaxOpenFiles), created
+// with their parent directories on first write. Pad files (BEP 47) are never created: their
+// bytes are skipped on write and read as zeros. Every path must stay inside download_dir and is
+// opened without following symlinks (see safe_path.hpp).
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <span>
 #include <stdexcept>
@@ -19,26 +25,35 @@ class StorageError : public std::runtime_error {
 };
 
 class Storage {
-public:
+  public:
+    static constexpr std::size_t kMaxOpenFiles = 64;
+
+    // Throws StorageError if a file path would leave download_dir or the file offsets/lengths
+    // do not add up to a contiguous layout.
     Storage(const Metainfo& meta, std::filesystem::path download_dir);
     ~Storage();
+    Storage(const Storage&) = delete;
+    Storage& operator=(const Storage&) = delete;
 
     // Writes a whole verified piece; skips pad files; creates directories and files as needed.
+    // data.size() must equal the piece's size.
     void write_piece(int piece, std::span<const std::uint8_t> data);
     // Reads part of a piece (for uploading). Throws StorageError if a file is missing/short.
     void read(int piece, int offset, std::span<std::uint8_t> out);
-    // Reads and hashes a piece from disk; false if any file is missing, short or the hash differs.
+    // Reads and hashes a piece from disk; false if any file is missing, short, unreadable or the
+    // hash differs. Never throws StorageError.
     bool check_piece(int piece);
     // Creates every (non-pad) file at its final size so zero-length files exist too.
     void create_files();
-    void flush();                // fsync open files (before resume data claims pieces)
-    void close_files();          // drop cached handles (e.g. before delete)
-    void delete_files();         // removes the torrent's files and empty directories it created
+    void flush();         // fsync files written since the last flush (before resume data)
+    void close_files();   // drop cached handles (e.g. before delete)
+    void delete_files();  // removes the torrent's files and empty directories it created
 
     const Metainfo& metainfo() const;
     const std::filesystem::path& download_dir() const;
+    std::int64_t piece_size(int piece) const;  // 0 for an index outside the torrent
 
-private:
+  private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };

@@ -34,6 +34,11 @@ struct TrackerStatus {
 
 class TrackerContext;  // shared by all torrents of a session (UDP connection ids, TLS)
 
+// All methods must be called on the network thread. A tracker that fails is reported in status()
+// and the next one is tried; nothing here is fatal. The Announcer may be destroyed at any time:
+// in-flight callbacks then do nothing, except a `stopped` announce begun by stop(), which runs to
+// its end (at most settings.stop_timeout) and still calls done(). The TrackerContext must outlive
+// every Announcer and that stop.
 class Announcer {
 public:
     using PeersHandler = std::function<void(std::vector<boost::asio::ip::tcp::endpoint>)>;
@@ -47,7 +52,8 @@ public:
     void start();           // announces `started`, then re-announces at the tracker's interval
     void completed();       // announces `completed`
     void stop(std::function<void()> done);  // `stopped`; done() runs within a few seconds
-    void reannounce_now();  // e.g. when we need more peers
+    void reannounce_now();  // e.g. when we need more peers (still respects "min interval")
+    void scrape();          // asks the preferred tracker for seeders/leechers (shown in status())
     std::vector<TrackerStatus> status() const;
 
 private:

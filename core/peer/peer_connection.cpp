@@ -1,0 +1,141 @@
+#include "core/peer/peer_connection.hpp"
+
+#include <boost/asio/write.hpp>
+#include <cstring>
+
+namespace btd {
+
+namespace asio = boost::asio;
+using boost::system::error_code;
+
+PeerConnection::PeerConnection(asio::io_context& io, asio::ip::tcp::endpoint remote,
+                               Handler& handler, wire::Handshake ours, Options options)
+    : socket_(io),
+      handshake_timer_(io),
+      remote_(remote),
+      handler_(&handler),
+      ours_(ours),
+      options_(options) {
+    rbuf_.resize(options_.max_frame + 4 + 64 * 1024);
+    last_receive = last_send = last_block = connected_at = Clock::now();
+}
+
+PeerConnection::~PeerConnection() = default;
+
+bool PeerConnection::fast_extension() const {
+    return ours_.supports_fast() && theirs_.supports_fast();
+}
+
+void PeerConnection::start_outgoing() {
+    handshake_timer_.expires_after(options_.connect_timeout + options_.handshake_timeout);
+    handshake_timer_.async_wait([self = shared_from_this()](const error_code& ec) {
+        if (!ec && !self->handshake_done_) self->close("handshake timed out");
+    });
+    socket_.async_connect(remote_, [self = shared_from_this()](const error_code& ec) {
+        self->on_connect(ec);
+    });
+}
+
+void PeerConnection::on_connect(const error_code& ec) {
+    if (closed_) return;
+    if (ec) return close("connect failed: " + ec.message());
+    error_code ignored;
+    socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
+    send(wire::encode_handshake(ours_));
+    read_more();
+}
+
+void PeerConnection::read_more() {
+    if (closed_ || reading_) return;
+    if (rbegin_ > 0 && (rend_ == rbegin_ || rbuf_.size() - rend_ < 64 * 1024)) {
+        std::memmove(rbuf_.data(), rbuf_.data() + rbegin_, rend_ - rbegin_);
+        rend_ -= rbegin_;
+        rbegin_ = 0;
+    }
+    reading_ = true;
+    socket_.async_read_some(asio::buffer(rbuf_.data() + rend_, rbuf_.size() - rend_),
+                            [self = shared_from_this()](const error_code& ec, std::size_t n) {
+                                self->on_read(ec, n);
+                            });
+}
+
+void PeerConnection::on_read(const error_code& ec, std::size_t n) {
+    reading_ = false;
+    if (closed_) return;
+    if (ec) return close(ec == asio::error::eof ? "peer closed the connection" : ec.message());
+    rend_ += n;
+    last_receive = Clock::now();
+    if (process_input()) read_more();
+}
+
+bool PeerConnection::process_input() {
+    if (!handshake_done_) {
+        if (rend_ - rbegin_ < wire::kHandshakeSize) return true;
+        auto hs = wire::decode_handshake({rbuf_.data() + rbegin_, wire::kHandshakeSize});
+        rbegin_ += wire::kHandshakeSize;
+        if (!hs) return close("not a BitTorrent handshake"), false;
+        if (hs->info_hash != ours_.info_hash) return close("handshake for another torrent"), false;
+        if (hs->peer_id == ours_.peer_id) return close("connected to ourselves"), false;
+        theirs_ = *hs;
+        handshake_done_ = true;
+        handshake_timer_.cancel();
+        connected_at = Clock::now();
+        handler_->on_peer_connected(*this);
+        if (closed_) return false;
+    }
+    while (rend_ - rbegin_ >= 4) {
+        std::uint32_t len = wire::read_u32(rbuf_.data() + rbegin_);
+        // Checked before buffering: a hostile length prefix must not grow memory.
+        if (len > options_.max_frame)
+            return close("message of " + std::to_string(len) + " bytes exceeds the limit"), false;
+        if (rend_ - rbegin_ < 4 + std::size_t(len)) break;
+        std::string_view body(rbuf_.data() + rbegin_ + 4, len);
+        rbegin_ += 4 + len;
+        wire::Message msg;
+        try {
+            msg = wire::decode_message(body);
+        } catch (const wire::ProtocolError& e) {
+            return close(e.what()), false;
+        }
+        handler_->on_peer_message(*this, msg);
+        if (closed_) return false;
+    }
+    return true;
+}
+
+void PeerConnection::send(std::string_view frames) {
+    if (closed_) return;
+    pending_.append(frames);
+    if (writing_.empty() && socket_.is_open()) flush();
+}
+
+void PeerConnection::flush() {
+    if (closed_ || pending_.empty() || !writing_.empty()) return;
+    writing_.swap(pending_);
+    last_send = Clock::now();
+    asio::async_write(socket_, asio::buffer(writing_),
+                      [self = shared_from_this()](const error_code& ec, std::size_t) {
+                          if (self->closed_) return;
+                          if (ec) return self->close("send failed: " + ec.message());
+                          self->writing_.clear();
+                          self->flush();
+                      });
+}
+
+void PeerConnection::close(const std::string& reason) { finish(reason, true); }
+
+void PeerConnection::detach() { finish("detached", false); }
+
+void PeerConnection::finish(const std::string& reason, bool notify) {
+    if (closed_) return;
+    closed_ = true;
+    error_code ignored;
+    handshake_timer_.cancel();
+    socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+    socket_.close(ignored);
+    auto* handler = handler_;
+    handler_ = nullptr;
+    if (notify && handler) handler->on_peer_closed(*this, reason);
+}
+
+}  // namespace btd

@@ -1,0 +1,360 @@
+#include "core/pieces/picker.hpp"
+
+#include <algorithm>
+#include <tuple>
+
+namespace btd {
+
+PiecePicker::PiecePicker(int num_pieces, std::int64_t piece_length, std::int64_t total_size,
+                         std::uint32_t seed)
+    : num_pieces_(std::max(num_pieces, 0)),
+      piece_length_(piece_length),
+      total_size_(total_size),
+      have_(static_cast<std::size_t>(num_pieces_)),
+      availability_(num_pieces_, 0),
+      buckets_(1),
+      bucket_pos_(num_pieces_, -1),
+      download_pos_(num_pieces_, -1),
+      rng_(seed) {
+    buckets_[0].reserve(num_pieces_);
+    for (int p = 0; p < num_pieces_; ++p) bucket_insert(p);
+}
+
+// ---- piece geometry ----
+
+int PiecePicker::piece_size(int piece) const {
+    if (!valid_piece(piece)) return 0;
+    if (piece + 1 < num_pieces_) return static_cast<int>(piece_length_);
+    return static_cast<int>(total_size_ - piece_length_ * (num_pieces_ - 1));
+}
+
+int PiecePicker::block_count(int piece) const {
+    return (piece_size(piece) + kBlockSize - 1) / kBlockSize;
+}
+
+BlockRef PiecePicker::block_ref(int piece, int block) const {
+    int offset = block * kBlockSize;
+    return {piece, offset, std::min(kBlockSize, piece_size(piece) - offset)};
+}
+
+// ---- availability buckets ----
+
+void PiecePicker::bucket_insert(int piece) {
+    if (bucket_pos_[piece] >= 0) return;
+    auto a = static_cast<std::size_t>(availability_[piece]);
+    if (buckets_.size() <= a) buckets_.resize(a + 1);
+    bucket_pos_[piece] = static_cast<int>(buckets_[a].size());
+    buckets_[a].push_back(piece);
+    ++bucketed_count_;
+}
+
+void PiecePicker::bucket_remove(int piece) {
+    int pos = bucket_pos_[piece];
+    if (pos < 0) return;
+    auto& bucket = buckets_[availability_[piece]];
+    int moved = bucket.back();
+    bucket[pos] = moved;
+    bucket_pos_[moved] = pos;
+    bucket.pop_back();
+    bucket_pos_[piece] = -1;
+    --bucketed_count_;
+}
+
+void PiecePicker::change_availability(int piece, int delta) {
+    if (!valid_piece(piece)) return;
+    bool bucketed = bucket_pos_[piece] >= 0;
+    if (bucketed) bucket_remove(piece);
+    availability_[piece] = std::max(0, availability_[piece] + delta);
+    if (bucketed) bucket_insert(piece);
+}
+
+void PiecePicker::peer_has_bitfield(const Bitfield& bits) {
+    if (bits.size() != have_.size()) return;
+    for (int p = 0; p < num_pieces_; ++p)
+        if (bits.test(p)) change_availability(p, +1);
+}
+
+void PiecePicker::peer_lost_bitfield(const Bitfield& bits) {
+    if (bits.size() != have_.size()) return;
+    for (int p = 0; p < num_pieces_; ++p)
+        if (bits.test(p)) change_availability(p, -1);
+}
+
+void PiecePicker::peer_has_piece(int piece) {
+    change_availability(piece, +1);
+}
+void PiecePicker::peer_lost_piece(int piece) {
+    change_availability(piece, -1);
+}
+
+int PiecePicker::availability(int piece) const {
+    return valid_piece(piece) ? availability_[piece] : 0;
+}
+
+bool PiecePicker::is_interesting(const Bitfield& peer_has) const {
+    if (peer_has.size() != have_.size()) return false;
+    const auto& theirs = peer_has.bytes();
+    const auto& ours = have_.bytes();
+    for (std::size_t i = 0; i < ours.size(); ++i)
+        if (theirs[i] & ~ours[i]) return true;
+    return false;
+}
+
+// ---- our pieces ----
+
+PiecePicker::PieceState* PiecePicker::downloading(int piece) {
+    if (!valid_piece(piece) || download_pos_[piece] < 0) return nullptr;
+    return &downloading_[download_pos_[piece]];
+}
+
+const PiecePicker::PieceState* PiecePicker::downloading(int piece) const {
+    if (!valid_piece(piece) || download_pos_[piece] < 0) return nullptr;
+    return &downloading_[download_pos_[piece]];
+}
+
+PiecePicker::PieceState& PiecePicker::start_piece(int piece) {
+    bucket_remove(piece);
+    PieceState ps;
+    ps.piece = piece;
+    ps.blocks.resize(block_count(piece));
+    ps.free = static_cast<int>(ps.blocks.size());
+    free_in_started_ += ps.free;
+    download_pos_[piece] = static_cast<int>(downloading_.size());
+    downloading_.push_back(std::move(ps));
+    return downloading_.back();
+}
+
+void PiecePicker::stop_piece(int piece) {
+    int pos = download_pos_[piece];
+    if (pos < 0) return;
+    free_in_started_ -= downloading_[pos].free;
+    if (pos + 1 != static_cast<int>(downloading_.size())) {
+        downloading_[pos] = std::move(downloading_.back());
+        download_pos_[downloading_[pos].piece] = pos;
+    }
+    downloading_.pop_back();
+    download_pos_[piece] = -1;
+}
+
+void PiecePicker::we_have(int piece) {
+    if (!valid_piece(piece) || have_.test(piece)) return;
+    stop_piece(piece);
+    bucket_remove(piece);
+    have_.set(piece);
+}
+
+void PiecePicker::piece_failed(int piece) {
+    if (!valid_piece(piece)) return;
+    have_.reset(piece);  // also covers a piece that a re-check found bad
+    stop_piece(piece);
+    bucket_insert(piece);
+}
+
+bool PiecePicker::have(int piece) const {
+    return valid_piece(piece) && have_.test(piece);
+}
+const Bitfield& PiecePicker::have_bitfield() const {
+    return have_;
+}
+bool PiecePicker::is_complete() const {
+    return have_.all();
+}
+
+// ---- picking ----
+
+void PiecePicker::take_free_blocks(PieceState& ps, PeerKey peer, int max_blocks,
+                                   std::vector<BlockRef>& out) {
+    for (int b = 0; b < static_cast<int>(ps.blocks.size()) && ps.free > 0; ++b) {
+        if (static_cast<int>(out.size()) >= max_blocks) return;
+        Block& block = ps.blocks[b];
+        if (block.received || !block.requested_by.empty()) continue;
+        block.requested_by.push_back(peer);
+        --ps.free;
+        --free_in_started_;
+        out.push_back(block_ref(ps.piece, b));
+    }
+}
+
+std::vector<BlockRef> PiecePicker::pick(const Bitfield& peer_has, PeerKey peer, int max_blocks,
+                                        int max_new_pieces) {
+    std::vector<BlockRef> out;
+    if (max_blocks <= 0 || peer_has.size() != have_.size()) return out;
+    auto full = [&] { return static_cast<int>(out.size()) >= max_blocks; };
+
+    // 1. Started pieces, the ones with the fewest free blocks first so they complete quickly.
+    if (free_in_started_ > 0) {
+        std::vector<std::pair<int, int>> started;  // (free, piece)
+        for (const auto& ps : downloading_)
+            if (ps.free > 0 && peer_has.test(ps.piece)) started.emplace_back(ps.free, ps.piece);
+        std::sort(started.begin(), started.end());
+        for (const auto& [free, piece] : started) {
+            if (full()) break;
+            take_free_blocks(*downloading(piece), peer, max_blocks, out);
+        }
+    }
+
+    // 2. New pieces, rarest first.
+    if (max_new_pieces > 0 && !full() && bucketed_count_ > 0) {
+        if (peer_has.count() * 8 < static_cast<std::size_t>(bucketed_count_))
+            open_from_sparse_peer(peer_has, peer, max_blocks, max_new_pieces, out);
+        else
+            open_from_buckets(peer_has, peer, max_blocks, max_new_pieces, out);
+    }
+
+    // 3. Endgame: race the blocks still outstanding at other peers.
+    if (!full() && in_endgame()) add_endgame_blocks(peer_has, peer, max_blocks, out);
+    return out;
+}
+
+// Walks the availability buckets from the rarest. Buckets below `level` hold nothing this peer
+// has, and they only shrink while we pick, so the walk never goes back down. Cheap when the peer
+// has a fair share of what we miss.
+void PiecePicker::open_from_buckets(const Bitfield& peer_has, PeerKey peer, int max_blocks,
+                                    int max_new_pieces, std::vector<BlockRef>& out) {
+    std::size_t level = 0;
+    for (int opened = 0; opened < max_new_pieces && static_cast<int>(out.size()) < max_blocks;
+         ++opened) {
+        int found = -1;
+        for (; level < buckets_.size() && found < 0; ++level) {
+            const auto& bucket = buckets_[level];
+            if (bucket.empty()) continue;
+            // Random start, cyclic walk: a uniform choice among the peer's equally rare pieces.
+            std::size_t start =
+                std::uniform_int_distribution<std::size_t>(0, bucket.size() - 1)(rng_);
+            for (std::size_t i = 0; i < bucket.size(); ++i) {
+                int p = bucket[(start + i) % bucket.size()];
+                if (peer_has.test(p)) {
+                    found = p;
+                    break;
+                }
+            }
+            if (found >= 0) break;  // stay on this level for the next piece
+        }
+        if (found < 0) break;
+        take_free_blocks(start_piece(found), peer, max_blocks, out);
+    }
+}
+
+// A peer with few pieces: scanning its bitfield (skipping empty bytes) is cheaper than walking
+// buckets full of pieces it does not have.
+void PiecePicker::open_from_sparse_peer(const Bitfield& peer_has, PeerKey peer, int max_blocks,
+                                        int max_new_pieces, std::vector<BlockRef>& out) {
+    std::vector<std::tuple<int, std::uint32_t, int>> candidates;  // (availability, random, piece)
+    const auto& bytes = peer_has.bytes();
+    for (std::size_t i = 0; i < bytes.size(); ++i) {
+        if (bytes[i] == 0) continue;
+        for (int bit = 0; bit < 8; ++bit) {
+            int p = static_cast<int>(i * 8) + bit;
+            if (p < num_pieces_ && peer_has.test(p) && bucket_pos_[p] >= 0)
+                candidates.emplace_back(availability_[p], static_cast<std::uint32_t>(rng_()), p);
+        }
+    }
+    std::sort(candidates.begin(), candidates.end());
+    int opened = 0;
+    for (const auto& [avail, random, p] : candidates) {
+        if (opened == max_new_pieces || static_cast<int>(out.size()) >= max_blocks) break;
+        take_free_blocks(start_piece(p), peer, max_blocks, out);
+        ++opened;
+    }
+}
+
+void PiecePicker::add_endgame_blocks(const Bitfield& peer_has, PeerKey peer, int max_blocks,
+                                     std::vector<BlockRef>& out) {
+    std::vector<std::tuple<std::size_t, int, int>> candidates;  // (requesters, piece, block)
+    for (const auto& ps : downloading_) {
+        if (!peer_has.test(ps.piece)) continue;
+        for (int b = 0; b < static_cast<int>(ps.blocks.size()); ++b) {
+            const Block& block = ps.blocks[b];
+            if (block.received || block.requested_by.empty()) continue;
+            if (std::find(block.requested_by.begin(), block.requested_by.end(), peer) !=
+                block.requested_by.end())
+                continue;
+            candidates.emplace_back(block.requested_by.size(), ps.piece, b);
+        }
+    }
+    std::sort(candidates.begin(), candidates.end());  // least-raced blocks first
+    for (const auto& [count, piece, b] : candidates) {
+        if (static_cast<int>(out.size()) >= max_blocks) break;
+        downloading(piece)->blocks[b].requested_by.push_back(peer);
+        out.push_back(block_ref(piece, b));
+    }
+}
+
+bool PiecePicker::in_endgame() const {
+    return !is_complete() && bucketed_count_ == 0 && free_in_started_ == 0;
+}
+
+int PiecePicker::pieces_in_progress() const {
+    return static_cast<int>(downloading_.size());
+}
+
+// ---- request outcomes ----
+
+void PiecePicker::abort_request(const BlockRef& ref, PeerKey peer) {
+    PieceState* ps = downloading(ref.piece);
+    if (!ps || ref.offset < 0 || ref.offset % kBlockSize != 0) return;
+    auto b = static_cast<std::size_t>(ref.offset / kBlockSize);
+    if (b >= ps->blocks.size()) return;
+    Block& block = ps->blocks[b];
+    auto it = std::find(block.requested_by.begin(), block.requested_by.end(), peer);
+    if (it == block.requested_by.end()) return;
+    block.requested_by.erase(it);
+    if (block.requested_by.empty() && !block.received) {
+        ++ps->free;
+        ++free_in_started_;
+    }
+    if (ps->free == static_cast<int>(ps->blocks.size())) {  // nothing left of this piece
+        int piece = ps->piece;
+        stop_piece(piece);
+        bucket_insert(piece);
+    }
+}
+
+void PiecePicker::abort_all(PeerKey peer) {
+    // Backwards, because un-starting a piece moves the last entry into its slot.
+    for (int i = static_cast<int>(downloading_.size()) - 1; i >= 0; --i) {
+        PieceState& ps = downloading_[i];
+        for (auto& block : ps.blocks) {
+            auto it = std::find(block.requested_by.begin(), block.requested_by.end(), peer);
+            if (it == block.requested_by.end()) continue;
+            block.requested_by.erase(it);
+            if (block.requested_by.empty() && !block.received) {
+                ++ps.free;
+                ++free_in_started_;
+            }
+        }
+        if (ps.free == static_cast<int>(ps.blocks.size())) {
+            int piece = ps.piece;
+            stop_piece(piece);
+            bucket_insert(piece);
+        }
+    }
+}
+
+bool PiecePicker::block_received(const BlockRef& ref, PeerKey peer, std::vector<PeerKey>& others) {
+    others.clear();
+    PieceState* ps = downloading(ref.piece);
+    if (!ps || ref.offset < 0 || ref.offset % kBlockSize != 0) return false;
+    int b = ref.offset / kBlockSize;
+    if (b >= static_cast<int>(ps->blocks.size())) return false;
+    if (ref.length != block_ref(ref.piece, b).length) return false;
+    Block& block = ps->blocks[b];
+    if (block.received) return false;
+    if (block.requested_by.empty()) {
+        --ps->free;
+        --free_in_started_;
+    }
+    for (PeerKey p : block.requested_by)
+        if (p != peer) others.push_back(p);
+    block.requested_by.clear();
+    block.received = true;
+    ++ps->received;
+    return true;
+}
+
+bool PiecePicker::piece_fully_received(int piece) const {
+    const PieceState* ps = downloading(piece);
+    return ps && ps->received == static_cast<int>(ps->blocks.size());
+}
+
+}  // namespace btd

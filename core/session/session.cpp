@@ -1,0 +1,207 @@
+#include "core/session/session.hpp"
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <boost/asio/steady_timer.hpp>
+#include <map>
+
+#include "core/session/session_context.hpp"
+#include "core/session/torrent.hpp"
+
+namespace btd {
+
+const char* to_string(TorrentState s) {
+    switch (s) {
+        case TorrentState::checking: return "checking";
+        case TorrentState::downloading_metadata: return "downloading_metadata";
+        case TorrentState::downloading: return "downloading";
+        case TorrentState::seeding: return "seeding";
+        case TorrentState::paused: return "paused";
+        case TorrentState::queued: return "queued";
+        case TorrentState::error: return "error";
+    }
+    return "unknown";
+}
+
+struct Session::Impl {
+    SessionContext ctx;
+    std::map<Sha1Hash, std::unique_ptr<Torrent>> torrents;
+    // Removed torrents still finishing disk work; destroyed when their stop() completes.
+    std::map<Torrent*, std::unique_ptr<Torrent>> retiring;
+    boost::asio::steady_timer tick_timer;
+    std::function<void(const SessionEvent&)> handler;
+    bool shutting_down = false;
+
+    Impl(boost::asio::io_context& io, SessionSettings settings)
+        : ctx(io, std::move(settings)), tick_timer(io) {
+        ctx.listen_port = ctx.settings.listen_port;
+        ctx.emit = [this](const SessionEvent& e) {
+            if (handler) handler(e);
+        };
+    }
+
+    Torrent& get(const Sha1Hash& id) {
+        auto it = torrents.find(id);
+        if (it == torrents.end())
+            throw SessionError(SessionError::Code::unknown_torrent,
+                               "no torrent with id " + to_hex(id));
+        return *it->second;
+    }
+
+    void schedule_tick() {
+        tick_timer.expires_after(std::chrono::seconds(1));
+        tick_timer.async_wait([this](const boost::system::error_code& ec) {
+            if (ec) return;
+            for (auto& [id, t] : torrents) t->tick();
+            schedule_tick();
+        });
+    }
+
+    void retire(std::unique_ptr<Torrent> torrent, bool delete_data, std::function<void()> done) {
+        Torrent* raw = torrent.get();
+        retiring.emplace(raw, std::move(torrent));
+        raw->stop([this, raw, delete_data, done = std::move(done)]() mutable {
+            auto finish = [this, raw, done = std::move(done)] {
+                // Destroy outside the torrent's own call stack.
+                boost::asio::post(ctx.io, [this, raw, done] {
+                    retiring.erase(raw);
+                    if (done) done();
+                });
+            };
+            if (delete_data) raw->delete_files(std::move(finish));
+            else finish();
+        });
+    }
+};
+
+Session::Session(boost::asio::io_context& io, SessionSettings settings)
+    : impl_(std::make_unique<Impl>(io, std::move(settings))) {
+    impl_->schedule_tick();
+}
+
+Session::~Session() {
+    impl_->tick_timer.cancel();
+    impl_->torrents.clear();
+    impl_->retiring.clear();
+    impl_->ctx.disk.join();
+}
+
+static void check_download_dir(const std::filesystem::path& dir) {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec || !std::filesystem::is_directory(dir))
+        throw SessionError(SessionError::Code::bad_download_dir,
+                           "download directory " + dir.string() + " cannot be created: " +
+                               (ec ? ec.message() : "not a directory"));
+    if (::access(dir.c_str(), W_OK | X_OK) != 0)
+        throw SessionError(SessionError::Code::bad_download_dir,
+                           "download directory " + dir.string() + " is not writable");
+}
+
+AddResult Session::add_torrent(Metainfo meta, AddTorrentParams params) {
+    AddResult result{meta.info_hash, meta.name, false};
+    if (impl_->torrents.count(meta.info_hash)) {
+        result.duplicate = true;
+        return result;
+    }
+    if (impl_->shutting_down)
+        throw SessionError(SessionError::Code::invalid_argument, "the daemon is shutting down");
+    auto dir = params.download_dir.value_or(
+        params.resume && !params.resume->download_dir.empty() ? params.resume->download_dir
+                                                              : impl_->ctx.settings.default_download_dir);
+    dir = std::filesystem::absolute(dir);
+    check_download_dir(dir);
+    bool paused = params.resume ? params.resume->paused : params.paused;
+    auto torrent = std::make_unique<Torrent>(impl_->ctx, std::move(meta), dir,
+                                             std::move(params.resume), paused, 0);
+    auto& ref = *torrent;
+    impl_->torrents.emplace(result.id, std::move(torrent));
+    impl_->ctx.emit({SessionEvent::Kind::added, result.id, result.name});
+    ref.start();
+    return result;
+}
+
+void Session::pause(const Sha1Hash& id) { impl_->get(id).pause(); }
+void Session::resume(const Sha1Hash& id) { impl_->get(id).resume(); }
+void Session::verify(const Sha1Hash& id) { impl_->get(id).verify(); }
+
+void Session::remove(const Sha1Hash& id, bool delete_data, std::function<void()> done) {
+    impl_->get(id);
+    auto node = impl_->torrents.extract(id);
+    impl_->ctx.emit({SessionEvent::Kind::removed, id, node.mapped()->metainfo().name});
+    impl_->retire(std::move(node.mapped()), delete_data, std::move(done));
+}
+
+void Session::set_torrent_limits(const Sha1Hash& id, const TorrentLimits& limits) {
+    impl_->get(id).set_limits(limits);
+}
+
+bool Session::contains(const Sha1Hash& id) const { return impl_->torrents.count(id) > 0; }
+
+std::vector<Sha1Hash> Session::ids() const {
+    std::vector<Sha1Hash> out;
+    for (auto& [id, t] : impl_->torrents) out.push_back(id);
+    return out;
+}
+
+std::vector<TorrentStatus> Session::list() const {
+    std::vector<TorrentStatus> out;
+    out.reserve(impl_->torrents.size());
+    for (auto& [id, t] : impl_->torrents) out.push_back(t->status());
+    return out;
+}
+
+TorrentDetails Session::details(const Sha1Hash& id) const { return impl_->get(id).details(); }
+
+void Session::save_resume_data(const Sha1Hash& id, std::function<void(ResumeData)> done) {
+    impl_->get(id).save_resume_data(std::move(done));
+}
+
+const Metainfo& Session::metainfo(const Sha1Hash& id) const { return impl_->get(id).metainfo(); }
+
+SessionStats Session::stats() const {
+    SessionStats s;
+    s.listen_port = impl_->ctx.listen_port;
+    for (auto& [id, t] : impl_->torrents) {
+        auto st = t->status();
+        ++s.torrents;
+        ++s.by_state[to_string(st.state)];
+        s.download_rate += st.download_rate;
+        s.upload_rate += st.upload_rate;
+        s.downloaded += st.downloaded;
+        s.uploaded += st.uploaded;
+        s.peers += st.peers;
+    }
+    return s;
+}
+
+const SessionSettings& Session::settings() const { return impl_->ctx.settings; }
+
+void Session::apply_settings(const SessionSettings& settings) {
+    // The listen port and disk threads are fixed for the session's lifetime.
+    auto port = impl_->ctx.settings.listen_port;
+    auto threads = impl_->ctx.settings.disk_threads;
+    impl_->ctx.settings = settings;
+    impl_->ctx.settings.listen_port = port;
+    impl_->ctx.settings.disk_threads = threads;
+}
+
+void Session::set_event_handler(std::function<void(const SessionEvent&)> handler) {
+    impl_->handler = std::move(handler);
+}
+
+void Session::shutdown(std::function<void()> done) {
+    impl_->shutting_down = true;
+    impl_->tick_timer.cancel();
+    auto remaining = std::make_shared<std::size_t>(impl_->torrents.size());
+    auto finish = std::make_shared<std::function<void()>>(std::move(done));
+    if (*remaining == 0) return boost::asio::post(impl_->ctx.io, [finish] { (*finish)(); });
+    for (auto& [id, t] : impl_->torrents) {
+        t->stop([remaining, finish] {
+            if (--*remaining == 0) (*finish)();
+        });
+    }
+}
+
+}  // namespace btd

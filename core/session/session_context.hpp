@@ -1,0 +1,29 @@
+#pragma once
+// What every Torrent shares with its Session: the network thread, the disk pool, our identity,
+// the tracker machinery, the memory budget and the event sink.
+#include <boost/asio/io_context.hpp>
+#include <functional>
+
+#include "core/session/types.hpp"
+#include "core/storage/disk_pool.hpp"
+#include "core/tracker/announcer.hpp"
+#include "core/util/hash.hpp"
+
+namespace btd {
+
+struct SessionContext {
+    boost::asio::io_context& io;
+    SessionSettings settings;
+    PeerId peer_id;
+    tracker::TrackerContext trackers;
+    DiskPool disk;
+    std::int64_t memory_in_use = 0;  // bytes of piece buffers held by all torrents
+    std::uint16_t listen_port = 0;   // the port we announce
+    std::function<void(const SessionEvent&)> emit = [](const SessionEvent&) {};
+
+    SessionContext(boost::asio::io_context& io_, SessionSettings s)
+        : io(io_), settings(std::move(s)), peer_id(make_peer_id()), trackers(io_),
+          disk(settings.disk_threads) {}
+};
+
+}  // namespace btd

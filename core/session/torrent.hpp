@@ -1,0 +1,127 @@
+#pragma once
+// One torrent job: checks existing data, talks to trackers and peers, requests blocks, verifies
+// and stores pieces. Lives on the network thread; disk and hashing go through the pool.
+#include <atomic>
+#include <boost/asio/ip/tcp.hpp>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <unordered_map>
+
+#include "core/metainfo/metainfo.hpp"
+#include "core/peer/peer_connection.hpp"
+#include "core/pieces/picker.hpp"
+#include "core/session/session_context.hpp"
+#include "core/session/types.hpp"
+#include "core/storage/storage.hpp"
+#include "core/tracker/announcer.hpp"
+
+namespace btd {
+
+class Torrent : public PeerConnection::Handler {
+public:
+    Torrent(SessionContext& ctx, Metainfo meta, std::filesystem::path download_dir,
+            std::optional<ResumeData> resume, bool paused, std::int64_t added_at);
+    ~Torrent() override;
+
+    void start();
+    void pause();
+    void resume();
+    void verify();
+    // Disconnects, tells trackers `stopped`, waits for disk jobs; done() runs afterwards.
+    void stop(std::function<void()> done);
+    void delete_files(std::function<void()> done);  // after stop()
+    void tick();  // once per second
+
+    const Metainfo& metainfo() const { return meta_; }
+    TorrentStatus status() const;
+    TorrentDetails details() const;
+    // Flushes written data to disk first, so the resume data never claims unsaved pieces.
+    void save_resume_data(std::function<void(ResumeData)> done);
+    void set_limits(const TorrentLimits& limits);
+    int peer_count() const { return static_cast<int>(peers_.size()); }
+
+    // PeerConnection::Handler
+    void on_peer_connected(PeerConnection& peer) override;
+    void on_peer_message(PeerConnection& peer, const wire::Message& msg) override;
+    void on_peer_closed(PeerConnection& peer, const std::string& reason) override;
+
+private:
+    using Endpoint = boost::asio::ip::tcp::endpoint;
+    struct KnownPeer {
+        std::chrono::steady_clock::time_point next_attempt{};
+        int failures = 0;
+        int strikes = 0;  // bad pieces this peer took part in
+        bool connected = false;
+        bool banned = false;
+    };
+    struct PieceBuffer {
+        std::unique_ptr<std::uint8_t[]> data;
+        int size = 0;
+        std::vector<Endpoint> contributors;
+        bool hashing = false;
+    };
+
+    void begin_check(const std::vector<bool>& pieces_to_check);
+    void on_check_done();
+    void cancel_check();
+    void activate();
+    void deactivate(std::function<void()> trackers_stopped = {});
+    bool active() const { return announcer_ != nullptr; }
+    void set_error(const std::string& message);
+    void add_peers(const std::vector<Endpoint>& endpoints);
+    void connect_more();
+    void request_blocks(PeerConnection& peer);
+    void update_interest(PeerConnection& peer);
+    void drop_requests(PeerConnection& peer);
+    void on_block(PeerConnection& peer, const wire::Message& msg);
+    void hash_and_write(int piece);
+    void on_piece_written(int piece, bool hash_ok, const std::string& error);
+    void on_piece_failed(int piece, const std::vector<Endpoint>& contributors);
+    void release_buffer(int piece);
+    void on_completed();
+    void disk_job_started() { ++disk_jobs_; }
+    void disk_job_finished();
+    bool is_complete() const { return picker_.is_complete(); }
+    std::int64_t have_bytes() const;
+    PeerConnection* find_peer(PeerKey key);
+    void emit(SessionEvent::Kind kind, std::string message = {});
+    template <class Fn>
+    auto guarded(Fn fn);  // wraps a callback so it is dropped if this torrent is gone
+
+    SessionContext& ctx_;
+    Metainfo meta_;
+    std::filesystem::path download_dir_;
+    std::shared_ptr<Storage> storage_;
+    PiecePicker picker_;
+    std::unique_ptr<tracker::Announcer> announcer_;
+    std::map<PeerConnection*, std::shared_ptr<PeerConnection>> peers_;
+    std::map<Endpoint, KnownPeer> known_peers_;
+    std::unordered_map<int, PieceBuffer> buffers_;
+    std::optional<ResumeData> resume_;
+    TorrentLimits limits_;
+    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+    std::shared_ptr<std::atomic<bool>> check_cancel_;
+
+    bool paused_ = false;
+    bool checking_ = false;
+    bool stopping_ = false;
+    bool completed_announced_ = false;
+    int checked_pieces_ = 0;
+    int pieces_to_check_ = 0;
+    int half_open_ = 0;
+    int disk_jobs_ = 0;
+    std::vector<std::function<void()>> on_disk_idle_;
+    std::string error_;
+    std::int64_t added_at_ = 0;
+    std::int64_t downloaded_base_ = 0;  // totals from earlier runs (resume data)
+    std::int64_t uploaded_base_ = 0;
+    RateMeter download_;
+    RateMeter upload_;
+    std::int64_t wasted_bytes_ = 0;
+};
+
+}  // namespace btd

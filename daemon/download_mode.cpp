@@ -1,0 +1,83 @@
+#include "daemon/download_mode.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <cstdio>
+
+#include "core/session/session.hpp"
+
+namespace btd {
+
+int run_download_mode(const DownloadModeOptions& options) {
+    Metainfo meta;
+    try {
+        meta = load_metainfo_file(options.torrent_file);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "btd: %s\n", e.what());
+        return 2;
+    }
+    boost::asio::io_context io;
+    SessionSettings settings;
+    settings.listen_port = options.listen_port;
+    settings.default_download_dir = options.download_dir;
+    Session session(io, settings);
+
+    int exit_code = 1;
+    bool finishing = false;
+    auto finish = [&](int code) {
+        if (finishing) return;
+        finishing = true;
+        exit_code = code;
+        session.shutdown([&io] { io.stop(); });
+    };
+
+    Sha1Hash id{};
+    session.set_event_handler([&](const SessionEvent& e) {
+        if (e.id != id) return;
+        if (e.kind == SessionEvent::Kind::completed) finish(0);
+        if (e.kind == SessionEvent::Kind::error) {
+            std::fprintf(stderr, "btd: %s\n", e.message.c_str());
+            finish(1);
+        }
+    });
+    try {
+        id = session.add_torrent(meta, {}).id;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "btd: %s\n", e.what());
+        return 1;
+    }
+
+    boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+    signals.async_wait([&](const boost::system::error_code& ec, int) {
+        if (!ec) finish(130);
+    });
+    boost::asio::steady_timer progress(io);
+    std::function<void()> report = [&] {
+        progress.expires_after(std::chrono::seconds(5));
+        progress.async_wait([&](const boost::system::error_code& ec) {
+            if (ec || finishing) return;
+            auto s = session.details(id).status;
+            spdlog::info("{}: {} {:.1f}% {:.1f} MiB/s, {} peers", s.name, to_string(s.state),
+                         s.progress * 100, s.download_rate / 1048576.0, s.peers);
+            report();
+        });
+    };
+    report();
+    boost::asio::steady_timer deadline(io);
+    if (options.timeout_s) {
+        deadline.expires_after(std::chrono::seconds(options.timeout_s));
+        deadline.async_wait([&](const boost::system::error_code& ec) {
+            if (ec) return;
+            std::fprintf(stderr, "btd: download did not finish within %u s\n", options.timeout_s);
+            finish(3);
+        });
+    }
+    io.run();
+    signals.cancel();
+    return exit_code;
+}
+
+}  // namespace btd
