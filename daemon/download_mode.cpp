@@ -23,10 +23,13 @@ int run_download_mode(const DownloadModeOptions& options) {
     SessionSettings settings;
     settings.listen_port = options.listen_port;
     settings.default_download_dir = options.download_dir;
+    settings.download_rate_limit = options.download_rate_limit;
+    settings.upload_rate_limit = options.upload_rate_limit;
     Session session(io, settings);
 
     int exit_code = 1;
     bool finishing = false;
+    bool completed = false;
     auto finish = [&](int code) {
         if (finishing) return;
         finishing = true;
@@ -37,7 +40,11 @@ int run_download_mode(const DownloadModeOptions& options) {
     Sha1Hash id{};
     session.set_event_handler([&](const SessionEvent& e) {
         if (e.id != id) return;
-        if (e.kind == SessionEvent::Kind::completed) finish(0);
+        if (e.kind == SessionEvent::Kind::completed) {
+            completed = true;
+            if (options.seed) spdlog::info("{}: complete, seeding until stopped", meta.name);
+            else finish(0);
+        }
         if (e.kind == SessionEvent::Kind::error) {
             std::fprintf(stderr, "btd: %s\n", e.message.c_str());
             finish(1);
@@ -52,7 +59,7 @@ int run_download_mode(const DownloadModeOptions& options) {
 
     boost::asio::signal_set signals(io, SIGINT, SIGTERM);
     signals.async_wait([&](const boost::system::error_code& ec, int) {
-        if (!ec) finish(130);
+        if (!ec) finish(options.seed && completed ? 0 : 130);
     });
     boost::asio::steady_timer progress(io);
     std::function<void()> report = [&] {

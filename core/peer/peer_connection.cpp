@@ -16,11 +16,44 @@ PeerConnection::PeerConnection(asio::io_context& io, asio::ip::tcp::endpoint rem
       handler_(&handler),
       ours_(ours),
       options_(options) {
-    rbuf_.resize(options_.max_frame + 4 + 64 * 1024);
+    last_receive = last_send = last_block = connected_at = Clock::now();
+}
+
+PeerConnection::PeerConnection(asio::ip::tcp::socket socket, Handler& handler,
+                               wire::Handshake ours, wire::Handshake theirs, Options options)
+    : socket_(std::move(socket)),
+      handshake_timer_(socket_.get_executor()),
+      handler_(&handler),
+      ours_(ours),
+      theirs_(theirs),
+      options_(options),
+      incoming_(true) {
+    error_code ec;
+    remote_ = socket_.remote_endpoint(ec);
     last_receive = last_send = last_block = connected_at = Clock::now();
 }
 
 PeerConnection::~PeerConnection() = default;
+
+void PeerConnection::set_max_frame(std::size_t bytes) {
+    options_.max_frame = bytes;  // read_more() resizes the buffer: a read may be in flight now
+}
+
+void PeerConnection::set_bandwidth(LimiterChain download, LimiterChain upload) {
+    download_limiters_ = std::move(download);
+    upload_limiters_ = std::move(upload);
+}
+
+void PeerConnection::start_incoming() {
+    error_code ignored;
+    socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
+    handshake_done_ = true;
+    socket_connected_ = true;
+    pending_.insert(0, wire::encode_handshake(ours_));
+    flush();
+    handler_->on_peer_connected(*this);
+    if (!closed_) read_more();
+}
 
 bool PeerConnection::fast_extension() const {
     return ours_.supports_fast() && theirs_.supports_fast();
@@ -41,7 +74,10 @@ void PeerConnection::on_connect(const error_code& ec) {
     if (ec) return close("connect failed: " + ec.message());
     error_code ignored;
     socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
-    send(wire::encode_handshake(ours_));
+    socket_connected_ = true;
+    // The handshake must precede anything the owner queued before the connection was up.
+    pending_.insert(0, wire::encode_handshake(ours_));
+    flush();
     read_more();
 }
 
@@ -52,11 +88,23 @@ void PeerConnection::read_more() {
         rend_ -= rbegin_;
         rbegin_ = 0;
     }
+    // Resize only here, with no read in flight; shrink only when empty so no byte is lost.
+    const std::size_t wanted = options_.max_frame + 4 + 64 * 1024;
+    if (rbuf_.size() < wanted || (rend_ == 0 && rbuf_.size() > wanted)) {
+        rbuf_.resize(wanted);
+        rbuf_.shrink_to_fit();
+    }
     reading_ = true;
-    socket_.async_read_some(asio::buffer(rbuf_.data() + rend_, rbuf_.size() - rend_),
-                            [self = shared_from_this()](const error_code& ec, std::size_t n) {
-                                self->on_read(ec, n);
-                            });
+    std::size_t space = rbuf_.size() - rend_;
+    auto do_read = [self = shared_from_this()](std::size_t n) {
+        if (self->closed_) return;
+        self->socket_.async_read_some(asio::buffer(self->rbuf_.data() + self->rend_, n),
+                                      [self](const error_code& ec, std::size_t got) {
+                                          self->on_read(ec, got);
+                                      });
+    };
+    if (download_limiters_.empty()) return do_read(space);
+    acquire_bandwidth(download_limiters_, std::min<std::size_t>(space, 16 * 1024 + 13), do_read);
 }
 
 void PeerConnection::on_read(const error_code& ec, std::size_t n) {
@@ -106,20 +154,35 @@ bool PeerConnection::process_input() {
 void PeerConnection::send(std::string_view frames) {
     if (closed_) return;
     pending_.append(frames);
-    if (writing_.empty() && socket_.is_open()) flush();
+    if (socket_connected_) flush();
 }
 
 void PeerConnection::flush() {
-    if (closed_ || pending_.empty() || !writing_.empty()) return;
-    writing_.swap(pending_);
-    last_send = Clock::now();
-    asio::async_write(socket_, asio::buffer(writing_),
-                      [self = shared_from_this()](const error_code& ec, std::size_t) {
-                          if (self->closed_) return;
-                          if (ec) return self->close("send failed: " + ec.message());
-                          self->writing_.clear();
-                          self->flush();
-                      });
+    if (closed_ || pending_.empty() || write_active_) return;
+    write_active_ = true;
+    auto do_write = [self = shared_from_this()](std::size_t n) {
+        if (self->closed_) return;
+        if (n >= self->pending_.size()) {
+            self->writing_.swap(self->pending_);
+        } else {
+            self->writing_.assign(self->pending_, 0, n);
+            self->pending_.erase(0, n);
+        }
+        self->last_send = Clock::now();
+        asio::async_write(self->socket_, asio::buffer(self->writing_),
+                          [self](const error_code& ec, std::size_t) {
+                              if (self->closed_) return;
+                              if (ec) return self->close("send failed: " + ec.message());
+                              self->writing_.clear();
+                              self->write_active_ = false;
+                              self->flush();
+                              if (!self->closed_ && self->handler_ &&
+                                  self->send_queue_bytes() < kLowWatermark)
+                                  self->handler_->on_peer_writable(*self);
+                          });
+    };
+    if (upload_limiters_.empty()) return do_write(pending_.size());
+    acquire_bandwidth(upload_limiters_, pending_.size(), do_write);
 }
 
 void PeerConnection::close(const std::string& reason) { finish(reason, true); }

@@ -14,6 +14,7 @@
 #include "core/peer/wire.hpp"
 #include "core/pieces/picker.hpp"
 #include "core/util/bitfield.hpp"
+#include "core/util/rate_limiter.hpp"
 #include "core/util/rate_meter.hpp"
 
 namespace btd {
@@ -31,7 +32,10 @@ public:
         virtual void on_peer_message(PeerConnection& peer, const wire::Message& msg) = 0;
         // Called exactly once, after which the connection does nothing more.
         virtual void on_peer_closed(PeerConnection& peer, const std::string& reason) = 0;
+        // The send queue drained below kLowWatermark: a good time to queue more uploads.
+        virtual void on_peer_writable(PeerConnection& peer) {}
     };
+    static constexpr std::size_t kLowWatermark = 256 * 1024;
 
     struct Options {
         std::chrono::seconds connect_timeout{10};
@@ -41,19 +45,27 @@ public:
 
     PeerConnection(boost::asio::io_context& io, boost::asio::ip::tcp::endpoint remote,
                    Handler& handler, wire::Handshake ours, Options options);
+    // An accepted connection whose handshake `theirs` was already read by the listener.
+    PeerConnection(boost::asio::ip::tcp::socket socket, Handler& handler, wire::Handshake ours,
+                   wire::Handshake theirs, Options options);
     ~PeerConnection();
 
     void start_outgoing();
+    void start_incoming();  // replies with our handshake, then behaves like an outgoing one
+    // Every byte read or written (protocol overhead included) is taken from these limiters.
+    void set_bandwidth(LimiterChain download, LimiterChain upload);
     void close(const std::string& reason);
     void detach();  // owner is going away: close without calling back
 
     // Appends complete frames to the send queue.
     void send(std::string_view frames);
     std::size_t send_queue_bytes() const { return pending_.size() + writing_.size(); }
+    void set_max_frame(std::size_t bytes);
 
     const boost::asio::ip::tcp::endpoint& remote() const { return remote_; }
     const wire::Handshake& remote_handshake() const { return theirs_; }
     bool connected() const { return handshake_done_; }
+    bool incoming() const { return incoming_; }
     bool closed() const { return closed_; }
     bool fast_extension() const;  // both sides support BEP 6
 
@@ -71,6 +83,18 @@ public:
     };
     std::deque<Request> requests;  // ours, outstanding, in send order
     int queue_target = 16;         // pipeline depth the owner aims for
+    int peer_request_limit = 250;  // the peer's `reqq` (BEP 10), caps queue_target
+    std::string client;            // from the extension handshake, else from the peer id
+    std::vector<std::uint32_t> allowed_fast_in;   // pieces it lets us request while choked
+
+    // Uploading: requests the peer made that we have accepted, in order.
+    std::deque<BlockRef> upload_queue;
+    std::vector<BlockRef> reads_in_flight;  // being read from disk; a cancel drops them on arrival
+    std::vector<std::uint32_t> allowed_fast_out;  // pieces we serve even while choking it
+    int invalid_requests = 0;
+    bool optimistic = false;  // holds the optimistic unchoke slot
+    Clock::time_point last_unchoked{};
+    Clock::time_point last_upload{};
     RateMeter download;            // payload bytes from the peer
     RateMeter upload;              // payload bytes to the peer
     Clock::time_point last_receive;
@@ -96,6 +120,10 @@ private:
     std::vector<char> rbuf_;
     std::size_t rbegin_ = 0, rend_ = 0;
     std::string pending_, writing_;
+    bool write_active_ = false;
+    bool socket_connected_ = false;
+    bool incoming_ = false;
+    LimiterChain download_limiters_, upload_limiters_;
     bool handshake_done_ = false;
     bool closed_ = false;
     bool reading_ = false;

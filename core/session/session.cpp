@@ -6,6 +6,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <map>
 
+#include "core/session/listener.hpp"
 #include "core/session/session_context.hpp"
 #include "core/session/torrent.hpp"
 
@@ -32,10 +33,16 @@ struct Session::Impl {
     boost::asio::steady_timer tick_timer;
     std::function<void(const SessionEvent&)> handler;
     bool shutting_down = false;
+    Listener listener;
 
     Impl(boost::asio::io_context& io, SessionSettings settings)
-        : ctx(io, std::move(settings)), tick_timer(io) {
-        ctx.listen_port = ctx.settings.listen_port;
+        : ctx(io, std::move(settings)),
+          tick_timer(io),
+          listener(
+              io, [this](boost::asio::ip::tcp::socket s, const wire::Handshake& hs) { route(std::move(s), hs); },
+              [this] { return !shutting_down && ctx.connections < ctx.settings.max_connections; }) {
+        ctx.listen_port = listener.listen(ctx.settings.listen_address, ctx.settings.listen_port);
+        spdlog::info("listening for peers on port {}", ctx.listen_port);
         ctx.emit = [this](const SessionEvent& e) {
             if (handler) handler(e);
         };
@@ -47,6 +54,12 @@ struct Session::Impl {
             throw SessionError(SessionError::Code::unknown_torrent,
                                "no torrent with id " + to_hex(id));
         return *it->second;
+    }
+
+    void route(boost::asio::ip::tcp::socket socket, const wire::Handshake& hs) {
+        auto it = torrents.find(hs.info_hash);
+        if (it == torrents.end()) return;  // unknown torrent: the socket closes here
+        it->second->accept_incoming(std::move(socket), hs);
     }
 
     void schedule_tick() {
@@ -113,8 +126,13 @@ AddResult Session::add_torrent(Metainfo meta, AddTorrentParams params) {
     dir = std::filesystem::absolute(dir);
     check_download_dir(dir);
     bool paused = params.resume ? params.resume->paused : params.paused;
-    auto torrent = std::make_unique<Torrent>(impl_->ctx, std::move(meta), dir,
-                                             std::move(params.resume), paused, 0);
+    std::unique_ptr<Torrent> torrent;
+    try {
+        torrent = std::make_unique<Torrent>(impl_->ctx, std::move(meta), dir,
+                                            std::move(params.resume), paused, 0);
+    } catch (const StorageError& e) {
+        throw SessionError(SessionError::Code::invalid_argument, e.what());
+    }
     auto& ref = *torrent;
     impl_->torrents.emplace(result.id, std::move(torrent));
     impl_->ctx.emit({SessionEvent::Kind::added, result.id, result.name});
@@ -185,6 +203,8 @@ void Session::apply_settings(const SessionSettings& settings) {
     impl_->ctx.settings = settings;
     impl_->ctx.settings.listen_port = port;
     impl_->ctx.settings.disk_threads = threads;
+    impl_->ctx.download_limit->set_rate(settings.download_rate_limit);
+    impl_->ctx.upload_limit->set_rate(settings.upload_rate_limit);
 }
 
 void Session::set_event_handler(std::function<void(const SessionEvent&)> handler) {
@@ -194,6 +214,7 @@ void Session::set_event_handler(std::function<void(const SessionEvent&)> handler
 void Session::shutdown(std::function<void()> done) {
     impl_->shutting_down = true;
     impl_->tick_timer.cancel();
+    impl_->listener.close();
     auto remaining = std::make_shared<std::size_t>(impl_->torrents.size());
     auto finish = std::make_shared<std::function<void()>>(std::move(done));
     if (*remaining == 0) return boost::asio::post(impl_->ctx.io, [finish] { (*finish)(); });

@@ -8,6 +8,7 @@
 #include "core/storage/disk_pool.hpp"
 #include "core/tracker/announcer.hpp"
 #include "core/util/hash.hpp"
+#include "core/util/rate_limiter.hpp"
 
 namespace btd {
 
@@ -19,11 +20,19 @@ struct SessionContext {
     DiskPool disk;
     std::int64_t memory_in_use = 0;  // bytes of piece buffers held by all torrents
     std::uint16_t listen_port = 0;   // the port we announce
+    int connections = 0;             // peer connections of all torrents (for the global limit)
+    std::shared_ptr<RateLimiter> download_limit;  // session-wide token buckets
+    std::shared_ptr<RateLimiter> upload_limit;
     std::function<void(const SessionEvent&)> emit = [](const SessionEvent&) {};
 
     SessionContext(boost::asio::io_context& io_, SessionSettings s)
         : io(io_), settings(std::move(s)), peer_id(make_peer_id()), trackers(io_),
-          disk(settings.disk_threads) {}
+          disk(settings.disk_threads),
+          download_limit(std::make_shared<RateLimiter>(io_)),
+          upload_limit(std::make_shared<RateLimiter>(io_)) {
+        download_limit->set_rate(settings.download_rate_limit);
+        upload_limit->set_rate(settings.upload_rate_limit);
+    }
 };
 
 }  // namespace btd

@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <random>
 
+#include "core/peer/extension.hpp"
 #include "core/storage/checker.hpp"
 #include "core/storage/file_stat.hpp"
 
@@ -22,6 +24,12 @@ constexpr auto kRequestTimeout = 20s;
 constexpr auto kInactivityTimeout = 120s;
 constexpr auto kKeepAliveInterval = 90s;
 constexpr int kBanStrikes = 4;
+constexpr std::size_t kMaxUploadQueue = 500;  // what we announce as `reqq`
+constexpr std::size_t kMaxReadsInFlight = 8;  // disk reads per peer
+constexpr int kMaxInvalidRequests = 50;
+constexpr int kRechokeEvery = 10;     // seconds
+constexpr int kOptimisticEvery = 30;  // seconds
+constexpr std::size_t kAllowedFastCount = 10;
 constexpr std::size_t kMaxKnownPeers = 2000;
 
 std::int64_t now_seconds() {
@@ -52,7 +60,9 @@ Torrent::Torrent(SessionContext& ctx, Metainfo meta, std::filesystem::path downl
       picker_(meta_.num_pieces(), meta_.piece_length, meta_.total_size),
       resume_(std::move(resume)),
       paused_(paused),
-      added_at_(added_at ? added_at : now_seconds()) {
+      added_at_(added_at ? added_at : now_seconds()),
+      download_limit_(std::make_shared<RateLimiter>(ctx.io)),
+      upload_limit_(std::make_shared<RateLimiter>(ctx.io)) {
     if (resume_) {
         downloaded_base_ = resume_->total_downloaded;
         uploaded_base_ = resume_->total_uploaded;
@@ -63,6 +73,7 @@ Torrent::Torrent(SessionContext& ctx, Metainfo meta, std::filesystem::path downl
 Torrent::~Torrent() {
     if (check_cancel_) *check_cancel_ = true;
     for (auto& [ptr, peer] : peers_) peer->detach();
+    ctx_.connections -= static_cast<int>(peers_.size());
     for (auto& [piece, buf] : buffers_) ctx_.memory_in_use -= buf.size;
 }
 
@@ -159,6 +170,7 @@ void Torrent::deactivate(std::function<void()> trackers_stopped) {
     }
     auto peers = std::move(peers_);
     peers_.clear();
+    ctx_.connections -= static_cast<int>(peers.size());
     for (auto& [ptr, peer] : peers) {
         picker_.abort_all(reinterpret_cast<PeerKey>(ptr));
         if (peer->connected()) picker_.peer_lost_bitfield(peer->peer_has);
@@ -261,6 +273,8 @@ void Torrent::set_limits(const TorrentLimits& limits) {
     if (limits.download_rate_limit) limits_.download_rate_limit = limits.download_rate_limit;
     if (limits.upload_rate_limit) limits_.upload_rate_limit = limits.upload_rate_limit;
     if (limits.ratio_limit) limits_.ratio_limit = limits.ratio_limit;
+    download_limit_->set_rate(limits_.download_rate_limit.value_or(0));
+    upload_limit_->set_rate(limits_.upload_rate_limit.value_or(0));
 }
 
 // ---- peers -----------------------------------------------------------------------------------
@@ -275,21 +289,66 @@ void Torrent::add_peers(const std::vector<Endpoint>& endpoints) {
 }
 
 void Torrent::connect_more() {
-    if (!active() || is_complete() || stopping_) return;
+    if (!active() || stopping_) return;
     auto now = Clock::now();
     int limit = ctx_.settings.max_peers_per_torrent;
     for (auto& [ep, info] : known_peers_) {
-        if (static_cast<int>(peers_.size()) >= limit || half_open_ >= kMaxHalfOpen) break;
+        if (static_cast<int>(peers_.size()) >= limit || half_open_ >= kMaxHalfOpen ||
+            ctx_.connections >= ctx_.settings.max_connections)
+            break;
         if (info.connected || info.banned || info.next_attempt > now) continue;
+        if (ep.port() == ctx_.listen_port && ep.address().is_loopback()) continue;  // ourselves
         info.connected = true;
         auto peer = std::make_shared<PeerConnection>(
             ctx_.io, ep, *this, wire::make_handshake(meta_.info_hash, ctx_.peer_id),
             PeerConnection::Options{});
-        peer->peer_has = Bitfield(meta_.num_pieces());
-        peers_.emplace(peer.get(), peer);
+        add_connection(peer);
         ++half_open_;
         peer->start_outgoing();
     }
+}
+
+void Torrent::add_connection(const std::shared_ptr<PeerConnection>& peer) {
+    peer->peer_has = Bitfield(meta_.num_pieces());
+    // The largest legal frame: a block, our bitfield, or an extension message.
+    peer->set_max_frame(std::max<std::size_t>({kBlockSize + 13, peer->peer_has.bytes().size() + 1,
+                                               64 * 1024}));
+    peer->set_bandwidth({download_limit_, ctx_.download_limit}, {upload_limit_, ctx_.upload_limit});
+    peers_.emplace(peer.get(), peer);
+    ++ctx_.connections;
+}
+
+bool Torrent::make_room_for_incoming() {
+    if (static_cast<int>(peers_.size()) < ctx_.settings.max_peers_per_torrent) return true;
+    // Full: drop a peer that is useless both ways (neither side interested), oldest first.
+    PeerConnection* victim = nullptr;
+    for (auto& [ptr, peer] : peers_) {
+        if (!peer->connected() || peer->am_interested || peer->peer_interested) continue;
+        if (Clock::now() - peer->connected_at < 60s) continue;
+        if (!victim || peer->connected_at < victim->connected_at) victim = ptr;
+    }
+    if (!victim) return false;
+    victim->close("making room for a new peer");
+    return true;
+}
+
+bool Torrent::accept_incoming(boost::asio::ip::tcp::socket socket, const wire::Handshake& theirs) {
+    if (!accepting()) return false;
+    if (theirs.peer_id == ctx_.peer_id) return false;
+    for (auto& [ptr, peer] : peers_)
+        if (peer->connected() && peer->remote_handshake().peer_id == theirs.peer_id) return false;
+    boost::system::error_code ec;
+    auto remote = socket.remote_endpoint(ec);
+    if (ec) return false;
+    auto known = known_peers_.find(remote);
+    if (known != known_peers_.end() && known->second.banned) return false;
+    if (!make_room_for_incoming()) return false;
+    auto peer = std::make_shared<PeerConnection>(
+        std::move(socket), *this, wire::make_handshake(meta_.info_hash, ctx_.peer_id), theirs,
+        PeerConnection::Options{});
+    add_connection(peer);
+    peer->start_incoming();
+    return true;
 }
 
 PeerConnection* Torrent::find_peer(PeerKey key) {
@@ -298,9 +357,15 @@ PeerConnection* Torrent::find_peer(PeerKey key) {
 }
 
 void Torrent::on_peer_connected(PeerConnection& peer) {
-    --half_open_;
-    auto& info = known_peers_[peer.remote()];
-    info.failures = 0;
+    if (!peer.incoming()) {
+        --half_open_;
+        known_peers_[peer.remote()].failures = 0;
+        for (auto& [ptr, other] : peers_)
+            if (ptr != &peer && other->connected() &&
+                other->remote_handshake().peer_id == peer.remote_handshake().peer_id)
+                return peer.close("duplicate connection");
+    }
+    peer.client = wire::client_name(peer.remote_handshake().peer_id);
     std::string out;
     const auto& have = picker_.have_bitfield();
     if (peer.fast_extension() && have.all()) {
@@ -309,6 +374,20 @@ void Torrent::on_peer_connected(PeerConnection& peer) {
         wire::append_simple(out, wire::MsgType::have_none);
     } else if (!have.none()) {
         wire::append_bitfield(out, have.wire_bytes());
+    }
+    if (peer.remote_handshake().supports_extended()) {
+        wire::ExtensionHandshake ext;
+        ext.client = std::string(kClientName) + " " + std::string(kClientVersion);
+        ext.listen_port = ctx_.listen_port;
+        ext.request_queue = static_cast<int>(kMaxUploadQueue);
+        wire::append_extended(out, 0, wire::encode_extension_handshake(ext));
+    }
+    if (peer.fast_extension() && peer.remote().address().is_v4()) {
+        peer.allowed_fast_out = wire::allowed_fast_set(peer.remote().address().to_v4().to_uint(),
+                                                       meta_.info_hash, meta_.num_pieces(),
+                                                       kAllowedFastCount);
+        for (auto piece : peer.allowed_fast_out)
+            if (have.test(piece)) wire::append_piece_index(out, wire::MsgType::allowed_fast, piece);
     }
     peer.send(out);
     spdlog::debug("{}: connected to {} ({})", meta_.name, endpoint_string(peer.remote()),
@@ -320,9 +399,12 @@ void Torrent::on_peer_closed(PeerConnection& peer, const std::string& reason) {
     if (it == peers_.end()) return;
     auto keep = it->second;  // the connection must outlive this function
     peers_.erase(it);
-    if (!peer.connected()) --half_open_;
+    --ctx_.connections;
+    if (!peer.connected() && !peer.incoming()) --half_open_;
+    bool was_unchoked = !peer.am_choking;
     drop_requests(peer);
     if (peer.connected()) picker_.peer_lost_bitfield(peer.peer_has);
+    if (peer.incoming()) return connect_more();  // its port is not a listen port: forget it
     auto& info = known_peers_[peer.remote()];
     info.connected = false;
     if (reason == "connected to ourselves" || reason == "handshake for another torrent") {
@@ -334,6 +416,7 @@ void Torrent::on_peer_closed(PeerConnection& peer, const std::string& reason) {
         info.next_attempt = Clock::now() + delay;
     }
     spdlog::debug("{}: {} closed: {}", meta_.name, endpoint_string(peer.remote()), reason);
+    if (was_unchoked) rechoke(false);  // give its upload slot to someone else now
     connect_more();
 }
 
@@ -363,22 +446,41 @@ void Torrent::on_peer_message(PeerConnection& peer, const wire::Message& msg) {
     switch (msg.type) {
         case MsgType::keep_alive:
         case MsgType::port:
+            return;
         case MsgType::suggest_piece:
+            if (!peer.fast_extension()) return peer.close("suggest without Fast extension");
+            return;  // our picker's order is good enough; suggestions are only hints
         case MsgType::allowed_fast:
+            if (!peer.fast_extension()) return peer.close("allowed fast without Fast extension");
+            if (msg.piece < static_cast<std::uint32_t>(num_pieces) &&
+                peer.allowed_fast_in.size() < 64 &&
+                std::find(peer.allowed_fast_in.begin(), peer.allowed_fast_in.end(), msg.piece) ==
+                    peer.allowed_fast_in.end())
+                peer.allowed_fast_in.push_back(msg.piece);
+            return request_blocks(peer);
         case MsgType::extended:
+            if (msg.ext_id == 0) {
+                if (auto ext = wire::decode_extension_handshake(msg.payload)) {
+                    if (ext->request_queue) peer.peer_request_limit = ext->request_queue;
+                    if (!ext->client.empty()) peer.client = ext->client;
+                }
+            }
             return;
         case MsgType::choke:
             peer.peer_choking = true;
-            drop_requests(peer);
+            // With the Fast extension the peer rejects what it won't serve; without it, a
+            // choke silently drops every outstanding request.
+            if (!peer.fast_extension()) drop_requests(peer);
             return;
         case MsgType::unchoke:
             peer.peer_choking = false;
             return request_blocks(peer);
         case MsgType::interested:
             peer.peer_interested = true;
-            return;
+            return rechoke(false);  // a free slot is given at once, not at the next round
         case MsgType::not_interested:
             peer.peer_interested = false;
+            if (!peer.am_choking) rechoke(false);
             return;
         case MsgType::have:
             if (msg.piece >= static_cast<std::uint32_t>(num_pieces))
@@ -413,15 +515,17 @@ void Torrent::on_peer_message(PeerConnection& peer, const wire::Message& msg) {
             return request_blocks(peer);
         }
         case MsgType::request:
-            // Uploading comes with the seeding work; refuse politely where the protocol allows.
-            if (peer.fast_extension()) {
-                std::string out;
-                wire::append_request(out, MsgType::reject_request, msg.piece, msg.offset, msg.length);
-                peer.send(out);
+            return handle_request(peer, msg);
+        case MsgType::cancel: {
+            BlockRef block{static_cast<int>(msg.piece), static_cast<int>(msg.offset),
+                           static_cast<int>(msg.length)};
+            auto q = std::find(peer.upload_queue.begin(), peer.upload_queue.end(), block);
+            if (q != peer.upload_queue.end()) {
+                peer.upload_queue.erase(q);
+                if (peer.fast_extension()) reject(peer, block);  // BEP 6: every request is answered
             }
             return;
-        case MsgType::cancel:
-            return;
+        }
         case MsgType::reject_request: {
             if (!peer.fast_extension()) return peer.close("reject without Fast extension");
             auto it = std::find_if(peer.requests.begin(), peer.requests.end(), [&](auto& r) {
@@ -439,24 +543,195 @@ void Torrent::on_peer_message(PeerConnection& peer, const wire::Message& msg) {
     }
 }
 
-void Torrent::on_block(PeerConnection& peer, const wire::Message& msg) {
-    auto key = reinterpret_cast<PeerKey>(&peer);
-    auto it = std::find_if(peer.requests.begin(), peer.requests.end(), [&](auto& r) {
-        return r.block.piece == static_cast<int>(msg.piece) &&
-               r.block.offset == static_cast<int>(msg.offset) &&
-               r.block.length == static_cast<int>(msg.length);
-    });
-    peer.download.add(msg.length);
-    download_.add(msg.length);
-    if (it == peer.requests.end()) {
-        wasted_bytes_ += msg.length;  // unrequested or already cancelled
+// ---- uploading ---------------------------------------------------------------------------------
+
+void Torrent::reject(PeerConnection& peer, const BlockRef& block) {
+    std::string out;
+    wire::append_request(out, wire::MsgType::reject_request, block.piece, block.offset, block.length);
+    peer.send(out);
+}
+
+void Torrent::handle_request(PeerConnection& peer, const wire::Message& msg) {
+    BlockRef block{static_cast<int>(msg.piece), static_cast<int>(msg.offset),
+                   static_cast<int>(msg.length)};
+    bool valid = msg.piece < static_cast<std::uint32_t>(meta_.num_pieces()) && msg.length > 0 &&
+                 msg.length <= wire::kMaxBlockLength &&
+                 std::int64_t(msg.offset) + msg.length <= meta_.piece_size(block.piece) &&
+                 picker_.have(block.piece);
+    bool allowed_fast = std::find(peer.allowed_fast_out.begin(), peer.allowed_fast_out.end(),
+                                  msg.piece) != peer.allowed_fast_out.end();
+    if (!valid) {
+        if (++peer.invalid_requests > kMaxInvalidRequests)
+            return peer.close("too many invalid requests");
+        if (peer.fast_extension()) reject(peer, block);
         return;
     }
-    BlockRef block = it->block;
-    peer.requests.erase(it);
-    peer.last_block = Clock::now();
-    peer.snubbed = false;
+    if (peer.am_choking && !allowed_fast) {
+        if (peer.fast_extension()) reject(peer, block);
+        return;  // without the Fast extension, a request while choked is silently dropped
+    }
+    if (peer.upload_queue.size() >= kMaxUploadQueue) {
+        if (peer.fast_extension()) return reject(peer, block);
+        return peer.close("request flood: more than " + std::to_string(kMaxUploadQueue) + " queued");
+    }
+    if (std::find(peer.upload_queue.begin(), peer.upload_queue.end(), block) != peer.upload_queue.end())
+        return;  // duplicate request
+    peer.upload_queue.push_back(block);
+    serve_uploads(peer);
+}
 
+void Torrent::on_peer_writable(PeerConnection& peer) { serve_uploads(peer); }
+
+void Torrent::serve_uploads(PeerConnection& peer) {
+    // Read ahead only as far as the socket drains, so a slow peer never piles up memory.
+    while (!peer.upload_queue.empty() && peer.reads_in_flight.size() < kMaxReadsInFlight &&
+           peer.send_queue_bytes() < PeerConnection::kLowWatermark && !peer.closed()) {
+        BlockRef block = peer.upload_queue.front();
+        peer.upload_queue.pop_front();
+        peer.reads_in_flight.push_back(block);
+        disk_job_started();
+        struct Read {
+            std::vector<std::uint8_t> data;
+            std::string error;
+        };
+        auto storage = storage_;
+        ctx_.disk.submit(
+            ctx_.io,
+            [storage, block] {
+                Read r;
+                r.data.resize(block.length);
+                try {
+                    storage->read(block.piece, block.offset, r.data);
+                } catch (const std::exception& e) {
+                    r.error = e.what();
+                }
+                return r;
+            },
+            guarded([this, block, weak = std::weak_ptr<PeerConnection>(peers_[&peer])](Read r) {
+                disk_job_finished();
+                if (!r.error.empty()) return set_error("cannot read data to upload: " + r.error);
+                auto peer = weak.lock();
+                if (!peer || peer->closed()) return;
+                on_block_read(*peer, block, r.data);
+            }));
+    }
+}
+
+void Torrent::on_block_read(PeerConnection& peer, const BlockRef& block,
+                            std::vector<std::uint8_t>& data) {
+    auto it = std::find(peer.reads_in_flight.begin(), peer.reads_in_flight.end(), block);
+    if (it == peer.reads_in_flight.end()) return;  // cancelled or choked meanwhile
+    peer.reads_in_flight.erase(it);
+    std::string out;
+    out.reserve(13 + data.size());
+    wire::append_piece_header(out, block.piece, block.offset, static_cast<std::uint32_t>(data.size()));
+    out.append(reinterpret_cast<const char*>(data.data()), data.size());
+    peer.send(out);
+    peer.upload.add(block.length);
+    upload_.add(block.length);
+    peer.last_upload = last_upload_ = Clock::now();
+    serve_uploads(peer);
+}
+
+void Torrent::set_choke(PeerConnection& peer, bool choke) {
+    if (peer.am_choking == choke) return;
+    peer.am_choking = choke;
+    std::string out;
+    wire::append_simple(out, choke ? wire::MsgType::choke : wire::MsgType::unchoke);
+    if (choke) {
+        // Queued requests die with the choke; with the Fast extension each gets a reject,
+        // except those for allowed-fast pieces, which we still serve.
+        std::deque<BlockRef> keep;
+        for (const auto& b : peer.upload_queue) {
+            bool fast_ok = std::find(peer.allowed_fast_out.begin(), peer.allowed_fast_out.end(),
+                                     std::uint32_t(b.piece)) != peer.allowed_fast_out.end();
+            if (fast_ok && peer.fast_extension()) keep.push_back(b);
+            else if (peer.fast_extension())
+                wire::append_request(out, wire::MsgType::reject_request, b.piece, b.offset, b.length);
+        }
+        peer.upload_queue = std::move(keep);
+        peer.reads_in_flight.clear();
+        peer.optimistic = false;
+    } else {
+        peer.last_unchoked = Clock::now();
+    }
+    peer.send(out);
+}
+
+void Torrent::rechoke(bool rotate_optimistic) {
+    // Regular slots go to the interested peers that give us most (while downloading) or take
+    // most (while seeding); snubbing peers get none. One extra optimistic slot rotates.
+    bool seeding = is_complete();
+    std::vector<PeerConnection*> candidates;
+    PeerConnection* optimistic = nullptr;
+    for (auto& [ptr, peer] : peers_) {
+        if (!peer->connected()) continue;
+        if (peer->optimistic && !rotate_optimistic && peer->peer_interested) optimistic = ptr;
+        else peer->optimistic = false;
+        if (peer->peer_interested && !peer->snubbed) candidates.push_back(ptr);
+    }
+    std::sort(candidates.begin(), candidates.end(), [&](PeerConnection* a, PeerConnection* b) {
+        auto ra = seeding ? a->upload.rate() : a->download.rate();
+        auto rb = seeding ? b->upload.rate() : b->download.rate();
+        if (ra != rb) return ra > rb;
+        return a->last_unchoked < b->last_unchoked;  // equal: the longest waiting first
+    });
+    std::set<PeerConnection*> unchoke;
+    for (auto* p : candidates) {
+        if (static_cast<int>(unchoke.size()) >= ctx_.settings.upload_slots) break;
+        if (p != optimistic) unchoke.insert(p);
+    }
+    if (!optimistic) {
+        // New peers get three times the chance: they have nothing to offer yet.
+        std::vector<PeerConnection*> pool;
+        for (auto& [ptr, peer] : peers_) {
+            if (!peer->connected() || !peer->peer_interested || unchoke.count(ptr)) continue;
+            int weight = Clock::now() - peer->connected_at < 60s ? 3 : 1;
+            for (int i = 0; i < weight; ++i) pool.push_back(ptr);
+        }
+        if (!pool.empty()) {
+            static thread_local std::mt19937 rng{std::random_device{}()};
+            optimistic = pool[std::uniform_int_distribution<std::size_t>(0, pool.size() - 1)(rng)];
+            optimistic->optimistic = true;
+        }
+    }
+    if (optimistic) unchoke.insert(optimistic);
+    for (auto& [ptr, peer] : peers_)
+        if (peer->connected()) set_choke(*peer, unchoke.count(ptr) == 0);
+}
+
+void Torrent::check_seed_limits() {
+    if (!is_complete() || paused_ || !active()) return;
+    auto st = status();
+    double ratio_limit = limits_.ratio_limit.value_or(ctx_.settings.ratio_limit);
+    std::string reason;
+    if (ratio_limit > 0 && st.ratio >= ratio_limit)
+        reason = "ratio limit reached";
+    auto idle = ctx_.settings.seed_idle_limit;
+    auto since = std::max(last_upload_, seeding_since_);
+    if (idle > 0 && Clock::now() - since > std::chrono::seconds(idle))
+        reason = "seeding idle limit reached";
+    if (reason.empty()) return;
+    spdlog::info("{}: stopped seeding: {}", meta_.name, reason);
+    pause();
+}
+
+void Torrent::on_block(PeerConnection& peer, const wire::Message& msg) {
+    auto key = reinterpret_cast<PeerKey>(&peer);
+    BlockRef block{static_cast<int>(msg.piece), static_cast<int>(msg.offset),
+                   static_cast<int>(msg.length)};
+    peer.download.add(msg.length);
+    download_.add(msg.length);
+    auto it = std::find_if(peer.requests.begin(), peer.requests.end(),
+                           [&](auto& r) { return r.block == block; });
+    if (it != peer.requests.end()) {
+        peer.requests.erase(it);
+        peer.last_block = Clock::now();
+        peer.snubbed = false;
+    } else if (!buffers_.count(block.piece)) {
+        wasted_bytes_ += msg.length;  // never requested, or for a piece no longer in progress
+        return;
+    }
     std::vector<PeerKey> others;
     if (picker_.block_received(block, key, others)) {
         auto& buf = buffers_[block.piece];
@@ -484,7 +759,8 @@ void Torrent::on_block(PeerConnection& peer, const wire::Message& msg) {
 }
 
 void Torrent::request_blocks(PeerConnection& peer) {
-    if (peer.peer_choking || !peer.am_interested || !peer.connected() || peer.closed()) return;
+    if (!peer.am_interested || !peer.connected() || peer.closed()) return;
+    if (peer.peer_choking && peer.allowed_fast_in.empty()) return;
     int want = peer.queue_target - static_cast<int>(peer.requests.size());
     // Batch requests so one message arrival doesn't trigger a tiny send.
     if (want < std::min(8, peer.queue_target / 4 + 1) && !peer.requests.empty()) return;
@@ -492,7 +768,15 @@ void Torrent::request_blocks(PeerConnection& peer) {
     std::int64_t budget = ctx_.settings.memory_budget - ctx_.memory_in_use;
     int max_new = static_cast<int>(std::max<std::int64_t>(0, budget / meta_.piece_length));
     if (buffers_.empty()) max_new = std::max(max_new, 1);  // always make progress
-    auto blocks = picker_.pick(peer.peer_has, reinterpret_cast<PeerKey>(&peer), want, max_new);
+    const Bitfield* pickable = &peer.peer_has;
+    Bitfield allowed;
+    if (peer.peer_choking) {  // BEP 6: only allowed-fast pieces may be requested while choked
+        allowed = Bitfield(meta_.num_pieces());
+        for (auto piece : peer.allowed_fast_in)
+            if (peer.peer_has.test(piece)) allowed.set(piece);
+        pickable = &allowed;
+    }
+    auto blocks = picker_.pick(*pickable, reinterpret_cast<PeerKey>(&peer), want, max_new);
     if (blocks.empty()) {
         if (peer.requests.empty()) update_interest(peer);
         return;
@@ -611,7 +895,13 @@ void Torrent::on_completed() {
         guarded([this](std::string error) {
             disk_job_finished();
             if (!error.empty()) return set_error(error);
-            for (auto& [ptr, peer] : peers_) update_interest(*peer);
+            seeding_since_ = Clock::now();
+            std::vector<PeerConnection*> seeds;
+            for (auto& [ptr, peer] : peers_) {
+                update_interest(*peer);
+                if (peer->connected() && peer->peer_has.all()) seeds.push_back(ptr);
+            }
+            for (auto* p : seeds) p->close("both sides are seeds");
             if (!completed_announced_) {
                 completed_announced_ = true;
                 if (announcer_) announcer_->completed();
@@ -761,7 +1051,8 @@ void Torrent::tick() {
         } else if (!peer->snubbed) {
             auto rate = peer->download.rate();
             auto target = rate * std::chrono::duration_cast<std::chrono::seconds>(kQueueTime).count() / kBlockSize;
-            peer->queue_target = static_cast<int>(std::clamp<std::int64_t>(target, kMinQueue, kMaxQueue));
+            peer->queue_target = static_cast<int>(std::clamp<std::int64_t>(
+                target, kMinQueue, std::min(kMaxQueue, peer->peer_request_limit)));
         }
         if (now - peer->last_send > kKeepAliveInterval) {
             std::string ka;
@@ -771,6 +1062,9 @@ void Torrent::tick() {
         request_blocks(*peer);
     }
     for (auto* ptr : to_close) ptr->close("no message for " + std::to_string(kInactivityTimeout.count()) + " s");
+    ++tick_count_;
+    if (tick_count_ % kRechokeEvery == 0) rechoke(tick_count_ % kOptimisticEvery == 0);
+    check_seed_limits();
     connect_more();
 }
 

@@ -35,6 +35,9 @@ public:
     void stop(std::function<void()> done);
     void delete_files(std::function<void()> done);  // after stop()
     void tick();  // once per second
+    // An incoming connection for this torrent; false if refused (paused, full, duplicate).
+    bool accept_incoming(boost::asio::ip::tcp::socket socket, const wire::Handshake& theirs);
+    bool accepting() const { return active() && !stopping_; }
 
     const Metainfo& metainfo() const { return meta_; }
     TorrentStatus status() const;
@@ -48,6 +51,7 @@ public:
     void on_peer_connected(PeerConnection& peer) override;
     void on_peer_message(PeerConnection& peer, const wire::Message& msg) override;
     void on_peer_closed(PeerConnection& peer, const std::string& reason) override;
+    void on_peer_writable(PeerConnection& peer) override;
 
 private:
     using Endpoint = boost::asio::ip::tcp::endpoint;
@@ -73,6 +77,16 @@ private:
     bool active() const { return announcer_ != nullptr; }
     void set_error(const std::string& message);
     void add_peers(const std::vector<Endpoint>& endpoints);
+    void add_connection(const std::shared_ptr<PeerConnection>& peer);
+    void forget_connection(PeerConnection& peer);
+    bool make_room_for_incoming();
+    void handle_request(PeerConnection& peer, const wire::Message& msg);
+    void reject(PeerConnection& peer, const BlockRef& block);
+    void serve_uploads(PeerConnection& peer);
+    void on_block_read(PeerConnection& peer, const BlockRef& block, std::vector<std::uint8_t>& data);
+    void rechoke(bool rotate_optimistic);
+    void set_choke(PeerConnection& peer, bool choke);
+    void check_seed_limits();
     void connect_more();
     void request_blocks(PeerConnection& peer);
     void update_interest(PeerConnection& peer);
@@ -122,6 +136,11 @@ private:
     RateMeter download_;
     RateMeter upload_;
     std::int64_t wasted_bytes_ = 0;
+    std::shared_ptr<RateLimiter> download_limit_;
+    std::shared_ptr<RateLimiter> upload_limit_;
+    int tick_count_ = 0;
+    std::chrono::steady_clock::time_point seeding_since_{};
+    std::chrono::steady_clock::time_point last_upload_{};
 };
 
 }  // namespace btd

@@ -21,12 +21,14 @@ struct SessionSettings {
     std::string listen_address = "0.0.0.0";  // incoming connections (issue 4)
     std::filesystem::path default_download_dir = ".";
     unsigned disk_threads = 0;                    // 0 = number of cores
-    std::int64_t memory_budget = 256LL << 20;     // bytes for in-flight piece buffers, all torrents
+    std::int64_t memory_budget = 64LL << 20;      // bytes for in-flight piece buffers, all torrents
     int max_peers_per_torrent = 60;
     int max_connections = 500;
     std::int64_t download_rate_limit = 0;  // bytes/s, 0 = unlimited
     std::int64_t upload_rate_limit = 0;
-    bool allow_private_addresses = true;  // peers on loopback/LAN (tests run on 127.0.0.1)
+    int upload_slots = 4;                  // regular unchoke slots per torrent (plus 1 optimistic)
+    double ratio_limit = 0;                // stop seeding at this ratio; 0 = seed forever
+    std::int64_t seed_idle_limit = 0;      // stop seeding after this many s without upload; 0 = never
 };
 
 struct TorrentLimits {

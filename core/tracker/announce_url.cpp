@@ -15,8 +15,8 @@ std::string lower(std::string_view s) {
 }
 
 bool is_unreserved(unsigned char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '.' || c == '_' || c == '~';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.' || c == '_' || c == '~';
 }
 
 std::uint16_t default_port(std::string_view scheme) {
@@ -38,6 +38,11 @@ std::string with_query(std::string_view url, std::string_view query) {
 }
 
 }  // namespace
+
+std::string url_scheme(std::string_view url) {
+    auto sep = url.find("://");
+    return sep == std::string_view::npos ? std::string() : lower(url.substr(0, sep));
+}
 
 std::optional<ParsedUrl> parse_url(std::string_view url) {
     url = url.substr(0, url.find('#'));
@@ -74,7 +79,8 @@ std::optional<ParsedUrl> parse_url(std::string_view url) {
         out.port = default_port(out.scheme);
     } else {
         unsigned value = 0;
-        auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), value);
+        auto [end, ec] =
+            std::from_chars(port_text.data(), port_text.data() + port_text.size(), value);
         if (ec != std::errc() || end != port_text.data() + port_text.size() || value > 65535)
             return std::nullopt;
         out.port = static_cast<std::uint16_t>(value);
@@ -101,10 +107,14 @@ std::string percent_encode(std::string_view bytes) {
 
 std::string_view event_name(Event e) {
     switch (e) {
-        case Event::started: return "started";
-        case Event::completed: return "completed";
-        case Event::stopped: return "stopped";
-        case Event::none: break;
+        case Event::started:
+            return "started";
+        case Event::completed:
+            return "completed";
+        case Event::stopped:
+            return "stopped";
+        case Event::none:
+            break;
     }
     return "";
 }

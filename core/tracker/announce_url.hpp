@@ -21,6 +21,9 @@ struct ParsedUrl {
 // port is missing for a scheme without a default (udp) or out of range.
 std::optional<ParsedUrl> parse_url(std::string_view url);
 
+// The scheme before "://", lower-cased; empty if there is none.
+std::string url_scheme(std::string_view url);
+
 // Byte-wise percent-encoding: unreserved characters (RFC 3986) pass, the rest become %XX.
 std::string percent_encode(std::string_view bytes);
 

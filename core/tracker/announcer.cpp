@@ -123,11 +123,12 @@ struct Announcer::Impl : std::enable_shared_from_this<Impl> {
         TrackerEntry& e = entries[id];
         e.status.state = "announcing";
         Event event = event_for(e);
-        in_flight = send_announce(
-            ctx, e.status.url, params_for(e, event), std::nullopt,
-            [weak = weak(), gen = generation, id, event](AnnounceOutcome outcome) {
-                if (auto self = weak.lock()) self->on_announce(gen, id, event, std::move(outcome));
-            });
+        in_flight =
+            send_announce(ctx, e.status.url, params_for(e, event), std::nullopt,
+                          [weak = weak(), gen = generation, id, event](AnnounceOutcome outcome) {
+                              if (auto self = weak.lock())
+                                  self->on_announce(gen, id, event, std::move(outcome));
+                          });
     }
 
     void on_announce(unsigned gen, std::size_t id, Event event, AnnounceOutcome outcome) {
@@ -154,8 +155,8 @@ struct Announcer::Impl : std::enable_shared_from_this<Impl> {
         working = id;
         failed_rounds = 0;
         auto now = Clock::now();
-        earliest_announce_at = now + r.min_interval.value_or(
-                                         std::min<std::chrono::seconds>(settings.default_min_interval, r.interval));
+        earliest_announce_at = now + r.min_interval.value_or(std::min<std::chrono::seconds>(
+                                         settings.default_min_interval, r.interval));
         schedule(r.interval);
         if (!r.peers.empty() && on_peers) on_peers(r.peers);  // last: it may destroy the Announcer
     }
@@ -255,8 +256,10 @@ struct Announcer::Impl : std::enable_shared_from_this<Impl> {
                                            self->scrape_in_flight.reset();
                                            if (!outcome.ok()) return;  // scrape is optional
                                            TrackerStatus& s = self->entries[id].status;
-                                           if (outcome.info.seeders >= 0) s.seeders = outcome.info.seeders;
-                                           if (outcome.info.leechers >= 0) s.leechers = outcome.info.leechers;
+                                           if (outcome.info.seeders >= 0)
+                                               s.seeders = outcome.info.seeders;
+                                           if (outcome.info.leechers >= 0)
+                                               s.leechers = outcome.info.leechers;
                                        });
     }
 
@@ -266,10 +269,9 @@ struct Announcer::Impl : std::enable_shared_from_this<Impl> {
         for (std::size_t id = 0; id < entries.size(); ++id) {
             TrackerStatus s = entries[id].status;
             if (running && working == id && !in_flight)
-                s.next_announce_in_s =
-                    std::max<std::int64_t>(0, std::chrono::duration_cast<std::chrono::seconds>(
-                                                  next_announce_at - now)
-                                                  .count());
+                s.next_announce_in_s = std::max<std::int64_t>(
+                    0, std::chrono::duration_cast<std::chrono::seconds>(next_announce_at - now)
+                           .count());
             out.push_back(std::move(s));
         }
         return out;
@@ -290,13 +292,27 @@ Announcer::Announcer(TrackerContext& ctx, std::vector<std::vector<std::string>> 
     : impl_(std::make_shared<Impl>(ctx, tiers, info_hash, peer_id, listen_port, std::move(totals),
                                    std::move(on_peers))) {}
 
-Announcer::~Announcer() { impl_->detach(); }
+Announcer::~Announcer() {
+    impl_->detach();
+}
 
-void Announcer::start() { impl_->start(); }
-void Announcer::completed() { impl_->completed(); }
-void Announcer::stop(std::function<void()> done) { impl_->stop(std::move(done)); }
-void Announcer::reannounce_now() { impl_->announce_soon(); }
-void Announcer::scrape() { impl_->scrape(); }
-std::vector<TrackerStatus> Announcer::status() const { return impl_->status(); }
+void Announcer::start() {
+    impl_->start();
+}
+void Announcer::completed() {
+    impl_->completed();
+}
+void Announcer::stop(std::function<void()> done) {
+    impl_->stop(std::move(done));
+}
+void Announcer::reannounce_now() {
+    if (!impl_->in_flight) impl_->announce_soon();  // an answer is on its way already
+}
+void Announcer::scrape() {
+    impl_->scrape();
+}
+std::vector<TrackerStatus> Announcer::status() const {
+    return impl_->status();
+}
 
 }  // namespace btd::tracker

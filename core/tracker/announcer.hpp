@@ -40,7 +40,7 @@ class TrackerContext;  // shared by all torrents of a session (UDP connection id
 // its end (at most settings.stop_timeout) and still calls done(). The TrackerContext must outlive
 // every Announcer and that stop.
 class Announcer {
-public:
+  public:
     using PeersHandler = std::function<void(std::vector<boost::asio::ip::tcp::endpoint>)>;
     using TotalsProvider = std::function<TransferTotals()>;
 
@@ -49,21 +49,21 @@ public:
               TotalsProvider totals, PeersHandler on_peers);
     ~Announcer();
 
-    void start();           // announces `started`, then re-announces at the tracker's interval
-    void completed();       // announces `completed`
+    void start();      // announces `started`, then re-announces at the tracker's interval
+    void completed();  // announces `completed`
     void stop(std::function<void()> done);  // `stopped`; done() runs within a few seconds
     void reannounce_now();  // e.g. when we need more peers (still respects "min interval")
     void scrape();          // asks the preferred tracker for seeders/leechers (shown in status())
     std::vector<TrackerStatus> status() const;
 
-private:
+  private:
     struct Impl;
     std::shared_ptr<Impl> impl_;  // shared so in-flight callbacks can outlive the Announcer safely
 };
 
 // Owns what trackers share across torrents. Create one per session, on the network io_context.
 class TrackerContext {
-public:
+  public:
     explicit TrackerContext(boost::asio::io_context& io);
     ~TrackerContext();
     boost::asio::io_context& io();
@@ -71,7 +71,7 @@ public:
     struct State;
     State& state();
 
-private:
+  private:
     std::unique_ptr<State> state_;
 };
 

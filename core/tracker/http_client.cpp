@@ -24,7 +24,8 @@ using boost::system::error_code;
 
 std::string host_header(const ParsedUrl& u) {
     std::string host = u.host.find(':') != std::string::npos ? "[" + u.host + "]" : u.host;
-    bool default_port = (u.scheme == "http" && u.port == 80) || (u.scheme == "https" && u.port == 443);
+    bool default_port =
+        (u.scheme == "http" && u.port == 80) || (u.scheme == "https" && u.port == 443);
     return default_port ? host : host + ":" + std::to_string(u.port);
 }
 
@@ -32,12 +33,13 @@ std::string host_header(const ParsedUrl& u) {
 std::optional<std::string> redirect_target(const ParsedUrl& from, std::string_view location) {
     if (location.find("://") != std::string_view::npos) return std::string(location);
     if (location.starts_with("//")) return from.scheme + ":" + std::string(location);
-    if (location.starts_with("/")) return from.scheme + "://" + host_header(from) + std::string(location);
+    if (location.starts_with("/"))
+        return from.scheme + "://" + host_header(from) + std::string(location);
     return std::nullopt;
 }
 
 class HttpGet : public PendingRequest, public std::enable_shared_from_this<HttpGet> {
-public:
+  public:
     HttpGet(TrackerContext& ctx, std::chrono::milliseconds timeout,
             std::function<void(HttpResult)> handler)
         : state_(ctx.state()),
@@ -59,12 +61,13 @@ public:
 
     void cancel() override { finish("cancelled"); }
 
-private:
+  private:
     void begin(const std::string& url) {
+        std::string scheme = url_scheme(url);
+        if (scheme != "http" && scheme != "https")
+            return finish("unsupported URL scheme '" + scheme + "'");
         auto parsed = parse_url(url);
         if (!parsed) return finish("invalid URL '" + url + "'");
-        if (parsed->scheme != "http" && parsed->scheme != "https")
-            return finish("unsupported URL scheme '" + parsed->scheme + "'");
         url_ = *parsed;
         close_streams();
         plain_.reset();
@@ -73,11 +76,11 @@ private:
             tls_.emplace(state_.io, state_.tls);
         else
             plain_.emplace(state_.io);
-        resolver_.async_resolve(url_.host, std::to_string(url_.port),
-                                [self = shared_from_this()](error_code ec,
-                                                            tcp::resolver::results_type results) {
-                                    self->on_resolve(ec, results);
-                                });
+        resolver_.async_resolve(
+            url_.host, std::to_string(url_.port),
+            [self = shared_from_this()](error_code ec, tcp::resolver::results_type results) {
+                self->on_resolve(ec, results);
+            });
     }
 
     template <class F>
@@ -110,7 +113,8 @@ private:
         tls_->async_handshake(asio::ssl::stream_base::client,
                               [self = shared_from_this()](error_code ec) {
                                   if (self->done_) return;
-                                  if (ec) return self->finish("TLS handshake failed: " + ec.message());
+                                  if (ec)
+                                      return self->finish("TLS handshake failed: " + ec.message());
                                   self->send();
                               });
     }
@@ -126,12 +130,12 @@ private:
         request_.set(http::field::accept_encoding, "identity");
         request_.set(http::field::connection, "close");
         with_stream([this](auto& stream) {
-            http::async_write(stream, request_,
-                              [self = shared_from_this()](error_code ec, std::size_t) {
-                                  if (self->done_) return;
-                                  if (ec) return self->finish("sending request failed: " + ec.message());
-                                  self->receive();
-                              });
+            http::async_write(
+                stream, request_, [self = shared_from_this()](error_code ec, std::size_t) {
+                    if (self->done_) return;
+                    if (ec) return self->finish("sending request failed: " + ec.message());
+                    self->receive();
+                });
         });
     }
 
@@ -139,11 +143,25 @@ private:
         buffer_.clear();
         parser_.emplace();
         parser_->body_limit(state_.settings.max_response_bytes);
+        // Header first: Beast 1.74 misses the body limit when a Content-Length header and body
+        // bytes arrive in the same read, so the declared length is checked here.
         with_stream([this](auto& stream) {
-            http::async_read(stream, buffer_, *parser_,
-                             [self = shared_from_this()](error_code ec, std::size_t) {
-                                 self->on_response(ec);
-                             });
+            http::async_read_header(
+                stream, buffer_, *parser_,
+                [self = shared_from_this()](error_code ec, std::size_t) { self->on_header(ec); });
+        });
+    }
+
+    void on_header(error_code ec) {
+        if (done_) return;
+        if (ec) return on_response(ec);
+        auto declared = parser_->content_length();
+        if (declared && *declared > state_.settings.max_response_bytes)
+            return on_response(http::error::body_limit);
+        with_stream([this](auto& stream) {
+            http::async_read(
+                stream, buffer_, *parser_,
+                [self = shared_from_this()](error_code ec, std::size_t) { self->on_response(ec); });
         });
     }
 
@@ -183,9 +201,10 @@ private:
         deadline_.cancel();
         resolver_.cancel();
         close_streams();
-        asio::post(state_.io, [handler = std::move(handler_), result = std::move(result)]() mutable {
-            handler(std::move(result));
-        });
+        asio::post(state_.io,
+                   [handler = std::move(handler_), result = std::move(result)]() mutable {
+                       handler(std::move(result));
+                   });
     }
 
     void close_streams() {

@@ -37,7 +37,8 @@ std::uint16_t read_port(const unsigned char* p) {
 int optional_count(const Value& dict, std::string_view key) {
     const Value* v = dict.find(key);
     if (!v) return -1;
-    if (!v->is_int()) throw TrackerError("tracker field '" + std::string(key) + "' is not an integer");
+    if (!v->is_int())
+        throw TrackerError("tracker field '" + std::string(key) + "' is not an integer");
     std::int64_t n = v->as_int();
     if (n < 0 || n > 100'000'000) return -1;
     return static_cast<int>(n);

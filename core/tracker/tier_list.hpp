@@ -10,7 +10,7 @@
 namespace btd::tracker {
 
 class TierList {
-public:
+  public:
     // Empty URLs and duplicates (across all tiers) are dropped; empty tiers vanish.
     TierList(const std::vector<std::vector<std::string>>& tiers, std::mt19937& rng);
 
@@ -26,7 +26,7 @@ public:
     // The first tracker in attempt order (the one that answered last, if any did).
     std::size_t preferred() const { return tiers_.front().front(); }
 
-private:
+  private:
     std::vector<std::string> urls_;
     std::vector<int> tier_of_;
     std::vector<std::vector<std::size_t>> tiers_;  // ids, current order

@@ -13,7 +13,7 @@ namespace {
 
 // For requests that fail before any I/O: the handler is already posted, nothing to cancel.
 class AlreadyDone : public PendingRequest {
-public:
+  public:
     void cancel() override {}
 };
 
@@ -28,8 +28,12 @@ std::shared_ptr<PendingRequest> fail_soon(TrackerContext& ctx, std::string error
     return std::make_shared<AlreadyDone>();
 }
 
-void parsed_into(AnnounceOutcome& o, AnnounceResponse r) { o.response = std::move(r); }
-void parsed_into(ScrapeOutcome& o, ScrapeInfo i) { o.info = i; }
+void parsed_into(AnnounceOutcome& o, AnnounceResponse r) {
+    o.response = std::move(r);
+}
+void parsed_into(ScrapeOutcome& o, ScrapeInfo i) {
+    o.info = i;
+}
 
 // Runs a parser over an HTTP result; a non-2xx status is an error unless the body explains it.
 template <class Outcome, class Parse>
@@ -68,6 +72,9 @@ std::shared_ptr<PendingRequest> send_announce(TrackerContext& ctx, const std::st
                                               const AnnounceParams& params,
                                               std::optional<std::chrono::milliseconds> timeout,
                                               std::function<void(AnnounceOutcome)> handler) {
+    std::string scheme = url_scheme(url);
+    if (!scheme.empty() && scheme != "http" && scheme != "https" && scheme != "udp")
+        return fail_soon(ctx, "unsupported tracker scheme '" + scheme + "'", std::move(handler));
     auto parsed = parse_url(url);
     if (!parsed) return fail_soon(ctx, "invalid tracker URL", std::move(handler));
     if (parsed->scheme == "http" || parsed->scheme == "https") {
@@ -99,26 +106,30 @@ std::shared_ptr<PendingRequest> send_announce(TrackerContext& ctx, const std::st
         };
         return udp_exchange(ctx, *parsed, timeout, std::move(exchange));
     }
-    return fail_soon(ctx, "unsupported tracker scheme '" + parsed->scheme + "'", std::move(handler));
+    return fail_soon(ctx, "unsupported tracker scheme '" + parsed->scheme + "'",
+                     std::move(handler));
 }
 
 std::shared_ptr<PendingRequest> send_scrape(TrackerContext& ctx, const std::string& announce_url,
                                             const Sha1Hash& info_hash,
                                             std::optional<std::chrono::milliseconds> timeout,
                                             std::function<void(ScrapeOutcome)> handler) {
+    std::string scheme = url_scheme(announce_url);
+    if (!scheme.empty() && scheme != "http" && scheme != "https" && scheme != "udp")
+        return fail_soon(ctx, "unsupported tracker scheme '" + scheme + "'", std::move(handler));
     auto parsed = parse_url(announce_url);
     if (!parsed) return fail_soon(ctx, "invalid tracker URL", std::move(handler));
     if (parsed->scheme == "http" || parsed->scheme == "https") {
         auto scrape_url = scrape_url_from_announce(announce_url);
         if (!scrape_url)
             return fail_soon(ctx, "tracker does not support scrape", std::move(handler));
-        return http_get(ctx, build_scrape_url(*scrape_url, info_hash), http_timeout(ctx, timeout),
-                        [handler = std::move(handler), info_hash](HttpResult result) {
-                            handler(interpret_http<ScrapeOutcome>(
-                                result, [&info_hash](std::string_view b) {
-                                    return parse_scrape_response(b, info_hash);
-                                }));
-                        });
+        return http_get(
+            ctx, build_scrape_url(*scrape_url, info_hash), http_timeout(ctx, timeout),
+            [handler = std::move(handler), info_hash](HttpResult result) {
+                handler(interpret_http<ScrapeOutcome>(result, [&info_hash](std::string_view b) {
+                    return parse_scrape_response(b, info_hash);
+                }));
+            });
     }
     if (parsed->scheme == "udp") {
         UdpExchange exchange;
@@ -141,7 +152,8 @@ std::shared_ptr<PendingRequest> send_scrape(TrackerContext& ctx, const std::stri
         };
         return udp_exchange(ctx, *parsed, timeout, std::move(exchange));
     }
-    return fail_soon(ctx, "unsupported tracker scheme '" + parsed->scheme + "'", std::move(handler));
+    return fail_soon(ctx, "unsupported tracker scheme '" + parsed->scheme + "'",
+                     std::move(handler));
 }
 
 }  // namespace btd::tracker

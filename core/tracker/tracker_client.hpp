@@ -15,7 +15,7 @@ namespace btd::tracker {
 
 // Handle on an in-flight request; cancel() makes the handler run soon with error "cancelled".
 class PendingRequest {
-public:
+  public:
     virtual ~PendingRequest() = default;
     virtual void cancel() = 0;
 };

@@ -29,11 +29,16 @@ std::uint32_t TrackerContext::State::random_u32() {
            b[3];
 }
 
-TrackerContext::TrackerContext(boost::asio::io_context& io)
-    : state_(std::make_unique<State>(io)) {}
+TrackerContext::TrackerContext(boost::asio::io_context& io) : state_(std::make_unique<State>(io)) {}
 TrackerContext::~TrackerContext() = default;
-boost::asio::io_context& TrackerContext::io() { return state_->io; }
-boost::asio::ssl::context& TrackerContext::tls() { return state_->tls; }
-TrackerContext::State& TrackerContext::state() { return *state_; }
+boost::asio::io_context& TrackerContext::io() {
+    return state_->io;
+}
+boost::asio::ssl::context& TrackerContext::tls() {
+    return state_->tls;
+}
+TrackerContext::State& TrackerContext::state() {
+    return *state_;
+}
 
 }  // namespace btd::tracker

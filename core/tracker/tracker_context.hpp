@@ -12,7 +12,7 @@
 namespace btd::tracker {
 
 struct TrackerSettings {
-    std::chrono::milliseconds http_timeout{20'000};   // whole request, redirects included
+    std::chrono::milliseconds http_timeout{20'000};    // whole request, redirects included
     std::size_t max_response_bytes = 2 * 1024 * 1024;  // HTTP body limit
     int max_redirects = 3;
     // BEP 15 retransmits after base * 2^n. The spec goes to n = 8 (over an hour); a daemon
@@ -20,7 +20,7 @@ struct TrackerSettings {
     std::chrono::milliseconds udp_base_timeout{15'000};
     int udp_max_retransmits = 3;
     std::chrono::seconds udp_connection_id_lifetime{60};  // BEP 15: usable for one minute
-    std::chrono::milliseconds stop_timeout{3'000};  // `stopped` must not delay shutdown
+    std::chrono::milliseconds stop_timeout{3'000};        // `stopped` must not delay shutdown
     int numwant = 200;
     // After a failed round (no tracker answered) wait this long, doubling up to the cap.
     std::chrono::seconds retry_base{60};

@@ -41,20 +41,20 @@ struct AnnounceResponse {
 };
 
 struct ScrapeInfo {
-    int seeders = -1;    // complete
-    int leechers = -1;   // incomplete
-    int downloaded = -1; // times completed
+    int seeders = -1;     // complete
+    int leechers = -1;    // incomplete
+    int downloaded = -1;  // times completed
 };
 
 // A response we cannot make sense of (bad bencode, wrong types, truncated packet...).
 class TrackerError : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 
 // The tracker itself refused us; what() is the tracker's own "failure reason" text.
 class TrackerFailure : public TrackerError {
-public:
+  public:
     using TrackerError::TrackerError;
 };
 

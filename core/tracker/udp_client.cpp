@@ -16,7 +16,7 @@ using boost::system::error_code;
 using Clock = std::chrono::steady_clock;
 
 class UdpRequest : public PendingRequest, public std::enable_shared_from_this<UdpRequest> {
-public:
+  public:
     UdpRequest(TrackerContext& ctx, const ParsedUrl& url, UdpExchange exchange)
         : state_(ctx.state()),
           url_(url),
@@ -35,22 +35,24 @@ public:
                 if (!ec) self->finish("UDP tracker did not answer in time");
             });
         }
-        resolver_.async_resolve(url_.host, std::to_string(url_.port),
-                                [self = shared_from_this()](
-                                    error_code ec, const udp_proto::resolver::results_type& results) {
-                                    self->on_resolve(ec, results);
-                                });
+        resolver_.async_resolve(
+            url_.host, std::to_string(url_.port),
+            [self = shared_from_this()](error_code ec,
+                                        const udp_proto::resolver::results_type& results) {
+                self->on_resolve(ec, results);
+            });
     }
 
     void cancel() override { finish("cancelled"); }
 
-private:
+  private:
     enum class Phase { connect, request };
 
     void on_resolve(error_code ec, const udp_proto::resolver::results_type& results) {
         if (done_) return;
         if (ec || results.empty())
-            return finish("cannot resolve " + url_.host + ": " + (ec ? ec.message() : "no address"));
+            return finish("cannot resolve " + url_.host + ": " +
+                          (ec ? ec.message() : "no address"));
         udp_proto::endpoint endpoint = results.begin()->endpoint();
         ipv6_ = endpoint.address().is_v6();
         socket_.open(endpoint.protocol(), ec);
@@ -64,9 +66,9 @@ private:
     // Sends connect, or the request itself when a fresh connection id is cached.
     void begin_phase(int attempt) {
         auto cached = state_.udp_connections.find(cache_key_);
-        bool fresh = cached != state_.udp_connections.end() &&
-                     Clock::now() - cached->second.obtained <
-                         state_.settings.udp_connection_id_lifetime;
+        bool fresh =
+            cached != state_.udp_connections.end() &&
+            Clock::now() - cached->second.obtained < state_.settings.udp_connection_id_lifetime;
         if (fresh) {
             connection_id_ = cached->second.id;
             phase_ = Phase::request;
@@ -81,9 +83,11 @@ private:
     }
 
     void transmit() {
-        socket_.async_send(asio::buffer(packet_), [self = shared_from_this()](error_code ec, std::size_t) {
-            if (!self->done_ && ec) self->finish("cannot send to UDP tracker: " + ec.message());
-        });
+        socket_.async_send(asio::buffer(packet_),
+                           [self = shared_from_this()](error_code ec, std::size_t) {
+                               if (!self->done_ && ec)
+                                   self->finish("cannot send to UDP tracker: " + ec.message());
+                           });
         auto wait = state_.settings.udp_base_timeout * (1 << attempt_);
         unsigned generation = ++timer_generation_;
         retransmit_timer_.expires_after(wait);
@@ -102,7 +106,8 @@ private:
             // The connection id may have expired while we waited: start again with connect.
             auto cached = state_.udp_connections.find(cache_key_);
             if (cached == state_.udp_connections.end() ||
-                Clock::now() - cached->second.obtained >= state_.settings.udp_connection_id_lifetime) {
+                Clock::now() - cached->second.obtained >=
+                    state_.settings.udp_connection_id_lifetime) {
                 return begin_phase(next_attempt);
             }
         }
@@ -111,10 +116,9 @@ private:
     }
 
     void receive() {
-        socket_.async_receive(asio::buffer(receive_buffer_),
-                              [self = shared_from_this()](error_code ec, std::size_t n) {
-                                  self->on_receive(ec, n);
-                              });
+        socket_.async_receive(
+            asio::buffer(receive_buffer_),
+            [self = shared_from_this()](error_code ec, std::size_t n) { self->on_receive(ec, n); });
     }
 
     void on_receive(error_code ec, std::size_t size) {
@@ -157,9 +161,8 @@ private:
         resolver_.cancel();
         socket_.close(ignored);
         asio::post(state_.io, [done = std::move(exchange_.done), error = std::move(error),
-                               packet = std::move(packet), txid = transaction_id_, v6 = ipv6_] {
-            done(error, packet, txid, v6);
-        });
+                               packet = std::move(packet), txid = transaction_id_,
+                               v6 = ipv6_] { done(error, packet, txid, v6); });
     }
 
     TrackerContext::State& state_;

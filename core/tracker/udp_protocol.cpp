@@ -6,7 +6,7 @@ namespace btd::tracker::udp {
 namespace {
 
 class Writer {
-public:
+  public:
     void u32(std::uint32_t v) {
         for (int shift = 24; shift >= 0; shift -= 8) out_ += static_cast<char>((v >> shift) & 0xff);
     }
@@ -21,7 +21,7 @@ public:
     void bytes(std::string_view b) { out_ += b; }
     std::string take() { return std::move(out_); }
 
-private:
+  private:
     std::string out_;
 };
 
@@ -52,16 +52,22 @@ void check_response(std::string_view packet, std::uint32_t transaction_id, Actio
                            " bytes)");
 }
 
-int to_count(std::uint32_t v) { return v > 100'000'000 ? -1 : static_cast<int>(v); }
+int to_count(std::uint32_t v) {
+    return v > 100'000'000 ? -1 : static_cast<int>(v);
+}
 
 }  // namespace
 
 std::uint32_t event_code(Event e) {
     switch (e) {
-        case Event::completed: return 1;
-        case Event::started: return 2;
-        case Event::stopped: return 3;
-        case Event::none: break;
+        case Event::completed:
+            return 1;
+        case Event::started:
+            return 2;
+        case Event::stopped:
+            return 3;
+        case Event::none:
+            break;
     }
     return 0;
 }
@@ -103,8 +109,7 @@ std::string encode_announce(std::uint64_t connection_id, std::uint32_t transacti
     return w.take();
 }
 
-AnnounceResponse decode_announce(std::string_view packet, std::uint32_t transaction_id,
-                                 bool ipv6) {
+AnnounceResponse decode_announce(std::string_view packet, std::uint32_t transaction_id, bool ipv6) {
     check_response(packet, transaction_id, Action::announce, 20);
     AnnounceResponse r;
     std::uint32_t interval = read_u32(packet, 8);

@@ -1,0 +1,272 @@
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <set>
+
+#include "core/pieces/picker.hpp"
+
+using namespace btd;
+
+namespace {
+
+constexpr std::int64_t kPiece = 4 * kBlockSize;  // 4 blocks per piece
+
+Bitfield all_pieces(int n) {
+    Bitfield b(n);
+    b.set_all();
+    return b;
+}
+
+Bitfield pieces(int n, std::initializer_list<int> which) {
+    Bitfield b(n);
+    for (int p : which) b.set(p);
+    return b;
+}
+
+std::set<int> pieces_of(const std::vector<BlockRef>& blocks) {
+    std::set<int> s;
+    for (const auto& b : blocks) s.insert(b.piece);
+    return s;
+}
+
+// Receives every block of the piece on behalf of `peer` (after requesting it from the picker).
+void receive_piece(PiecePicker& pp, int piece, PeerKey peer) {
+    std::vector<PeerKey> others;
+    for (int b = 0; b < pp.block_count(piece); ++b) {
+        int off = b * kBlockSize;
+        pp.block_received({piece, off, std::min(kBlockSize, pp.piece_size(piece) - off)}, peer,
+                          others);
+    }
+}
+
+}  // namespace
+
+TEST_CASE("geometry: last piece shorter with a short last block") {
+    std::int64_t total = 2 * kPiece + kBlockSize + 100;
+    PiecePicker pp(3, kPiece, total, 1);
+    CHECK(pp.piece_size(0) == kPiece);
+    CHECK(pp.piece_size(2) == kBlockSize + 100);
+    CHECK(pp.block_count(0) == 4);
+    CHECK(pp.block_count(2) == 2);
+
+    Bitfield only_last = pieces(3, {2});
+    auto blocks = pp.pick(only_last, 1, 10, 1);
+    REQUIRE(blocks.size() == 2);
+    CHECK(blocks[0] == BlockRef{2, 0, kBlockSize});
+    CHECK(blocks[1] == BlockRef{2, kBlockSize, 100});
+    std::vector<PeerKey> others;
+    CHECK_FALSE(pp.block_received({2, kBlockSize, kBlockSize}, 1, others));  // wrong length
+    CHECK(pp.block_received(blocks[1], 1, others));
+    CHECK(pp.block_received(blocks[0], 1, others));
+    CHECK(pp.piece_fully_received(2));
+}
+
+TEST_CASE("availability counts follow have, bitfield and lost") {
+    PiecePicker pp(5, kPiece, 5 * kPiece, 1);
+    pp.peer_has_bitfield(pieces(5, {0, 1}));
+    pp.peer_has_bitfield(pieces(5, {1, 2}));
+    pp.peer_has_piece(4);
+    pp.peer_has_piece(1);
+    CHECK(pp.availability(0) == 1);
+    CHECK(pp.availability(1) == 3);
+    CHECK(pp.availability(2) == 1);
+    CHECK(pp.availability(3) == 0);
+    CHECK(pp.availability(4) == 1);
+    pp.peer_lost_bitfield(pieces(5, {1, 2}));
+    CHECK(pp.availability(1) == 2);
+    CHECK(pp.availability(2) == 0);
+    pp.peer_lost_piece(4);
+    pp.peer_lost_piece(4);  // never negative
+    CHECK(pp.availability(4) == 0);
+    pp.peer_has_bitfield(Bitfield(7));  // wrong size: ignored
+    CHECK(pp.availability(0) == 1);
+}
+
+TEST_CASE("rarest first") {
+    const int n = 8;
+    PiecePicker pp(n, kPiece, n * kPiece, 42);
+    pp.peer_has_bitfield(all_pieces(n));
+    pp.peer_has_bitfield(all_pieces(n));
+    pp.peer_has_bitfield(pieces(n, {0, 1, 2, 3, 4, 6, 7}));  // 5 is the rarest (2 copies)
+    pp.peer_has_bitfield(pieces(n, {0, 1, 2, 4, 6, 7}));     // 3 is next (3 copies)
+    auto first = pp.pick(all_pieces(n), 1, 4, 1);
+    CHECK(pieces_of(first) == std::set<int>{5});
+    auto second = pp.pick(all_pieces(n), 2, 4, 1);
+    CHECK(pieces_of(second) == std::set<int>{3});
+    // Only pieces the peer has: a peer without 5 and 3 opens one of the others.
+    auto third = pp.pick(pieces(n, {6}), 3, 4, 1);
+    CHECK(pieces_of(third) == std::set<int>{6});
+    // A peer with nothing we want gets nothing.
+    pp.we_have(0);
+    CHECK(pp.pick(pieces(n, {0}), 4, 4, 1).empty());
+    CHECK_FALSE(pp.is_interesting(pieces(n, {0})));
+    CHECK(pp.is_interesting(pieces(n, {0, 1})));
+}
+
+TEST_CASE("random tie-break spreads over equally rare pieces") {
+    const int n = 16;
+    std::set<int> chosen;
+    for (std::uint32_t seed = 0; seed < 200; ++seed) {
+        PiecePicker pp(n, kPiece, n * kPiece, seed);
+        pp.peer_has_bitfield(all_pieces(n));
+        auto blocks = pp.pick(all_pieces(n), 1, 1, 1);
+        REQUIRE(blocks.size() == 1);
+        chosen.insert(blocks[0].piece);
+    }
+    CHECK(chosen.size() >= 12);  // 200 draws over 16 pieces: nearly all get picked
+}
+
+TEST_CASE("started pieces first, closest to completion first") {
+    const int n = 6;
+    PiecePicker pp(n, kPiece, n * kPiece, 7);
+    Bitfield all = all_pieces(n);
+    pp.peer_has_bitfield(all);
+    auto a = pp.pick(all, 1, 1, 1);  // starts piece pa with one block requested
+    REQUIRE(a.size() == 1);
+    int pa = a[0].piece;
+    auto b = pp.pick(all, 2, 4, 0);  // the remaining 3 blocks of pa; may not open a new piece
+    CHECK(pieces_of(b) == std::set<int>{pa});
+    CHECK(b.size() == 3);
+    CHECK(pp.pieces_in_progress() == 1);
+
+    // Two started pieces: the one with fewer free blocks is served first.
+    auto c = pp.pick(all, 3, 1, 1);  // opens a new piece pc
+    REQUIRE(c.size() == 1);
+    int pc = c[0].piece;
+    CHECK(pc != pa);
+    auto d = pp.pick(all, 4, 2, 1);  // 3 blocks free in pc: taken before opening anything
+    CHECK(pieces_of(d) == std::set<int>{pc});
+    pp.abort_request(c[0], 3);  // pc now has 2 requested, 2 free
+    auto e = pp.pick(all, 5, 2, 1);
+    REQUIRE(e.size() == 2);
+    CHECK(pieces_of(e) == std::set<int>{pc});
+    CHECK(e[0].offset == 0);  // the aborted block became free again
+}
+
+TEST_CASE("max_new_pieces is respected") {
+    const int n = 10;
+    PiecePicker pp(n, kPiece, n * kPiece, 3);
+    Bitfield all = all_pieces(n);
+    pp.peer_has_bitfield(all);
+    CHECK(pp.pick(all, 1, 100, 0).empty());
+    auto two = pp.pick(all, 1, 100, 2);
+    CHECK(two.size() == 8);
+    CHECK(pieces_of(two).size() == 2);
+    CHECK(pp.pieces_in_progress() == 2);
+    auto three = pp.pick(all, 2, 100, 3);
+    CHECK(three.size() == 12);
+    CHECK(pp.pieces_in_progress() == 5);
+}
+
+TEST_CASE("endgame only when every missing block is requested") {
+    const int n = 2;
+    PiecePicker pp(n, kPiece, n * kPiece, 5);
+    Bitfield all = all_pieces(n);
+    pp.peer_has_bitfield(all);
+    pp.peer_has_bitfield(all);
+    auto a = pp.pick(all, 1, 7, 2);  // 7 of 8 blocks
+    CHECK(a.size() == 7);
+    CHECK_FALSE(pp.in_endgame());
+    auto b = pp.pick(all, 2, 5, 2);  // the last free block, then endgame blocks from peer 1
+    REQUIRE(b.size() == 5);
+    CHECK(pp.in_endgame());
+    std::set<std::pair<int, int>> from_a;
+    for (const auto& r : a) from_a.insert({r.piece, r.offset});
+    for (std::size_t i = 1; i < b.size(); ++i) CHECK(from_a.count({b[i].piece, b[i].offset}));
+
+    // Peer 1 asked for everything except one block already: it only gets that one block.
+    auto again = pp.pick(all, 1, 10, 2);
+    REQUIRE(again.size() == 1);
+    CHECK(again[0] == b[0]);
+    CHECK(pp.pick(all, 1, 10, 2).empty());  // never twice from the same peer
+
+    // Receiving a raced block reports the other requesters.
+    std::vector<PeerKey> others;
+    CHECK(pp.block_received(b[1], 2, others));
+    CHECK(others == std::vector<PeerKey>{1});
+    CHECK_FALSE(pp.block_received(b[1], 1, others));  // duplicate
+    CHECK(others.empty());
+}
+
+TEST_CASE("piece_failed makes the piece requestable again; we_have completes it") {
+    const int n = 2;
+    PiecePicker pp(n, kPiece, n * kPiece, 9);
+    Bitfield only0 = pieces(n, {0});
+    pp.peer_has_bitfield(only0);
+    auto a = pp.pick(only0, 1, 10, 1);
+    CHECK(a.size() == 4);
+    receive_piece(pp, 0, 1);
+    CHECK(pp.piece_fully_received(0));
+    CHECK(pp.pick(only0, 1, 10, 1).empty());
+    pp.piece_failed(0);
+    CHECK_FALSE(pp.piece_fully_received(0));
+    CHECK(pp.pieces_in_progress() == 0);
+    auto again = pp.pick(only0, 2, 10, 1);
+    CHECK(again.size() == 4);
+    CHECK(pieces_of(again) == std::set<int>{0});
+    receive_piece(pp, 0, 2);
+    pp.we_have(0);
+    CHECK(pp.have(0));
+    CHECK(pp.pieces_in_progress() == 0);
+    CHECK_FALSE(pp.is_complete());
+    CHECK(pp.pick(only0, 2, 10, 1).empty());
+    pp.we_have(1);
+    CHECK(pp.is_complete());
+    CHECK_FALSE(pp.in_endgame());
+}
+
+TEST_CASE("abort frees blocks; abort_all un-starts untouched pieces") {
+    const int n = 3;
+    PiecePicker pp(n, kPiece, n * kPiece, 11);
+    Bitfield all = all_pieces(n);
+    pp.peer_has_bitfield(all);
+    auto a = pp.pick(all, 1, 8, 2);
+    REQUIRE(a.size() == 8);
+    std::vector<PeerKey> others;
+    CHECK(pp.block_received(a[0], 1, others));
+    pp.abort_all(1);
+    // The piece with a received block stays started; the other one is back in the pool.
+    CHECK(pp.pieces_in_progress() == 1);
+    auto b = pp.pick(all, 2, 3, 0);
+    REQUIRE(b.size() == 3);
+    CHECK(pieces_of(b) == std::set<int>{a[0].piece});
+    for (const auto& r : b) CHECK(r.offset != a[0].offset);
+    pp.abort_request(b[0], 2);
+    pp.abort_request(b[0], 2);  // twice: no effect
+    auto c = pp.pick(all, 3, 1, 0);
+    REQUIRE(c.size() == 1);
+    CHECK(c[0] == b[0]);
+    // Late block after an abort is still wanted.
+    pp.abort_request(c[0], 3);
+    CHECK(pp.block_received(c[0], 3, others));
+}
+
+TEST_CASE("pick performance on a 65536-piece torrent") {
+    const int n = 65536;
+    PiecePicker pp(n, kBlockSize, std::int64_t{n} * kBlockSize, 1);
+    Bitfield all = all_pieces(n);
+    for (int i = 0; i < 20; ++i) pp.peer_has_bitfield(all);
+    Bitfield sparse(n);
+    for (int p = n - 1000; p < n; ++p) sparse.set(p);  // a peer with only the last pieces
+    pp.peer_has_bitfield(sparse);
+
+    auto start = std::chrono::steady_clock::now();
+    std::vector<PeerKey> others;
+    int picked = 0;
+    for (int round = 0; round < 5000; ++round) {
+        auto blocks = pp.pick(round % 2 ? all : sparse, round % 8, 4, 4);
+        for (const auto& b : blocks) {
+            CHECK(pp.block_received(b, round % 8, others));
+            if (pp.piece_fully_received(b.piece)) pp.we_have(b.piece);
+            ++picked;
+        }
+    }
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                  std::chrono::steady_clock::now() - start)
+                  .count();
+    MESSAGE("5000 picks over 65536 pieces: " << ms << " ms, " << picked << " blocks");
+    // The full peers take the rarer (availability 20) pieces; the sparse peer's 1000 pieces are
+    // all it can ever get, and later calls for it find nothing.
+    CHECK(picked == 2500 * 4 + 1000);
+    CHECK(pp.num_have() == picked);
+}

@@ -1,0 +1,187 @@
+#include <doctest/doctest.h>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <set>
+#include <thread>
+
+#include "core/storage/checker.hpp"
+#include "core/storage/disk_pool.hpp"
+#include "storage_fixture.hpp"
+
+using namespace btd;
+using namespace btd::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+// Runs io until `done` or a deadline, so a broken callback chain fails instead of hanging.
+template <class Pred>
+bool run_until(boost::asio::io_context& io, Pred done, std::chrono::seconds limit = 30s) {
+    auto deadline = std::chrono::steady_clock::now() + limit;
+    io.restart();
+    while (!done() && std::chrono::steady_clock::now() < deadline) {
+        io.run_for(10ms);
+        if (io.stopped()) io.restart();
+    }
+    return done();
+}
+
+}  // namespace
+
+TEST_CASE("DiskPool runs work off the io thread and posts results back to it") {
+    boost::asio::io_context io;
+    DiskPool pool(2);
+    CHECK(pool.threads() == 2);
+    const auto io_thread = std::this_thread::get_id();
+    std::thread::id work_thread, done_thread;
+    int result = 0;
+    bool void_done = false;
+    pool.submit(
+        io,
+        [&] {
+            work_thread = std::this_thread::get_id();
+            return 42;
+        },
+        [&](int r) {
+            done_thread = std::this_thread::get_id();
+            result = r;
+        });
+    pool.submit(
+        io, [] {}, [&] { void_done = true; });
+    REQUIRE(run_until(io, [&] { return result != 0 && void_done; }));
+    CHECK(result == 42);
+    CHECK(work_thread != io_thread);
+    CHECK(done_thread == io_thread);
+    pool.join();
+    pool.join();  // idempotent
+}
+
+TEST_CASE("DiskPool jobs run in parallel; 0 threads means one per core") {
+    DiskPool defaulted(0);
+    CHECK(defaulted.threads() >= 1);
+
+    DiskPool pool(2);
+    std::mutex m;
+    std::condition_variable cv;
+    int arrived = 0;
+    bool both_met = true;
+    auto job = [&] {
+        std::unique_lock lock(m);
+        ++arrived;
+        cv.notify_all();
+        // Only returns early if the other job runs at the same time.
+        if (!cv.wait_for(lock, 10s, [&] { return arrived == 2; })) both_met = false;
+    };
+    pool.post(job);
+    pool.post(job);
+    pool.join();
+    CHECK(arrived == 2);
+    CHECK(both_met);
+}
+
+TEST_CASE("check_all_pieces reports every piece once, in parallel, on the io thread") {
+    TempDir dir;
+    std::vector<FileSpec> files{{"c/one", 100'000}, {"c/two", 77'777}, {"c/three", 50'000}};
+    auto t = make_torrent(files, 4096, 3);
+    const int n = t.meta.num_pieces();
+    auto storage = std::make_shared<Storage>(t.meta, dir.path());
+    for (int p = 0; p < n; ++p) storage->write_piece(p, t.piece(p));
+    storage->close_files();
+    // Corrupt one byte in piece 5 and truncate the last file (its last pieces go bad).
+    auto one = read_file(dir.path() / "c/one");
+    one[5 * 4096 + 17] = static_cast<char>(one[5 * 4096 + 17] ^ 1);
+    write_file(dir.path() / "c/one", one);
+    fs::resize_file(dir.path() / "c/three", 40'000);
+    const std::int64_t three_start = 100'000 + 77'777;
+    const int first_short = static_cast<int>((three_start + 40'000) / 4096);
+
+    boost::asio::io_context io;
+    DiskPool pool(4);
+    const auto io_thread = std::this_thread::get_id();
+    std::map<int, bool> results;
+    int duplicates = 0, done_calls = 0;
+    bool wrong_thread = false;
+    auto cancel = std::make_shared<std::atomic<bool>>(false);
+    auto start = std::chrono::steady_clock::now();
+    check_all_pieces(
+        pool, io, storage, {},
+        [&](int piece, bool ok) {
+            if (std::this_thread::get_id() != io_thread) wrong_thread = true;
+            if (!results.emplace(piece, ok).second) ++duplicates;
+        },
+        [&] { ++done_calls; }, cancel);
+    REQUIRE(run_until(io, [&] { return done_calls > 0; }));
+    io.restart();
+    io.poll();  // nothing else may arrive
+    MESSAGE("checked " << n << " pieces in "
+                       << std::chrono::duration_cast<std::chrono::milliseconds>(
+                              std::chrono::steady_clock::now() - start)
+                              .count()
+                       << " ms");
+    CHECK(done_calls == 1);
+    CHECK(duplicates == 0);
+    CHECK_FALSE(wrong_thread);
+    REQUIRE(static_cast<int>(results.size()) == n);
+    for (int p = 0; p < n; ++p) {
+        CAPTURE(p);
+        bool expected = p != 5 && p < first_short;
+        CHECK(results[p] == expected);
+    }
+}
+
+TEST_CASE("check_all_pieces: subset, empty subset, cancel") {
+    TempDir dir;
+    auto t = make_torrent({{"s/data", 64 * 1024}}, 1024, 9);
+    auto storage = std::make_shared<Storage>(t.meta, dir.path());
+    for (int p = 0; p < t.meta.num_pieces(); ++p) storage->write_piece(p, t.piece(p));
+    boost::asio::io_context io;
+    DiskPool pool(2);
+
+    SUBCASE("only the marked pieces") {
+        std::vector<bool> which(t.meta.num_pieces(), false);
+        which[3] = which[60] = true;
+        std::set<int> seen;
+        bool done = false;
+        check_all_pieces(
+            pool, io, storage, which,
+            [&](int p, bool ok) {
+                if (ok) seen.insert(p);
+            },
+            [&] { done = true; }, nullptr);
+        REQUIRE(run_until(io, [&] { return done; }));
+        CHECK(seen == std::set<int>{3, 60});
+    }
+    SUBCASE("nothing to check still completes asynchronously") {
+        bool done = false;
+        check_all_pieces(
+            pool, io, storage, std::vector<bool>(t.meta.num_pieces(), false), [](int, bool) {},
+            [&] { done = true; }, nullptr);
+        CHECK_FALSE(done);
+        REQUIRE(run_until(io, [&] { return done; }));
+    }
+    SUBCASE("cancel stops callbacks and the owner may go away") {
+        auto cancel = std::make_shared<std::atomic<bool>>(false);
+        auto owner = std::make_shared<int>(0);  // stands in for a Torrent
+        std::weak_ptr<int> watch = owner;
+        int reported = 0;
+        bool done = false;
+        check_all_pieces(
+            pool, io, storage, {},
+            [&, owner](int, bool) {
+                ++reported;
+                cancel->store(true);  // dropped after the first result
+            },
+            [&, owner] { done = true; }, cancel);
+        owner.reset();
+        run_until(io, [&] { return reported > 0; });
+        pool.join();  // let running jobs finish, then deliver what they posted
+        io.restart();
+        io.run_for(200ms);
+        CHECK(reported == 1);
+        CHECK_FALSE(done);
+        CHECK(watch.expired());  // the callbacks (and what they hold) were released
+    }
+}
