@@ -574,8 +574,12 @@ void Torrent::handle_request(PeerConnection& peer, const wire::Message& msg) {
         if (peer.fast_extension()) return reject(peer, block);
         return peer.close("request flood: more than " + std::to_string(kMaxUploadQueue) + " queued");
     }
-    if (std::find(peer.upload_queue.begin(), peer.upload_queue.end(), block) != peer.upload_queue.end())
-        return;  // duplicate request
+    if (std::find(peer.upload_queue.begin(), peer.upload_queue.end(), block) != peer.upload_queue.end() ||
+        std::find(peer.reads_in_flight.begin(), peer.reads_in_flight.end(), block) !=
+            peer.reads_in_flight.end()) {
+        if (peer.fast_extension()) reject(peer, block);  // one answer per request, even repeats
+        return;
+    }
     peer.upload_queue.push_back(block);
     serve_uploads(peer);
 }
@@ -583,6 +587,9 @@ void Torrent::handle_request(PeerConnection& peer, const wire::Message& msg) {
 void Torrent::on_peer_writable(PeerConnection& peer) { serve_uploads(peer); }
 
 void Torrent::serve_uploads(PeerConnection& peer) {
+    auto self = peers_.find(&peer);
+    if (self == peers_.end()) return;
+    std::weak_ptr<PeerConnection> weak_peer = self->second;
     // Read ahead only as far as the socket drains, so a slow peer never piles up memory.
     while (!peer.upload_queue.empty() && peer.reads_in_flight.size() < kMaxReadsInFlight &&
            peer.send_queue_bytes() < PeerConnection::kLowWatermark && !peer.closed()) {
@@ -607,7 +614,7 @@ void Torrent::serve_uploads(PeerConnection& peer) {
                 }
                 return r;
             },
-            guarded([this, block, weak = std::weak_ptr<PeerConnection>(peers_[&peer])](Read r) {
+            guarded([this, block, weak = weak_peer](Read r) {
                 disk_job_finished();
                 if (!r.error.empty()) return set_error("cannot read data to upload: " + r.error);
                 auto peer = weak.lock();
@@ -641,16 +648,25 @@ void Torrent::set_choke(PeerConnection& peer, bool choke) {
     if (choke) {
         // Queued requests die with the choke; with the Fast extension each gets a reject,
         // except those for allowed-fast pieces, which we still serve.
-        std::deque<BlockRef> keep;
-        for (const auto& b : peer.upload_queue) {
-            bool fast_ok = std::find(peer.allowed_fast_out.begin(), peer.allowed_fast_out.end(),
-                                     std::uint32_t(b.piece)) != peer.allowed_fast_out.end();
-            if (fast_ok && peer.fast_extension()) keep.push_back(b);
-            else if (peer.fast_extension())
+        auto allowed = [&](const BlockRef& b) {
+            return peer.fast_extension() &&
+                   std::find(peer.allowed_fast_out.begin(), peer.allowed_fast_out.end(),
+                             std::uint32_t(b.piece)) != peer.allowed_fast_out.end();
+        };
+        auto reject_into = [&](const BlockRef& b) {
+            if (peer.fast_extension())
                 wire::append_request(out, wire::MsgType::reject_request, b.piece, b.offset, b.length);
-        }
-        peer.upload_queue = std::move(keep);
-        peer.reads_in_flight.clear();
+        };
+        std::deque<BlockRef> keep_queued;
+        for (const auto& b : peer.upload_queue)
+            if (allowed(b)) keep_queued.push_back(b);
+            else reject_into(b);
+        peer.upload_queue = std::move(keep_queued);
+        std::vector<BlockRef> keep_reading;  // reads dropped here are ignored when they finish
+        for (const auto& b : peer.reads_in_flight)
+            if (allowed(b)) keep_reading.push_back(b);
+            else reject_into(b);
+        peer.reads_in_flight = std::move(keep_reading);
         peer.optimistic = false;
     } else {
         peer.last_unchoked = Clock::now();

@@ -180,22 +180,26 @@ struct Announcer::Impl : std::enable_shared_from_this<Impl> {
         });
     }
 
-    // Re-announce as soon as the tracker allows (min interval), dropping any pending wait.
+    // Re-announce as soon as the tracker allows (min interval), unless one is due sooner anyway.
     void announce_soon() {
         if (!running) return;
+        bool restarted = false;
         if (in_flight) {
             disown_in_flight();
+            restarted = true;
             for (auto& e : entries)
                 if (e.status.state == "announcing") e.status.state = "idle";
         }
-        ++generation;  // the old timer must not start a second round
         auto now = Clock::now();
-        if (now >= earliest_announce_at)
+        auto target = std::max(now, earliest_announce_at);
+        if (!restarted && target >= next_announce_at) return;
+        ++generation;  // the old timer must not start a second round
+        if (target <= now)
             boost::asio::post(ctx.io(), [weak = weak(), gen = generation] {
                 if (auto self = weak.lock(); self && gen == self->generation) self->begin_round();
             });
         else
-            schedule(earliest_announce_at - now);
+            schedule(target - now);
     }
 
     void completed() {

@@ -298,6 +298,7 @@ class LtPeer:
         self.args += list(extra_args)
         self.proc = None
         self.lines = []
+        self.stamped = []  # (time.monotonic() when read, line), for rate measurements
         self._cond = threading.Condition()
         self._reader = None
 
@@ -312,6 +313,7 @@ class LtPeer:
         for line in self.proc.stdout:
             with self._cond:
                 self.lines.append(line.rstrip("\n"))
+                self.stamped.append((time.monotonic(), self.lines[-1]))
                 self._cond.notify_all()
         with self._cond:
             self._cond.notify_all()
@@ -351,6 +353,22 @@ class LtPeer:
 
     def lines_with(self, prefix):
         return [line for line in self.lines if line.startswith(prefix)]
+
+    def json_lines(self, prefix):
+        """Parsed JSON payloads of the lines starting with `prefix` (e.g. PEER_SEEN)."""
+        import json
+        return [json.loads(line[len(prefix):]) for line in self.lines_with(prefix + " ")]
+
+    def counter_rate(self, field, start, end):
+        """Bytes/s of a STATUS counter (`up` or `down`) between two time.monotonic() instants,
+        from the STATUS lines read in that window: (rate, seconds covered, bytes)."""
+        with self._cond:
+            points = [(t, int(parse_fields(line)[field])) for t, line in self.stamped
+                      if start <= t <= end and line.startswith("STATUS")]
+        if len(points) < 2:
+            raise AssertionError(f"fewer than 2 STATUS lines between the instants ({points})")
+        (t0, v0), (t1, v1) = points[0], points[-1]
+        return (v1 - v0) / (t1 - t0), t1 - t0, v1 - v0
 
     def __enter__(self):
         return self.start()
@@ -647,3 +665,202 @@ class Swarm:
         if getattr(self, "tracker", None):
             self.tracker.__exit__(None, None, None)
         self._tmp.__exit__(None, None, None)
+
+
+# ---------------------------------------------------------------------------------------------
+# btd as a long-running peer (seeder, or a leecher that keeps seeding), and tracker scrapes
+
+
+_limit_flags = {}
+
+
+def btd_limit_flags(binary):
+    """(upload flag, download flag) this btd accepts: --upload-rate-limit/--download-rate-limit
+    when its --help names them, else --upload-limit/--download-limit (both take bytes/s)."""
+    if binary not in _limit_flags:
+        try:
+            text = subprocess.run([binary, "--help"], capture_output=True, text=True,
+                                  timeout=10).stdout
+        except (OSError, subprocess.SubprocessError):
+            text = ""
+        if "--upload-rate-limit" in text:
+            _limit_flags[binary] = ("--upload-rate-limit", "--download-rate-limit")
+        else:
+            _limit_flags[binary] = ("--upload-limit", "--download-limit")
+    return _limit_flags[binary]
+
+
+class BtdPeer:
+    """btd in foreground mode as a peer that keeps running: `--seed` seeds after completing (or
+    at once, after hash-checking complete data in `download_dir`) until stopped. Output (stderr
+    and stdout) is read in a thread into `lines`."""
+
+    SEEDING = "complete, seeding until stopped"
+
+    def __init__(self, torrent, download_dir, port=None, seed=True, upload_limit=0,
+                 download_limit=0, log_level=None, extra_args=()):
+        self.port = port or free_port()
+        self.download_dir = download_dir
+        self.args = [btd_binary(), "--download", torrent, "--download-dir", download_dir,
+                     "--listen-port", str(self.port), "--log-level",
+                     log_level or os.environ.get("BTD_TEST_LOG_LEVEL", "info")]
+        if seed:
+            self.args.append("--seed")
+        up_flag, down_flag = btd_limit_flags(self.args[0])
+        if upload_limit:
+            self.args += [up_flag, str(upload_limit)]
+        if download_limit:
+            self.args += [down_flag, str(download_limit)]
+        self.args += list(extra_args)
+        self.proc = None
+        self.lines = []
+        self._cond = threading.Condition()
+        self._reader = None
+
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    def start(self):
+        os.makedirs(self.download_dir, exist_ok=True)
+        self.proc = spawn(self.args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          stdin=subprocess.DEVNULL, text=True, errors="replace", bufsize=1)
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+        return self
+
+    def _read(self):
+        for line in self.proc.stdout:
+            with self._cond:
+                self.lines.append(line.rstrip("\n"))
+                self._cond.notify_all()
+        with self._cond:
+            self._cond.notify_all()
+
+    def running(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def wait_for_text(self, text, timeout):
+        """The first output line containing `text`; raises if btd exits or time runs out."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                for line in self.lines:
+                    if text in line:
+                        return line
+                if self.proc.poll() is not None and not self._reader.is_alive():
+                    raise RuntimeError(f"btd exited ({self.proc.returncode}) before "
+                                       f"'{text}':\n" + self.tail())
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError(f"btd: no '{text}' within {timeout}s:\n" + self.tail())
+                self._cond.wait(min(left, 0.5))
+
+    def wait_seeding(self, timeout=60):
+        return self.wait_for_text(self.SEEDING, timeout)
+
+    def tail(self, n=40):
+        with self._cond:
+            return "\n".join(self.lines[-n:])
+
+    def output(self):
+        with self._cond:
+            return "\n".join(self.lines)
+
+    def stop(self, grace=10.0):
+        """SIGTERM, wait; returns the exit code (negative: killed by that signal)."""
+        kill_process(self.proc, grace)
+        if self._reader:
+            self._reader.join(timeout=5)
+        return self.proc.returncode if self.proc else None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def tracker_scrape(tracker, info_hash):
+    """{'complete', 'incomplete', 'downloaded'} for one torrent from opentracker's /scrape."""
+    import urllib.parse
+    import urllib.request
+
+    import libtorrent as lt
+
+    url = (f"http://127.0.0.1:{tracker.port}/scrape?info_hash="
+           + urllib.parse.quote_from_bytes(bytes.fromhex(info_hash)))
+    with urllib.request.urlopen(url, timeout=5) as resp:
+        body = resp.read()
+    decoded = lt.bdecode(body) or {}
+    files = decoded.get(b"files", {})
+    entry = files.get(bytes.fromhex(info_hash), {})
+    return {k.decode(): int(v) for k, v in entry.items() if isinstance(v, int)}
+
+
+def wait_for_tracker_seeds(tracker, info_hash, seeds, timeout=30):
+    """Waits until the tracker lists at least `seeds` complete peers (their announce arrived)."""
+    deadline = time.monotonic() + timeout
+    last = {}
+    while time.monotonic() < deadline:
+        try:
+            last = tracker_scrape(tracker, info_hash)
+            if last.get("complete", 0) >= seeds:
+                return last
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise TimeoutError(f"tracker has not seen {seeds} seed(s) within {timeout}s: {last}")
+
+
+def proc_cpu_seconds(pid):
+    """utime + stime of a running process, from /proc/PID/stat (its children not included)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    # fields[0] is the state (field 3); utime and stime are fields 14 and 15.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def proc_status_kib(pid, key):
+    """A 'kB' value (VmHWM, VmRSS, RssAnon, ...) from /proc/PID/status, or 0."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith(key + ":"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def btd_peer_bytes(lt_peer):
+    """(bytes lt_peer downloaded from, uploaded to) peers whose peer id starts with '-BD',
+    from its PEERS_JSON line (lt_peer.py --peer-info, after it finished or was stopped)."""
+    rows = lt_peer.json_lines("PEERS_JSON")
+    if not rows:
+        raise AssertionError("lt_peer printed no PEERS_JSON line (started with --peer-info?)")
+    btd = [p for p in rows[-1] if bytes.fromhex(p["pid"]).startswith(b"-BD")]
+    return sum(p["down"] for p in btd), sum(p["up"] for p in btd)
+
+
+def assert_all_from_btd(lt_peer, size):
+    """lt_peer (a finished leecher) got its `size` bytes from btd peers only. Its per-peer
+    counts come from block alerts, which libtorrent does not post for every block (a block
+    now and then goes uncounted), so the total is checked with its FINAL counter."""
+    rows = lt_peer.json_lines("PEERS_JSON")[-1]
+    others = [p for p in rows if not bytes.fromhex(p["pid"]).startswith(b"-BD") and p["down"]]
+    if others:
+        raise AssertionError(f"the leecher also got data from non-btd peers: {others}")
+    if not any(p["down"] for p in rows):
+        raise AssertionError(f"the leecher got nothing from btd: {rows}")
+    total = int(lt_peer.final_stats().get("down", 0))
+    if total < size:
+        raise AssertionError(f"the leecher downloaded {total} bytes, less than {size}")
+
+
+def lt_leecher(torrent, save_path, peer_info=True, timeout=None, extra_args=(), **kwargs):
+    """A started libtorrent leecher (lt_peer.py --mode leech); wait for it with
+    `wait_for_line("DONE", t)`. --peer-info on by default so btd_peer_bytes() works."""
+    args = list(extra_args) + (["--peer-info"] if peer_info else [])
+    return LtPeer(torrent, save_path, mode="leech", timeout=timeout or LEECH_TIMEOUT,
+                  extra_args=args, **kwargs).start()

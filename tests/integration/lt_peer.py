@@ -3,6 +3,7 @@
 
   lt_peer.py --torrent T --save-path DIR --port P --mode seed|leech
              [--corrupt-pieces N] [--upload-limit B/s] [--download-limit B/s] [--timeout S]
+             [--status-interval S] [--peer-info] [--peer-log WORD,...]
 
 Prints one line per event on stdout:
   READY ...            (seed) seeding, and the tracker accepted an announce made after that
@@ -11,6 +12,16 @@ Prints one line per event on stdout:
   HASH_FAILED piece=N  (leech) a piece failed its hash check
   STATUS ... / FINAL ... periodic and last stats (up/down = payload bytes, peers)
   DONE ...             (leech) every piece verified and flushed; exit 0
+Optional extra lines (existing lines are unchanged by these options):
+  PEER_SEEN {json}     (--peer-info) a peer seen for the first time after its handshake
+                       (get_peer_info, polled every <=200 ms): pid (hex), endpoint, client,
+                       seed, progress, supports_extensions, t (s since start)
+  PEERS_JSON [json]    (--peer-info) just before FINAL: every peer met, by peer id, with the
+                       payload bytes of the blocks received from (down) / sent to (up) it
+                       (from block alerts; libtorrent skips one now and then, so these can
+                       fall short by a block or two; FINAL's totals are exact)
+  PEER_LOG msg         (--peer-log) libtorrent's peer log lines containing one of the words,
+                       e.g. --peer-log HAVE_ALL,EXTENDED
 Seeders run until SIGTERM/SIGINT. Leechers exit 2 on timeout, 1 on error.
 
 Corrupt mode: the data is copied to a private dir, libtorrent checks the good copy, and only
@@ -20,6 +31,7 @@ its mmap-based storage reads the modified page cache, so peers get the bad bytes
 """
 
 import argparse
+import json
 import os
 import shutil
 import signal
@@ -41,8 +53,8 @@ def out(line):
     print(line, flush=True)
 
 
-def make_session(port):
-    mask = (lt.alert.category_t.error_notification | lt.alert.category_t.status_notification
+def make_session(port, extra_mask=0):
+    mask = (extra_mask | lt.alert.category_t.error_notification | lt.alert.category_t.status_notification
             | lt.alert.category_t.tracker_notification | lt.alert.category_t.storage_notification
             | lt.alert.category_t.upload_notification)
     settings = {
@@ -83,6 +95,56 @@ def corrupt_copy(info, src_root, n_pieces, dst_root):
     return sorted({min(total - 1, int(i * step + step / 2)) for i in range(n)})
 
 
+class PeerTracker:
+    """Which peers this one met and how many payload bytes went each way, per peer id.
+
+    Bytes are counted from block_finished / block_uploaded alerts (they name the peer), not from
+    get_peer_info: libtorrent forgets a connection's counters when it closes, and a fast
+    download can finish and disconnect between two polls."""
+
+    def __init__(self, info):
+        self.info = info
+        self.start = time.monotonic()
+        self.peers = {}  # pid hex -> dict
+
+    def _row(self, pid_hex, endpoint):
+        rec = self.peers.get(pid_hex)
+        if rec is None:
+            rec = {"pid": pid_hex, "endpoint": endpoint, "down": 0, "up": 0}
+            self.peers[pid_hex] = rec
+        return rec
+
+    def _block_size(self, piece, block):
+        return max(0, min(BLOCK, self.info.piece_size(piece) - block * BLOCK))
+
+    def on_alert(self, a):
+        if isinstance(a, (lt.block_finished_alert, lt.block_uploaded_alert)):
+            rec = self._row(a.pid.to_bytes().hex(), f"{a.ip[0]}:{a.ip[1]}")
+            key = "down" if isinstance(a, lt.block_finished_alert) else "up"
+            rec[key] += self._block_size(a.piece_index, a.block_index)
+
+    def poll(self, h):
+        for p in h.get_peer_info():
+            if p.flags & (lt.peer_info.connecting | lt.peer_info.handshake):
+                continue
+            rec = self._row(p.pid.to_bytes().hex(), f"{p.ip[0]}:{p.ip[1]}")
+            client = p.client.decode("utf-8", "replace") if isinstance(p.client, bytes) \
+                else p.client
+            if "client" not in rec:
+                rec.update({"client": client, "seed": bool(p.flags & lt.peer_info.seed),
+                            "progress": p.progress,
+                            "supports_extensions":
+                                bool(p.flags & lt.peer_info.supports_extensions),
+                            "t": round(time.monotonic() - self.start, 3)})
+                out("PEER_SEEN " + json.dumps(rec))
+            rec["client_last"] = client
+            rec["progress_max"] = max(rec.get("progress_max", 0.0), p.progress)
+            rec["seen_seed"] = rec.get("seen_seed", False) or bool(p.flags & lt.peer_info.seed)
+
+    def summary(self):
+        return list(self.peers.values())
+
+
 BLOCK = 16 * 1024
 
 
@@ -120,6 +182,10 @@ def main():
     ap.add_argument("--download-limit", type=int, default=0, help="bytes/s, 0 = none")
     ap.add_argument("--timeout", type=float, default=600, help="seconds (leech: fail after)")
     ap.add_argument("--quiet", action="store_true", help="no STATUS lines")
+    ap.add_argument("--status-interval", type=float, default=0.5, help="seconds between STATUS")
+    ap.add_argument("--peer-info", action="store_true", help="PEER_SEEN and PEERS_JSON lines")
+    ap.add_argument("--peer-log", default="",
+                    help="comma-separated words: print peer log lines containing them")
     args = ap.parse_args()
 
     signal.signal(signal.SIGTERM, _on_signal)
@@ -137,7 +203,16 @@ def main():
         save_path = tmp
     corrupted_set = set(corrupted)
 
-    ses = make_session(args.port)
+    peer_log_words = [w for w in args.peer_log.split(",") if w]
+    ses = make_session(args.port,
+                       lt.alert.category_t.peer_log_notification if peer_log_words else 0)
+    if args.peer_info:
+        mask = lt.alert.category_t.block_progress_notification
+        if peer_log_words:
+            mask |= lt.alert.category_t.peer_log_notification
+        ses.apply_settings({"alert_mask": ses.get_settings()["alert_mask"] | mask,
+                            "alert_queue_size": 1000000})
+    peers = PeerTracker(info) if args.peer_info else None
     params = lt.add_torrent_params()
     params.ti = info
     params.save_path = save_path
@@ -163,6 +238,8 @@ def main():
             ses.wait_for_alert(200)
             st = h.status()
             for a in ses.pop_alerts():
+                if peers is not None:
+                    peers.on_alert(a)
                 if isinstance(a, lt.hash_failed_alert):
                     hash_failures += 1
                     out(f"HASH_FAILED piece={a.piece_index}")
@@ -182,6 +259,12 @@ def main():
                     rc = 1
                 elif isinstance(a, lt.cache_flushed_alert) and phase == "flushing":
                     phase = "done"
+                elif peer_log_words and isinstance(a, lt.peer_log_alert):
+                    msg = a.message()
+                    if any(w in msg for w in peer_log_words):
+                        out("PEER_LOG " + msg.replace("\n", " "))
+            if peers is not None:
+                peers.poll(h)
             if rc:
                 break
             if args.mode == "seed" and phase == "checking" and st.is_seeding:
@@ -203,12 +286,16 @@ def main():
                 out(f"DONE down={st.total_payload_download} hash_failures={hash_failures}")
                 break
             now = time.monotonic()
-            if not args.quiet and now - last_status >= 0.5:
+            if not args.quiet and now - last_status >= args.status_interval:
                 last_status = now
                 out(f"STATUS state={st.state} progress={st.progress:.4f} "
                     f"up={st.total_payload_upload} down={st.total_payload_download} "
                     f"peers={st.num_peers} phase={phase}")
         st = h.status()
+        if peers is not None:
+            for a in ses.pop_alerts():
+                peers.on_alert(a)
+            out("PEERS_JSON " + json.dumps(peers.summary()))
         out(f"FINAL up={st.total_payload_upload} down={st.total_payload_download} "
             f"peers={st.num_peers} hash_failures={hash_failures} phase={phase}")
     finally:
