@@ -179,6 +179,8 @@ void Torrent::deactivate(std::function<void()> trackers_stopped) {
         peer->detach();
     }
     half_open_ = 0;
+    download_.clear_rate();
+    upload_.clear_rate();
     // Partly downloaded pieces are dropped to give their memory back.
     std::vector<int> partial;
     for (auto& [piece, buf] : buffers_)

@@ -25,6 +25,11 @@ public:
         return sum / static_cast<std::int64_t>(filled_);
     }
     std::int64_t total() const { return total_; }
+    void clear_rate() {  // e.g. on pause: no transfer now, whatever the last seconds saw
+        window_.fill(0);
+        current_ = 0;
+        filled_ = 0;
+    }
     void set_total(std::int64_t t) { total_ = t; }
 
 private:
