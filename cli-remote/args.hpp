@@ -1,0 +1,40 @@
+#pragma once
+// btctl's command line: [global options] COMMAND [args and command options].
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace btd::cli {
+
+struct CliOptions {
+    // Global.
+    std::optional<std::string> rpc_url;
+    std::optional<std::string> token;
+    std::optional<std::string> state_dir;
+    int timeout_seconds = 30;
+    bool help = false;
+    bool version = false;
+    // The command and its arguments.
+    std::string command;
+    std::vector<std::string> args;  // positionals after the command
+    bool json = false;
+    bool all = false;
+    bool paused = false;
+    bool delete_data = false;
+    std::optional<std::string> dir;
+    std::optional<std::int64_t> down_limit;  // bytes/s, 0 = unlimited
+    std::optional<std::int64_t> up_limit;
+    std::optional<double> ratio_limit;
+};
+
+// Throws CliError(usage) with a message naming the problem.
+CliOptions parse_args(const std::vector<std::string>& argv);  // argv without the program name
+
+// "0", "500", "64K", "1.5M", "2GiB", "unlimited" -> bytes/s (binary units).
+std::optional<std::int64_t> parse_rate(std::string_view text);
+
+std::string usage_text();
+
+}  // namespace btd::cli

@@ -1,0 +1,179 @@
+#include "cli-remote/commands.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
+#include "cli-remote/cli_error.hpp"
+#include "cli-remote/format.hpp"
+#include "cli-remote/id_prefix.hpp"
+#include "cli-remote/rpc_client.hpp"
+#include "rpc/base64.hpp"
+#include "rpc/json_parse.hpp"
+
+namespace btd::cli {
+namespace {
+
+using nlohmann::json;
+
+constexpr std::uintmax_t kMaxTorrentFileBytes = 10 * 1024 * 1024;
+
+void print_json(std::ostream& out, const json& value) {
+    out << rpc::dump_json(value, 2) << "\n";
+}
+
+bool is_uri(const std::string& arg) {
+    auto lower = arg.substr(0, 8);
+    for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return lower.rfind("magnet:", 0) == 0 || lower.rfind("http://", 0) == 0 ||
+           lower.rfind("https://", 0) == 0;
+}
+
+// Read here and sent as base64, so it works even when the daemon cannot read the file.
+std::string read_torrent_file(const std::string& path) {
+    std::error_code ec;
+    auto size = std::filesystem::file_size(path, ec);
+    if (ec) throw CliError(exit_code::failure, "cannot read " + path + ": " + ec.message());
+    if (size > kMaxTorrentFileBytes)
+        throw CliError(exit_code::failure, path + " is too large for a .torrent file");
+    std::ifstream in(path, std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (!in.good() && !in.eof()) throw CliError(exit_code::failure, "cannot read " + path);
+    return bytes;
+}
+
+std::vector<std::string> resolve_ids(const RpcCall& call,
+                                     const std::vector<std::string>& prefixes) {
+    auto list = call("torrent.list", {{"fields", {"name"}}});
+    std::vector<KnownTorrent> known;
+    if (list.is_array())
+        for (const auto& t : list)
+            known.push_back({t.value("id", std::string()), t.value("name", std::string())});
+    return resolve_id_prefixes(prefixes, known);
+}
+
+// {"ids": [...]} or {"all": true}
+json target_params(const CliOptions& o, const RpcCall& call) {
+    if (o.all) return {{"all", true}};
+    return {{"ids", resolve_ids(call, o.args)}};
+}
+
+void add(const CliOptions& o, const RpcCall& call, std::ostream& out) {
+    json results = json::array();
+    for (const auto& arg : o.args) {
+        json params = {{"paused", o.paused}};
+        if (o.dir) params["download_dir"] = std::filesystem::absolute(*o.dir).string();
+        if (is_uri(arg))
+            params["uri"] = arg;
+        else
+            params["metainfo"] = rpc::base64_encode(read_torrent_file(arg));
+        auto r = call("torrent.add", params);
+        if (o.json) {
+            results.push_back(r);
+            continue;
+        }
+        auto name = r.value("name", std::string());
+        auto id = r.value("id", std::string());
+        if (r.value("duplicate", false))
+            out << "already added: " << name << " (" << id << ")\n";
+        else
+            out << "added: " << name << " (" << id << ")\n";
+    }
+    if (o.json) print_json(out, o.args.size() == 1 ? results[0] : results);
+}
+
+void simple_action(const CliOptions& o, const RpcCall& call, std::ostream& out,
+                   const std::string& method, json params, const char* done_word) {
+    auto r = call(method, params);
+    if (o.json) return print_json(out, r);
+    if (params.contains("all")) {
+        out << done_word << " all torrents\n";
+    } else {
+        auto n = params["ids"].size();
+        out << done_word << " " << n << (n == 1 ? " torrent\n" : " torrents\n");
+    }
+}
+
+}  // namespace
+
+void run_command(const CliOptions& o, const RpcCall& call, std::ostream& out) {
+    const auto& c = o.command;
+    if (c == "add") return add(o, call, out);
+    if (c == "list") {
+        auto r = call("torrent.list", json::object());
+        return o.json ? print_json(out, r) : void(out << format_torrent_list(r));
+    }
+    if (c == "info") {
+        auto id = resolve_ids(call, o.args).front();
+        auto r = call("torrent.get", {{"id", id}});
+        return o.json ? print_json(out, r) : void(out << format_torrent_info(r));
+    }
+    if (c == "stats") {
+        auto r = call("session.stats", json::object());
+        return o.json ? print_json(out, r) : void(out << format_stats(r));
+    }
+    if (c == "pause")
+        return simple_action(o, call, out, "torrent.pause", target_params(o, call), "paused");
+    if (c == "resume")
+        return simple_action(o, call, out, "torrent.resume", target_params(o, call), "resumed");
+    if (c == "verify")
+        return simple_action(o, call, out, "torrent.verify", target_params(o, call), "verifying");
+    if (c == "remove") {
+        json params = {{"ids", resolve_ids(call, o.args)}, {"delete_data", o.delete_data}};
+        return simple_action(o, call, out, "torrent.remove", params,
+                             o.delete_data ? "removed (with data)" : "removed");
+    }
+    if (c == "set") {
+        json params = target_params(o, call);
+        if (o.down_limit) params["download_rate_limit"] = *o.down_limit;
+        if (o.up_limit) params["upload_rate_limit"] = *o.up_limit;
+        if (o.ratio_limit) params["ratio_limit"] = *o.ratio_limit;
+        return simple_action(o, call, out, "torrent.set", params, "updated");
+    }
+    if (c == "version") {
+        auto r = call("daemon.version", json::object());
+        if (o.json) return print_json(out, r);
+        out << r.value("name", std::string("btd")) << " " << r.value("version", std::string("?"))
+            << "\n";
+        return;
+    }
+    if (c == "shutdown") {
+        auto r = call("daemon.shutdown", json::object());
+        return o.json ? print_json(out, r) : void(out << "btd is shutting down\n");
+    }
+    throw usage_error("unknown command '" + c + "'");
+}
+
+int btctl_main(const std::vector<std::string>& args, std::ostream& out, std::ostream& err,
+               const GetEnv& env) {
+    try {
+        auto options = parse_args(args);
+        if (options.help) {
+            out << usage_text();
+            return exit_code::ok;
+        }
+        if (options.version) {
+            out << "btctl 0.1.0\n";
+            return exit_code::ok;
+        }
+        auto state_dir = find_state_dir(options.state_dir, env);
+        auto endpoint = find_endpoint(options.rpc_url, options.token, state_dir, env);
+        RpcClient client(endpoint.url, endpoint.token,
+                         std::chrono::seconds(options.timeout_seconds));
+        run_command(
+            options,
+            [&](const std::string& method, const json& params) {
+                return client.call(method, params);
+            },
+            out);
+        return exit_code::ok;
+    } catch (const CliError& e) {
+        err << "btctl: " << e.what() << "\n";
+        return e.exit_code();
+    } catch (const std::exception& e) {
+        err << "btctl: " << e.what() << "\n";
+        return exit_code::failure;
+    }
+}
+
+}  // namespace btd::cli

@@ -1,0 +1,199 @@
+#include "cli-remote/format.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+namespace btd::cli {
+namespace {
+
+using nlohmann::json;
+
+std::string two_digits(std::int64_t v) {
+    char buf[8];
+    std::snprintf(buf, sizeof buf, "%02lld", static_cast<long long>(v));
+    return buf;
+}
+
+// Tolerates missing or mistyped members: output must never crash on an odd daemon reply.
+std::int64_t get_int(const json& j, const char* key, std::int64_t fallback = 0) {
+    auto it = j.find(key);
+    return (it != j.end() && it->is_number()) ? it->get<std::int64_t>() : fallback;
+}
+double get_double(const json& j, const char* key) {
+    auto it = j.find(key);
+    return (it != j.end() && it->is_number()) ? it->get<double>() : 0.0;
+}
+std::string get_string(const json& j, const char* key) {
+    auto it = j.find(key);
+    return (it != j.end() && it->is_string()) ? it->get<std::string>() : std::string();
+}
+
+}  // namespace
+
+std::string human_size(std::int64_t bytes) {
+    if (bytes < 0) return "-";
+    if (bytes < 1024) return std::to_string(bytes) + " B";
+    static const char* units[] = {"KiB", "MiB", "GiB", "TiB", "PiB"};
+    double value = static_cast<double>(bytes) / 1024.0;
+    int unit = 0;
+    while (value >= 1024.0 && unit < 4) {
+        value /= 1024.0;
+        ++unit;
+    }
+    char buf[32];
+    // Two decimals for GiB and up, where one digit hides a lot.
+    std::snprintf(buf, sizeof buf, unit >= 2 ? "%.2f %s" : "%.1f %s", value, units[unit]);
+    return buf;
+}
+
+std::string human_rate(std::int64_t bytes_per_s) {
+    return human_size(bytes_per_s) + "/s";
+}
+
+std::string human_eta(std::int64_t s) {
+    if (s < 0) return "-";
+    if (s < 60) return std::to_string(s) + "s";
+    if (s < 3600) return std::to_string(s / 60) + "m " + two_digits(s % 60) + "s";
+    if (s < 86400) return std::to_string(s / 3600) + "h " + two_digits(s % 3600 / 60) + "m";
+    if (s < 100LL * 86400)
+        return std::to_string(s / 86400) + "d " + two_digits(s % 86400 / 3600) + "h";
+    return "long";
+}
+
+std::string human_percent(double fraction) {
+    fraction = std::clamp(fraction, 0.0, 1.0);
+    char buf[16];
+    // Never show 100.0% for something not complete.
+    double pct = std::floor(fraction * 1000.0 + 1e-9) / 10.0;
+    std::snprintf(buf, sizeof buf, "%.1f%%", pct);
+    return buf;
+}
+
+std::size_t display_width(std::string_view s) {
+    return static_cast<std::size_t>(std::count_if(
+        s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+}
+
+std::string truncate_display(std::string_view s, std::size_t width) {
+    if (display_width(s) <= width) return std::string(s);
+    std::size_t keep = width > 3 ? width - 3 : 0;
+    std::size_t chars = 0, i = 0;
+    for (; i < s.size(); ++i) {
+        bool starts_char = (static_cast<unsigned char>(s[i]) & 0xC0) != 0x80;
+        if (starts_char && chars++ == keep) break;
+    }
+    return std::string(s.substr(0, i)) + std::string(std::min<std::size_t>(3, width), '.');
+}
+
+std::string format_table(const std::vector<std::vector<std::string>>& rows,
+                         const std::vector<bool>& right_aligned) {
+    std::vector<std::size_t> widths;
+    for (const auto& row : rows) {
+        if (widths.size() < row.size()) widths.resize(row.size(), 0);
+        for (std::size_t c = 0; c < row.size(); ++c)
+            widths[c] = std::max(widths[c], display_width(row[c]));
+    }
+    std::string out;
+    for (const auto& row : rows) {
+        std::string line;
+        for (std::size_t c = 0; c < row.size(); ++c) {
+            std::string pad(widths[c] - display_width(row[c]), ' ');
+            bool right = c < right_aligned.size() && right_aligned[c];
+            if (c > 0) line += "  ";
+            line += right ? pad + row[c] : row[c] + (c + 1 < row.size() ? pad : "");
+        }
+        out += line + "\n";
+    }
+    return out;
+}
+
+std::string format_torrent_list(const json& torrents, std::size_t name_width) {
+    if (!torrents.is_array() || torrents.empty()) return "no torrents\n";
+    std::vector<std::vector<std::string>> rows = {
+        {"ID", "NAME", "STATE", "DONE", "SIZE", "DOWN", "UP", "PEERS", "ETA"}};
+    for (const auto& t : torrents) {
+        rows.push_back({get_string(t, "id").substr(0, 8),
+                        truncate_display(get_string(t, "name"), name_width), get_string(t, "state"),
+                        human_percent(get_double(t, "progress")), human_size(get_int(t, "size")),
+                        human_rate(get_int(t, "download_rate")),
+                        human_rate(get_int(t, "upload_rate")), std::to_string(get_int(t, "peers")),
+                        human_eta(get_int(t, "eta", -1))});
+    }
+    return format_table(rows, {false, false, false, true, true, true, true, true, true});
+}
+
+std::string format_torrent_info(const json& d) {
+    std::vector<std::vector<std::string>> rows = {
+        {"Name:", get_string(d, "name")},
+        {"ID:", get_string(d, "id")},
+        {"State:", get_string(d, "state")},
+        {"Progress:",
+         human_percent(get_double(d, "progress")) + " of " + human_size(get_int(d, "size"))},
+        {"Download:", human_rate(get_int(d, "download_rate")) + " (total " +
+                          human_size(get_int(d, "downloaded")) + ")"},
+        {"Upload:", human_rate(get_int(d, "upload_rate")) + " (total " +
+                        human_size(get_int(d, "uploaded")) + ")"},
+        {"Ratio:",
+         [&] {
+             char buf[32];
+             std::snprintf(buf, sizeof buf, "%.2f", get_double(d, "ratio"));
+             return std::string(buf);
+         }()},
+        {"Peers:", std::to_string(get_int(d, "peer_count", get_int(d, "peers"))) + " (" +
+                       std::to_string(get_int(d, "seeds")) + " seeds)"},
+        {"ETA:", human_eta(get_int(d, "eta", -1))},
+        {"Directory:", get_string(d, "download_dir")}};
+    if (auto err = get_string(d, "error"); !err.empty()) rows.push_back({"Error:", err});
+    if (auto comment = get_string(d, "comment"); !comment.empty())
+        rows.push_back({"Comment:", comment});
+    std::string out = format_table(rows, {});
+
+    if (auto files = d.find("files"); files != d.end() && files->is_array() && !files->empty()) {
+        std::vector<std::vector<std::string>> file_rows;
+        for (const auto& f : *files) {
+            if (f.value("pad", false)) continue;
+            file_rows.push_back({human_percent(get_double(f, "progress")),
+                                 human_size(get_int(f, "size")), get_string(f, "path")});
+        }
+        out += "Files:\n";
+        auto table = format_table(file_rows, {true, true, false});
+        for (std::size_t pos = 0; pos < table.size();) {  // indent every line
+            auto end = table.find('\n', pos);
+            out += "  " + table.substr(pos, end - pos + 1);
+            pos = end + 1;
+        }
+    }
+    if (auto trackers = d.find("trackers");
+        trackers != d.end() && trackers->is_array() && !trackers->empty()) {
+        out += "Trackers:\n";
+        for (const auto& t : *trackers) {
+            out += "  [" + std::to_string(get_int(t, "tier")) + "] " + get_string(t, "url") + "  " +
+                   get_string(t, "state");
+            if (auto msg = get_string(t, "message"); !msg.empty()) out += "  " + msg;
+            out += "\n";
+        }
+    }
+    return out;
+}
+
+std::string format_stats(const json& s) {
+    std::string states;
+    if (auto by = s.find("by_state"); by != s.end() && by->is_object())
+        for (const auto& [state, count] : by->items())
+            if (count.is_number() && count.get<std::int64_t>() > 0)
+                states += (states.empty() ? "" : ", ") + state + " " +
+                          std::to_string(count.get<std::int64_t>());
+    std::vector<std::vector<std::string>> rows = {
+        {"Torrents:",
+         std::to_string(get_int(s, "torrents")) + (states.empty() ? "" : " (" + states + ")")},
+        {"Download:", human_rate(get_int(s, "download_rate")) + " (this session " +
+                          human_size(get_int(s, "downloaded")) + ")"},
+        {"Upload:", human_rate(get_int(s, "upload_rate")) + " (this session " +
+                        human_size(get_int(s, "uploaded")) + ")"},
+        {"Peers:", std::to_string(get_int(s, "peers"))},
+        {"Listen port:", std::to_string(get_int(s, "listen_port"))}};
+    return format_table(rows, {});
+}
+
+}  // namespace btd::cli

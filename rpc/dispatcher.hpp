@@ -1,0 +1,60 @@
+#pragma once
+// JSON-RPC 2.0 over any transport: a table of methods, request validation, batches and
+// notifications. Knows nothing of HTTP. Runs on one thread (the io_context's); not thread-safe.
+#include <cstddef>
+#include <functional>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "rpc/errors.hpp"
+#include "rpc/json_parse.hpp"
+
+namespace btd::rpc {
+
+// What a method produced: a result value or an error.
+using Outcome = std::variant<nlohmann::json, RpcError>;
+
+struct DispatcherLimits {
+    std::size_t max_depth = kDefaultMaxJsonDepth;
+    std::size_t max_batch = 1000;  // requests in one batch
+};
+
+class Dispatcher {
+  public:
+    // A synchronous method: returns the result or throws RpcError. `params` is the request's
+    // params, or an empty object when absent. nlohmann::json exceptions (wrong type, missing
+    // key) become -32602, anything else -32603.
+    using Handler = std::function<nlohmann::json(const nlohmann::json& params)>;
+    // An asynchronous method: must call `done` exactly once, possibly later on the same thread.
+    using Completion = std::function<void(Outcome)>;
+    using AsyncHandler = std::function<void(const nlohmann::json& params, Completion done)>;
+    // Gets the reply body, or nullopt when nothing must be sent (only notifications).
+    using ReplyCallback = std::function<void(std::optional<std::string> reply)>;
+
+    explicit Dispatcher(DispatcherLimits limits = {}) : limits_(limits) {}
+
+    void add(std::string name, Handler handler);
+    void add_async(std::string name, AsyncHandler handler);
+    bool has(std::string_view name) const;
+
+    // Handles one request body (a single request or a batch). `reply` may run before this returns
+    // (all-synchronous methods) or later (async methods). The dispatcher must outlive it.
+    void handle(std::string_view body, ReplyCallback reply) const;
+
+  private:
+    using Entry = std::variant<Handler, AsyncHandler>;
+    void call(const nlohmann::json& request, Completion done) const;
+    void invoke(const Entry& entry, const nlohmann::json& params, Completion done) const;
+
+    DispatcherLimits limits_;
+    std::map<std::string, Entry, std::less<>> methods_;
+};
+
+// Builds a complete response object for one request id.
+nlohmann::json make_response(const nlohmann::json& id, const Outcome& outcome);
+
+}  // namespace btd::rpc

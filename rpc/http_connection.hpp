@@ -1,0 +1,48 @@
+#pragma once
+// One accepted HTTP connection of the RPC server (internal to rpc/).
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "rpc/http_server.hpp"
+
+namespace btd::rpc {
+
+namespace http = boost::beast::http;
+
+class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
+  public:
+    HttpConnection(boost::asio::ip::tcp::socket socket, std::shared_ptr<RpcServer::State> state,
+                   std::uint64_t id);
+    ~HttpConnection();
+    void start();
+    void close();  // safe to call repeatedly
+
+  private:
+    using Request = http::request<http::string_body>;
+    using Response = http::response<http::string_body>;
+
+    void read_request();
+    void on_header(boost::beast::error_code ec);
+    void read_body();
+    void on_read(boost::beast::error_code ec);
+    void handle(Request& request);
+    void dispatch(std::string body, unsigned version, bool keep_alive);
+    void send_text(http::status status, std::string text, unsigned version, bool keep_alive);
+    void send(Response response);
+    void on_written(boost::beast::error_code ec, bool keep_alive);
+
+    boost::beast::tcp_stream stream_;
+    boost::beast::flat_buffer buffer_;
+    std::optional<http::request_parser<http::string_body>> parser_;
+    std::optional<Response> response_;  // kept alive until the write completes
+    std::shared_ptr<RpcServer::State> state_;
+    std::uint64_t id_;
+    bool closed_ = false;
+};
+
+}  // namespace btd::rpc

@@ -1,0 +1,82 @@
+#include "rpc/http_server.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "rpc/http_connection.hpp"
+#include "rpc/http_server_state.hpp"
+
+namespace btd::rpc {
+namespace {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+void accept_next(const std::shared_ptr<RpcServer::State>& state) {
+    if (state->stopped) return;
+    state->acceptor.async_accept([state](boost::system::error_code ec, tcp::socket socket) {
+        if (state->stopped || ec == asio::error::operation_aborted) return;
+        if (ec) {
+            // Out of descriptors or similar: retry shortly instead of spinning.
+            spdlog::warn("rpc: accept failed: {}", ec.message());
+            state->retry_timer.expires_after(std::chrono::milliseconds(100));
+            state->retry_timer.async_wait([state](boost::system::error_code wait_ec) {
+                if (!wait_ec) accept_next(state);
+            });
+            return;
+        }
+        if (state->connections.size() >= state->options.max_connections) {
+            spdlog::debug("rpc: too many connections, closing a new one");
+            boost::system::error_code ignored;
+            socket.close(ignored);
+        } else {
+            auto id = state->next_id++;
+            auto connection = std::make_shared<HttpConnection>(std::move(socket), state, id);
+            state->connections.emplace(id, connection);
+            connection->start();
+        }
+        accept_next(state);
+    });
+}
+
+}  // namespace
+
+RpcServer::RpcServer(asio::io_context& io, RpcServerOptions options, const Dispatcher& dispatcher)
+    : state_(std::make_shared<State>(io, std::move(options), dispatcher)) {
+    tcp::endpoint endpoint(asio::ip::make_address(state_->options.address), state_->options.port);
+    auto& acceptor = state_->acceptor;
+    acceptor.open(endpoint.protocol());
+    acceptor.set_option(asio::socket_base::reuse_address(true));
+    acceptor.bind(endpoint);
+    acceptor.listen(asio::socket_base::max_listen_connections);
+}
+
+RpcServer::~RpcServer() {
+    stop();
+}
+
+void RpcServer::start() {
+    accept_next(state_);
+}
+
+void RpcServer::stop() {
+    if (state_->stopped) return;
+    state_->stopped = true;
+    boost::system::error_code ignored;
+    state_->acceptor.close(ignored);
+    state_->retry_timer.cancel();
+    auto connections = std::move(state_->connections);  // close() unregisters; iterate a copy
+    state_->connections.clear();
+    for (auto& [id, weak] : connections)
+        if (auto connection = weak.lock()) connection->close();
+}
+
+asio::ip::tcp::endpoint RpcServer::local_endpoint() const {
+    boost::system::error_code ec;
+    return state_->acceptor.local_endpoint(ec);
+}
+
+std::size_t RpcServer::connection_count() const {
+    return state_->connections.size();
+}
+
+}  // namespace btd::rpc

@@ -1,0 +1,59 @@
+#pragma once
+// The RPC endpoint: HTTP/1.1 (Beast, async, keep-alive) on the caller's io_context, serving
+// `POST /rpc` through a Dispatcher. Enforces the security rules of docs/architecture: bearer
+// auth, Host allow-list, no cross-origin requests, bounded headers, bodies, time and connections.
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "rpc/dispatcher.hpp"
+#include "rpc/state_files.hpp"
+
+namespace btd::rpc {
+
+struct RpcServerOptions {
+    std::string address = std::string(kDefaultRpcAddress);  // an IP literal, not a host name
+    std::uint16_t port = kDefaultRpcPort;  // 0 = any free port (see local_endpoint())
+    // Required bearer token; nullopt disables authentication (tests, or an explicit opt-out).
+    std::optional<std::string> auth_secret;
+    // Host header names accepted besides localhost, 127.0.0.1 and [::1] (e.g. "mybox.lan").
+    std::vector<std::string> extra_allowed_hosts;
+    // Exact Origin values accepted (e.g. "http://localhost:8080"); by default every request that
+    // carries an Origin header is refused.
+    std::vector<std::string> allowed_origins;
+    std::size_t body_limit = 10 * 1024 * 1024;  // base64 .torrent files can be large
+    std::size_t header_limit = 8 * 1024;
+    std::size_t max_connections = 64;  // further connections are closed at once
+    // Time allowed to receive one whole request (and to wait idle between keep-alive requests)
+    // and to send a response; slow clients are dropped.
+    std::chrono::milliseconds timeout = std::chrono::seconds(30);
+};
+
+class RpcServer {
+  public:
+    // Binds and listens; throws boost::system::system_error if the address cannot be bound.
+    // The dispatcher must outlive the server and any async method still running.
+    RpcServer(boost::asio::io_context& io, RpcServerOptions options, const Dispatcher& dispatcher);
+    ~RpcServer();  // stop()
+    RpcServer(const RpcServer&) = delete;
+    RpcServer& operator=(const RpcServer&) = delete;
+
+    void start();  // begins accepting connections
+    void stop();   // closes the listener and every open connection; idempotent
+
+    boost::asio::ip::tcp::endpoint local_endpoint() const;  // the real port when given port 0
+    std::size_t connection_count() const;
+
+    struct State;  // shared with connections (implementation detail)
+
+  private:
+    std::shared_ptr<State> state_;
+};
+
+}  // namespace btd::rpc

@@ -1,0 +1,102 @@
+#include "rpc/json_status.hpp"
+
+namespace btd::rpc {
+
+using nlohmann::json;
+
+const std::vector<std::string>& summary_fields() {
+    static const std::vector<std::string> fields = {
+        "id",         "name",     "state",         "progress",     "size",    "have_bytes",
+        "downloaded", "uploaded", "download_rate", "upload_rate",  "peers",   "seeds",
+        "eta",        "ratio",    "error",         "download_dir", "added_at"};
+    return fields;
+}
+
+json to_json(const TorrentStatus& s) {
+    return {{"id", to_hex(s.id)},
+            {"name", s.name},
+            {"state", to_string(s.state)},
+            {"progress", s.progress},
+            {"size", s.size},
+            {"have_bytes", s.have_bytes},
+            {"downloaded", s.downloaded},
+            {"uploaded", s.uploaded},
+            {"download_rate", s.download_rate},
+            {"upload_rate", s.upload_rate},
+            {"peers", s.peers},
+            {"seeds", s.seeds},
+            {"eta", s.eta},
+            {"ratio", s.ratio},
+            {"error", s.error},
+            {"download_dir", s.download_dir.string()},
+            {"added_at", s.added_at}};
+}
+
+json to_json(const TorrentDetails& d) {
+    json out = to_json(d.status);
+    json files = json::array();
+    for (const auto& f : d.files) {
+        files.push_back({{"path", f.path},
+                         {"size", f.size},
+                         {"have_bytes", f.have_bytes},
+                         {"progress", f.size > 0 ? double(f.have_bytes) / double(f.size) : 1.0},
+                         {"pad", f.pad}});
+    }
+    json trackers = json::array();
+    for (const auto& t : d.trackers) {
+        trackers.push_back({{"url", t.url},
+                            {"tier", t.tier},
+                            {"state", t.state},
+                            {"message", t.message},
+                            {"seeders", t.seeders},
+                            {"leechers", t.leechers},
+                            {"peers_received", t.peers_received},
+                            {"next_announce_in", t.next_announce_in_s}});
+    }
+    json peers = json::array();
+    for (const auto& p : d.peers) {
+        peers.push_back({{"address", p.address},
+                         {"client", p.client},
+                         {"progress", p.progress},
+                         {"download_rate", p.download_rate},
+                         {"upload_rate", p.upload_rate},
+                         {"flags", p.flags},
+                         {"incoming", p.incoming}});
+    }
+    out["files"] = std::move(files);
+    out["trackers"] = std::move(trackers);
+    out["peers"] = std::move(peers);  // replaces the count of the summary with the list
+    out["peer_count"] = d.status.peers;
+    out["pieces"] = d.pieces;
+    out["piece_length"] = d.piece_length;
+    out["private"] = d.is_private;
+    out["comment"] = d.comment;
+    return out;
+}
+
+json to_json(const SessionStats& s) {
+    json by_state = json::object();
+    for (const auto& [state, count] : s.by_state) by_state[state] = count;
+    return {{"download_rate", s.download_rate},
+            {"upload_rate", s.upload_rate},
+            {"downloaded", s.downloaded},
+            {"uploaded", s.uploaded},
+            {"torrents", s.torrents},
+            {"by_state", std::move(by_state)},
+            {"peers", s.peers},
+            {"listen_port", s.listen_port}};
+}
+
+json to_json(const SessionSettings& s) {
+    return {{"listen_port", s.listen_port},
+            {"listen_address", s.listen_address},
+            {"download_dir", s.default_download_dir.string()},
+            {"download_rate_limit", s.download_rate_limit},
+            {"upload_rate_limit", s.upload_rate_limit},
+            {"max_peers_per_torrent", s.max_peers_per_torrent},
+            {"max_connections", s.max_connections},
+            {"disk_threads", s.disk_threads},
+            {"memory_budget", s.memory_budget}};
+}
+
+}  // namespace btd::rpc

@@ -1,0 +1,84 @@
+#include "rpc/request_checks.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+#include "rpc/secret.hpp"
+
+namespace btd::rpc {
+namespace {
+
+std::string lower(std::string_view s) {
+    std::string out(s);
+    std::transform(out.begin(), out.end(), out.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return out;
+}
+
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    return s;
+}
+
+bool all_digits(std::string_view s) {
+    return !s.empty() && s.size() <= 5 &&
+           std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); });
+}
+
+// Splits "name[:port]" / "[v6][:port]"; returns false if the shape is wrong.
+bool split_host(std::string_view host, std::string_view& name) {
+    if (host.empty()) return false;
+    if (host.front() == '[') {
+        auto close = host.find(']');
+        if (close == std::string_view::npos) return false;
+        name = host.substr(0, close + 1);
+        auto rest = host.substr(close + 1);
+        return rest.empty() || (rest.front() == ':' && all_digits(rest.substr(1)));
+    }
+    auto colon = host.find(':');
+    if (colon == std::string_view::npos) {
+        name = host;
+        return true;
+    }
+    name = host.substr(0, colon);
+    return !name.empty() && all_digits(host.substr(colon + 1));
+}
+
+}  // namespace
+
+bool host_allowed(std::string_view host_header, const std::vector<std::string>& extra_hosts) {
+    std::string host = lower(trim(host_header));
+    std::string_view name;
+    if (!split_host(host, name)) return false;
+    auto matches = [&](const std::string& allowed) {
+        auto a = lower(allowed);
+        return a == name || a == host;  // an allowed entry may include a port
+    };
+    return std::any_of(kLoopbackHosts.begin(), kLoopbackHosts.end(), matches) ||
+           std::any_of(extra_hosts.begin(), extra_hosts.end(), matches);
+}
+
+bool origin_allowed(std::string_view origin_header, bool has_origin,
+                    const std::vector<std::string>& allowed_origins) {
+    if (!has_origin) return true;
+    auto origin = lower(trim(origin_header));
+    return std::any_of(allowed_origins.begin(), allowed_origins.end(),
+                       [&](const std::string& allowed) { return lower(allowed) == origin; });
+}
+
+bool bearer_token_matches(std::string_view authorization_header, std::string_view secret) {
+    auto value = trim(authorization_header);
+    constexpr std::string_view scheme = "bearer ";
+    if (value.size() <= scheme.size() || lower(value.substr(0, scheme.size())) != scheme)
+        return false;
+    auto token = trim(value.substr(scheme.size()));
+    return !token.empty() && secrets_equal(token, secret);
+}
+
+bool is_json_content_type(std::string_view content_type) {
+    auto media = trim(content_type.substr(0, content_type.find(';')));
+    return lower(media) == "application/json";
+}
+
+}  // namespace btd::rpc

@@ -1,0 +1,37 @@
+#pragma once
+// Binds the engine's Session to a Dispatcher: the torrent.*, session.* and daemon.* methods of
+// the RPC contract (docs in rpc/README.md). Handlers run on the io_context thread and call the
+// Session directly.
+#include <boost/asio/io_context.hpp>
+#include <functional>
+
+#include "core/session/session.hpp"
+#include "rpc/dispatcher.hpp"
+#include "rpc/url_fetch.hpp"
+
+namespace btd::rpc {
+
+struct SessionMethodsOptions {
+    // daemon.shutdown: posted to the io_context after the reply is queued. Unset: the method
+    // answers "not supported".
+    std::function<void()> shutdown;
+    // Called after session.set applied new settings (the daemon persists them in its state dir).
+    std::function<void(const SessionSettings&)> settings_changed;
+    // Limits for torrent.add with an http(s) URL.
+    FetchOptions fetch;
+};
+
+// Registers every method. `session` and `io` must outlive the dispatcher's use.
+void register_session_methods(Dispatcher& dispatcher, Session& session, boost::asio::io_context& io,
+                              SessionMethodsOptions options = {});
+
+// The pieces, for callers that want only some of them.
+void register_torrent_methods(Dispatcher& dispatcher, Session& session);
+void register_torrent_add(Dispatcher& dispatcher, Session& session, boost::asio::io_context& io,
+                          FetchOptions fetch);
+void register_settings_methods(Dispatcher& dispatcher, Session& session,
+                               std::function<void(const SessionSettings&)> settings_changed);
+void register_daemon_methods(Dispatcher& dispatcher, boost::asio::io_context& io,
+                             std::function<void()> shutdown);
+
+}  // namespace btd::rpc

@@ -1,0 +1,95 @@
+// torrent.add: from a path on the daemon's disk, base64 metainfo, or an http(s) URL (fetched
+// asynchronously so the network thread never blocks).
+#include <algorithm>
+#include <cctype>
+
+#include "core/metainfo/metainfo.hpp"
+#include "rpc/base64.hpp"
+#include "rpc/error_mapping.hpp"
+#include "rpc/params.hpp"
+#include "rpc/session_methods.hpp"
+
+namespace btd::rpc {
+namespace {
+
+using nlohmann::json;
+
+json add_to_session(Session& s, Metainfo meta, AddTorrentParams params) {
+    auto id = meta.info_hash;
+    auto name = meta.name;
+    try {
+        auto result = s.add_torrent(std::move(meta), std::move(params));
+        return {{"id", to_hex(result.id)}, {"name", result.name}, {"duplicate", result.duplicate}};
+    } catch (const SessionError& e) {
+        // Adding a torrent twice is not an error for the caller: report the existing job.
+        if (e.code() != SessionError::Code::duplicate_torrent) throw;
+        return {{"id", to_hex(id)}, {"name", name}, {"duplicate", true}};
+    }
+}
+
+bool starts_with_ci(std::string_view s, std::string_view prefix) {
+    return s.size() >= prefix.size() &&
+           std::equal(prefix.begin(), prefix.end(), s.begin(), [](char a, char b) {
+               return std::tolower(static_cast<unsigned char>(a)) ==
+                      std::tolower(static_cast<unsigned char>(b));
+           });
+}
+
+}  // namespace
+
+void register_torrent_add(Dispatcher& d, Session& s, boost::asio::io_context& io,
+                          FetchOptions fetch) {
+    auto tls = make_client_tls_context();
+    d.add_async("torrent.add", [&s, &io, fetch, tls](const json& params,
+                                                     Dispatcher::Completion done) {
+        require_object(params);
+        reject_unknown(params, {"path", "metainfo", "uri", "download_dir", "paused"});
+        auto path = optional_string(params, "path");
+        auto metainfo = optional_string(params, "metainfo");
+        auto uri = optional_string(params, "uri");
+        if (int(bool(path)) + int(bool(metainfo)) + int(bool(uri)) != 1)
+            throw invalid_params("give exactly one of path, metainfo (base64) or uri");
+
+        AddTorrentParams add;
+        if (auto dir = optional_string(params, "download_dir")) add.download_dir = *dir;
+        add.paused = optional_bool(params, "paused").value_or(false);
+
+        if (path) {
+            done(translate_errors(
+                [&] { return add_to_session(s, load_metainfo_file(*path), add); }));
+            return;
+        }
+        if (metainfo) {
+            auto bytes = base64_decode(*metainfo);
+            if (!bytes) throw invalid_params("metainfo is not valid base64");
+            done(translate_errors([&] { return add_to_session(s, parse_metainfo(*bytes), add); }));
+            return;
+        }
+        if (starts_with_ci(*uri, "magnet:"))
+            throw RpcError(errc::not_supported,
+                           "magnet links are not supported yet; add the .torrent file instead");
+        if (!starts_with_ci(*uri, "http://") && !starts_with_ci(*uri, "https://"))
+            throw invalid_params("uri must be a magnet link or an http(s) URL of a .torrent");
+
+        fetch_url(
+            io, *tls, *uri, fetch,
+            [&s, add, done, url = *uri, tls](std::string error, std::string body) {
+                if (!error.empty()) {
+                    done(RpcError(errc::fetch_failed, "cannot download " + url + ": " + error));
+                    return;
+                }
+                // This runs later on the io_context: report, never throw.
+                try {
+                    done(translate_errors(
+                        [&] { return add_to_session(s, parse_metainfo(body), add); }));
+                } catch (const RpcError& e) {
+                    done(e);
+                } catch (const std::exception& e) {
+                    done(
+                        RpcError(errc::internal_error, std::string("internal error: ") + e.what()));
+                }
+            });
+    });
+}
+
+}  // namespace btd::rpc

@@ -1,0 +1,122 @@
+// torrent.list, torrent.get, torrent.pause/resume/verify, torrent.remove, torrent.set.
+#include <algorithm>
+
+#include "rpc/error_mapping.hpp"
+#include "rpc/json_status.hpp"
+#include "rpc/params.hpp"
+#include "rpc/session_methods.hpp"
+
+namespace btd::rpc {
+namespace {
+
+using nlohmann::json;
+
+// Keeps only the requested summary members (plus id, which identifies the row).
+json select_fields(const json& summary, const std::vector<std::string>& fields) {
+    json out = {{"id", summary["id"]}};
+    for (const auto& f : fields) out[f] = summary[f];
+    return out;
+}
+
+std::vector<std::string> parse_fields(const json& params) {
+    auto it = params.find("fields");
+    if (it == params.end() || it->is_null()) return {};
+    const auto& known = summary_fields();
+    auto bad = [&]() {
+        std::string list;
+        for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
+        return invalid_params("fields must be an array of: " + list);
+    };
+    if (!it->is_array()) throw bad();
+    std::vector<std::string> fields;
+    for (const auto& f : *it) {
+        if (!f.is_string() ||
+            std::find(known.begin(), known.end(), f.get<std::string>()) == known.end())
+            throw bad();
+        fields.push_back(f.get<std::string>());
+    }
+    return fields;
+}
+
+void add_bulk_action(Dispatcher& d, Session& s, const std::string& name,
+                     void (Session::*action)(const Sha1Hash&)) {
+    d.add(name, [&s, action](const json& params) {
+        require_object(params);
+        reject_unknown(params, {"ids", "all"});
+        return translate_errors([&] {
+            for (const auto& id : parse_torrent_ids(params, s, true)) (s.*action)(id);
+            return json::object();
+        });
+    });
+}
+
+}  // namespace
+
+void register_torrent_methods(Dispatcher& d, Session& s) {
+    d.add("torrent.list", [&s](const json& params) {
+        require_object(params);
+        reject_unknown(params, {"fields"});
+        auto fields = parse_fields(params);
+        json out = json::array();
+        for (const auto& status : s.list()) {
+            auto summary = to_json(status);
+            out.push_back(fields.empty() ? std::move(summary) : select_fields(summary, fields));
+        }
+        return out;
+    });
+
+    d.add("torrent.get", [&s](const json& params) {
+        require_object(params);
+        reject_unknown(params, {"id"});
+        if (!params.contains("id")) throw invalid_params("missing param 'id'");
+        auto id = parse_torrent_id(params["id"]);
+        return translate_errors([&] { return to_json(s.details(id)); });
+    });
+
+    add_bulk_action(d, s, "torrent.pause", &Session::pause);
+    add_bulk_action(d, s, "torrent.resume", &Session::resume);
+    add_bulk_action(d, s, "torrent.verify", &Session::verify);
+
+    d.add("torrent.remove", [&s](const json& params) {
+        require_object(params);
+        reject_unknown(params, {"ids", "delete_data"});
+        bool delete_data = optional_bool(params, "delete_data").value_or(false);
+        return translate_errors([&] {
+            for (const auto& id : parse_torrent_ids(params, s, false)) s.remove(id, delete_data);
+            return json::object();
+        });
+    });
+
+    d.add("torrent.set", [&s](const json& params) {
+        require_object(params);
+        for (const char* unsupported : {"file_priorities", "sequential"})
+            if (params.contains(unsupported))
+                throw RpcError(errc::not_supported,
+                               std::string(unsupported) + " is not supported yet");
+        reject_unknown(params,
+                       {"ids", "all", "download_rate_limit", "upload_rate_limit", "ratio_limit"});
+        constexpr std::int64_t max_rate = std::int64_t(1) << 40;
+        TorrentLimits limits;
+        limits.download_rate_limit = optional_int(params, "download_rate_limit", 0, max_rate);
+        limits.upload_rate_limit = optional_int(params, "upload_rate_limit", 0, max_rate);
+        limits.ratio_limit = optional_number(params, "ratio_limit", 0);
+        if (!limits.download_rate_limit && !limits.upload_rate_limit && !limits.ratio_limit)
+            throw invalid_params(
+                "nothing to set: give download_rate_limit, upload_rate_limit or ratio_limit");
+        return translate_errors([&] {
+            for (const auto& id : parse_torrent_ids(params, s, true))
+                s.set_torrent_limits(id, limits);
+            return json::object();
+        });
+    });
+}
+
+void register_session_methods(Dispatcher& d, Session& s, boost::asio::io_context& io,
+                              SessionMethodsOptions options) {
+    register_torrent_methods(d, s);
+    register_torrent_add(d, s, io, options.fetch);
+    register_settings_methods(d, s, std::move(options.settings_changed));
+    register_daemon_methods(d, io, std::move(options.shutdown));
+}
+
+}  // namespace btd::rpc

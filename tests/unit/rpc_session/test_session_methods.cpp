@@ -1,0 +1,243 @@
+// The torrent.*, session.* and daemon.* methods against a real Session on 127.0.0.1.
+#include <doctest/doctest.h>
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <filesystem>
+#include <fstream>
+
+#include "rpc/base64.hpp"
+#include "rpc/session_methods.hpp"
+
+using namespace btd;
+using namespace btd::rpc;
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::string kSingleId = "0dd3ba470adb6e6c0831ecc2f49b5d132296cb28";
+const fs::path kSingleTorrent = fs::path(BTD_TEST_DATA_DIR) / "lt_single.torrent";
+
+std::string read_file(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+struct Harness {
+    boost::asio::io_context io;
+    fs::path dir;
+    std::unique_ptr<Session> session;
+    Dispatcher dispatcher;
+    int shutdowns = 0;
+    std::vector<SessionSettings> saved_settings;
+    int next_id = 1;
+
+    Harness() {
+        std::string pattern = (fs::temp_directory_path() / "btd-rpcs-XXXXXX").string();
+        REQUIRE(::mkdtemp(pattern.data()) != nullptr);
+        dir = pattern;
+        SessionSettings settings;
+        settings.listen_port = 0;
+        settings.listen_address = "127.0.0.1";
+        settings.default_download_dir = dir / "downloads";
+        settings.disk_threads = 1;
+        session = std::make_unique<Session>(io, settings);
+        SessionMethodsOptions options;
+        options.shutdown = [this] { ++shutdowns; };
+        options.settings_changed = [this](const SessionSettings& s) {
+            saved_settings.push_back(s);
+        };
+        options.fetch.timeout = std::chrono::seconds(3);
+        register_session_methods(dispatcher, *session, io, options);
+    }
+    ~Harness() {
+        bool done = false;
+        session->shutdown([&] { done = true; });
+        for (int i = 0; i < 100 && !done; ++i) io.run_for(std::chrono::milliseconds(50));
+        session.reset();
+        std::error_code ec;
+        fs::remove_all(dir, ec);
+    }
+
+    // One request; runs the io_context (bounded) until the reply arrives.
+    json call(const std::string& method, const json& params = json::object()) {
+        json request = {
+            {"jsonrpc", "2.0"}, {"method", method}, {"params", params}, {"id", next_id++}};
+        std::optional<std::string> reply;
+        dispatcher.handle(request.dump(), [&](std::optional<std::string> r) { reply = r; });
+        for (int i = 0; i < 200 && !reply; ++i) io.run_for(std::chrono::milliseconds(25));
+        REQUIRE(reply.has_value());
+        return json::parse(*reply);
+    }
+    json result(const std::string& method, const json& params = json::object()) {
+        auto r = call(method, params);
+        CAPTURE(r.dump());
+        REQUIRE(r.contains("result"));
+        return r["result"];
+    }
+    int error(const std::string& method, const json& params = json::object()) {
+        auto r = call(method, params);
+        CAPTURE(r.dump());
+        REQUIRE(r.contains("error"));
+        return r["error"]["code"].get<int>();
+    }
+    json add_single(bool paused = true) {
+        return result("torrent.add",
+                      {{"metainfo", base64_encode(read_file(kSingleTorrent))}, {"paused", paused}});
+    }
+};
+
+}  // namespace
+
+TEST_CASE("daemon.version") {
+    Harness h;
+    auto v = h.result("daemon.version");
+    CHECK(v["name"] == "btd");
+    CHECK(v["version"].is_string());
+}
+
+TEST_CASE("torrent.add from base64 metainfo, then as a duplicate") {
+    Harness h;
+    auto added = h.add_single();
+    CHECK(added["id"] == kSingleId);
+    CHECK(added["name"] == "lt_single");
+    CHECK(added["duplicate"] == false);
+    auto again = h.result("torrent.add", {{"path", kSingleTorrent.string()}});
+    CHECK(again["id"] == kSingleId);
+    CHECK(again["duplicate"] == true);
+}
+
+TEST_CASE("torrent.add refuses what it cannot use, with actionable errors") {
+    Harness h;
+    CHECK(h.error("torrent.add", {{"metainfo", "not base64!"}}) == errc::invalid_params);
+    auto garbage = h.call("torrent.add", {{"metainfo", base64_encode("this is not bencode")}});
+    CHECK(garbage["error"]["code"] == errc::bad_torrent);
+    CHECK(garbage["error"]["message"].get<std::string>().rfind("unreadable .torrent: ", 0) == 0);
+    CHECK(h.error("torrent.add", {{"path", (h.dir / "missing.torrent").string()}}) ==
+          errc::bad_torrent);
+    auto magnet = h.call("torrent.add", {{"uri", "magnet:?xt=urn:btih:" + kSingleId}});
+    CHECK(magnet["error"]["code"] == errc::not_supported);
+    CHECK(magnet["error"]["message"] ==
+          "magnet links are not supported yet; add the .torrent file instead");
+    CHECK(h.error("torrent.add", {{"uri", "ftp://example.org/x.torrent"}}) == errc::invalid_params);
+    CHECK(h.error("torrent.add", json::object()) == errc::invalid_params);
+    CHECK(h.error("torrent.add", {{"path", "a"}, {"uri", "http://x/"}}) == errc::invalid_params);
+    CHECK(h.error("torrent.add", {{"path", "a"}, {"bogus", 1}}) == errc::invalid_params);
+    CHECK(h.error("torrent.add", {{"path", kSingleTorrent.string()}, {"paused", "yes"}}) ==
+          errc::invalid_params);
+    CHECK(h.result("torrent.list").empty());
+}
+
+TEST_CASE("torrent.add from a URL nobody serves reports a fetch failure") {
+    Harness h;
+    std::uint16_t closed_port;
+    {
+        boost::asio::io_context io;
+        boost::asio::ip::tcp::acceptor a(
+            io, boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0));
+        closed_port = a.local_endpoint().port();
+    }
+    auto r = h.call("torrent.add",
+                    {{"uri", "http://127.0.0.1:" + std::to_string(closed_port) + "/x.torrent"}});
+    CHECK(r["error"]["code"] == errc::fetch_failed);
+    CHECK(r["error"]["message"].get<std::string>().find("cannot download") != std::string::npos);
+}
+
+TEST_CASE("torrent.list and torrent.get") {
+    Harness h;
+    h.add_single();
+    auto list = h.result("torrent.list");
+    REQUIRE(list.size() == 1);
+    for (const char* field :
+         {"id", "name", "state", "progress", "size", "downloaded", "uploaded", "download_rate",
+          "upload_rate", "peers", "seeds", "eta", "ratio", "error", "download_dir", "added_at"})
+        CHECK(list[0].contains(field));
+    CHECK(list[0]["size"] == 40000);
+
+    auto names = h.result("torrent.list", {{"fields", {"name"}}});
+    CHECK(names[0] == json{{"id", kSingleId}, {"name", "lt_single"}});
+    CHECK(h.error("torrent.list", {{"fields", {"nope"}}}) == errc::invalid_params);
+
+    auto details = h.result("torrent.get", {{"id", kSingleId}});
+    CHECK(details["name"] == "lt_single");
+    REQUIRE(details["files"].size() == 1);
+    CHECK(details["files"][0]["size"] == 40000);
+    CHECK(details["pieces"].get<std::string>().size() == 3);
+    CHECK(details["piece_length"] == 16384);
+    CHECK(details["trackers"].is_array());
+    CHECK(details["peers"].is_array());
+
+    CHECK(h.error("torrent.get", {{"id", std::string(40, '0')}}) == errc::unknown_torrent);
+    CHECK(h.error("torrent.get", {{"id", "0dd3"}}) == errc::invalid_params);
+    CHECK(h.error("torrent.get") == errc::invalid_params);
+}
+
+TEST_CASE("pause, resume, verify, set and remove") {
+    Harness h;
+    h.add_single(false);
+    // Let the initial check of the (absent) files finish first.
+    for (int i = 0; i < 100 && h.result("torrent.list")[0]["state"] == "checking"; ++i)
+        h.io.run_for(std::chrono::milliseconds(50));
+    CHECK(h.result("torrent.pause", {{"ids", {kSingleId}}}) == json::object());
+    CHECK(h.result("torrent.list")[0]["state"] == "paused");
+    CHECK(h.result("torrent.resume", {{"all", true}}) == json::object());
+    CHECK(h.result("torrent.list")[0]["state"] != "paused");
+    CHECK(h.result("torrent.verify", {{"ids", {kSingleId}}}) == json::object());
+
+    auto unknown = h.call("torrent.pause", {{"ids", {kSingleId, std::string(40, 'f')}}});
+    CHECK(unknown["error"]["code"] == errc::unknown_torrent);
+    CHECK(unknown["error"]["data"]["ids"] == json::array({std::string(40, 'f')}));
+    CHECK(h.error("torrent.pause") == errc::invalid_params);
+    CHECK(h.error("torrent.pause", {{"ids", json::array()}}) == errc::invalid_params);
+    CHECK(h.error("torrent.pause", {{"ids", "notarray"}}) == errc::invalid_params);
+
+    CHECK(h.result("torrent.set",
+                   {{"ids", {kSingleId}}, {"download_rate_limit", 1024}, {"ratio_limit", 2.0}}) ==
+          json::object());
+    CHECK(h.error("torrent.set", {{"ids", {kSingleId}}}) == errc::invalid_params);
+    CHECK(h.error("torrent.set", {{"ids", {kSingleId}}, {"download_rate_limit", -1}}) ==
+          errc::invalid_params);
+    CHECK(h.error("torrent.set", {{"ids", {kSingleId}}, {"sequential", true}}) ==
+          errc::not_supported);
+
+    CHECK(h.error("torrent.remove", {{"all", true}}) == errc::invalid_params);
+    CHECK(h.result("torrent.remove", {{"ids", {kSingleId}}, {"delete_data", true}}) ==
+          json::object());
+    // Removal may finish asynchronously; the torrent must be gone from the list soon.
+    bool gone = false;
+    for (int i = 0; i < 40 && !gone; ++i) {
+        gone = h.result("torrent.list").empty();
+        if (!gone) h.io.run_for(std::chrono::milliseconds(50));
+    }
+    CHECK(gone);
+}
+
+TEST_CASE("session.get, session.set, session.stats") {
+    Harness h;
+    auto settings = h.result("session.get");
+    CHECK(settings["listen_address"] == "127.0.0.1");
+    CHECK(settings["download_rate_limit"] == 0);
+    auto updated =
+        h.result("session.set", {{"download_rate_limit", 65536}, {"max_connections", 100}});
+    CHECK(updated["download_rate_limit"] == 65536);
+    CHECK(updated["max_connections"] == 100);
+    CHECK(h.result("session.get")["download_rate_limit"] == 65536);
+    REQUIRE(h.saved_settings.size() == 1);
+    CHECK(h.saved_settings[0].download_rate_limit == 65536);
+    CHECK(h.error("session.set", {{"download_rate", 1}}) == errc::invalid_params);
+    CHECK(h.error("session.set", {{"max_connections", 0}}) == errc::invalid_params);
+
+    h.add_single();
+    auto stats = h.result("session.stats");
+    CHECK(stats["torrents"] == 1);
+    CHECK(stats["by_state"].is_object());
+}
+
+TEST_CASE("daemon.shutdown runs the callback after replying") {
+    Harness h;
+    CHECK(h.result("daemon.shutdown") == json::object());
+    for (int i = 0; i < 20 && h.shutdowns == 0; ++i) h.io.run_for(std::chrono::milliseconds(10));
+    CHECK(h.shutdowns == 1);
+}
