@@ -42,8 +42,10 @@ int run_download_mode(const DownloadModeOptions& options) {
         if (e.id != id) return;
         if (e.kind == SessionEvent::Kind::completed) {
             completed = true;
-            if (options.seed) spdlog::info("{}: complete, seeding until stopped", meta.name);
-            else finish(0);
+            if (options.seed)
+                spdlog::info("{}: complete, seeding until stopped", meta.name);
+            else
+                finish(0);
         }
         if (e.kind == SessionEvent::Kind::error) {
             std::fprintf(stderr, "btd: %s\n", e.message.c_str());

@@ -9,8 +9,8 @@ struct DownloadModeOptions {
     std::filesystem::path torrent_file;
     std::filesystem::path download_dir = ".";
     std::uint16_t listen_port = 6881;
-    unsigned timeout_s = 0;  // 0 = no timeout
-    bool seed = false;       // keep seeding after completion until SIGINT/SIGTERM
+    unsigned timeout_s = 0;                // 0 = no timeout
+    bool seed = false;                     // keep seeding after completion until SIGINT/SIGTERM
     std::int64_t download_rate_limit = 0;  // bytes/s, 0 = unlimited
     std::int64_t upload_rate_limit = 0;
 };

@@ -17,8 +17,12 @@ RpcError to_rpc_error(const SessionError& error) {
             return RpcError(errc::duplicate_torrent, error.what());
         case SessionError::Code::bad_download_dir:
             return RpcError(errc::bad_download_dir, error.what());
+        case SessionError::Code::bad_torrent:
+            return RpcError(errc::bad_torrent, std::string("unusable .torrent: ") + error.what());
         case SessionError::Code::invalid_argument:
             return RpcError(errc::invalid_params, error.what());
+        case SessionError::Code::shutting_down:
+            return RpcError(errc::shutting_down, error.what());
     }
     return RpcError(errc::internal_error, error.what());
 }

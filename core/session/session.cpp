@@ -119,7 +119,7 @@ AddResult Session::add_torrent(Metainfo meta, AddTorrentParams params) {
         return result;
     }
     if (impl_->shutting_down)
-        throw SessionError(SessionError::Code::invalid_argument, "the daemon is shutting down");
+        throw SessionError(SessionError::Code::shutting_down, "the daemon is shutting down");
     auto dir = params.download_dir.value_or(
         params.resume && !params.resume->download_dir.empty() ? params.resume->download_dir
                                                               : impl_->ctx.settings.default_download_dir);
@@ -131,7 +131,7 @@ AddResult Session::add_torrent(Metainfo meta, AddTorrentParams params) {
         torrent = std::make_unique<Torrent>(impl_->ctx, std::move(meta), dir,
                                             std::move(params.resume), paused, 0);
     } catch (const StorageError& e) {
-        throw SessionError(SessionError::Code::invalid_argument, e.what());
+        throw SessionError(SessionError::Code::bad_torrent, e.what());
     }
     auto& ref = *torrent;
     impl_->torrents.emplace(result.id, std::move(torrent));
@@ -153,6 +153,7 @@ void Session::remove(const Sha1Hash& id, bool delete_data, std::function<void()>
 
 void Session::set_torrent_limits(const Sha1Hash& id, const TorrentLimits& limits) {
     impl_->get(id).set_limits(limits);
+    impl_->ctx.emit({SessionEvent::Kind::resume_data_changed, id, {}});
 }
 
 bool Session::contains(const Sha1Hash& id) const { return impl_->torrents.count(id) > 0; }

@@ -64,6 +64,7 @@ Torrent::Torrent(SessionContext& ctx, Metainfo meta, std::filesystem::path downl
       download_limit_(std::make_shared<RateLimiter>(ctx.io)),
       upload_limit_(std::make_shared<RateLimiter>(ctx.io)) {
     if (resume_) {
+        set_limits(resume_->limits);
         downloaded_base_ = resume_->total_downloaded;
         uploaded_base_ = resume_->total_uploaded;
         if (resume_->added_at) added_at_ = resume_->added_at;
@@ -938,6 +939,7 @@ void Torrent::save_resume_data(std::function<void(ResumeData)> done) {
     rd.total_uploaded = uploaded_base_ + upload_.total();
     rd.added_at = added_at_;
     rd.download_dir = download_dir_;
+    rd.limits = limits_;
     auto storage = storage_;
     disk_job_started();
     ctx_.disk.submit(
@@ -986,9 +988,10 @@ TorrentStatus Torrent::status() const {
         ++s.peers;
         if (peer->has_all_pieces || peer->peer_has.all()) ++s.seeds;
     }
+    // Paused wins over checking: the user asked for it (the check still completes meanwhile).
     if (!error_.empty()) s.state = TorrentState::error;
-    else if (checking_) s.state = TorrentState::checking;
     else if (paused_) s.state = TorrentState::paused;
+    else if (checking_) s.state = TorrentState::checking;
     else if (is_complete()) s.state = TorrentState::seeding;
     else s.state = TorrentState::downloading;
     if (checking_)

@@ -50,6 +50,7 @@ struct ResumeData {
     std::int64_t total_downloaded = 0;
     std::int64_t added_at = 0;
     std::filesystem::path download_dir;
+    TorrentLimits limits;  // what torrent.set changed, restored with the job
 };
 
 struct AddTorrentParams {
@@ -131,7 +132,14 @@ struct SessionEvent {
 
 class SessionError : public std::runtime_error {
 public:
-    enum class Code { unknown_torrent, duplicate_torrent, bad_download_dir, invalid_argument };
+    enum class Code {
+        unknown_torrent,
+        duplicate_torrent,
+        bad_download_dir,
+        bad_torrent,
+        invalid_argument,
+        shutting_down
+    };
     SessionError(Code code, const std::string& what) : std::runtime_error(what), code_(code) {}
     Code code() const { return code_; }
 

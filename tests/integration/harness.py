@@ -864,3 +864,26 @@ def lt_leecher(torrent, save_path, peer_info=True, timeout=None, extra_args=(), 
     args = list(extra_args) + (["--peer-info"] if peer_info else [])
     return LtPeer(torrent, save_path, mode="leech", timeout=timeout or LEECH_TIMEOUT,
                   extra_args=args, **kwargs).start()
+
+
+# ---------------------------------------------------------------------------------------------
+# btctl (the remote CLI) against a running daemon
+
+
+def btctl_binary():
+    path = os.environ.get("BTCTL_BIN") or os.path.join(REPO_ROOT, "build", "cli-remote", "btctl")
+    if not os.access(path, os.X_OK):
+        raise FileNotFoundError(f"btctl binary not found at {path}: build it, or set BTCTL_BIN")
+    return path
+
+
+def run_btctl(args, state_dir=None, timeout=30):
+    """Runs `btctl [--state-dir D] ARGS...`; returns the CompletedProcess (text stdout/stderr).
+
+    The caller's BTD_STATE_DIR / BTD_RPC_TOKEN / XDG_STATE_HOME are not passed on, so btctl only
+    ever finds the daemon the test names."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("BTD_STATE_DIR", "BTD_RPC_TOKEN", "XDG_STATE_HOME")}
+    cmd = [btctl_binary()] + (["--state-dir", state_dir] if state_dir else []) + list(args)
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
+                          stdin=subprocess.DEVNULL, env=env)

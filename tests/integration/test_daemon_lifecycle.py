@@ -10,6 +10,7 @@ import base64
 import json
 import os
 import signal
+import socket
 import subprocess
 import time
 import unittest
@@ -22,8 +23,9 @@ import harness as H
 class BtdDaemon:
     """One btd daemon process with its own state dir; RPC via urllib."""
 
-    def __init__(self, state_dir, download_dir, config=None, extra_args=()):
+    def __init__(self, state_dir, download_dir, config=None, extra_args=(), env=None):
         self.state_dir, self.download_dir = state_dir, download_dir
+        self.env = env
         self.config, self.extra_args = config, list(extra_args)
         self.proc = None
         self.log_path = None
@@ -46,7 +48,7 @@ class BtdDaemon:
                                      f"btd-run{self.runs}.log")
         self._log = open(self.log_path, "wb")
         self.proc = H.spawn(self.command(), stdout=self._log, stderr=self._log,
-                            stdin=subprocess.DEVNULL)
+                            stdin=subprocess.DEVNULL, env=self.env)
         deadline = time.monotonic() + timeout
         while not os.path.exists(address_file):
             if self.proc.poll() is not None:
@@ -281,6 +283,31 @@ class DaemonConfig(unittest.TestCase):
         self.assertEqual(settings["max_peers_per_torrent"], 33)
         self.assertEqual(settings["upload_rate_limit"], 1024)
         self.assertEqual(d.signal_and_wait()[0], 0)
+
+    def test_sd_notify(self):
+        sock_path = os.path.join(self.dir, "notify.sock")
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.addCleanup(sock.close)
+        sock.bind(sock_path)
+        sock.settimeout(20)
+        d = BtdDaemon(self.state_dir, self.dl_dir,
+                      env=dict(os.environ, NOTIFY_SOCKET=sock_path))
+        self.addCleanup(d.stop)
+        d.start()
+
+        def receive_until(prefix):
+            seen = []
+            while True:
+                msg = sock.recv(4096).decode()
+                seen.append(msg)
+                if any(line.startswith(prefix) for line in msg.splitlines()):
+                    return msg, seen
+
+        receive_until("READY=1")
+        status, _ = receive_until("STATUS=")
+        self.assertIn("STATUS=0 torrents", status)
+        self.assertEqual(d.signal_and_wait()[0], 0)
+        receive_until("STOPPING=1")
 
     def test_bad_reload_keeps_running(self):
         self.write_config("log_level = info\n")

@@ -1,0 +1,306 @@
+#include "daemon/config.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cstdlib>
+#include <fstream>
+#include <limits>
+#include <sstream>
+
+#include "rpc/state_files.hpp"
+
+namespace btd::daemon {
+
+namespace {
+
+std::string_view trim(std::string_view s) {
+    auto blank = [](char c) { return c == ' ' || c == '\t' || c == '\r'; };
+    while (!s.empty() && blank(s.front())) s.remove_prefix(1);
+    while (!s.empty() && blank(s.back())) s.remove_suffix(1);
+    return s;
+}
+
+std::string lower(std::string_view s) {
+    std::string out(s);
+    for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return out;
+}
+
+// A whole-string unsigned integer within [min, max].
+std::uint64_t parse_uint(std::string_view text, std::uint64_t min, std::uint64_t max,
+                         const char* what) {
+    std::uint64_t v = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (text.empty() || ec != std::errc() || end != text.data() + text.size() || v < min || v > max)
+        throw ConfigError("'" + std::string(text) + "' is not " + what + " (" +
+                          std::to_string(min) + ".." + std::to_string(max) + ")");
+    return v;
+}
+
+std::filesystem::path parse_path(std::string_view text) {
+    if (text.empty()) throw ConfigError("an empty path is not allowed");
+    return std::filesystem::path(std::string(text));
+}
+
+}  // namespace
+
+void ConfigValues::override_with(const ConfigValues& h) {
+    auto take = [](auto& mine, const auto& theirs) {
+        if (theirs) mine = theirs;
+    };
+    take(download_dir, h.download_dir);
+    take(state_dir, h.state_dir);
+    take(rpc_listen, h.rpc_listen);
+    take(listen_port, h.listen_port);
+    take(log_level, h.log_level);
+    take(download_rate_limit, h.download_rate_limit);
+    take(upload_rate_limit, h.upload_rate_limit);
+    take(max_peers_per_torrent, h.max_peers_per_torrent);
+    take(memory_budget_mib, h.memory_budget_mib);
+    take(disk_threads, h.disk_threads);
+    take(rpc_auth, h.rpc_auth);
+    take(rpc_allowed_hosts, h.rpc_allowed_hosts);
+}
+
+const std::vector<std::string>& config_keys() {
+    static const std::vector<std::string> keys = {
+        "download_dir",      "state_dir",           "rpc_listen",        "listen_port",
+        "log_level",         "download_rate_limit", "upload_rate_limit", "max_peers_per_torrent",
+        "memory_budget_mib", "disk_threads",        "rpc_auth",          "rpc_allowed_hosts"};
+    return keys;
+}
+
+HostPort parse_host_port(std::string_view text) {
+    auto bad = [&](const std::string& why) {
+        return ConfigError("'" + std::string(text) + "' is not HOST:PORT (" + why + ")");
+    };
+    HostPort hp;
+    std::string_view port;
+    if (!text.empty() && text.front() == '[') {
+        auto close = text.find(']');
+        if (close == std::string_view::npos) throw bad("missing ']'");
+        hp.host = std::string(text.substr(1, close - 1));
+        if (close + 1 >= text.size() || text[close + 1] != ':') throw bad("missing :PORT");
+        port = text.substr(close + 2);
+    } else {
+        auto colon = text.rfind(':');
+        if (colon == std::string_view::npos) throw bad("missing :PORT");
+        hp.host = std::string(text.substr(0, colon));
+        if (hp.host.find(':') != std::string::npos) throw bad("put an IPv6 address in brackets");
+        port = text.substr(colon + 1);
+    }
+    if (hp.host.empty()) throw bad("empty host");
+    try {
+        hp.port = static_cast<std::uint16_t>(parse_uint(port, 0, 65535, "a port"));
+    } catch (const ConfigError& e) {
+        throw bad(e.what());
+    }
+    return hp;
+}
+
+std::int64_t parse_rate(std::string_view text) {
+    std::string t = lower(text);
+    std::int64_t multiplier = 1;
+    if (!t.empty()) {
+        switch (t.back()) {
+            case 'k':
+                multiplier = 1024;
+                break;
+            case 'm':
+                multiplier = 1024 * 1024;
+                break;
+            case 'g':
+                multiplier = 1024LL * 1024 * 1024;
+                break;
+        }
+        if (multiplier != 1) t.pop_back();
+    }
+    constexpr std::uint64_t max = std::uint64_t(1) << 40;  // 1 TiB/s: far beyond any link
+    auto v =
+        parse_uint(t, 0, max / multiplier, "a rate in bytes/s (optionally with suffix k, m or g)");
+    return static_cast<std::int64_t>(v) * multiplier;
+}
+
+spdlog::level::level_enum parse_log_level(std::string_view text) {
+    static const std::vector<std::pair<std::string, spdlog::level::level_enum>> levels = {
+        {"trace", spdlog::level::trace},       {"debug", spdlog::level::debug},
+        {"info", spdlog::level::info},         {"warn", spdlog::level::warn},
+        {"warning", spdlog::level::warn},      {"error", spdlog::level::err},
+        {"critical", spdlog::level::critical}, {"off", spdlog::level::off}};
+    auto t = lower(text);
+    for (auto& [name, level] : levels)
+        if (name == t) return level;
+    throw ConfigError("'" + std::string(text) +
+                      "' is not a log level (trace, debug, info, warn, error, critical, off)");
+}
+
+bool parse_bool(std::string_view text) {
+    auto t = lower(text);
+    if (t == "true" || t == "yes" || t == "on" || t == "1") return true;
+    if (t == "false" || t == "no" || t == "off" || t == "0") return false;
+    throw ConfigError("'" + std::string(text) + "' is not a boolean (true or false)");
+}
+
+void set_config_value(ConfigValues& v, std::string_view key, std::string_view value) {
+    const auto& keys = config_keys();
+    if (std::find(keys.begin(), keys.end(), key) == keys.end())
+        throw ConfigError("unknown key '" + std::string(key) + "'");
+    try {
+        if (key == "download_dir")
+            v.download_dir = parse_path(value);
+        else if (key == "state_dir")
+            v.state_dir = parse_path(value);
+        else if (key == "rpc_listen")
+            v.rpc_listen = parse_host_port(value);
+        else if (key == "listen_port")
+            v.listen_port = static_cast<std::uint16_t>(parse_uint(value, 0, 65535, "a port"));
+        else if (key == "log_level")
+            v.log_level = parse_log_level(value);
+        else if (key == "download_rate_limit")
+            v.download_rate_limit = parse_rate(value);
+        else if (key == "upload_rate_limit")
+            v.upload_rate_limit = parse_rate(value);
+        else if (key == "max_peers_per_torrent")
+            v.max_peers_per_torrent = static_cast<int>(parse_uint(value, 1, 10000, "a peer count"));
+        else if (key == "memory_budget_mib")
+            v.memory_budget_mib =
+                static_cast<std::int64_t>(parse_uint(value, 16, 1 << 20, "a size in MiB"));
+        else if (key == "disk_threads")
+            v.disk_threads = static_cast<unsigned>(parse_uint(value, 0, 256, "a thread count"));
+        else if (key == "rpc_auth")
+            v.rpc_auth = parse_bool(value);
+        else if (key == "rpc_allowed_hosts") {
+            std::vector<std::string> hosts;
+            std::string_view rest = value;
+            while (!rest.empty()) {
+                auto comma = rest.find(',');
+                auto host = trim(rest.substr(0, comma));
+                if (!host.empty()) hosts.emplace_back(host);
+                if (comma == std::string_view::npos) break;
+                rest.remove_prefix(comma + 1);
+            }
+            v.rpc_allowed_hosts = std::move(hosts);
+        }
+    } catch (const ConfigError& e) {
+        throw ConfigError(std::string(key) + ": " + e.what());
+    }
+}
+
+ConfigValues parse_config_text(std::string_view text, const std::string& source) {
+    ConfigValues values;
+    int line_no = 0;
+    std::size_t pos = 0;
+    while (pos <= text.size()) {
+        auto nl = text.find('\n', pos);
+        auto line = trim(text.substr(pos, nl == std::string_view::npos ? nl : nl - pos));
+        ++line_no;
+        pos = nl == std::string_view::npos ? text.size() + 1 : nl + 1;
+        if (line.empty() || line.front() == '#') continue;
+        auto where = source + ":" + std::to_string(line_no) + ": ";
+        auto eq = line.find('=');
+        if (eq == std::string_view::npos)
+            throw ConfigError(where + "expected 'key = value', got '" + std::string(line) + "'");
+        try {
+            set_config_value(values, trim(line.substr(0, eq)), trim(line.substr(eq + 1)));
+        } catch (const ConfigError& e) {
+            throw ConfigError(where + e.what());
+        }
+    }
+    return values;
+}
+
+ConfigValues load_config_file(const std::filesystem::path& file) {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) throw ConfigError("cannot read config file " + file.string());
+    std::ostringstream text;
+    text << in.rdbuf();
+    if (in.bad()) throw ConfigError("cannot read config file " + file.string());
+    return parse_config_text(text.str(), file.string());
+}
+
+std::optional<std::string> process_getenv(const char* name) {
+    const char* v = std::getenv(name);
+    if (!v) return std::nullopt;
+    return std::string(v);
+}
+
+std::filesystem::path default_state_dir(const Getenv& getenv) {
+    // systemd sets STATE_DIRECTORY to a colon-separated list of absolute paths.
+    if (auto dirs = getenv("STATE_DIRECTORY"); dirs && !dirs->empty()) {
+        auto first = dirs->substr(0, dirs->find(':'));
+        if (!first.empty()) return first;
+    }
+    // XDG: a relative value is invalid and must be ignored.
+    if (auto xdg = getenv("XDG_STATE_HOME"); xdg && !xdg->empty() && xdg->front() == '/')
+        return std::filesystem::path(*xdg) / "btd";
+    if (auto home = getenv("HOME"); home && !home->empty() && home->front() == '/')
+        return std::filesystem::path(*home) / ".local" / "state" / "btd";
+    throw ConfigError(
+        "cannot choose a state directory: none of STATE_DIRECTORY, XDG_STATE_HOME or HOME is "
+        "set; use --state-dir DIR or state_dir in the config file");
+}
+
+std::filesystem::path default_download_dir(const std::filesystem::path& state_dir,
+                                           const Getenv& getenv) {
+    auto systemd = getenv("STATE_DIRECTORY");
+    auto home = getenv("HOME");
+    if ((systemd && !systemd->empty()) || !home || home->empty() || *home == "/" ||
+        home->front() != '/')
+        return state_dir / "downloads";
+    return std::filesystem::path(*home) / "Downloads";
+}
+
+DaemonConfig resolve_config(const ConfigValues& v, const Getenv& getenv) {
+    DaemonConfig c;
+    c.state_dir = v.state_dir ? *v.state_dir : default_state_dir(getenv);
+    c.state_dir = std::filesystem::absolute(c.state_dir).lexically_normal();
+    c.download_dir = v.download_dir ? *v.download_dir : default_download_dir(c.state_dir, getenv);
+    c.download_dir = std::filesystem::absolute(c.download_dir).lexically_normal();
+    c.rpc_listen =
+        v.rpc_listen.value_or(HostPort{std::string(rpc::kDefaultRpcAddress), rpc::kDefaultRpcPort});
+    c.listen_port = v.listen_port.value_or(c.listen_port);
+    c.log_level = v.log_level.value_or(c.log_level);
+    c.download_rate_limit = v.download_rate_limit.value_or(c.download_rate_limit);
+    c.upload_rate_limit = v.upload_rate_limit.value_or(c.upload_rate_limit);
+    c.max_peers_per_torrent = v.max_peers_per_torrent.value_or(c.max_peers_per_torrent);
+    c.memory_budget_mib = v.memory_budget_mib.value_or(c.memory_budget_mib);
+    c.disk_threads = v.disk_threads.value_or(c.disk_threads);
+    c.rpc_auth = v.rpc_auth.value_or(c.rpc_auth);
+    c.rpc_allowed_hosts = v.rpc_allowed_hosts.value_or(c.rpc_allowed_hosts);
+    return c;
+}
+
+SessionSettings DaemonConfig::session_settings() const {
+    SessionSettings s;
+    s.listen_port = listen_port;
+    s.default_download_dir = download_dir;
+    s.disk_threads = disk_threads;
+    s.memory_budget = memory_budget_mib << 20;
+    s.max_peers_per_torrent = max_peers_per_torrent;
+    s.download_rate_limit = download_rate_limit;
+    s.upload_rate_limit = upload_rate_limit;
+    return s;
+}
+
+std::map<std::string, std::string> DaemonConfig::describe() const {
+    std::string hosts;
+    for (auto& h : rpc_allowed_hosts) hosts += (hosts.empty() ? "" : ",") + h;
+    auto host = rpc_listen.host.find(':') != std::string::npos ? "[" + rpc_listen.host + "]"
+                                                               : rpc_listen.host;
+    auto level = spdlog::level::to_string_view(log_level);
+    return {{"state_dir", state_dir.string()},
+            {"download_dir", download_dir.string()},
+            {"rpc_listen", host + ":" + std::to_string(rpc_listen.port)},
+            {"listen_port", std::to_string(listen_port)},
+            {"log_level", std::string(level.data(), level.size())},
+            {"download_rate_limit", std::to_string(download_rate_limit)},
+            {"upload_rate_limit", std::to_string(upload_rate_limit)},
+            {"max_peers_per_torrent", std::to_string(max_peers_per_torrent)},
+            {"memory_budget_mib", std::to_string(memory_budget_mib)},
+            {"disk_threads", std::to_string(disk_threads)},
+            {"rpc_auth", rpc_auth ? "true" : "false"},
+            {"rpc_allowed_hosts", hosts}};
+}
+
+}  // namespace btd::daemon

@@ -1,0 +1,321 @@
+#include "daemon/daemon.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <csignal>
+#include <cstdlib>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "core/session/session.hpp"
+#include "daemon/job_store.hpp"
+#include "daemon/resume_saver.hpp"
+#include "daemon/runtime_settings.hpp"
+#include "daemon/serial_worker.hpp"
+#include "daemon/state_dir.hpp"
+#include "daemon/systemd_notify.hpp"
+#include "rpc/dispatcher.hpp"
+#include "rpc/http_server.hpp"
+#include "rpc/secret.hpp"
+#include "rpc/session_methods.hpp"
+#include "rpc/state_files.hpp"
+
+namespace btd::daemon {
+
+namespace {
+
+using namespace std::chrono_literals;
+namespace asio = boost::asio;
+
+constexpr auto kStatusInterval = 5s;
+constexpr auto kShutdownDeadline = 15s;  // systemd's TimeoutStopSec is 20 s
+
+// Config keys the running daemon can change; the others are read once at start.
+const std::set<std::string> kReloadableKeys = {"download_dir",          "log_level",
+                                               "download_rate_limit",   "upload_rate_limit",
+                                               "max_peers_per_torrent", "memory_budget_mib"};
+
+DaemonConfig load_config(const DaemonOptions& options) {
+    ConfigValues values;
+    if (options.config_file) values = load_config_file(*options.config_file);
+    values.override_with(options.cli_overrides);
+    return resolve_config(values, options.getenv);
+}
+
+class Daemon {
+  public:
+    Daemon(const DaemonOptions& options, DaemonConfig config)
+        : options_(options),
+          config_(std::move(config)),
+          lock_(config_.state_dir),
+          store_(config_.state_dir),
+          signals_(io_, SIGINT, SIGTERM, SIGHUP),
+          status_timer_(io_),
+          deadline_(io_) {}
+
+    int run() {
+        store_.prepare();
+        overrides_ = load_runtime_overrides(config_.state_dir);
+        auto settings = apply_overrides(config_.session_settings(), overrides_);
+        session_ = std::make_unique<Session>(io_, settings);
+        saver_ = std::make_unique<ResumeSaver>(io_, *session_, store_, worker_);
+        session_->set_event_handler([this](const SessionEvent& e) { on_event(e); });
+        restore_jobs();
+        saver_->start();
+        if (!start_rpc()) return 1;
+        watch_signals();
+        notify_ready();
+        report_status();
+        spdlog::info("btd ready: {} torrents, state in {}, downloads to {}", session_->ids().size(),
+                     config_.state_dir.string(),
+                     session_->settings().default_download_dir.string());
+        io_.run();
+        if (exit_code_ != 0) {
+            // The deadline passed: don't wait for the disk. Every file is either old or new.
+            if (auto dropped = worker_.discard_pending())
+                spdlog::warn("{} state writes not done", dropped);
+        }
+        worker_.drain();
+        spdlog::info("btd stopped");
+        return exit_code_;
+    }
+
+  private:
+    void restore_jobs() {
+        for (auto& job : store_.load_all()) {
+            AddTorrentParams params;
+            std::string how = "no resume data: checking its files";
+            if (job.resume) {
+                params.download_dir = job.resume->download_dir;
+                params.paused = job.resume->paused;
+                auto have = std::count(job.resume->have.begin(), job.resume->have.end(), '1');
+                how = "resume data for " + std::to_string(have) + " of " +
+                      std::to_string(job.meta.num_pieces()) + " pieces";
+                params.resume = std::move(job.resume);
+            }
+            auto name = job.meta.name;
+            try {
+                session_->add_torrent(std::move(job.meta), std::move(params));
+                spdlog::info("restored {}: {}", name, how);
+            } catch (const std::exception& e) {
+                // Files stay in the state dir: the job comes back when the problem is fixed.
+                spdlog::error("cannot restore {}: {}", name, e.what());
+            }
+        }
+    }
+
+    bool start_rpc() {
+        rpc::RpcServerOptions options;
+        options.address = config_.rpc_listen.host;
+        options.port = config_.rpc_listen.port;
+        options.extra_allowed_hosts = config_.rpc_allowed_hosts;
+        try {
+            if (config_.rpc_auth)
+                options.auth_secret =
+                    rpc::load_or_create_secret(config_.state_dir / rpc::kRpcSecretFile);
+            else
+                spdlog::warn(
+                    "RPC authentication is off (rpc_auth = false): any local user or "
+                    "program can control btd");
+            rpc::SessionMethodsOptions methods;
+            methods.shutdown = [this] { begin_shutdown("RPC request"); };
+            methods.settings_changed = [this](const SessionSettings& s) { settings_changed(s); };
+            rpc::register_session_methods(dispatcher_, *session_, io_, methods);
+            server_ = std::make_unique<rpc::RpcServer>(io_, options, dispatcher_);
+            server_->start();
+            rpc::write_address_file(config_.state_dir, server_->local_endpoint());
+        } catch (const std::exception& e) {
+            spdlog::error("cannot start the RPC server on {}: {}", config_.describe()["rpc_listen"],
+                          e.what());
+            return false;
+        }
+        spdlog::info("RPC listening on {}", rpc::client_address(server_->local_endpoint()));
+        return true;
+    }
+
+    void on_event(const SessionEvent& e) {
+        using Kind = SessionEvent::Kind;
+        auto name = [&] { return e.message.empty() ? to_hex(e.id) : e.message; };
+        switch (e.kind) {
+            case Kind::added:
+                spdlog::info("added {} ({})", name(), to_hex(e.id));
+                break;
+            case Kind::removed:
+                spdlog::info("removed {} ({})", name(), to_hex(e.id));
+                break;
+            case Kind::state_changed:
+                if (session_->contains(e.id))
+                    spdlog::info("{}: now {}", session_->metainfo(e.id).name, e.message);
+                break;
+            case Kind::error:
+                spdlog::error("{}: {}", to_hex(e.id), e.message);
+                break;
+            default:
+                break;
+        }
+        saver_->on_event(e);
+    }
+
+    void settings_changed(const SessionSettings& now) {
+        // The engine keeps its listen port until a restart and reports the running one, so
+        // the port is not a runtime change: keep whatever override was stored for it.
+        auto fresh = runtime_overrides(config_.session_settings(), now);
+        fresh.erase("listen_port");
+        if (overrides_.contains("listen_port")) fresh["listen_port"] = overrides_["listen_port"];
+        if (fresh == overrides_) return;
+        overrides_ = fresh;
+        spdlog::info("runtime settings changed; saved to {}", kRuntimeSettingsFile);
+        worker_.post([dir = config_.state_dir, o = overrides_] { save_runtime_overrides(dir, o); });
+    }
+
+    void watch_signals() {
+        signals_.async_wait([this](boost::system::error_code ec, int signo) {
+            if (ec) return;
+            if (signo == SIGHUP) {
+                reload();
+            } else if (shutting_down_) {
+                spdlog::warn("second {}: exiting now without saving", strsignal(signo));
+                std::_Exit(1);
+            } else {
+                begin_shutdown(strsignal(signo));
+            }
+            watch_signals();
+        });
+    }
+
+    void reload() {
+        if (shutting_down_) return;
+        notify_reloading();
+        DaemonConfig next;
+        try {
+            next = load_config(options_);
+        } catch (const std::exception& e) {
+            spdlog::error("reload failed, keeping the current configuration: {}", e.what());
+            notify_ready();
+            return;
+        }
+        auto before = config_.describe(), after = next.describe();
+        int changes = 0;
+        for (auto& [key, value] : after) {
+            if (before[key] == value) continue;
+            ++changes;
+            if (kReloadableKeys.count(key))
+                spdlog::info("reload: {} = {} (was {})", key, value, before[key]);
+            else
+                spdlog::warn("reload: {} = {} needs a restart to take effect (running with {})",
+                             key, value, before[key]);
+        }
+        // Keys the daemon cannot change at run time stay as they are until a restart.
+        next.state_dir = config_.state_dir;
+        next.rpc_listen = config_.rpc_listen;
+        next.rpc_auth = config_.rpc_auth;
+        next.rpc_allowed_hosts = config_.rpc_allowed_hosts;
+        auto dropped = drop_overrides_changed_in_config(overrides_, config_.session_settings(),
+                                                        next.session_settings());
+        for (auto& key : dropped)
+            spdlog::info("reload: {} changed in the config file; it replaces the runtime value",
+                         key);
+        if (!dropped.empty())
+            worker_.post(
+                [dir = config_.state_dir, o = overrides_] { save_runtime_overrides(dir, o); });
+        config_ = next;
+        spdlog::set_level(config_.log_level);
+        session_->apply_settings(apply_overrides(config_.session_settings(), overrides_));
+        spdlog::info("configuration reloaded ({} change{})", changes, changes == 1 ? "" : "s");
+        notify_ready();
+    }
+
+    void report_status() {
+        if (shutting_down_) return;
+        notify_status(status_summary(session_->stats()));
+        status_timer_.expires_after(kStatusInterval);
+        status_timer_.async_wait([this](boost::system::error_code ec) {
+            if (!ec) report_status();
+        });
+    }
+
+    void begin_shutdown(const std::string& why) {
+        if (shutting_down_) return;
+        shutting_down_ = true;
+        spdlog::info("shutting down ({})", why);
+        notify_stopping();
+        notify_status("stopping");
+        status_timer_.cancel();
+        deadline_.expires_after(kShutdownDeadline);
+        deadline_.async_wait([this](boost::system::error_code ec) {
+            if (ec) return;
+            spdlog::error("shutdown did not finish within {} s; exiting anyway",
+                          kShutdownDeadline.count());
+            exit_code_ = 1;
+            io_.stop();
+        });
+        // Trackers hear `stopped` first, then the final resume data is taken (the engine
+        // flushes data before reporting it); the RPC server goes last so the reply to
+        // daemon.shutdown gets out. New torrents are refused by the session meanwhile.
+        session_->shutdown([this] {
+            saver_->save_all([this] {
+                saver_->stop();
+                // Wait for the disk off the network thread, so the deadline can still fire.
+                worker_.post([this] { asio::post(io_, [this] { finish_shutdown(); }); });
+            });
+        });
+    }
+
+    void finish_shutdown() {
+        spdlog::info("state saved to {} ({} resume files written, {} unchanged)",
+                     config_.state_dir.string(), store_.resume_files_written(),
+                     store_.resume_writes_skipped());
+        if (server_) server_->stop();
+        deadline_.cancel();
+        signals_.cancel();
+        io_.stop();
+    }
+
+    DaemonOptions options_;
+    DaemonConfig config_;
+    StateDirLock lock_;
+    JobStore store_;
+    nlohmann::json overrides_ = nlohmann::json::object();
+    asio::io_context io_;
+    // After store_: its tasks use the store. Each batch of resume writes ends with one fsync
+    // of the resume dir instead of one per file.
+    SerialWorker worker_{[this] { store_.sync_resume_dir(); }};
+    std::unique_ptr<Session> session_;
+    std::unique_ptr<ResumeSaver> saver_;
+    rpc::Dispatcher dispatcher_;
+    std::unique_ptr<rpc::RpcServer> server_;
+    asio::signal_set signals_;
+    asio::steady_timer status_timer_;
+    asio::steady_timer deadline_;
+    bool shutting_down_ = false;
+    int exit_code_ = 0;
+};
+
+}  // namespace
+
+int run_daemon(const DaemonOptions& options) {
+    DaemonConfig config;
+    try {
+        config = load_config(options);
+    } catch (const ConfigError& e) {
+        spdlog::error("{}", e.what());
+        return 2;
+    }
+    spdlog::set_level(config.log_level);
+    try {
+        Daemon daemon(options, std::move(config));
+        return daemon.run();
+    } catch (const StateDirError& e) {
+        spdlog::error("{}", e.what());
+        return 1;
+    } catch (const std::exception& e) {
+        spdlog::error("btd cannot run: {}", e.what());
+        return 1;
+    }
+}
+
+}  // namespace btd::daemon

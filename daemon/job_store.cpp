@@ -1,0 +1,138 @@
+#include "daemon/job_store.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "daemon/atomic_file.hpp"
+#include "daemon/resume_json.hpp"
+
+namespace btd::daemon {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::size_t kMaxResumeBytes = 64 * 1024 * 1024;
+
+void remove_temp_files(const fs::path& dir) {
+    std::error_code ec;
+    for (auto& entry : fs::directory_iterator(dir, ec))
+        if (entry.path().extension() == ".tmp") fs::remove(entry.path(), ec);
+}
+
+}  // namespace
+
+JobStore::JobStore(fs::path state_dir)
+    : torrents_dir_(state_dir / "torrents"), resume_dir_(state_dir / "resume") {}
+
+void JobStore::prepare() const {
+    for (auto& dir : {torrents_dir_, resume_dir_}) {
+        fs::create_directories(dir);
+        fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace);
+    }
+}
+
+fs::path JobStore::torrent_path(const Sha1Hash& id) const {
+    return torrents_dir_ / (to_hex(id) + ".torrent");
+}
+
+fs::path JobStore::resume_path(const Sha1Hash& id) const {
+    return resume_dir_ / (to_hex(id) + ".json");
+}
+
+bool JobStore::has_torrent(const Sha1Hash& id) const {
+    std::error_code ec;
+    return fs::is_regular_file(torrent_path(id), ec);
+}
+
+void JobStore::save_torrent(const Sha1Hash& id, const std::string& torrent_bytes) const {
+    write_file_atomic(torrent_path(id), torrent_bytes, 0600);
+}
+
+bool JobStore::save_resume(const Sha1Hash& id, const ResumeData& data) {
+    auto bytes = encode_resume_json(id, data);
+    auto digest = sha1(bytes);
+    std::lock_guard lock(mutex_);
+    if (auto it = resume_digest_.find(id); it != resume_digest_.end() && it->second == digest) {
+        ++resume_writes_skipped_;
+        return false;
+    }
+    // Forget the old digest first: if the write fails, the next save must try again.
+    resume_digest_.erase(id);
+    write_file_atomic(resume_path(id), bytes, 0600, DirSync::by_caller);
+    resume_digest_[id] = digest;
+    resume_dir_unsynced_ = true;
+    ++resume_files_written_;
+    return true;
+}
+
+void JobStore::sync_resume_dir() {
+    std::lock_guard lock(mutex_);
+    if (!resume_dir_unsynced_) return;
+    sync_directory(resume_dir_);
+    resume_dir_unsynced_ = false;
+}
+
+void JobStore::remove(const Sha1Hash& id) {
+    {
+        std::lock_guard lock(mutex_);
+        resume_digest_.erase(id);
+    }
+    // Resume data first: a .torrent without resume data is still a valid (re-checked) job.
+    remove_file_durably(resume_path(id));
+    remove_file_durably(torrent_path(id));
+}
+
+std::vector<StoredJob> JobStore::load_all() {
+    std::vector<StoredJob> jobs;
+    remove_temp_files(torrents_dir_);
+    remove_temp_files(resume_dir_);
+    std::error_code ec;
+    std::vector<fs::path> files;
+    for (auto& entry : fs::directory_iterator(torrents_dir_, ec))
+        if (entry.path().extension() == ".torrent") files.push_back(entry.path());
+    if (ec) spdlog::warn("cannot list {}: {}", torrents_dir_.string(), ec.message());
+    std::sort(files.begin(), files.end());
+
+    for (auto& file : files) {
+        auto id = sha1_from_hex(file.stem().string());
+        if (!id) {
+            spdlog::warn("ignoring {}: the name is not an info-hash", file.string());
+            continue;
+        }
+        StoredJob job;
+        try {
+            job.meta = load_metainfo_file(file);
+        } catch (const std::exception& e) {
+            spdlog::warn("ignoring stored torrent {}: {} (the file is left in place)",
+                         file.string(), e.what());
+            continue;
+        }
+        if (job.meta.info_hash != *id) {
+            spdlog::warn("ignoring stored torrent {}: its info-hash is {}", file.string(),
+                         to_hex(job.meta.info_hash));
+            continue;
+        }
+        auto resume_file = resume_path(*id);
+        if (fs::exists(resume_file, ec)) {
+            try {
+                auto text = read_file_limited(resume_file, kMaxResumeBytes);
+                job.resume = decode_resume_json(text, *id);
+                // Restoring the job leads to a save of the same data: it needs no write.
+                std::lock_guard lock(mutex_);
+                resume_digest_[*id] = sha1(text);
+            } catch (const std::exception& e) {
+                spdlog::warn("resume data {} is unusable ({}); {} will be checked in full",
+                             resume_file.string(), e.what(), job.meta.name);
+            }
+        }
+        jobs.push_back(std::move(job));
+    }
+    std::stable_sort(jobs.begin(), jobs.end(), [](const StoredJob& a, const StoredJob& b) {
+        return (a.resume ? a.resume->added_at : 0) < (b.resume ? b.resume->added_at : 0);
+    });
+    return jobs;
+}
+
+}  // namespace btd::daemon

@@ -1,0 +1,130 @@
+#include "daemon/resume_saver.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "daemon/torrent_file.hpp"
+
+namespace btd::daemon {
+
+using Clock = std::chrono::steady_clock;
+
+bool save_due(const SaveState& s, Clock::time_point now, const SaveTiming& timing) {
+    if (s.saving || s.checking) return false;
+    auto since = now - s.last_save;
+    return (s.urgent && since >= timing.min_interval) || (s.dirty && since >= timing.periodic);
+}
+
+ResumeSaver::ResumeSaver(boost::asio::io_context& io, Session& session, JobStore& store,
+                         SerialWorker& worker, SaveTiming timing)
+    : io_(io), session_(session), store_(store), worker_(worker), timing_(timing), timer_(io) {}
+
+ResumeSaver::~ResumeSaver() {
+    stop();
+}
+
+void ResumeSaver::start() {
+    schedule_tick();
+}
+
+void ResumeSaver::stop() {
+    timer_.cancel();
+    *alive_ = false;
+    alive_ = std::make_shared<bool>(true);  // callbacks from before stop() see the old flag
+}
+
+void ResumeSaver::schedule_tick() {
+    timer_.expires_after(timing_.tick);
+    timer_.async_wait([this, alive = std::weak_ptr<bool>(alive_)](boost::system::error_code ec) {
+        auto flag = alive.lock();
+        if (ec || !flag || !*flag) return;
+        auto now = Clock::now();
+        for (auto& [id, entry] : entries_)
+            if (save_due(entry, now, timing_)) save(id, entry);
+        schedule_tick();
+    });
+}
+
+void ResumeSaver::on_event(const SessionEvent& e) {
+    using Kind = SessionEvent::Kind;
+    if (e.kind == Kind::removed) {
+        entries_.erase(e.id);
+        worker_.post([store = &store_, id = e.id] { store->remove(id); });
+        return;
+    }
+    auto it = entries_.find(e.id);
+    if (it == entries_.end()) {
+        if (e.kind != Kind::added || !session_.contains(e.id)) return;
+        it = entries_.emplace(e.id, Entry{}).first;
+        it->second.generation = next_generation_++;
+    }
+    auto& entry = it->second;
+    switch (e.kind) {
+        case Kind::added:
+            entry.urgent = true;
+            worker_.post(
+                [store = &store_, id = e.id, bytes = encode_torrent_file(session_.metainfo(e.id))] {
+                    if (!store->has_torrent(id)) store->save_torrent(id, bytes);
+                });
+            break;
+        case Kind::state_changed:
+            entry.checking = e.message == "checking";
+            entry.urgent = true;
+            break;
+        case Kind::piece_verified:
+            entry.dirty = true;
+            break;
+        case Kind::completed:
+        case Kind::error:
+        case Kind::resume_data_changed:
+            entry.urgent = true;
+            break;
+        default:
+            break;
+    }
+}
+
+void ResumeSaver::save(const Sha1Hash& id, Entry& entry, std::function<void()> queued) {
+    entry.saving = true;
+    entry.urgent = entry.dirty = false;
+    entry.last_save = Clock::now();
+    auto sequence = entry.last_requested = next_sequence_++;
+    session_.save_resume_data(
+        id, [this, id, sequence, generation = entry.generation, last_written = entry.last_written,
+             alive = std::weak_ptr<bool>(alive_), queued = std::move(queued)](ResumeData data) {
+            auto flag = alive.lock();
+            auto it = entries_.end();
+            if (flag && *flag) it = entries_.find(id);
+            // Gone (removed, maybe re-added) or stopped: the files are not ours to write.
+            if (it != entries_.end() && it->second.generation == generation) {
+                if (it->second.last_requested == sequence) it->second.saving = false;
+                // The disk pool may finish saves out of order: never write older data last.
+                if (sequence > *last_written) {
+                    *last_written = sequence;
+                    ++saves_written_;
+                    worker_.post([store = &store_, id, data = std::move(data)] {
+                        store->save_resume(id, data);
+                    });
+                }
+            }
+            if (queued) queued();
+        });
+}
+
+void ResumeSaver::save_all(std::function<void()> done) {
+    auto remaining = std::make_shared<std::size_t>(1);  // one for the loop itself
+    auto finish = std::make_shared<std::function<void()>>(std::move(done));
+    auto one_done = [remaining, finish] {
+        if (--*remaining == 0) (*finish)();
+    };
+    for (auto& [id, entry] : entries_) {
+        if (entry.checking) {
+            spdlog::info("{}: still checking; keeping its previous resume data", to_hex(id));
+            continue;
+        }
+        ++*remaining;
+        save(id, entry, one_done);
+    }
+    boost::asio::post(io_, one_done);
+}
+
+}  // namespace btd::daemon

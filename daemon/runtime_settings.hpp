@@ -1,0 +1,34 @@
+#pragma once
+// Settings changed at run time (RPC session.set) live in <state>/settings.json, never in the
+// user's config file. The file holds only the keys whose value differs from the config, and is
+// applied over the config at start and after a reload. When a reload finds a key changed in the
+// config file itself, the file's new value wins and the runtime override of that key is dropped:
+// the most recent change wins.
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "core/session/types.hpp"
+
+namespace btd::daemon {
+
+inline constexpr const char* kRuntimeSettingsFile = "settings.json";
+
+// Object of the runtime-settable keys whose value in `now` differs from `base`: download_dir,
+// listen_port, download_rate_limit, upload_rate_limit, max_peers_per_torrent, max_connections.
+nlohmann::json runtime_overrides(const SessionSettings& base, const SessionSettings& now);
+
+// `base` with every valid override applied; unknown keys and bad values are logged and skipped.
+SessionSettings apply_overrides(SessionSettings base, const nlohmann::json& overrides);
+
+// Removes from `overrides` the keys whose config value changed between old_base and new_base.
+// Returns the names removed.
+std::vector<std::string> drop_overrides_changed_in_config(nlohmann::json& overrides,
+                                                          const SessionSettings& old_base,
+                                                          const SessionSettings& new_base);
+
+// An empty object when the file is absent; a corrupt file is logged and treated as empty.
+nlohmann::json load_runtime_overrides(const std::filesystem::path& state_dir);
+void save_runtime_overrides(const std::filesystem::path& state_dir,
+                            const nlohmann::json& overrides);
+
+}  // namespace btd::daemon

@@ -1,0 +1,123 @@
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+#include <vector>
+
+#include "daemon/resume_saver.hpp"
+#include "daemon/runtime_settings.hpp"
+#include "daemon/serial_worker.hpp"
+#include "daemon/systemd_notify.hpp"
+
+using namespace btd;
+using namespace btd::daemon;
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+TEST_CASE("runtime overrides hold only what differs from the config") {
+    SessionSettings base;
+    base.download_rate_limit = 100;
+    auto now = base;
+    CHECK(runtime_overrides(base, now).empty());
+    now.download_rate_limit = 5000;
+    now.default_download_dir = "/elsewhere";
+    auto o = runtime_overrides(base, now);
+    CHECK(o == json{{"download_rate_limit", 5000}, {"download_dir", "/elsewhere"}});
+
+    auto applied = apply_overrides(base, o);
+    CHECK(applied.download_rate_limit == 5000);
+    CHECK(applied.default_download_dir == "/elsewhere");
+    CHECK(applied.upload_rate_limit == base.upload_rate_limit);
+}
+
+TEST_CASE("runtime overrides: bad entries are skipped") {
+    SessionSettings base;
+    auto s = apply_overrides(base, json{{"listen_port", 70000},
+                                        {"download_rate_limit", "fast"},
+                                        {"max_peers_per_torrent", 7},
+                                        {"nonsense", 1}});
+    CHECK(s.listen_port == base.listen_port);
+    CHECK(s.download_rate_limit == base.download_rate_limit);
+    CHECK(s.max_peers_per_torrent == 7);
+    CHECK(apply_overrides(base, json::array()).max_peers_per_torrent == base.max_peers_per_torrent);
+}
+
+TEST_CASE("reload: a key changed in the config file replaces its runtime override") {
+    SessionSettings old_base, new_base;
+    new_base.upload_rate_limit = 42;  // edited in the file
+    json overrides = {{"upload_rate_limit", 7}, {"download_rate_limit", 9}};
+    auto dropped = drop_overrides_changed_in_config(overrides, old_base, new_base);
+    CHECK(dropped == std::vector<std::string>{"upload_rate_limit"});
+    CHECK(overrides == json{{"download_rate_limit", 9}});
+}
+
+TEST_CASE("runtime overrides: file round trip and corrupt file") {
+    auto dir = std::filesystem::temp_directory_path() / "btd-runtime-test";
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    CHECK(load_runtime_overrides(dir).empty());
+    save_runtime_overrides(dir, json{{"download_rate_limit", 1}});
+    CHECK(load_runtime_overrides(dir) == json{{"download_rate_limit", 1}});
+    std::ofstream(dir / kRuntimeSettingsFile) << "{broken";
+    CHECK(load_runtime_overrides(dir).empty());
+    std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("save_due: debounce, periodic saves, never while checking or saving") {
+    SaveTiming t;  // 5 s after a change, 30 s for pieces only
+    auto start = std::chrono::steady_clock::now();
+    SaveState s;
+    s.last_save = start;
+    CHECK_FALSE(save_due(s, start + 1h, t));  // nothing to save
+    s.urgent = true;
+    CHECK_FALSE(save_due(s, start + 4s, t));
+    CHECK(save_due(s, start + 5s, t));
+    s.checking = true;
+    CHECK_FALSE(save_due(s, start + 1h, t));
+    s.checking = false;
+    s.saving = true;
+    CHECK_FALSE(save_due(s, start + 1h, t));
+    s = SaveState{};
+    s.last_save = start;
+    s.dirty = true;
+    CHECK_FALSE(save_due(s, start + 29s, t));
+    CHECK(save_due(s, start + 30s, t));
+    SaveState never_saved;
+    never_saved.urgent = true;
+    CHECK(save_due(never_saved, start, t));
+}
+
+TEST_CASE("serial worker runs tasks in order and survives a throwing task") {
+    std::vector<int> seen;
+    {
+        SerialWorker worker;
+        for (int i = 0; i < 100; ++i) {
+            worker.post([&seen, i] {
+                if (i == 50) throw std::runtime_error("boom");
+                seen.push_back(i);
+            });
+        }
+        worker.drain();
+        CHECK(seen.size() == 99);
+        worker.post([&seen] {
+            std::this_thread::sleep_for(20ms);
+            seen.push_back(1000);
+        });
+    }  // the destructor finishes queued work
+    REQUIRE(seen.size() == 100);
+    CHECK(seen.back() == 1000);
+    for (std::size_t i = 1; i + 1 < seen.size(); ++i) CHECK(seen[i - 1] < seen[i]);
+}
+
+TEST_CASE("status summary") {
+    SessionStats s;
+    CHECK(status_summary(s) == "0 torrents, 0.0 MiB/s down, 0.0 MiB/s up");
+    s.torrents = 3;
+    s.by_state = {{"downloading", 1}, {"seeding", 2}};
+    s.download_rate = 2202010;  // 2.1 MiB/s
+    CHECK(status_summary(s) ==
+          "3 torrents, 1 downloading, 2 seeding, 2.1 MiB/s down, 0.0 MiB/s up");
+}
