@@ -896,7 +896,8 @@ void Torrent::release_buffer(int piece) {
 }
 
 void Torrent::on_completed() {
-    // Zero-length files have no pieces: create every file, then flush before saying "complete".
+    // Zero-length files have no pieces: create every file before saying "complete". (No fsync
+    // here: save_resume_data() flushes before any saved state claims the pieces.)
     auto storage = storage_;
     disk_job_started();
     ctx_.disk.submit(
@@ -905,7 +906,6 @@ void Torrent::on_completed() {
             std::string error;
             try {
                 storage->create_files();
-                storage->flush();
             } catch (const std::exception& e) {
                 error = e.what();
             }

@@ -1,0 +1,57 @@
+#pragma once
+// The engine's one bounded HTTP(S) GET client (Beast), shared by tracker requests and by the RPC
+// server's torrent download. One connection per request; redirects (http/https only) followed up
+// to max_redirects; body capped at max_bytes; the whole exchange, redirects included, bounded by
+// one deadline. TLS verifies the peer against the context's CA store and the URL's host name,
+// with SNI set. Never throws into the io_context; the callback runs exactly once, never inline.
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace btd {
+
+struct HttpUrl {
+    std::string scheme;  // "http" or "https" (lowercase)
+    std::string host;    // without brackets for IPv6 literals
+    std::uint16_t port = 0;
+    std::string target;  // path and query, at least "/"
+    bool ipv6_literal = false;
+
+    // Value for the Host header: host (bracketed if IPv6) plus ":port" if not the default.
+    std::string host_header() const;
+};
+
+// nullopt unless `url` is http:// or https:// with a host; user info ("user@") is refused.
+std::optional<HttpUrl> parse_http_url(std::string_view url);
+
+struct HttpGetOptions {
+    std::size_t max_bytes = 2 * 1024 * 1024;
+    std::chrono::milliseconds timeout = std::chrono::seconds(20);  // whole request
+    int max_redirects = 3;
+};
+
+struct HttpResult {
+    std::string error;  // transport problem; empty if a response arrived (any status)
+    unsigned status = 0;
+    std::string body;
+};
+
+// Cancelling delivers "cancelled" (once); after the callback ran it does nothing.
+class HttpGetHandle {
+  public:
+    virtual ~HttpGetHandle() = default;
+    virtual void cancel() = 0;
+};
+
+std::shared_ptr<HttpGetHandle> http_get(boost::asio::io_context& io, boost::asio::ssl::context& tls,
+                                        const std::string& url, HttpGetOptions options,
+                                        std::function<void(HttpResult)> done);
+
+}  // namespace btd
