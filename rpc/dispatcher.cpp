@@ -61,10 +61,10 @@ struct BatchState {
 
 }  // namespace
 
-json make_response(const json& id, const Outcome& outcome) {
+json make_response(const json& id, Outcome outcome) {
     json response = {{"jsonrpc", "2.0"}};
     if (auto* result = std::get_if<json>(&outcome)) {
-        response["result"] = *result;
+        response["result"] = std::move(*result);  // a 1,000-torrent list is not copied
     } else {
         const auto& err = std::get<RpcError>(outcome);
         json error = {{"code", err.code()}, {"message", err.what()}};
@@ -103,7 +103,7 @@ void Dispatcher::handle(std::string_view body, ReplyCallback reply) const {
         json id = reply_id(message);
         call(message, [respond, id, reply = std::move(reply)](Outcome outcome) {
             if (respond)
-                reply(dump_json(make_response(id, outcome)));
+                reply(dump_json(make_response(id, std::move(outcome))));
             else
                 reply(std::nullopt);
         });
@@ -130,7 +130,7 @@ void Dispatcher::handle(std::string_view body, ReplyCallback reply) const {
         bool respond = wants_reply(request);
         json id = reply_id(request);
         call(request, [batch, i, respond, id](Outcome outcome) {
-            if (respond) batch->responses[i] = make_response(id, outcome);
+            if (respond) batch->responses[i] = make_response(id, std::move(outcome));
             batch->finish_one();
         });
     }

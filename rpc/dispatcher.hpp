@@ -55,6 +55,6 @@ class Dispatcher {
 };
 
 // Builds a complete response object for one request id.
-nlohmann::json make_response(const nlohmann::json& id, const Outcome& outcome);
+nlohmann::json make_response(const nlohmann::json& id, Outcome outcome);  // moves the result
 
 }  // namespace btd::rpc
