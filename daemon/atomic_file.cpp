@@ -28,10 +28,14 @@ void sync_directory(const std::filesystem::path& dir) {
     if (rc != 0) throw os_error("cannot sync directory", dir);
 }
 
-void write_file_atomic(const std::filesystem::path& file, std::string_view bytes, mode_t mode,
-                       DirSync dir_sync) {
+std::filesystem::path temp_path_for(const std::filesystem::path& file) {
     auto temp = file;
     temp += ".tmp";
+    return temp;
+}
+
+void write_temp_file(const std::filesystem::path& temp, std::string_view bytes, mode_t mode,
+                     bool sync_data) {
     int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
     if (fd < 0) throw os_error("cannot create", temp);
     auto fail = [&](const char* what) {
@@ -49,18 +53,23 @@ void write_file_atomic(const std::filesystem::path& file, std::string_view bytes
     }
     // O_CREAT's mode is filtered by the umask and ignored for an existing temp file.
     if (::fchmod(fd, mode) != 0) throw fail("cannot set permissions of");
-    if (::fsync(fd) != 0) throw fail("cannot sync");
+    if (sync_data && ::fsync(fd) != 0) throw fail("cannot sync");
     if (::close(fd) != 0) {
         auto err = os_error("cannot close", temp);
         ::unlink(temp.c_str());
         throw err;
     }
+}
+
+void write_file_atomic(const std::filesystem::path& file, std::string_view bytes, mode_t mode) {
+    auto temp = temp_path_for(file);
+    write_temp_file(temp, bytes, mode, true);
     if (::rename(temp.c_str(), file.c_str()) != 0) {
         auto err = os_error("cannot rename temp file to", file);
         ::unlink(temp.c_str());
         throw err;
     }
-    if (dir_sync == DirSync::now) sync_directory(file.parent_path());
+    sync_directory(file.parent_path());
 }
 
 std::string read_file_limited(const std::filesystem::path& file, std::size_t max_bytes) {

@@ -10,14 +10,18 @@
 
 namespace btd::daemon {
 
-// Whether write_file_atomic makes the rename durable itself, or the caller batches many writes
-// to one directory and calls sync_directory once afterwards (one fsync instead of one per file).
-enum class DirSync { now, by_caller };
-
 // Writes `bytes` to a temp file in the same directory, fsyncs it, renames it over `file`, then
 // fsyncs the directory so the rename itself is durable. Throws std::system_error naming the file.
+// For many files at once, AtomicBatch (atomic_batch.hpp) is much faster.
 void write_file_atomic(const std::filesystem::path& file, std::string_view bytes,
-                       mode_t mode = 0644, DirSync dir_sync = DirSync::now);
+                       mode_t mode = 0644);
+
+// The pieces write_file_atomic and AtomicBatch are made of. temp_path_for: `file` + ".tmp".
+// write_temp_file creates/truncates `temp` with `bytes` and `mode`, fsyncs it if `sync_data`;
+// on error it removes `temp` and throws std::system_error.
+std::filesystem::path temp_path_for(const std::filesystem::path& file);
+void write_temp_file(const std::filesystem::path& temp, std::string_view bytes, mode_t mode,
+                     bool sync_data);
 
 // fsyncs a directory so renames and removals in it survive a power loss; throws std::system_error.
 void sync_directory(const std::filesystem::path& dir);

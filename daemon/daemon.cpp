@@ -257,7 +257,9 @@ class Daemon {
         // flushes data before reporting it); the RPC server goes last so the reply to
         // daemon.shutdown gets out. New torrents are refused by the session meanwhile.
         session_->shutdown([this] {
+            spdlog::debug("shutdown: torrents stopped; taking the final resume data");
             saver_->save_all([this] {
+                spdlog::debug("shutdown: resume data queued for writing");
                 saver_->stop();
                 // Wait for the disk off the network thread, so the deadline can still fire.
                 worker_.post([this] { asio::post(io_, [this] { finish_shutdown(); }); });
@@ -281,9 +283,9 @@ class Daemon {
     JobStore store_;
     nlohmann::json overrides_ = nlohmann::json::object();
     asio::io_context io_;
-    // After store_: its tasks use the store. Each batch of resume writes ends with one fsync
-    // of the resume dir instead of one per file.
-    SerialWorker worker_{[this] { store_.sync_resume_dir(); }};
+    // After store_: its tasks use the store. The state files saved by a batch of tasks become
+    // durable together once the queue runs empty (see AtomicBatch).
+    SerialWorker worker_{[this] { store_.commit(); }};
     std::unique_ptr<Session> session_;
     std::unique_ptr<ResumeSaver> saver_;
     rpc::Dispatcher dispatcher_;

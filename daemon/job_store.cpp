@@ -46,8 +46,9 @@ bool JobStore::has_torrent(const Sha1Hash& id) const {
     return fs::is_regular_file(torrent_path(id), ec);
 }
 
-void JobStore::save_torrent(const Sha1Hash& id, const std::string& torrent_bytes) const {
-    write_file_atomic(torrent_path(id), torrent_bytes, 0600);
+void JobStore::save_torrent(const Sha1Hash& id, const std::string& torrent_bytes) {
+    std::lock_guard lock(mutex_);
+    batch_.stage(torrent_path(id), torrent_bytes, 0600);
 }
 
 bool JobStore::save_resume(const Sha1Hash& id, const ResumeData& data) {
@@ -60,25 +61,29 @@ bool JobStore::save_resume(const Sha1Hash& id, const ResumeData& data) {
     }
     // Forget the old digest first: if the write fails, the next save must try again.
     resume_digest_.erase(id);
-    write_file_atomic(resume_path(id), bytes, 0600, DirSync::by_caller);
+    batch_.stage(resume_path(id), bytes, 0600);
     resume_digest_[id] = digest;
-    resume_dir_unsynced_ = true;
     ++resume_files_written_;
     return true;
 }
 
-void JobStore::sync_resume_dir() {
+void JobStore::commit() {
     std::lock_guard lock(mutex_);
-    if (!resume_dir_unsynced_) return;
-    sync_directory(resume_dir_);
-    resume_dir_unsynced_ = false;
+    if (batch_.empty()) return;
+    try {
+        batch_.commit();
+    } catch (...) {
+        // Which digests belong to the failed files is unknown: the next saves all write.
+        resume_digest_.clear();
+        throw;
+    }
 }
 
 void JobStore::remove(const Sha1Hash& id) {
-    {
-        std::lock_guard lock(mutex_);
-        resume_digest_.erase(id);
-    }
+    std::lock_guard lock(mutex_);
+    resume_digest_.erase(id);
+    batch_.discard(resume_path(id));
+    batch_.discard(torrent_path(id));
     // Resume data first: a .torrent without resume data is still a valid (re-checked) job.
     remove_file_durably(resume_path(id));
     remove_file_durably(torrent_path(id));

@@ -166,6 +166,8 @@ TEST_CASE("job store: save, load, remove") {
     auto id = meta.info_hash;
     CHECK_FALSE(store.has_torrent(id));
     store.save_torrent(id, encode_torrent_file(meta));
+    CHECK_FALSE(store.has_torrent(id));  // staged until commit()
+    store.commit();
     CHECK(store.has_torrent(id));
     auto jobs = store.load_all();
     REQUIRE(jobs.size() == 1);
@@ -173,6 +175,7 @@ TEST_CASE("job store: save, load, remove") {
     CHECK_FALSE(jobs[0].resume);
 
     store.save_resume(id, sample_resume());
+    store.commit();
     jobs = store.load_all();
     REQUIRE(jobs.size() == 1);
     REQUIRE(jobs[0].resume);
@@ -189,6 +192,7 @@ TEST_CASE("job store: corrupt files are skipped or dropped, never fatal") {
     store.prepare();
     auto meta = sample_torrent();
     store.save_torrent(meta.info_hash, encode_torrent_file(meta));
+    store.commit();
     spit(store.resume_path(meta.info_hash), "{\"version\": 1, \"have\": ");  // torn write
 
     Sha1Hash junk_id{};

@@ -1,14 +1,14 @@
 // Resume persistence at scale: unchanged data is not rewritten, per-torrent limits survive the
-// JSON round trip, and the worker's idle hook closes each batch of writes.
+// JSON round trip, writes are batched, and the worker's idle hook closes each batch.
 #include <doctest/doctest.h>
 #include <sys/stat.h>
 
 #include <atomic>
 #include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <thread>
 
+#include "daemon/atomic_batch.hpp"
 #include "daemon/atomic_file.hpp"
 #include "daemon/job_store.hpp"
 #include "daemon/resume_json.hpp"
@@ -123,56 +123,61 @@ TEST_CASE("job store: identical resume data is not rewritten") {
     auto id = id_of(1);
 
     CHECK(store.save_resume(id, resume_with("10")));
+    CHECK_FALSE(fs::exists(store.resume_path(id)));  // staged: visible after commit()
+    store.commit();
     auto first = stat_of(store.resume_path(id));
-    CHECK_FALSE(store.save_resume(id, resume_with("10")));  // same bytes: skipped
+    CHECK_FALSE(store.save_resume(id, resume_with("10")));         // same bytes: skipped
     CHECK(stat_of(store.resume_path(id)).st_ino == first.st_ino);  // no rename happened
     CHECK(store.resume_files_written() == 1);
     CHECK(store.resume_writes_skipped() == 1);
 
     CHECK(store.save_resume(id, resume_with("11")));  // changed: written
+    store.commit();
     CHECK(decode_resume_json(read_file_limited(store.resume_path(id), 1 << 20), id).have == "11");
     CHECK(store.resume_files_written() == 2);
 
     // A removed job forgets its digest: saving it again writes the file again.
     store.remove(id);
+    CHECK_FALSE(fs::exists(store.resume_path(id)));
     CHECK(store.save_resume(id, resume_with("11")));
+    store.commit();
     CHECK(fs::exists(store.resume_path(id)));
+
+    // Removing a job with a staged save drops the save: commit() must not resurrect the file.
+    CHECK(store.save_resume(id, resume_with("01")));
+    store.remove(id);
+    store.commit();
+    CHECK_FALSE(fs::exists(store.resume_path(id)));
+    CHECK_FALSE(fs::exists(temp_path_for(store.resume_path(id))));
 }
 
 TEST_CASE("job store: after a restart, saving the loaded resume data writes nothing") {
     ScratchDir dir;
-    auto id = id_of(2);
+    auto torrent_file = fs::path(BTD_TEST_DATA_DIR) / "lt_multi_v1.torrent";
+    auto id = load_metainfo_file(torrent_file).info_hash;
+    auto data = resume_with("000");
+    data.limits.ratio_limit = 0.5;
     {
         JobStore before(dir.path);
         before.prepare();
-        before.save_torrent(id, "not needed for this test");
-        CHECK(before.save_resume(id, resume_with("101")));
+        before.save_torrent(id, read_file_limited(torrent_file, 1 << 24));
+        CHECK(before.save_resume(id, data));
+        before.commit();
     }
-    JobStore after(dir.path);  // a new daemon: no digests in memory
-    after.prepare();
-    auto torrent = after.torrent_path(id);
-    fs::remove(torrent);  // load_all reads resume data only for loadable torrents: use the API
-    auto bytes = read_file_limited(after.resume_path(id), 1 << 20);
-    // Put a real torrent in place so load_all picks the job up.
-    auto meta = load_metainfo_file(fs::path(BTD_TEST_DATA_DIR) / "lt_multi_v1.torrent");
-    auto real_id = meta.info_hash;
-    spit_file:;
-    {
-        std::ofstream(after.torrent_path(real_id), std::ios::binary)
-            << read_file_limited(fs::path(BTD_TEST_DATA_DIR) / "lt_multi_v1.torrent", 1 << 24);
-        write_file_atomic(after.resume_path(real_id), encode_resume_json(real_id, resume_with("0")));
-    }
-    auto inode = stat_of(after.resume_path(real_id)).st_ino;
+    JobStore after(dir.path);  // a new daemon: nothing remembered in memory
+    auto inode = stat_of(after.resume_path(id)).st_ino;
     auto jobs = after.load_all();
     REQUIRE(jobs.size() == 1);
     REQUIRE(jobs[0].resume);
-    CHECK_FALSE(after.save_resume(real_id, *jobs[0].resume));  // what was loaded: no write
-    CHECK(stat_of(after.resume_path(real_id)).st_ino == inode);
+    CHECK_FALSE(after.save_resume(id, *jobs[0].resume));  // what was loaded: no write
+    CHECK(stat_of(after.resume_path(id)).st_ino == inode);
+    CHECK(after.resume_files_written() == 0);
+
     auto changed = *jobs[0].resume;
     changed.total_uploaded += 1;
-    CHECK(after.save_resume(real_id, changed));
-    CHECK(stat_of(after.resume_path(real_id)).st_ino != inode);
-    (void)bytes;
+    CHECK(after.save_resume(id, changed));
+    after.commit();
+    CHECK(stat_of(after.resume_path(id)).st_ino != inode);
 }
 
 TEST_CASE("serial worker: on_idle closes each batch, before drain() returns") {
@@ -208,4 +213,50 @@ TEST_CASE("serial worker: discard_pending drops queued tasks, the running one fi
     release = true;
     worker.drain();
     CHECK(ran == 1);
+}
+
+TEST_CASE("atomic batch: nothing visible before commit, everything after; discard") {
+    ScratchDir dir;
+    auto a = dir.path / "a.json", b = dir.path / "b.json", c = dir.path / "c.json";
+    write_file_atomic(a, "old a", 0600);
+    {
+        AtomicBatch batch;
+        batch.stage(a, "new a", 0600);
+        batch.stage(b, "first b", 0644);
+        batch.stage(b, "new b", 0600);  // staged twice: the last content wins
+        batch.stage(c, "c", 0600);
+        batch.discard(c);
+        CHECK(read_file_limited(a, 100) == "old a");
+        CHECK_FALSE(fs::exists(b));
+        CHECK(batch.commit() == 2);
+        CHECK(batch.empty());
+    }
+    CHECK(read_file_limited(a, 100) == "new a");
+    CHECK(read_file_limited(b, 100) == "new b");
+    CHECK((stat_of(b).st_mode & 0777) == 0600);
+    CHECK_FALSE(fs::exists(c));
+    for (auto& e : fs::directory_iterator(dir.path)) CHECK(e.path().extension() != ".tmp");
+
+    // Destroyed without commit: the temps go, the files keep their content.
+    {
+        AtomicBatch batch;
+        batch.stage(a, "lost", 0600);
+    }
+    CHECK(read_file_limited(a, 100) == "new a");
+    CHECK_FALSE(fs::exists(temp_path_for(a)));
+}
+
+TEST_CASE("atomic batch: a file that cannot be saved does not stop the others") {
+    ScratchDir dir;
+    fs::create_directories(dir.path / "sub");
+    auto good = dir.path / "good.json";
+    auto bad = dir.path / "sub" / "bad.json";
+    AtomicBatch batch;
+    batch.stage(good, "ok", 0600);
+    batch.stage(bad, "x", 0600);
+    fs::create_directories(bad);  // a directory where the file should go: rename fails
+    CHECK_THROWS_AS(batch.commit(), std::system_error);
+    CHECK(read_file_limited(good, 100) == "ok");
+    CHECK(fs::is_directory(bad));
+    CHECK_FALSE(fs::exists(temp_path_for(bad)));
 }

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <optional>
 
 #include "core/session/session.hpp"
 #include "daemon/atomic_file.hpp"
@@ -48,7 +49,7 @@ TEST_CASE("resume saver keeps the state dir in step with the session") {
     settings.default_download_dir = root / "dl";
     settings.disk_threads = 1;
     auto session = std::make_unique<Session>(io, settings);
-    SerialWorker worker;
+    SerialWorker worker([&] { store.commit(); });
     SaveTiming fast{0ms, 50ms, 10ms};
     ResumeSaver saver(io, *session, store, worker, fast);
     session->set_event_handler([&](const SessionEvent& e) { saver.on_event(e); });
@@ -83,11 +84,57 @@ TEST_CASE("resume saver keeps the state dir in step with the session") {
     };
     CHECK(run_until(io, paused_saved));
 
+    // torrent.set's limits reach the file, and a job restored from it gets them back.
+    TorrentLimits limits;
+    limits.upload_rate_limit = 12345;
+    limits.ratio_limit = 2.5;
+    session->set_torrent_limits(id, limits);
+    auto limits_saved = [&] {
+        worker.drain();
+        try {
+            auto d = decode_resume_json(read_file_limited(store.resume_path(id), 1 << 20), id);
+            return d.limits.upload_rate_limit == limits.upload_rate_limit &&
+                   d.limits.ratio_limit == limits.ratio_limit && !d.limits.download_rate_limit;
+        } catch (const std::exception&) {
+            return false;
+        }
+    };
+    CHECK(run_until(io, limits_saved));
+    {
+        boost::asio::io_context io2;
+        auto settings2 = settings;
+        Session restored(io2, settings2);
+        AddTorrentParams params;
+        params.resume = decode_resume_json(read_file_limited(store.resume_path(id), 1 << 20), id);
+        params.download_dir = params.resume->download_dir;
+        restored.add_torrent(meta, std::move(params));
+        std::optional<ResumeData> back;
+        restored.save_resume_data(id, [&](ResumeData d) { back = std::move(d); });
+        CHECK(run_until(io2, [&] { return back.has_value(); }));
+        REQUIRE(back);
+        CHECK(back->limits.upload_rate_limit == limits.upload_rate_limit);
+        CHECK(back->limits.ratio_limit == limits.ratio_limit);
+        restored.shutdown([] {});
+        io2.restart();
+        io2.run_for(200ms);
+    }
+
     // Shutdown: save_all completes, then the files are still there.
     bool saved_all = false;
     saver.save_all([&] { saved_all = true; });
     CHECK(run_until(io, [&] { return saved_all; }));
     CHECK(saver.saves_written() >= 2);
+
+    // Nothing changed since: another full save hands the data over but writes no file.
+    worker.drain();
+    auto written = store.resume_files_written();
+    CHECK(written >= 2);
+    saved_all = false;
+    saver.save_all([&] { saved_all = true; });
+    CHECK(run_until(io, [&] { return saved_all; }));
+    worker.drain();
+    CHECK(store.resume_files_written() == written);
+    CHECK(store.resume_writes_skipped() >= 1);
 
     // Removal deletes both files.
     session->remove(id, false);
