@@ -1000,7 +1000,9 @@ TorrentStatus Torrent::status() const {
         s.progress = s.size ? double(s.have_bytes) / double(s.size) : 1.0;
     if (s.state == TorrentState::downloading && s.download_rate > 0)
         s.eta = (s.size - s.have_bytes) / s.download_rate;
-    s.ratio = s.downloaded ? double(s.uploaded) / double(s.downloaded) : 0;
+    // A torrent seeded from data it never downloaded counts its ratio against its size.
+    std::int64_t ratio_base = s.downloaded > 0 ? s.downloaded : (s.have_bytes > 0 ? s.size : 0);
+    s.ratio = ratio_base ? double(s.uploaded) / double(ratio_base) : 0;
     return s;
 }
 
