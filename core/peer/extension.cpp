@@ -44,7 +44,8 @@ std::optional<ExtensionHandshake> decode_extension_handshake(std::string_view pa
     return hs;
 }
 
-std::vector<std::uint32_t> allowed_fast_set(std::uint32_t ipv4, const std::array<std::uint8_t, 20>& info_hash,
+std::vector<std::uint32_t> allowed_fast_set(std::uint32_t ipv4,
+                                            const std::array<std::uint8_t, 20>& info_hash,
                                             std::uint32_t num_pieces, std::size_t k) {
     // The canonical algorithm from BEP 6: hash (masked IP || info-hash) repeatedly.
     std::vector<std::uint32_t> out;
@@ -61,7 +62,8 @@ std::vector<std::uint32_t> allowed_fast_set(std::uint32_t ipv4, const std::array
         auto h = sha1(std::string_view(x));
         x.assign(reinterpret_cast<const char*>(h.data()), h.size());
         for (int i = 0; i < 5 && out.size() < k; ++i) {
-            std::uint32_t y = (std::uint32_t(h[4 * i]) << 24) | (std::uint32_t(h[4 * i + 1]) << 16) |
+            std::uint32_t y = (std::uint32_t(h[4 * i]) << 24) |
+                              (std::uint32_t(h[4 * i + 1]) << 16) |
                               (std::uint32_t(h[4 * i + 2]) << 8) | std::uint32_t(h[4 * i + 3]);
             std::uint32_t index = y % num_pieces;
             if (std::find(out.begin(), out.end(), index) == out.end()) out.push_back(index);

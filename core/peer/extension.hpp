@@ -1,12 +1,12 @@
 #pragma once
 // BEP 10 extension protocol handshake (extended message id 0). Later extensions (metadata
 // exchange, PEX) register their message names in `messages`.
+#include <array>
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <array>
 #include <vector>
 
 namespace btd::wire {
@@ -23,7 +23,8 @@ std::string encode_extension_handshake(const ExtensionHandshake& hs);
 std::optional<ExtensionHandshake> decode_extension_handshake(std::string_view payload);
 
 // BEP 6 allowed-fast set for an IPv4 peer: k piece indices derived from its address.
-std::vector<std::uint32_t> allowed_fast_set(std::uint32_t ipv4, const std::array<std::uint8_t, 20>& info_hash,
+std::vector<std::uint32_t> allowed_fast_set(std::uint32_t ipv4,
+                                            const std::array<std::uint8_t, 20>& info_hash,
                                             std::uint32_t num_pieces, std::size_t k);
 
 }  // namespace btd::wire

@@ -19,8 +19,8 @@ PeerConnection::PeerConnection(asio::io_context& io, asio::ip::tcp::endpoint rem
     last_receive = last_send = last_block = connected_at = Clock::now();
 }
 
-PeerConnection::PeerConnection(asio::ip::tcp::socket socket, Handler& handler,
-                               wire::Handshake ours, wire::Handshake theirs, Options options)
+PeerConnection::PeerConnection(asio::ip::tcp::socket socket, Handler& handler, wire::Handshake ours,
+                               wire::Handshake theirs, Options options)
     : socket_(std::move(socket)),
       handshake_timer_(socket_.get_executor()),
       handler_(&handler),
@@ -64,9 +64,8 @@ void PeerConnection::start_outgoing() {
     handshake_timer_.async_wait([self = shared_from_this()](const error_code& ec) {
         if (!ec && !self->handshake_done_) self->close("handshake timed out");
     });
-    socket_.async_connect(remote_, [self = shared_from_this()](const error_code& ec) {
-        self->on_connect(ec);
-    });
+    socket_.async_connect(
+        remote_, [self = shared_from_this()](const error_code& ec) { self->on_connect(ec); });
 }
 
 void PeerConnection::on_connect(const error_code& ec) {
@@ -98,10 +97,9 @@ void PeerConnection::read_more() {
     std::size_t space = rbuf_.size() - rend_;
     auto do_read = [self = shared_from_this()](std::size_t n) {
         if (self->closed_) return;
-        self->socket_.async_read_some(asio::buffer(self->rbuf_.data() + self->rend_, n),
-                                      [self](const error_code& ec, std::size_t got) {
-                                          self->on_read(ec, got);
-                                      });
+        self->socket_.async_read_some(
+            asio::buffer(self->rbuf_.data() + self->rend_, n),
+            [self](const error_code& ec, std::size_t got) { self->on_read(ec, got); });
     };
     if (download_limiters_.empty()) return do_read(space);
     acquire_bandwidth(download_limiters_, std::min<std::size_t>(space, 16 * 1024 + 13), do_read);
@@ -169,25 +167,28 @@ void PeerConnection::flush() {
             self->pending_.erase(0, n);
         }
         self->last_send = Clock::now();
-        asio::async_write(self->socket_, asio::buffer(self->writing_),
-                          [self](const error_code& ec, std::size_t) {
-                              if (self->closed_) return;
-                              if (ec) return self->close("send failed: " + ec.message());
-                              self->writing_.clear();
-                              self->write_active_ = false;
-                              self->flush();
-                              if (!self->closed_ && self->handler_ &&
-                                  self->send_queue_bytes() < kLowWatermark)
-                                  self->handler_->on_peer_writable(*self);
-                          });
+        asio::async_write(
+            self->socket_, asio::buffer(self->writing_), [self](const error_code& ec, std::size_t) {
+                if (self->closed_) return;
+                if (ec) return self->close("send failed: " + ec.message());
+                self->writing_.clear();
+                self->write_active_ = false;
+                self->flush();
+                if (!self->closed_ && self->handler_ && self->send_queue_bytes() < kLowWatermark)
+                    self->handler_->on_peer_writable(*self);
+            });
     };
     if (upload_limiters_.empty()) return do_write(pending_.size());
     acquire_bandwidth(upload_limiters_, pending_.size(), do_write);
 }
 
-void PeerConnection::close(const std::string& reason) { finish(reason, true); }
+void PeerConnection::close(const std::string& reason) {
+    finish(reason, true);
+}
 
-void PeerConnection::detach() { finish("detached", false); }
+void PeerConnection::detach() {
+    finish("detached", false);
+}
 
 void PeerConnection::finish(const std::string& reason, bool notify) {
     if (closed_) return;

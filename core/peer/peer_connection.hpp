@@ -20,11 +20,11 @@
 namespace btd {
 
 class PeerConnection : public std::enable_shared_from_this<PeerConnection> {
-public:
+  public:
     using Clock = std::chrono::steady_clock;
 
     class Handler {
-    public:
+      public:
         virtual ~Handler() = default;
         // Handshake checked (info-hash, not ourselves). Send the opening messages here.
         virtual void on_peer_connected(PeerConnection& peer) = 0;
@@ -85,7 +85,7 @@ public:
     int queue_target = 16;         // pipeline depth the owner aims for
     int peer_request_limit = 250;  // the peer's `reqq` (BEP 10), caps queue_target
     std::string client;            // from the extension handshake, else from the peer id
-    std::vector<std::uint32_t> allowed_fast_in;   // pieces it lets us request while choked
+    std::vector<std::uint32_t> allowed_fast_in;  // pieces it lets us request while choked
 
     // Uploading: requests the peer made that we have accepted, in order.
     std::deque<BlockRef> upload_queue;
@@ -95,14 +95,14 @@ public:
     bool optimistic = false;  // holds the optimistic unchoke slot
     Clock::time_point last_unchoked{};
     Clock::time_point last_upload{};
-    RateMeter download;            // payload bytes from the peer
-    RateMeter upload;              // payload bytes to the peer
+    RateMeter download;  // payload bytes from the peer
+    RateMeter upload;    // payload bytes to the peer
     Clock::time_point last_receive;
     Clock::time_point last_send;
     Clock::time_point last_block;  // last piece payload received
     Clock::time_point connected_at;
 
-private:
+  private:
     void on_connect(const boost::system::error_code& ec);
     void read_more();
     void on_read(const boost::system::error_code& ec, std::size_t n);

@@ -45,8 +45,8 @@ Handshake make_handshake(const Sha1Hash& info_hash, const PeerId& peer_id) {
 
 static void expect_size(std::string_view body, std::size_t size, const char* what) {
     if (body.size() != size)
-        throw ProtocolError(std::string("malformed ") + what + " message: " +
-                            std::to_string(body.size()) + " bytes");
+        throw ProtocolError(std::string("malformed ") + what +
+                            " message: " + std::to_string(body.size()) + " bytes");
 }
 
 Message decode_message(std::string_view body) {
@@ -55,11 +55,18 @@ Message decode_message(std::string_view body) {
     auto id = static_cast<std::uint8_t>(body[0]);
     const char* p = body.data() + 1;
     switch (id) {
-        case 0: case 1: case 2: case 3: case 14: case 15:
+        case 0:
+        case 1:
+        case 2:
+        case 3:
+        case 14:
+        case 15:
             expect_size(body, 1, "state");
             m.type = static_cast<MsgType>(id);
             return m;
-        case 4: case 13: case 17:
+        case 4:
+        case 13:
+        case 17:
             expect_size(body, 5, "have/suggest/allowed-fast");
             m.type = static_cast<MsgType>(id);
             m.piece = read_u32(p);
@@ -68,7 +75,9 @@ Message decode_message(std::string_view body) {
             m.type = MsgType::bitfield;
             m.payload = body.substr(1);
             return m;
-        case 6: case 8: case 16:
+        case 6:
+        case 8:
+        case 16:
             expect_size(body, 13, "request/cancel/reject");
             m.type = static_cast<MsgType>(id);
             m.piece = read_u32(p);
@@ -105,7 +114,9 @@ void append_simple(std::string& out, MsgType type) {
     out.push_back(static_cast<char>(type));
 }
 
-void append_keep_alive(std::string& out) { append_u32(out, 0); }
+void append_keep_alive(std::string& out) {
+    append_u32(out, 0);
+}
 
 void append_have(std::string& out, std::uint32_t piece) {
     append_piece_index(out, MsgType::have, piece);
@@ -159,9 +170,11 @@ std::string client_name(const PeerId& id) {
     if (c(0) != '-' || c(7) != '-') return "unknown";
     std::string code{c(1), c(2)};
     static const std::pair<const char*, const char*> known[] = {
-        {"LT", "libtorrent"}, {"BD", "btd"},         {"TR", "Transmission"},
-        {"qB", "qBittorrent"}, {"DE", "Deluge"},     {"UT", "uTorrent"},
-        {"AZ", "Azureus"},     {"lt", "libTorrent (rakshasa)"}, {"A2", "aria2"}};
+        {"LT", "libtorrent"},   {"BD", "btd"},
+        {"TR", "Transmission"}, {"qB", "qBittorrent"},
+        {"DE", "Deluge"},       {"UT", "uTorrent"},
+        {"AZ", "Azureus"},      {"lt", "libTorrent (rakshasa)"},
+        {"A2", "aria2"}};
     std::string name = code;
     for (auto& [k, v] : known)
         if (code == k) name = v;

@@ -31,7 +31,7 @@ enum class MsgType : std::uint8_t {
     have_none = 15,
     reject_request = 16,
     allowed_fast = 17,
-    extended = 20,  // BEP 10
+    extended = 20,     // BEP 10
     keep_alive = 255,  // not on the wire: a zero-length frame
 };
 
@@ -45,7 +45,7 @@ struct Handshake {
 
 std::string encode_handshake(const Handshake& hs);
 // nullopt if the protocol string is wrong (not a BitTorrent peer).
-std::optional<Handshake> decode_handshake(std::string_view data);  // data.size() == 68
+std::optional<Handshake> decode_handshake(std::string_view data);            // data.size() == 68
 Handshake make_handshake(const Sha1Hash& info_hash, const PeerId& peer_id);  // with our bits
 
 class ProtocolError : public std::runtime_error {
@@ -76,7 +76,8 @@ void append_request(std::string& out, MsgType type, std::uint32_t piece, std::ui
                     std::uint32_t length);  // request, cancel, reject_request
 void append_piece_header(std::string& out, std::uint32_t piece, std::uint32_t offset,
                          std::uint32_t data_length);  // block bytes follow
-void append_piece_index(std::string& out, MsgType type, std::uint32_t piece);  // suggest, allowed_fast
+void append_piece_index(std::string& out, MsgType type,
+                        std::uint32_t piece);  // suggest, allowed_fast
 void append_port(std::string& out, std::uint16_t port);
 void append_extended(std::string& out, std::uint8_t ext_id, std::string_view payload);
 

@@ -3,8 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include <array>
-#include <boost/asio/read.hpp>
 #include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/read.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <stdexcept>
 
@@ -106,14 +106,15 @@ void Listener::read_handshake(tcp::socket socket) {
         error_code ignored;
         p->socket.close(ignored);
     });
-    asio::async_read(p->socket, asio::buffer(p->buf),
-                     [this, p, alive = std::weak_ptr<bool>(alive_)](const error_code& ec, std::size_t) {
-                         p->timer.cancel();
-                         if (ec || !alive.lock()) return;
-                         auto hs = wire::decode_handshake({p->buf.data(), p->buf.size()});
-                         if (!hs) return;  // not BitTorrent: just drop it
-                         route_(std::move(p->socket), *hs);
-                     });
+    asio::async_read(
+        p->socket, asio::buffer(p->buf),
+        [this, p, alive = std::weak_ptr<bool>(alive_)](const error_code& ec, std::size_t) {
+            p->timer.cancel();
+            if (ec || !alive.lock()) return;
+            auto hs = wire::decode_handshake({p->buf.data(), p->buf.size()});
+            if (!hs) return;  // not BitTorrent: just drop it
+            route_(std::move(p->socket), *hs);
+        });
 }
 
 }  // namespace btd

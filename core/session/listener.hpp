@@ -13,7 +13,7 @@
 namespace btd {
 
 class Listener {
-public:
+  public:
     using Route = std::function<void(boost::asio::ip::tcp::socket, const wire::Handshake&)>;
     using Admit = std::function<bool()>;  // false: refuse (connection limit reached)
 
@@ -24,7 +24,7 @@ public:
     std::uint16_t listen(const std::string& address, std::uint16_t port);
     void close();
 
-private:
+  private:
     struct Acceptor;
     void accept(const std::shared_ptr<Acceptor>& acceptor);
     void read_handshake(boost::asio::ip::tcp::socket socket);

@@ -14,13 +14,20 @@ namespace btd {
 
 const char* to_string(TorrentState s) {
     switch (s) {
-        case TorrentState::checking: return "checking";
-        case TorrentState::downloading_metadata: return "downloading_metadata";
-        case TorrentState::downloading: return "downloading";
-        case TorrentState::seeding: return "seeding";
-        case TorrentState::paused: return "paused";
-        case TorrentState::queued: return "queued";
-        case TorrentState::error: return "error";
+        case TorrentState::checking:
+            return "checking";
+        case TorrentState::downloading_metadata:
+            return "downloading_metadata";
+        case TorrentState::downloading:
+            return "downloading";
+        case TorrentState::seeding:
+            return "seeding";
+        case TorrentState::paused:
+            return "paused";
+        case TorrentState::queued:
+            return "queued";
+        case TorrentState::error:
+            return "error";
     }
     return "unknown";
 }
@@ -39,7 +46,10 @@ struct Session::Impl {
         : ctx(io, std::move(settings)),
           tick_timer(io),
           listener(
-              io, [this](boost::asio::ip::tcp::socket s, const wire::Handshake& hs) { route(std::move(s), hs); },
+              io,
+              [this](boost::asio::ip::tcp::socket s, const wire::Handshake& hs) {
+                  route(std::move(s), hs);
+              },
               [this] { return !shutting_down && ctx.connections < ctx.settings.max_connections; }) {
         ctx.listen_port = listener.listen(ctx.settings.listen_address, ctx.settings.listen_port);
         spdlog::info("listening for peers on port {}", ctx.listen_port);
@@ -82,8 +92,10 @@ struct Session::Impl {
                     if (done) done();
                 });
             };
-            if (delete_data) raw->delete_files(std::move(finish));
-            else finish();
+            if (delete_data)
+                raw->delete_files(std::move(finish));
+            else
+                finish();
         });
     }
 };
@@ -105,8 +117,8 @@ static void check_download_dir(const std::filesystem::path& dir) {
     std::filesystem::create_directories(dir, ec);
     if (ec || !std::filesystem::is_directory(dir))
         throw SessionError(SessionError::Code::bad_download_dir,
-                           "download directory " + dir.string() + " cannot be created: " +
-                               (ec ? ec.message() : "not a directory"));
+                           "download directory " + dir.string() +
+                               " cannot be created: " + (ec ? ec.message() : "not a directory"));
     if (::access(dir.c_str(), W_OK | X_OK) != 0)
         throw SessionError(SessionError::Code::bad_download_dir,
                            "download directory " + dir.string() + " is not writable");
@@ -120,9 +132,9 @@ AddResult Session::add_torrent(Metainfo meta, AddTorrentParams params) {
     }
     if (impl_->shutting_down)
         throw SessionError(SessionError::Code::shutting_down, "the daemon is shutting down");
-    auto dir = params.download_dir.value_or(
-        params.resume && !params.resume->download_dir.empty() ? params.resume->download_dir
-                                                              : impl_->ctx.settings.default_download_dir);
+    auto dir = params.download_dir.value_or(params.resume && !params.resume->download_dir.empty()
+                                                ? params.resume->download_dir
+                                                : impl_->ctx.settings.default_download_dir);
     dir = std::filesystem::absolute(dir);
     check_download_dir(dir);
     bool paused = params.resume ? params.resume->paused : params.paused;
@@ -140,9 +152,15 @@ AddResult Session::add_torrent(Metainfo meta, AddTorrentParams params) {
     return result;
 }
 
-void Session::pause(const Sha1Hash& id) { impl_->get(id).pause(); }
-void Session::resume(const Sha1Hash& id) { impl_->get(id).resume(); }
-void Session::verify(const Sha1Hash& id) { impl_->get(id).verify(); }
+void Session::pause(const Sha1Hash& id) {
+    impl_->get(id).pause();
+}
+void Session::resume(const Sha1Hash& id) {
+    impl_->get(id).resume();
+}
+void Session::verify(const Sha1Hash& id) {
+    impl_->get(id).verify();
+}
 
 void Session::remove(const Sha1Hash& id, bool delete_data, std::function<void()> done) {
     impl_->get(id);
@@ -156,7 +174,9 @@ void Session::set_torrent_limits(const Sha1Hash& id, const TorrentLimits& limits
     impl_->ctx.emit({SessionEvent::Kind::resume_data_changed, id, {}});
 }
 
-bool Session::contains(const Sha1Hash& id) const { return impl_->torrents.count(id) > 0; }
+bool Session::contains(const Sha1Hash& id) const {
+    return impl_->torrents.count(id) > 0;
+}
 
 std::vector<Sha1Hash> Session::ids() const {
     std::vector<Sha1Hash> out;
@@ -171,13 +191,17 @@ std::vector<TorrentStatus> Session::list() const {
     return out;
 }
 
-TorrentDetails Session::details(const Sha1Hash& id) const { return impl_->get(id).details(); }
+TorrentDetails Session::details(const Sha1Hash& id) const {
+    return impl_->get(id).details();
+}
 
 void Session::save_resume_data(const Sha1Hash& id, std::function<void(ResumeData)> done) {
     impl_->get(id).save_resume_data(std::move(done));
 }
 
-const Metainfo& Session::metainfo(const Sha1Hash& id) const { return impl_->get(id).metainfo(); }
+const Metainfo& Session::metainfo(const Sha1Hash& id) const {
+    return impl_->get(id).metainfo();
+}
 
 SessionStats Session::stats() const {
     SessionStats s;
@@ -195,7 +219,9 @@ SessionStats Session::stats() const {
     return s;
 }
 
-const SessionSettings& Session::settings() const { return impl_->ctx.settings; }
+const SessionSettings& Session::settings() const {
+    return impl_->ctx.settings;
+}
 
 void Session::apply_settings(const SessionSettings& settings) {
     // The listen port and disk threads are fixed for the session's lifetime.

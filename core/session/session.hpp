@@ -21,7 +21,7 @@ namespace btd {
 class Torrent;
 
 class Session {
-public:
+  public:
     Session(boost::asio::io_context& io, SessionSettings settings);
     ~Session();
     Session(const Session&) = delete;
@@ -55,7 +55,7 @@ public:
     // Tells trackers `stopped`, flushes storage; done() runs when finished (bounded time).
     void shutdown(std::function<void()> done);
 
-private:
+  private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };

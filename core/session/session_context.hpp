@@ -26,7 +26,10 @@ struct SessionContext {
     std::function<void(const SessionEvent&)> emit = [](const SessionEvent&) {};
 
     SessionContext(boost::asio::io_context& io_, SessionSettings s)
-        : io(io_), settings(std::move(s)), peer_id(make_peer_id()), trackers(io_),
+        : io(io_),
+          settings(std::move(s)),
+          peer_id(make_peer_id()),
+          trackers(io_),
           disk(settings.disk_threads),
           download_limit(std::make_shared<RateLimiter>(io_)),
           upload_limit(std::make_shared<RateLimiter>(io_)) {

@@ -39,7 +39,8 @@ std::int64_t now_seconds() {
 }
 
 std::string endpoint_string(const boost::asio::ip::tcp::endpoint& ep) {
-    if (ep.address().is_v6()) return "[" + ep.address().to_string() + "]:" + std::to_string(ep.port());
+    if (ep.address().is_v6())
+        return "[" + ep.address().to_string() + "]:" + std::to_string(ep.port());
     return ep.address().to_string() + ":" + std::to_string(ep.port());
 }
 }  // namespace
@@ -93,8 +94,8 @@ void Torrent::start() {
         std::vector<bool> changed(meta_.files.size(), false);
         for (std::size_t f = 0; f < meta_.files.size(); ++f) {
             if (meta_.files[f].pad) continue;
-            changed[f] = now[f].size != resume_->files[f].size ||
-                         now[f].mtime != resume_->files[f].mtime;
+            changed[f] =
+                now[f].size != resume_->files[f].size || now[f].mtime != resume_->files[f].mtime;
         }
         std::fill(to_check.begin(), to_check.end(), false);
         for (std::size_t f = 0; f < meta_.files.size(); ++f) {
@@ -112,26 +113,26 @@ void Torrent::start() {
 }
 
 void Torrent::begin_check(const std::vector<bool>& pieces_to_check) {
-    pieces_to_check_ = static_cast<int>(std::count(pieces_to_check.begin(), pieces_to_check.end(), true));
+    pieces_to_check_ =
+        static_cast<int>(std::count(pieces_to_check.begin(), pieces_to_check.end(), true));
     checked_pieces_ = 0;
     if (pieces_to_check_ == 0) return on_check_done();
     checking_ = true;
     emit(SessionEvent::Kind::state_changed, "checking");
     check_cancel_ = std::make_shared<std::atomic<bool>>(false);
     disk_job_started();
-    check_all_pieces(
-        ctx_.disk, ctx_.io, storage_, pieces_to_check,
-        guarded([this](int piece, bool ok) {
-            ++checked_pieces_;
-            if (ok) picker_.we_have(piece);
-        }),
-        guarded([this] {
-            disk_job_finished();
-            if (!checking_) return;
-            checking_ = false;
-            on_check_done();
-        }),
-        check_cancel_);
+    check_all_pieces(ctx_.disk, ctx_.io, storage_, pieces_to_check,
+                     guarded([this](int piece, bool ok) {
+                         ++checked_pieces_;
+                         if (ok) picker_.we_have(piece);
+                     }),
+                     guarded([this] {
+                         disk_job_finished();
+                         if (!checking_) return;
+                         checking_ = false;
+                         on_check_done();
+                     }),
+                     check_cancel_);
 }
 
 void Torrent::on_check_done() {
@@ -227,8 +228,10 @@ void Torrent::stop(std::function<void()> done) {
         if (--*pending == 0) done();
     };
     deactivate(step);
-    if (disk_jobs_ == 0) step();
-    else on_disk_idle_.push_back(step);
+    if (disk_jobs_ == 0)
+        step();
+    else
+        on_disk_idle_.push_back(step);
 }
 
 void Torrent::delete_files(std::function<void()> done) {
@@ -314,8 +317,8 @@ void Torrent::connect_more() {
 void Torrent::add_connection(const std::shared_ptr<PeerConnection>& peer) {
     peer->peer_has = Bitfield(meta_.num_pieces());
     // The largest legal frame: a block, our bitfield, or an extension message.
-    peer->set_max_frame(std::max<std::size_t>({kBlockSize + 13, peer->peer_has.bytes().size() + 1,
-                                               64 * 1024}));
+    peer->set_max_frame(
+        std::max<std::size_t>({kBlockSize + 13, peer->peer_has.bytes().size() + 1, 64 * 1024}));
     peer->set_bandwidth({download_limit_, ctx_.download_limit}, {upload_limit_, ctx_.upload_limit});
     peers_.emplace(peer.get(), peer);
     ++ctx_.connections;
@@ -386,9 +389,9 @@ void Torrent::on_peer_connected(PeerConnection& peer) {
         wire::append_extended(out, 0, wire::encode_extension_handshake(ext));
     }
     if (peer.fast_extension() && peer.remote().address().is_v4()) {
-        peer.allowed_fast_out = wire::allowed_fast_set(peer.remote().address().to_v4().to_uint(),
-                                                       meta_.info_hash, meta_.num_pieces(),
-                                                       kAllowedFastCount);
+        peer.allowed_fast_out =
+            wire::allowed_fast_set(peer.remote().address().to_v4().to_uint(), meta_.info_hash,
+                                   meta_.num_pieces(), kAllowedFastCount);
         for (auto piece : peer.allowed_fast_out)
             if (have.test(piece)) wire::append_piece_index(out, wire::MsgType::allowed_fast, piece);
     }
@@ -438,7 +441,8 @@ void Torrent::update_interest(PeerConnection& peer) {
     if (interested == peer.am_interested) return;
     peer.am_interested = interested;
     std::string out;
-    wire::append_simple(out, interested ? wire::MsgType::interested : wire::MsgType::not_interested);
+    wire::append_simple(out,
+                        interested ? wire::MsgType::interested : wire::MsgType::not_interested);
     peer.send(out);
 }
 
@@ -550,7 +554,8 @@ void Torrent::on_peer_message(PeerConnection& peer, const wire::Message& msg) {
 
 void Torrent::reject(PeerConnection& peer, const BlockRef& block) {
     std::string out;
-    wire::append_request(out, wire::MsgType::reject_request, block.piece, block.offset, block.length);
+    wire::append_request(out, wire::MsgType::reject_request, block.piece, block.offset,
+                         block.length);
     peer.send(out);
 }
 
@@ -575,9 +580,11 @@ void Torrent::handle_request(PeerConnection& peer, const wire::Message& msg) {
     }
     if (peer.upload_queue.size() >= kMaxUploadQueue) {
         if (peer.fast_extension()) return reject(peer, block);
-        return peer.close("request flood: more than " + std::to_string(kMaxUploadQueue) + " queued");
+        return peer.close("request flood: more than " + std::to_string(kMaxUploadQueue) +
+                          " queued");
     }
-    if (std::find(peer.upload_queue.begin(), peer.upload_queue.end(), block) != peer.upload_queue.end() ||
+    if (std::find(peer.upload_queue.begin(), peer.upload_queue.end(), block) !=
+            peer.upload_queue.end() ||
         std::find(peer.reads_in_flight.begin(), peer.reads_in_flight.end(), block) !=
             peer.reads_in_flight.end()) {
         if (peer.fast_extension()) reject(peer, block);  // one answer per request, even repeats
@@ -587,7 +594,9 @@ void Torrent::handle_request(PeerConnection& peer, const wire::Message& msg) {
     serve_uploads(peer);
 }
 
-void Torrent::on_peer_writable(PeerConnection& peer) { serve_uploads(peer); }
+void Torrent::on_peer_writable(PeerConnection& peer) {
+    serve_uploads(peer);
+}
 
 void Torrent::serve_uploads(PeerConnection& peer) {
     auto self = peers_.find(&peer);
@@ -634,7 +643,8 @@ void Torrent::on_block_read(PeerConnection& peer, const BlockRef& block,
     peer.reads_in_flight.erase(it);
     std::string out;
     out.reserve(13 + data.size());
-    wire::append_piece_header(out, block.piece, block.offset, static_cast<std::uint32_t>(data.size()));
+    wire::append_piece_header(out, block.piece, block.offset,
+                              static_cast<std::uint32_t>(data.size()));
     out.append(reinterpret_cast<const char*>(data.data()), data.size());
     peer.send(out);
     peer.upload.add(block.length);
@@ -658,17 +668,22 @@ void Torrent::set_choke(PeerConnection& peer, bool choke) {
         };
         auto reject_into = [&](const BlockRef& b) {
             if (peer.fast_extension())
-                wire::append_request(out, wire::MsgType::reject_request, b.piece, b.offset, b.length);
+                wire::append_request(out, wire::MsgType::reject_request, b.piece, b.offset,
+                                     b.length);
         };
         std::deque<BlockRef> keep_queued;
         for (const auto& b : peer.upload_queue)
-            if (allowed(b)) keep_queued.push_back(b);
-            else reject_into(b);
+            if (allowed(b))
+                keep_queued.push_back(b);
+            else
+                reject_into(b);
         peer.upload_queue = std::move(keep_queued);
         std::vector<BlockRef> keep_reading;  // reads dropped here are ignored when they finish
         for (const auto& b : peer.reads_in_flight)
-            if (allowed(b)) keep_reading.push_back(b);
-            else reject_into(b);
+            if (allowed(b))
+                keep_reading.push_back(b);
+            else
+                reject_into(b);
         peer.reads_in_flight = std::move(keep_reading);
         peer.optimistic = false;
     } else {
@@ -685,8 +700,10 @@ void Torrent::rechoke(bool rotate_optimistic) {
     PeerConnection* optimistic = nullptr;
     for (auto& [ptr, peer] : peers_) {
         if (!peer->connected()) continue;
-        if (peer->optimistic && !rotate_optimistic && peer->peer_interested) optimistic = ptr;
-        else peer->optimistic = false;
+        if (peer->optimistic && !rotate_optimistic && peer->peer_interested)
+            optimistic = ptr;
+        else
+            peer->optimistic = false;
         if (peer->peer_interested && !peer->snubbed) candidates.push_back(ptr);
     }
     std::sort(candidates.begin(), candidates.end(), [&](PeerConnection* a, PeerConnection* b) {
@@ -724,8 +741,7 @@ void Torrent::check_seed_limits() {
     auto st = status();
     double ratio_limit = limits_.ratio_limit.value_or(ctx_.settings.ratio_limit);
     std::string reason;
-    if (ratio_limit > 0 && st.ratio >= ratio_limit)
-        reason = "ratio limit reached";
+    if (ratio_limit > 0 && st.ratio >= ratio_limit) reason = "ratio limit reached";
     auto idle = ctx_.settings.seed_idle_limit;
     auto since = std::max(last_upload_, seeding_since_);
     if (idle > 0 && Clock::now() - since > std::chrono::seconds(idle))
@@ -767,7 +783,8 @@ void Torrent::on_block(PeerConnection& peer, const wire::Message& msg) {
             if (r == other->requests.end()) continue;
             other->requests.erase(r);
             std::string out;
-            wire::append_request(out, wire::MsgType::cancel, block.piece, block.offset, block.length);
+            wire::append_request(out, wire::MsgType::cancel, block.piece, block.offset,
+                                 block.length);
             other->send(out);
         }
         if (picker_.piece_fully_received(block.piece)) hash_and_write(block.piece);
@@ -989,11 +1006,16 @@ TorrentStatus Torrent::status() const {
         if (peer->has_all_pieces || peer->peer_has.all()) ++s.seeds;
     }
     // Paused wins over checking: the user asked for it (the check still completes meanwhile).
-    if (!error_.empty()) s.state = TorrentState::error;
-    else if (paused_) s.state = TorrentState::paused;
-    else if (checking_) s.state = TorrentState::checking;
-    else if (is_complete()) s.state = TorrentState::seeding;
-    else s.state = TorrentState::downloading;
+    if (!error_.empty())
+        s.state = TorrentState::error;
+    else if (paused_)
+        s.state = TorrentState::paused;
+    else if (checking_)
+        s.state = TorrentState::checking;
+    else if (is_complete())
+        s.state = TorrentState::seeding;
+    else
+        s.state = TorrentState::downloading;
     if (checking_)
         s.progress = pieces_to_check_ ? double(checked_pieces_) / pieces_to_check_ : 0;
     else
@@ -1024,9 +1046,11 @@ TorrentDetails Torrent::details() const {
             int last = static_cast<int>((f.offset + f.length - 1) / meta_.piece_length);
             for (int p = first; p <= last; ++p) {
                 if (!have.test(p)) continue;
-                std::int64_t begin = std::max<std::int64_t>(f.offset, std::int64_t(p) * meta_.piece_length);
-                std::int64_t end = std::min<std::int64_t>(f.offset + f.length,
-                                                          std::int64_t(p) * meta_.piece_length + meta_.piece_size(p));
+                std::int64_t begin =
+                    std::max<std::int64_t>(f.offset, std::int64_t(p) * meta_.piece_length);
+                std::int64_t end = std::min<std::int64_t>(
+                    f.offset + f.length,
+                    std::int64_t(p) * meta_.piece_length + meta_.piece_size(p));
                 fs.have_bytes += end - begin;
             }
         }
@@ -1073,7 +1097,9 @@ void Torrent::tick() {
             peer->queue_target = 1;
         } else if (!peer->snubbed) {
             auto rate = peer->download.rate();
-            auto target = rate * std::chrono::duration_cast<std::chrono::seconds>(kQueueTime).count() / kBlockSize;
+            auto target = rate *
+                          std::chrono::duration_cast<std::chrono::seconds>(kQueueTime).count() /
+                          kBlockSize;
             peer->queue_target = static_cast<int>(std::clamp<std::int64_t>(
                 target, kMinQueue, std::min(kMaxQueue, peer->peer_request_limit)));
         }
@@ -1084,7 +1110,8 @@ void Torrent::tick() {
         }
         request_blocks(*peer);
     }
-    for (auto* ptr : to_close) ptr->close("no message for " + std::to_string(kInactivityTimeout.count()) + " s");
+    for (auto* ptr : to_close)
+        ptr->close("no message for " + std::to_string(kInactivityTimeout.count()) + " s");
     ++tick_count_;
     if (tick_count_ % kRechokeEvery == 0) rechoke(tick_count_ % kOptimisticEvery == 0);
     check_seed_limits();

@@ -22,7 +22,7 @@
 namespace btd {
 
 class Torrent : public PeerConnection::Handler {
-public:
+  public:
     Torrent(SessionContext& ctx, Metainfo meta, std::filesystem::path download_dir,
             std::optional<ResumeData> resume, bool paused, std::int64_t added_at);
     ~Torrent() override;
@@ -34,7 +34,7 @@ public:
     // Disconnects, tells trackers `stopped`, waits for disk jobs; done() runs afterwards.
     void stop(std::function<void()> done);
     void delete_files(std::function<void()> done);  // after stop()
-    void tick();  // once per second
+    void tick();                                    // once per second
     // An incoming connection for this torrent; false if refused (paused, full, duplicate).
     bool accept_incoming(boost::asio::ip::tcp::socket socket, const wire::Handshake& theirs);
     bool accepting() const { return active() && !stopping_; }
@@ -53,7 +53,7 @@ public:
     void on_peer_closed(PeerConnection& peer, const std::string& reason) override;
     void on_peer_writable(PeerConnection& peer) override;
 
-private:
+  private:
     using Endpoint = boost::asio::ip::tcp::endpoint;
     struct KnownPeer {
         std::chrono::steady_clock::time_point next_attempt{};
@@ -83,7 +83,8 @@ private:
     void handle_request(PeerConnection& peer, const wire::Message& msg);
     void reject(PeerConnection& peer, const BlockRef& block);
     void serve_uploads(PeerConnection& peer);
-    void on_block_read(PeerConnection& peer, const BlockRef& block, std::vector<std::uint8_t>& data);
+    void on_block_read(PeerConnection& peer, const BlockRef& block,
+                       std::vector<std::uint8_t>& data);
     void rechoke(bool rotate_optimistic);
     void set_choke(PeerConnection& peer, bool choke);
     void check_seed_limits();

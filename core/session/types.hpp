@@ -13,22 +13,30 @@
 
 namespace btd {
 
-enum class TorrentState { checking, downloading_metadata, downloading, seeding, paused, queued, error };
+enum class TorrentState {
+    checking,
+    downloading_metadata,
+    downloading,
+    seeding,
+    paused,
+    queued,
+    error
+};
 const char* to_string(TorrentState s);
 
 struct SessionSettings {
     std::uint16_t listen_port = 6881;        // 0 = pick any free port
     std::string listen_address = "0.0.0.0";  // incoming connections (issue 4)
     std::filesystem::path default_download_dir = ".";
-    unsigned disk_threads = 0;                    // 0 = number of cores
-    std::int64_t memory_budget = 64LL << 20;      // bytes for in-flight piece buffers, all torrents
+    unsigned disk_threads = 0;                // 0 = number of cores
+    std::int64_t memory_budget = 64LL << 20;  // bytes for in-flight piece buffers, all torrents
     int max_peers_per_torrent = 60;
     int max_connections = 500;
     std::int64_t download_rate_limit = 0;  // bytes/s, 0 = unlimited
     std::int64_t upload_rate_limit = 0;
-    int upload_slots = 4;                  // regular unchoke slots per torrent (plus 1 optimistic)
-    double ratio_limit = 0;                // stop seeding at this ratio; 0 = seed forever
-    std::int64_t seed_idle_limit = 0;      // stop seeding after this many s without upload; 0 = never
+    int upload_slots = 4;              // regular unchoke slots per torrent (plus 1 optimistic)
+    double ratio_limit = 0;            // stop seeding at this ratio; 0 = seed forever
+    std::int64_t seed_idle_limit = 0;  // stop seeding after this many s without upload; 0 = never
 };
 
 struct TorrentLimits {
@@ -39,11 +47,11 @@ struct TorrentLimits {
 
 // What is needed to restore a job without re-hashing unchanged files.
 struct ResumeFile {
-    std::int64_t size = -1;   // -1: file absent
-    std::int64_t mtime = 0;   // seconds since epoch
+    std::int64_t size = -1;  // -1: file absent
+    std::int64_t mtime = 0;  // seconds since epoch
 };
 struct ResumeData {
-    std::string have;  // '0'/'1' per piece (verified and written)
+    std::string have;               // '0'/'1' per piece (verified and written)
     std::vector<ResumeFile> files;  // one per metainfo file, in order
     bool paused = false;
     std::int64_t total_uploaded = 0;
@@ -69,12 +77,12 @@ struct TorrentStatus {
     Sha1Hash id{};
     std::string name;
     TorrentState state = TorrentState::checking;
-    double progress = 0;            // 0..1 of wanted bytes verified (checking: of bytes checked)
-    std::int64_t size = 0;          // bytes wanted (excludes pad files)
-    std::int64_t have_bytes = 0;    // verified bytes
-    std::int64_t downloaded = 0;    // payload bytes received, all time
-    std::int64_t uploaded = 0;      // payload bytes sent, all time
-    std::int64_t download_rate = 0; // bytes/s
+    double progress = 0;             // 0..1 of wanted bytes verified (checking: of bytes checked)
+    std::int64_t size = 0;           // bytes wanted (excludes pad files)
+    std::int64_t have_bytes = 0;     // verified bytes
+    std::int64_t downloaded = 0;     // payload bytes received, all time
+    std::int64_t uploaded = 0;       // payload bytes sent, all time
+    std::int64_t download_rate = 0;  // bytes/s
     std::int64_t upload_rate = 0;
     int peers = 0;
     int seeds = 0;
@@ -97,7 +105,8 @@ struct PeerStatus {
     double progress = 0;
     std::int64_t download_rate = 0;
     std::int64_t upload_rate = 0;
-    std::string flags;  // e.g. "D" downloading from, "U" uploading to, "c" choked us, "i" interested
+    std::string
+        flags;  // e.g. "D" downloading from, "U" uploading to, "c" choked us, "i" interested
     bool incoming = false;
 };
 struct TorrentDetails {
@@ -123,15 +132,23 @@ struct SessionStats {
 };
 
 struct SessionEvent {
-    enum class Kind { added, state_changed, piece_verified, piece_failed, completed, error, removed,
-                      resume_data_changed };
+    enum class Kind {
+        added,
+        state_changed,
+        piece_verified,
+        piece_failed,
+        completed,
+        error,
+        removed,
+        resume_data_changed
+    };
     Kind kind;
     Sha1Hash id{};
     std::string message;
 };
 
 class SessionError : public std::runtime_error {
-public:
+  public:
     enum class Code {
         unknown_torrent,
         duplicate_torrent,
@@ -143,7 +160,7 @@ public:
     SessionError(Code code, const std::string& what) : std::runtime_error(what), code_(code) {}
     Code code() const { return code_; }
 
-private:
+  private:
     Code code_;
 };
 

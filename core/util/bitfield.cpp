@@ -33,9 +33,12 @@ std::string Bitfield::to_string() const {
 bool Bitfield::from_string(std::string_view s) {
     if (s.size() != size_) return false;
     for (std::size_t i = 0; i < size_; ++i) {
-        if (s[i] == '1') set(i);
-        else if (s[i] == '0') reset(i);
-        else return false;
+        if (s[i] == '1')
+            set(i);
+        else if (s[i] == '0')
+            reset(i);
+        else
+            return false;
     }
     return true;
 }

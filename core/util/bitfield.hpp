@@ -8,7 +8,7 @@
 namespace btd {
 
 class Bitfield {
-public:
+  public:
     Bitfield() = default;
     explicit Bitfield(std::size_t size) : size_(size), bytes_((size + 7) / 8, 0) {}
 
@@ -37,7 +37,7 @@ public:
     std::string to_string() const;  // '1'/'0' per piece, for debugging and resume files
     bool from_string(std::string_view s);
 
-private:
+  private:
     std::size_t size_ = 0;
     std::size_t count_ = 0;
     std::vector<std::uint8_t> bytes_;

@@ -22,7 +22,9 @@ Sha1Hasher::Sha1Hasher() : ctx_(EVP_MD_CTX_new()) {
         throw std::runtime_error("OpenSSL SHA-1 initialisation failed");
 }
 
-Sha1Hasher::~Sha1Hasher() { EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(ctx_)); }
+Sha1Hasher::~Sha1Hasher() {
+    EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(ctx_));
+}
 
 void Sha1Hasher::update(std::span<const std::uint8_t> data) {
     EVP_DigestUpdate(static_cast<EVP_MD_CTX*>(ctx_), data.data(), data.size());

@@ -19,7 +19,7 @@ Sha1Hash sha1(std::string_view data);
 
 // Incremental SHA-1 for hashing a piece block by block.
 class Sha1Hasher {
-public:
+  public:
     Sha1Hasher();
     ~Sha1Hasher();
     Sha1Hasher(const Sha1Hasher&) = delete;
@@ -27,7 +27,7 @@ public:
     void update(std::span<const std::uint8_t> data);
     Sha1Hash finish();
 
-private:
+  private:
     void* ctx_;  // EVP_MD_CTX*, kept opaque so OpenSSL headers stay out of ours
 };
 

@@ -44,11 +44,12 @@ void RateLimiter::schedule_refill() {
     if (timer_armed_) return;
     timer_armed_ = true;
     timer_.expires_after(kRefillInterval);
-    timer_.async_wait([this, alive = std::weak_ptr<bool>(alive_)](const boost::system::error_code& ec) {
-        if (ec || !alive.lock()) return;
-        timer_armed_ = false;
-        serve();
-    });
+    timer_.async_wait(
+        [this, alive = std::weak_ptr<bool>(alive_)](const boost::system::error_code& ec) {
+            if (ec || !alive.lock()) return;
+            timer_armed_ = false;
+            serve();
+        });
 }
 
 void RateLimiter::serve() {

@@ -13,7 +13,7 @@
 namespace btd {
 
 class RateLimiter {
-public:
+  public:
     using Grant = std::function<void(std::size_t granted)>;
 
     explicit RateLimiter(boost::asio::io_context& io);
@@ -30,7 +30,7 @@ public:
     void request(std::size_t want, Grant grant);
     void refund(std::size_t bytes);  // return tokens a chained limiter could not use
 
-private:
+  private:
     void serve();
     void schedule_refill();
 

@@ -6,7 +6,7 @@
 namespace btd {
 
 class RateMeter {
-public:
+  public:
     void add(std::int64_t bytes) {
         current_ += bytes;
         total_ += bytes;
@@ -32,7 +32,7 @@ public:
     }
     void set_total(std::int64_t t) { total_ = t; }
 
-private:
+  private:
     std::array<std::int64_t, 5> window_{};
     std::size_t pos_ = 0;
     std::size_t filled_ = 0;

@@ -32,7 +32,8 @@ TEST_CASE("limited limiter holds its rate over a window") {
     };
     pull();
     io.run_for(3s);
-    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     double measured = double(total) / std::max(seconds, 1.0);
     // One second at 200 KiB/s plus at most the burst allowance (rate/10).
     CHECK(measured < rate * 1.2);
