@@ -120,7 +120,7 @@ CliOptions parse_args(const std::vector<std::string>& argv) {
             no_value();
             command_flags.emplace_back(arg, "");
         } else if (arg == "--dir" || arg == "--down-limit" || arg == "--up-limit" ||
-                   arg == "--ratio-limit") {
+                   arg == "--ratio-limit" || arg == "--files" || arg == "--sequential") {
             command_flags.emplace_back(arg, value());
         } else {
             throw usage_error("unknown option '" + arg + "' (try btctl --help)");
@@ -159,6 +159,14 @@ CliOptions parse_args(const std::vector<std::string>& argv) {
             if (ec != std::errc{} || end != value.data() + value.size() || r < 0)
                 throw usage_error("--ratio-limit takes a number >= 0, not '" + value + "'");
             o.ratio_limit = r;
+        } else if (flag == "--files") {
+            check_applies(flag, o.command, {"set"});
+            parse_file_priorities(value, o.file_priorities);
+        } else if (flag == "--sequential") {
+            check_applies(flag, o.command, {"set"});
+            if (value != "on" && value != "off")
+                throw usage_error("--sequential takes on or off, not '" + value + "'");
+            o.sequential = value == "on";
         }
     }
 
@@ -173,9 +181,60 @@ CliOptions parse_args(const std::vector<std::string>& argv) {
         if (o.all && n > 0) throw usage_error(c + ": give torrent ids or --all, not both");
         if (!o.all && n == 0) throw usage_error(c + " needs torrent ids or --all");
     }
-    if (c == "set" && !o.down_limit && !o.up_limit && !o.ratio_limit)
-        throw usage_error("set needs --down-limit, --up-limit or --ratio-limit");
+    if (c == "set" && !o.down_limit && !o.up_limit && !o.ratio_limit && o.file_priorities.empty() &&
+        !o.sequential)
+        throw usage_error(
+            "set needs --down-limit, --up-limit, --ratio-limit, --files or --sequential");
     return o;
+}
+
+namespace {
+
+int parse_index(std::string_view s, std::string_view whole) {
+    int v = -1;
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc{} || end != s.data() + s.size() || v < 0 || v > 1'000'000)
+        throw usage_error("--files: '" + std::string(whole) +
+                          "' is not INDEXES=PRIORITY (e.g. 0,2,5-7=skip)");
+    return v;
+}
+
+}  // namespace
+
+void parse_file_priorities(std::string_view text, std::map<int, int>& out) {
+    auto eq = text.rfind('=');
+    if (eq == std::string_view::npos || eq == 0)
+        throw usage_error("--files takes INDEXES=PRIORITY (e.g. 0,2,5-7=skip), not '" +
+                          std::string(text) + "'");
+    auto name = text.substr(eq + 1);
+    int priority = -1;
+    if (name == "skip")
+        priority = 0;
+    else if (name == "low")
+        priority = 1;
+    else if (name == "normal")
+        priority = 4;
+    else if (name == "high")
+        priority = 7;
+    else if (name.size() == 1 && name[0] >= '0' && name[0] <= '7')
+        priority = name[0] - '0';
+    else
+        throw usage_error("--files: priority '" + std::string(name) +
+                          "' is not skip, low, normal, high or 0..7");
+    auto list = text.substr(0, eq);
+    std::size_t count = 0;
+    while (!list.empty()) {
+        auto comma = list.find(',');
+        auto item = list.substr(0, comma);
+        list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
+        auto dash = item.find('-');
+        int first = parse_index(item.substr(0, dash), text);
+        int last =
+            dash == std::string_view::npos ? first : parse_index(item.substr(dash + 1), text);
+        if (last < first || (count += last - first + 1) > 100'000)
+            throw usage_error("--files: bad range in '" + std::string(text) + "'");
+        for (int i = first; i <= last; ++i) out[i] = priority;
+    }
 }
 
 std::string usage_text() {
@@ -188,11 +247,13 @@ commands:
   pause|resume|verify ID...|--all
   remove ID... [--delete-data]
   set ID...|--all [--down-limit RATE] [--up-limit RATE] [--ratio-limit R]
+                  [--files INDEXES=PRIORITY]... [--sequential on|off]
   stats [--json]
   version | shutdown
 
 ID is any unique prefix of a torrent's info-hash. RATE is bytes/s with an optional
-K/M/G suffix (binary), 0 = unlimited.
+K/M/G suffix (binary), 0 = unlimited. INDEXES are file numbers as `btctl info` shows
+them (e.g. 0,2,5-7); PRIORITY is skip, low, normal, high or 0..7.
 
 The daemon is found through its state dir (--state-dir, else $BTD_STATE_DIR, else
 $XDG_STATE_HOME/btd, else ~/.local/state/btd): rpc.address and rpc.secret there.

@@ -1,6 +1,7 @@
 #pragma once
 // btctl's command line: [global options] COMMAND [args and command options].
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -27,6 +28,8 @@ struct CliOptions {
     std::optional<std::int64_t> down_limit;  // bytes/s, 0 = unlimited
     std::optional<std::int64_t> up_limit;
     std::optional<double> ratio_limit;
+    std::map<int, int> file_priorities;  // file index -> 0 (skip) .. 7 (high)
+    std::optional<bool> sequential;
 };
 
 // Throws CliError(usage) with a message naming the problem.
@@ -34,6 +37,10 @@ CliOptions parse_args(const std::vector<std::string>& argv);  // argv without th
 
 // "0", "500", "64K", "1.5M", "2GiB", "unlimited" -> bytes/s (binary units).
 std::optional<std::int64_t> parse_rate(std::string_view text);
+
+// "0,2,5-7=skip" -> {0:0, 2:0, 5:0, 6:0, 7:0}, added to `out`. Priorities: skip, low, normal,
+// high or 0..7. Throws CliError(usage).
+void parse_file_priorities(std::string_view text, std::map<int, int>& out);
 
 std::string usage_text();
 

@@ -128,6 +128,13 @@ void run_command(const CliOptions& o, const RpcCall& call, std::ostream& out) {
         if (o.down_limit) params["download_rate_limit"] = *o.down_limit;
         if (o.up_limit) params["upload_rate_limit"] = *o.up_limit;
         if (o.ratio_limit) params["ratio_limit"] = *o.ratio_limit;
+        if (o.sequential) params["sequential"] = *o.sequential;
+        if (!o.file_priorities.empty()) {
+            json files = json::object();
+            for (auto [index, priority] : o.file_priorities)
+                files[std::to_string(index)] = priority;
+            params["file_priorities"] = std::move(files);
+        }
         return simple_action(o, call, out, "torrent.set", params, "updated");
     }
     if (c == "version") {

@@ -123,6 +123,21 @@ std::string format_torrent_list(const json& torrents, std::size_t name_width) {
     return format_table(rows, {false, false, false, true, true, true, true, true, true});
 }
 
+std::string priority_name(int priority) {
+    switch (priority) {
+        case 0:
+            return "skip";
+        case 1:
+            return "low";
+        case 4:
+            return "normal";
+        case 7:
+            return "high";
+        default:
+            return "priority " + std::to_string(priority);
+    }
+}
+
 std::string format_torrent_info(const json& d) {
     std::vector<std::vector<std::string>> rows = {
         {"Name:", get_string(d, "name")},
@@ -144,6 +159,9 @@ std::string format_torrent_info(const json& d) {
                        std::to_string(get_int(d, "seeds")) + " seeds)"},
         {"ETA:", human_eta(get_int(d, "eta", -1))},
         {"Directory:", get_string(d, "download_dir")}};
+    if (auto total = get_int(d, "total_size", 0); total > get_int(d, "size"))
+        rows[3][1] += " wanted (" + human_size(total) + " in all; some files skipped)";
+    if (d.value("sequential", false)) rows.push_back({"Order:", "sequential"});
     if (auto err = get_string(d, "error"); !err.empty()) rows.push_back({"Error:", err});
     if (auto comment = get_string(d, "comment"); !comment.empty())
         rows.push_back({"Comment:", comment});
@@ -151,13 +169,17 @@ std::string format_torrent_info(const json& d) {
 
     if (auto files = d.find("files"); files != d.end() && files->is_array() && !files->empty()) {
         std::vector<std::vector<std::string>> file_rows;
+        int index = -1;
         for (const auto& f : *files) {
+            ++index;  // pad files keep their number: it is what `btctl set --files` takes
             if (f.value("pad", false)) continue;
-            file_rows.push_back({human_percent(get_double(f, "progress")),
-                                 human_size(get_int(f, "size")), get_string(f, "path")});
+            file_rows.push_back({std::to_string(index), human_percent(get_double(f, "progress")),
+                                 human_size(get_int(f, "size")),
+                                 priority_name(static_cast<int>(get_int(f, "priority", 4))),
+                                 get_string(f, "path")});
         }
         out += "Files:\n";
-        auto table = format_table(file_rows, {true, true, false});
+        auto table = format_table(file_rows, {true, true, true, false, false});
         for (std::size_t pos = 0; pos < table.size();) {  // indent every line
             auto end = table.find('\n', pos);
             out += "  " + table.substr(pos, end - pos + 1);

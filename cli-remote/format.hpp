@@ -26,6 +26,7 @@ std::string format_table(const std::vector<std::vector<std::string>>& rows,
 // The `list` table from torrent.list's result; "no torrents" when empty.
 std::string format_torrent_list(const nlohmann::json& torrents, std::size_t name_width = 40);
 std::string format_torrent_info(const nlohmann::json& details);
+std::string priority_name(int priority);  // skip, low, normal, high, or "priority N"
 std::string format_stats(const nlohmann::json& stats);
 
 }  // namespace btd::cli

@@ -35,9 +35,9 @@ constexpr auto kStatusInterval = 5s;
 constexpr auto kShutdownDeadline = 15s;  // systemd's TimeoutStopSec is 20 s
 
 // Config keys the running daemon can change; the others are read once at start.
-const std::set<std::string> kReloadableKeys = {"download_dir",          "log_level",
-                                               "download_rate_limit",   "upload_rate_limit",
-                                               "max_peers_per_torrent", "memory_budget_mib"};
+const std::set<std::string> kReloadableKeys = {
+    "download_dir",          "log_level",         "download_rate_limit", "upload_rate_limit",
+    "max_peers_per_torrent", "memory_budget_mib", "listen_port"};
 
 DaemonConfig load_config(const DaemonOptions& options) {
     ConfigValues values;
@@ -60,8 +60,7 @@ class Daemon {
     int run() {
         store_.prepare();
         overrides_ = load_runtime_overrides(config_.state_dir);
-        auto settings = apply_overrides(config_.session_settings(), overrides_);
-        session_ = std::make_unique<Session>(io_, settings);
+        start_session();
         saver_ = std::make_unique<ResumeSaver>(io_, *session_, store_, worker_);
         session_->set_event_handler([this](const SessionEvent& e) { on_event(e); });
         restore_jobs();
@@ -160,12 +159,28 @@ class Daemon {
         saver_->on_event(e);
     }
 
+    void start_session() {
+        auto settings = apply_overrides(config_.session_settings(), overrides_);
+        try {
+            session_ = std::make_unique<Session>(io_, settings);
+        } catch (const std::runtime_error& e) {
+            // A port set over RPC may be taken by now: the config's port is better than no
+            // daemon. An unusable config port still stops the start.
+            if (!overrides_.contains("listen_port")) throw;
+            spdlog::error("{}; using the config's listen_port {} instead of the one in {}",
+                          e.what(), config_.listen_port, kRuntimeSettingsFile);
+            overrides_.erase("listen_port");
+            worker_.post(
+                [dir = config_.state_dir, o = overrides_] { save_runtime_overrides(dir, o); });
+            settings.listen_port = config_.listen_port;
+            session_ = std::make_unique<Session>(io_, settings);
+        }
+        listen_port_ = session_->settings().listen_port;
+    }
+
     void settings_changed(const SessionSettings& now) {
-        // The engine keeps its listen port until a restart and reports the running one, so
-        // the port is not a runtime change: keep whatever override was stored for it.
-        auto fresh = runtime_overrides(config_.session_settings(), now);
-        fresh.erase("listen_port");
-        if (overrides_.contains("listen_port")) fresh["listen_port"] = overrides_["listen_port"];
+        auto fresh = overrides_after_set(overrides_, config_.session_settings(), now, listen_port_);
+        listen_port_ = now.listen_port;
         if (fresh == overrides_) return;
         overrides_ = fresh;
         spdlog::info("runtime settings changed; saved to {}", kRuntimeSettingsFile);
@@ -224,7 +239,17 @@ class Daemon {
                 [dir = config_.state_dir, o = overrides_] { save_runtime_overrides(dir, o); });
         config_ = next;
         spdlog::set_level(config_.log_level);
-        session_->apply_settings(apply_overrides(config_.session_settings(), overrides_));
+        auto settings = apply_overrides(config_.session_settings(), overrides_);
+        try {
+            session_->apply_settings(settings);
+        } catch (const SessionError& e) {
+            // Only a port can fail: keep the one in use and apply the rest.
+            spdlog::error("reload: {}; still listening on port {}", e.what(),
+                          session_->settings().listen_port);
+            settings.listen_port = session_->settings().listen_port;
+            session_->apply_settings(settings);
+        }
+        listen_port_ = session_->settings().listen_port;
         spdlog::info("configuration reloaded ({} change{})", changes, changes == 1 ? "" : "s");
         notify_ready();
     }
@@ -295,6 +320,7 @@ class Daemon {
     asio::steady_timer deadline_;
     bool shutting_down_ = false;
     int exit_code_ = 0;
+    std::uint16_t listen_port_ = 0;  // the session's port as last seen, to spot a change
 };
 
 }  // namespace

@@ -91,6 +91,8 @@ std::string encode_resume_json(const Sha1Hash& id, const ResumeData& d) {
     if (d.limits.ratio_limit && std::isfinite(*d.limits.ratio_limit))
         limits["ratio_limit"] = *d.limits.ratio_limit;
     if (!limits.empty()) j["limits"] = std::move(limits);
+    if (!d.file_priorities.empty()) j["file_priorities"] = d.file_priorities;
+    if (d.sequential) j["sequential"] = true;
     return j.dump(1) + "\n";
 }
 
@@ -139,6 +141,18 @@ ResumeData decode_resume_json(std::string_view text, const Sha1Hash& expected_id
     if (d.download_dir.empty() || !d.download_dir.is_absolute())
         throw ResumeFormatError("'download_dir' is not an absolute path");
     if (auto limits = j.find("limits"); limits != j.end()) d.limits = decode_limits(*limits);
+    if (auto prio = j.find("file_priorities"); prio != j.end()) {
+        if (!prio->is_array()) throw ResumeFormatError("'file_priorities' is not an array");
+        for (auto& p : *prio) {
+            if (!p.is_number_integer() || p.get<std::int64_t>() < 0 || p.get<std::int64_t>() > 7)
+                throw ResumeFormatError("'file_priorities' holds a value outside 0..7");
+            d.file_priorities.push_back(p.get<int>());
+        }
+    }
+    if (auto seq = j.find("sequential"); seq != j.end()) {
+        if (!seq->is_boolean()) throw ResumeFormatError("'sequential' is not a boolean");
+        d.sequential = seq->get<bool>();
+    }
     return d;
 }
 

@@ -34,6 +34,17 @@ json runtime_overrides(const SessionSettings& base, const SessionSettings& now) 
     return out;
 }
 
+json overrides_after_set(const json& current, const SessionSettings& base,
+                         const SessionSettings& now, std::uint16_t last_port) {
+    auto fresh = runtime_overrides(base, now);
+    if (now.listen_port == last_port) {
+        fresh.erase("listen_port");
+        if (current.is_object() && current.contains("listen_port"))
+            fresh["listen_port"] = current["listen_port"];
+    }
+    return fresh;
+}
+
 SessionSettings apply_overrides(SessionSettings s, const json& overrides) {
     if (!overrides.is_object()) return s;
     constexpr std::int64_t max_rate = std::int64_t(1) << 40;

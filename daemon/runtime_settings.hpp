@@ -17,6 +17,13 @@ inline constexpr const char* kRuntimeSettingsFile = "settings.json";
 // listen_port, download_rate_limit, upload_rate_limit, max_peers_per_torrent, max_connections.
 nlohmann::json runtime_overrides(const SessionSettings& base, const SessionSettings& now);
 
+// The overrides to keep after session.set left the session at `now`. `last_port` is the port
+// the session listened on before: when the port did not move, the stored listen_port override
+// (or its absence) stays, since with a config port of 0 the session reports the port it got,
+// which is no change of the user's. A moved port is kept unless it equals the config's.
+nlohmann::json overrides_after_set(const nlohmann::json& current, const SessionSettings& base,
+                                   const SessionSettings& now, std::uint16_t last_port);
+
 // `base` with every valid override applied; unknown keys and bad values are logged and skipped.
 SessionSettings apply_overrides(SessionSettings base, const nlohmann::json& overrides);
 

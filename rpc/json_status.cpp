@@ -6,9 +6,10 @@ using nlohmann::json;
 
 const std::vector<std::string>& summary_fields() {
     static const std::vector<std::string> fields = {
-        "id",         "name",     "state",         "progress",     "size",    "have_bytes",
-        "downloaded", "uploaded", "download_rate", "upload_rate",  "peers",   "seeds",
-        "eta",        "ratio",    "error",         "download_dir", "added_at"};
+        "id",           "name",       "state",      "progress",      "size",
+        "have_bytes",   "downloaded", "uploaded",   "download_rate", "upload_rate",
+        "peers",        "seeds",      "eta",        "ratio",         "error",
+        "download_dir", "added_at",   "total_size", "sequential"};
     return fields;
 }
 
@@ -29,7 +30,9 @@ json to_json(const TorrentStatus& s) {
             {"ratio", s.ratio},
             {"error", s.error},
             {"download_dir", s.download_dir.string()},
-            {"added_at", s.added_at}};
+            {"added_at", s.added_at},
+            {"total_size", s.total_size},
+            {"sequential", s.sequential}};
 }
 
 json to_json(const TorrentDetails& d) {
@@ -40,6 +43,7 @@ json to_json(const TorrentDetails& d) {
                          {"size", f.size},
                          {"have_bytes", f.have_bytes},
                          {"progress", f.size > 0 ? double(f.have_bytes) / double(f.size) : 1.0},
+                         {"priority", f.priority},
                          {"pad", f.pad}});
     }
     json trackers = json::array();

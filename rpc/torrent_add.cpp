@@ -6,6 +6,7 @@
 #include "core/metainfo/metainfo.hpp"
 #include "rpc/base64.hpp"
 #include "rpc/error_mapping.hpp"
+#include "rpc/file_priorities.hpp"
 #include "rpc/params.hpp"
 #include "rpc/session_methods.hpp"
 
@@ -43,7 +44,8 @@ void register_torrent_add(Dispatcher& d, Session& s, boost::asio::io_context& io
     d.add_async("torrent.add", [&s, &io, fetch, tls](const json& params,
                                                      Dispatcher::Completion done) {
         require_object(params);
-        reject_unknown(params, {"path", "metainfo", "uri", "download_dir", "paused"});
+        reject_unknown(params, {"path", "metainfo", "uri", "download_dir", "paused",
+                                "file_priorities", "sequential"});
         auto path = optional_string(params, "path");
         auto metainfo = optional_string(params, "metainfo");
         auto uri = optional_string(params, "uri");
@@ -53,6 +55,13 @@ void register_torrent_add(Dispatcher& d, Session& s, boost::asio::io_context& io
         AddTorrentParams add;
         if (auto dir = optional_string(params, "download_dir")) add.download_dir = *dir;
         add.paused = optional_bool(params, "paused").value_or(false);
+        add.sequential = optional_bool(params, "sequential").value_or(false);
+        if (params.contains("file_priorities")) {
+            const auto& value = params["file_priorities"];
+            check_file_priorities_shape(value, false);
+            // The file count is known only once the .torrent is read: the engine checks it.
+            add.file_priorities = resolve_file_priorities(value, std::vector<int>(value.size()));
+        }
 
         if (path) {
             done(translate_errors(

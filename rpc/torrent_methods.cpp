@@ -2,6 +2,7 @@
 #include <algorithm>
 
 #include "rpc/error_mapping.hpp"
+#include "rpc/file_priorities.hpp"
 #include "rpc/json_status.hpp"
 #include "rpc/params.hpp"
 #include "rpc/session_methods.hpp"
@@ -89,23 +90,36 @@ void register_torrent_methods(Dispatcher& d, Session& s) {
 
     d.add("torrent.set", [&s](const json& params) {
         require_object(params);
-        for (const char* unsupported : {"file_priorities", "sequential"})
-            if (params.contains(unsupported))
-                throw RpcError(errc::not_supported,
-                               std::string(unsupported) + " is not supported yet");
-        reject_unknown(params,
-                       {"ids", "all", "download_rate_limit", "upload_rate_limit", "ratio_limit"});
+        reject_unknown(params, {"ids", "all", "download_rate_limit", "upload_rate_limit",
+                                "ratio_limit", "file_priorities", "sequential"});
         constexpr std::int64_t max_rate = std::int64_t(1) << 40;
         TorrentLimits limits;
         limits.download_rate_limit = optional_int(params, "download_rate_limit", 0, max_rate);
         limits.upload_rate_limit = optional_int(params, "upload_rate_limit", 0, max_rate);
         limits.ratio_limit = optional_number(params, "ratio_limit", 0);
-        if (!limits.download_rate_limit && !limits.upload_rate_limit && !limits.ratio_limit)
+        auto sequential = optional_bool(params, "sequential");
+        const json* priorities =
+            params.contains("file_priorities") ? &params["file_priorities"] : nullptr;
+        if (priorities) check_file_priorities_shape(*priorities, true);
+        bool set_limits =
+            limits.download_rate_limit || limits.upload_rate_limit || limits.ratio_limit;
+        if (!set_limits && !sequential && !priorities)
             throw invalid_params(
-                "nothing to set: give download_rate_limit, upload_rate_limit or ratio_limit");
+                "nothing to set: give download_rate_limit, upload_rate_limit, ratio_limit, "
+                "file_priorities or sequential");
         return translate_errors([&] {
-            for (const auto& id : parse_torrent_ids(params, s, true))
-                s.set_torrent_limits(id, limits);
+            auto ids = parse_torrent_ids(params, s, true);
+            // Every torrent's new priorities are worked out before anything changes.
+            std::vector<std::vector<int>> new_priorities;
+            if (priorities)
+                for (const auto& id : ids)
+                    new_priorities.push_back(
+                        resolve_file_priorities(*priorities, s.file_priorities(id)));
+            for (std::size_t i = 0; i < ids.size(); ++i) {
+                if (set_limits) s.set_torrent_limits(ids[i], limits);
+                if (sequential) s.set_sequential(ids[i], *sequential);
+                if (priorities) s.set_file_priorities(ids[i], new_priorities[i]);
+            }
             return json::object();
         });
     });

@@ -11,12 +11,17 @@ PiecePicker::PiecePicker(int num_pieces, std::int64_t piece_length, std::int64_t
       piece_length_(piece_length),
       total_size_(total_size),
       have_(static_cast<std::size_t>(num_pieces_)),
+      wanted_(static_cast<std::size_t>(num_pieces_)),
+      missing_wanted_(num_pieces_),
+      priority_(num_pieces_, kPriorityDefault),
       availability_(num_pieces_, 0),
-      buckets_(1),
+      buckets_(kPriorityMax + 1, std::vector<std::vector<int>>(1)),
       bucket_pos_(num_pieces_, -1),
+      bucketed_by_priority_(kPriorityMax + 1, 0),
       download_pos_(num_pieces_, -1),
       rng_(seed) {
-    buckets_[0].reserve(num_pieces_);
+    wanted_.set_all();
+    buckets_[kPriorityDefault][0].reserve(num_pieces_);
     for (int p = 0; p < num_pieces_; ++p) bucket_insert(p);
 }
 
@@ -40,18 +45,22 @@ BlockRef PiecePicker::block_ref(int piece, int block) const {
 // ---- availability buckets ----
 
 void PiecePicker::bucket_insert(int piece) {
-    if (bucket_pos_[piece] >= 0) return;
+    if (bucket_pos_[piece] >= 0 || priority_[piece] == kPriorityDontDownload) return;
+    auto& levels = buckets_[priority_[piece]];
     auto a = static_cast<std::size_t>(availability_[piece]);
-    if (buckets_.size() <= a) buckets_.resize(a + 1);
-    bucket_pos_[piece] = static_cast<int>(buckets_[a].size());
-    buckets_[a].push_back(piece);
+    if (levels.size() <= a) levels.resize(a + 1);
+    bucket_pos_[piece] = static_cast<int>(levels[a].size());
+    levels[a].push_back(piece);
     ++bucketed_count_;
+    ++bucketed_by_priority_[priority_[piece]];
+    sequential_cursor_ = std::min(sequential_cursor_, piece);
 }
 
 void PiecePicker::bucket_remove(int piece) {
     int pos = bucket_pos_[piece];
     if (pos < 0) return;
-    auto& bucket = buckets_[availability_[piece]];
+    --bucketed_by_priority_[priority_[piece]];
+    auto& bucket = buckets_[priority_[piece]][availability_[piece]];
     int moved = bucket.back();
     bucket[pos] = moved;
     bucket_pos_[moved] = pos;
@@ -92,12 +101,36 @@ int PiecePicker::availability(int piece) const {
 }
 
 bool PiecePicker::is_interesting(const Bitfield& peer_has) const {
-    if (peer_has.size() != have_.size()) return false;
+    if (peer_has.size() != have_.size() || is_finished()) return false;
     const auto& theirs = peer_has.bytes();
     const auto& ours = have_.bytes();
+    const auto& wanted = wanted_.bytes();
     for (std::size_t i = 0; i < ours.size(); ++i)
-        if (theirs[i] & ~ours[i]) return true;
+        if (theirs[i] & ~ours[i] & wanted[i]) return true;
     return false;
+}
+
+bool PiecePicker::set_piece_priorities(const std::vector<std::uint8_t>& priorities) {
+    if (static_cast<int>(priorities.size()) != num_pieces_) return false;
+    for (int p = 0; p < num_pieces_; ++p) {
+        auto next = static_cast<std::uint8_t>(std::min<int>(priorities[p], kPriorityMax));
+        if (next == priority_[p]) continue;
+        bool was_bucketed = bucket_pos_[p] >= 0;
+        bucket_remove(p);
+        bool was_wanted = priority_[p] != kPriorityDontDownload;
+        bool now_wanted = next != kPriorityDontDownload;
+        priority_[p] = next;
+        if (was_wanted != now_wanted) {
+            if (now_wanted)
+                wanted_.set(p);
+            else
+                wanted_.reset(p);
+            if (!have_.test(p)) missing_wanted_ += now_wanted ? 1 : -1;
+        }
+        // A piece in progress stays in progress whatever its new priority.
+        if (was_bucketed || (!have_.test(p) && download_pos_[p] < 0)) bucket_insert(p);
+    }
+    return true;
 }
 
 // ---- our pieces ----
@@ -141,10 +174,12 @@ void PiecePicker::we_have(int piece) {
     stop_piece(piece);
     bucket_remove(piece);
     have_.set(piece);
+    if (wanted_.test(piece)) --missing_wanted_;
 }
 
 void PiecePicker::piece_failed(int piece) {
     if (!valid_piece(piece)) return;
+    if (have_.test(piece) && wanted_.test(piece)) ++missing_wanted_;
     have_.reset(piece);  // also covers a piece that a re-check found bad
     stop_piece(piece);
     bucket_insert(piece);
@@ -181,21 +216,26 @@ std::vector<BlockRef> PiecePicker::pick(const Bitfield& peer_has, PeerKey peer, 
     if (max_blocks <= 0 || peer_has.size() != have_.size()) return out;
     auto full = [&] { return static_cast<int>(out.size()) >= max_blocks; };
 
-    // 1. Started pieces, the ones with the fewest free blocks first so they complete quickly.
+    // 1. Started pieces: highest priority first, then the ones with the fewest free blocks so
+    // they complete quickly (sequential: the lowest index).
     if (free_in_started_ > 0) {
-        std::vector<std::pair<int, int>> started;  // (free, piece)
+        std::vector<std::tuple<int, int, int>> started;  // (-priority, free or index, piece)
         for (const auto& ps : downloading_)
-            if (ps.free > 0 && peer_has.test(ps.piece)) started.emplace_back(ps.free, ps.piece);
+            if (ps.free > 0 && peer_has.test(ps.piece))
+                started.emplace_back(-priority_[ps.piece], sequential_ ? ps.piece : ps.free,
+                                     ps.piece);
         std::sort(started.begin(), started.end());
-        for (const auto& [free, piece] : started) {
+        for (const auto& [priority, order, piece] : started) {
             if (full()) break;
             take_free_blocks(*downloading(piece), peer, max_blocks, out);
         }
     }
 
-    // 2. New pieces, rarest first.
+    // 2. New pieces, rarest first (or in order).
     if (max_new_pieces > 0 && !full() && bucketed_count_ > 0) {
-        if (peer_has.count() * 8 < static_cast<std::size_t>(bucketed_count_))
+        if (sequential_)
+            open_sequential(peer_has, peer, max_blocks, max_new_pieces, out);
+        else if (peer_has.count() * 8 < static_cast<std::size_t>(bucketed_count_))
             open_from_sparse_peer(peer_has, peer, max_blocks, max_new_pieces, out);
         else
             open_from_buckets(peer_has, peer, max_blocks, max_new_pieces, out);
@@ -206,32 +246,57 @@ std::vector<BlockRef> PiecePicker::pick(const Bitfield& peer_has, PeerKey peer, 
     return out;
 }
 
-// Walks the availability buckets from the rarest. Buckets below `level` hold nothing this peer
-// has, and they only shrink while we pick, so the walk never goes back down. Cheap when the peer
-// has a fair share of what we miss.
+// Walks the availability buckets from the highest priority and the rarest. Buckets before
+// (priority, level) hold nothing this peer has, and they only shrink while we pick, so the walk
+// never goes back. Cheap when the peer has a fair share of what we miss.
 void PiecePicker::open_from_buckets(const Bitfield& peer_has, PeerKey peer, int max_blocks,
                                     int max_new_pieces, std::vector<BlockRef>& out) {
+    int priority = kPriorityMax;
     std::size_t level = 0;
     for (int opened = 0; opened < max_new_pieces && static_cast<int>(out.size()) < max_blocks;
          ++opened) {
         int found = -1;
-        for (; level < buckets_.size() && found < 0; ++level) {
-            const auto& bucket = buckets_[level];
-            if (bucket.empty()) continue;
-            // Random start, cyclic walk: a uniform choice among the peer's equally rare pieces.
-            std::size_t start =
-                std::uniform_int_distribution<std::size_t>(0, bucket.size() - 1)(rng_);
-            for (std::size_t i = 0; i < bucket.size(); ++i) {
-                int p = bucket[(start + i) % bucket.size()];
-                if (peer_has.test(p)) {
-                    found = p;
-                    break;
-                }
-            }
-            if (found >= 0) break;  // stay on this level for the next piece
+        for (; priority > kPriorityDontDownload; --priority, level = 0) {
+            if (bucketed_by_priority_[priority] > 0 &&
+                (found = find_in_buckets(peer_has, buckets_[priority], level)) >= 0)
+                break;
         }
         if (found < 0) break;
         take_free_blocks(start_piece(found), peer, max_blocks, out);
+    }
+}
+
+// The first piece the peer has at availability `level` or above; `level` is left on the bucket
+// it was found in. -1 if none.
+int PiecePicker::find_in_buckets(const Bitfield& peer_has,
+                                 const std::vector<std::vector<int>>& levels, std::size_t& level) {
+    for (; level < levels.size(); ++level) {
+        const auto& bucket = levels[level];
+        if (bucket.empty()) continue;
+        // Random start, cyclic walk: a uniform choice among the peer's equally rare pieces.
+        std::size_t start = std::uniform_int_distribution<std::size_t>(0, bucket.size() - 1)(rng_);
+        for (std::size_t i = 0; i < bucket.size(); ++i) {
+            int p = bucket[(start + i) % bucket.size()];
+            if (peer_has.test(p)) return p;
+        }
+    }
+    return -1;
+}
+
+// Lowest index first within each priority. The cursor skips the prefix we have or have started.
+void PiecePicker::open_sequential(const Bitfield& peer_has, PeerKey peer, int max_blocks,
+                                  int max_new_pieces, std::vector<BlockRef>& out) {
+    while (sequential_cursor_ < num_pieces_ && bucket_pos_[sequential_cursor_] < 0)
+        ++sequential_cursor_;
+    int opened = 0;
+    for (int priority = kPriorityMax; priority > kPriorityDontDownload; --priority) {
+        if (bucketed_by_priority_[priority] == 0) continue;
+        for (int p = sequential_cursor_; p < num_pieces_; ++p) {
+            if (opened == max_new_pieces || static_cast<int>(out.size()) >= max_blocks) return;
+            if (bucket_pos_[p] < 0 || priority_[p] != priority || !peer_has.test(p)) continue;
+            take_free_blocks(start_piece(p), peer, max_blocks, out);
+            ++opened;
+        }
     }
 }
 
@@ -239,19 +304,21 @@ void PiecePicker::open_from_buckets(const Bitfield& peer_has, PeerKey peer, int 
 // buckets full of pieces it does not have.
 void PiecePicker::open_from_sparse_peer(const Bitfield& peer_has, PeerKey peer, int max_blocks,
                                         int max_new_pieces, std::vector<BlockRef>& out) {
-    std::vector<std::tuple<int, std::uint32_t, int>> candidates;  // (availability, random, piece)
+    // (-priority, availability, random, piece)
+    std::vector<std::tuple<int, int, std::uint32_t, int>> candidates;
     const auto& bytes = peer_has.bytes();
     for (std::size_t i = 0; i < bytes.size(); ++i) {
         if (bytes[i] == 0) continue;
         for (int bit = 0; bit < 8; ++bit) {
             int p = static_cast<int>(i * 8) + bit;
             if (p < num_pieces_ && peer_has.test(p) && bucket_pos_[p] >= 0)
-                candidates.emplace_back(availability_[p], static_cast<std::uint32_t>(rng_()), p);
+                candidates.emplace_back(-priority_[p], availability_[p],
+                                        static_cast<std::uint32_t>(rng_()), p);
         }
     }
     std::sort(candidates.begin(), candidates.end());
     int opened = 0;
-    for (const auto& [avail, random, p] : candidates) {
+    for (const auto& [priority, avail, random, p] : candidates) {
         if (opened == max_new_pieces || static_cast<int>(out.size()) >= max_blocks) break;
         take_free_blocks(start_piece(p), peer, max_blocks, out);
         ++opened;
@@ -281,7 +348,7 @@ void PiecePicker::add_endgame_blocks(const Bitfield& peer_has, PeerKey peer, int
 }
 
 bool PiecePicker::in_endgame() const {
-    return !is_complete() && bucketed_count_ == 0 && free_in_started_ == 0;
+    return !is_finished() && bucketed_count_ == 0 && free_in_started_ == 0;
 }
 
 int PiecePicker::pieces_in_progress() const {

@@ -1,15 +1,19 @@
 #pragma once
 // Which block to request next: strict priority for started pieces, then rarest-first with a
-// random tie-break; endgame mode when every missing block is already requested.
+// random tie-break (or lowest index first in sequential mode); endgame mode when every missing
+// block is already requested. Piece priorities (0 = skip, 1..7, higher first) come before
+// everything else; a skipped piece is never opened, though one already started is finished.
 // Single-threaded (network thread). Peers are identified by an opaque key.
 //
 // Complexity (n = pieces, k = pieces in progress, b = blocks per piece):
 //   have/lost piece, we_have, piece_failed, availability changes: O(1) (+O(b) to reset a piece)
 //   peer_has_bitfield / peer_lost_bitfield: O(n)
 //   pick: O(k log k + k*b) for started pieces; new pieces: a walk over the availability buckets
-//         that stops as soon as enough pieces are found, or, for a peer holding fewer than 1/8
-//         of the pieces we still need, a scan of its bitfield (O(n/8 + its pieces)); endgame
-//         adds O(k*b).
+//         (per priority) that stops as soon as enough pieces are found, or, for a peer holding
+//         fewer than 1/8 of the pieces we still need, a scan of its bitfield (O(n/8 + its
+//         pieces)); sequential mode scans from the lowest wanted missing piece; endgame adds
+//         O(k*b).
+//   set_piece_priorities: O(n).
 //   abort_all: O(k*b); block_received / abort_request: O(requesters of that block).
 #include <cstdint>
 #include <random>
@@ -30,6 +34,12 @@ struct BlockRef {
 
 using PeerKey = std::uintptr_t;
 
+// Priorities of pieces and files, as in libtorrent: 0 = do not download, 1 = low, 4 = normal,
+// 7 = high.
+inline constexpr int kPriorityDontDownload = 0;
+inline constexpr int kPriorityDefault = 4;
+inline constexpr int kPriorityMax = 7;
+
 class PiecePicker {
   public:
     // `seed` makes the random tie-break reproducible in tests.
@@ -41,8 +51,18 @@ class PiecePicker {
     void piece_failed(int piece);  // hash failed: all its blocks become free again
     bool have(int piece) const;
     const Bitfield& have_bitfield() const;
-    bool is_complete() const;
+    bool is_complete() const;                                  // every piece
+    bool is_finished() const { return missing_wanted_ == 0; }  // every piece not skipped
     int num_have() const { return static_cast<int>(have_.count()); }
+
+    // One priority per piece (0..kPriorityMax; larger values are clamped). False, and nothing
+    // changes, if the size is wrong.
+    bool set_piece_priorities(const std::vector<std::uint8_t>& priorities);
+    int priority(int piece) const { return valid_piece(piece) ? priority_[piece] : 0; }
+    bool wants(int piece) const { return priority(piece) > 0 && !have(piece); }
+    // Sequential: new pieces in index order (within a priority) instead of rarest first.
+    void set_sequential(bool on) { sequential_ = on; }
+    bool sequential() const { return sequential_; }
 
     // Availability in the swarm.
     void peer_has_bitfield(const Bitfield& bits);
@@ -50,7 +70,7 @@ class PiecePicker {
     void peer_has_piece(int piece);
     void peer_lost_piece(int piece);
     int availability(int piece) const;
-    // True if the peer has at least one piece we do not have (-> we are interested). O(n/8).
+    // True if the peer has at least one wanted piece we do not have (-> interested). O(n/8).
     bool is_interesting(const Bitfield& peer_has) const;
 
     // Up to `max_blocks` blocks this peer has that we still need. Started pieces first (those
@@ -100,6 +120,10 @@ class PiecePicker {
     void take_free_blocks(PieceState& ps, PeerKey peer, int max_blocks, std::vector<BlockRef>& out);
     void open_from_buckets(const Bitfield& peer_has, PeerKey peer, int max_blocks,
                            int max_new_pieces, std::vector<BlockRef>& out);
+    int find_in_buckets(const Bitfield& peer_has, const std::vector<std::vector<int>>& levels,
+                        std::size_t& level);
+    void open_sequential(const Bitfield& peer_has, PeerKey peer, int max_blocks, int max_new_pieces,
+                         std::vector<BlockRef>& out);
     void open_from_sparse_peer(const Bitfield& peer_has, PeerKey peer, int max_blocks,
                                int max_new_pieces, std::vector<BlockRef>& out);
     void add_endgame_blocks(const Bitfield& peer_has, PeerKey peer, int max_blocks,
@@ -110,12 +134,18 @@ class PiecePicker {
     std::int64_t piece_length_;
     std::int64_t total_size_;
     Bitfield have_;
+    Bitfield wanted_;  // priority > 0
+    int missing_wanted_ = 0;
+    std::vector<std::uint8_t> priority_;
     std::vector<int> availability_;
-    // Pieces neither had nor started, bucketed by availability; bucket_pos_ = index in its
-    // bucket or -1 when the piece is not in any bucket.
-    std::vector<std::vector<int>> buckets_;
+    // Wanted pieces neither had nor started, bucketed by [priority][availability]; bucket_pos_ =
+    // index in its bucket or -1 when the piece is not in any bucket.
+    std::vector<std::vector<std::vector<int>>> buckets_;
     std::vector<int> bucket_pos_;
+    std::vector<int> bucketed_by_priority_;
     int bucketed_count_ = 0;
+    bool sequential_ = false;
+    int sequential_cursor_ = 0;  // no bucketed piece has a lower index
     // Started pieces; download_pos_ maps a piece to its index in downloading_ (-1 if none).
     std::vector<PieceState> downloading_;
     std::vector<int> download_pos_;

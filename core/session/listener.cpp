@@ -32,6 +32,41 @@ Listener::~Listener() {
 }
 
 std::uint16_t Listener::listen(const std::string& address, std::uint16_t port) {
+    bool listening = !acceptors_.empty();
+    if (listening && address == address_ && (port == requested_ || port == bound_)) {
+        requested_ = port;
+        return bound_;
+    }
+    std::uint16_t bound = 0;
+    Acceptors fresh;
+    try {
+        fresh = bind(address, port, bound);
+    } catch (const std::runtime_error&) {
+        // The same port on another address collides with our own sockets: free it first,
+        // and take the old address back if the new one cannot be had.
+        if (!listening || port != bound_) throw;
+        close();
+        try {
+            fresh = bind(address, port, bound);
+        } catch (const std::runtime_error&) {
+            std::uint16_t again = 0;
+            acceptors_ = bind(address_, bound_, again);
+            for (auto& a : acceptors_) accept(a);
+            throw;
+        }
+    }
+    close();
+    acceptors_ = std::move(fresh);
+    for (auto& a : acceptors_) accept(a);
+    address_ = address;
+    requested_ = port;
+    bound_ = bound;
+    return bound_;
+}
+
+// Opens, binds and listens, but does not accept yet; throws before touching acceptors_.
+Listener::Acceptors Listener::bind(const std::string& address, std::uint16_t port,
+                                   std::uint16_t& bound) {
     std::vector<tcp::endpoint> endpoints;
     error_code ec;
     if (address.empty() || address == "0.0.0.0" || address == "::" || address == "*") {
@@ -42,7 +77,8 @@ std::uint16_t Listener::listen(const std::string& address, std::uint16_t port) {
         if (ec) throw std::runtime_error("invalid listen address " + address);
         endpoints.emplace_back(addr, port);
     }
-    std::uint16_t bound = port;
+    Acceptors out;
+    bound = port;
     for (auto ep : endpoints) {
         if (bound) ep.port(bound);  // IPv6 uses the same port IPv4 got
         auto a = std::make_shared<Acceptor>(io_);
@@ -54,6 +90,7 @@ std::uint16_t Listener::listen(const std::string& address, std::uint16_t port) {
         a->acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
         if (ep.address().is_v6()) a->acceptor.set_option(asio::ip::v6_only(true), ec);
         a->acceptor.bind(ep, ec);
+        if (!ec) a->acceptor.listen(asio::socket_base::max_listen_connections, ec);
         if (ec) {
             if (ep.address().is_v6() && endpoints.size() > 1) {
                 spdlog::warn("not listening on IPv6 port {}: {}", ep.port(), ec.message());
@@ -62,13 +99,10 @@ std::uint16_t Listener::listen(const std::string& address, std::uint16_t port) {
             throw std::runtime_error("cannot listen on port " + std::to_string(ep.port()) + ": " +
                                      ec.message());
         }
-        a->acceptor.listen(asio::socket_base::max_listen_connections, ec);
-        if (ec) throw std::runtime_error("cannot listen: " + ec.message());
         bound = a->acceptor.local_endpoint().port();
-        acceptors_.push_back(a);
-        accept(a);
+        out.push_back(a);
     }
-    return bound;
+    return out;
 }
 
 void Listener::close() {

@@ -3,6 +3,7 @@
 // handshake under a timeout and hands the socket to whoever owns that info-hash.
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -19,20 +20,28 @@ class Listener {
 
     Listener(boost::asio::io_context& io, Route route, Admit admit);
     ~Listener();
-    // Binds `address` (e.g. "0.0.0.0" = IPv4 and IPv6 any) on `port` (0 = any free port).
-    // Returns the bound port; throws std::runtime_error with a readable message on failure.
+    // Binds `address` (e.g. "0.0.0.0" = IPv4 and IPv6 any) on `port` (0 = any free port) and
+    // returns the bound port. When already listening, the new sockets are bound before the old
+    // ones close, so on failure the old ones keep listening; asking again for what is already
+    // bound (the same port, or 0 after 0) changes nothing. Connections already accepted are
+    // not affected. Throws std::runtime_error with a readable message on failure.
     std::uint16_t listen(const std::string& address, std::uint16_t port);
     void close();
 
   private:
     struct Acceptor;
+    using Acceptors = std::vector<std::shared_ptr<Acceptor>>;
+    Acceptors bind(const std::string& address, std::uint16_t port, std::uint16_t& bound);
     void accept(const std::shared_ptr<Acceptor>& acceptor);
     void read_handshake(boost::asio::ip::tcp::socket socket);
 
     boost::asio::io_context& io_;
     Route route_;
     Admit admit_;
-    std::vector<std::shared_ptr<Acceptor>> acceptors_;
+    Acceptors acceptors_;
+    std::string address_;          // what the current acceptors were asked for
+    std::uint16_t requested_ = 0;  // the port asked for (0 = any)
+    std::uint16_t bound_ = 0;      // the port they got
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

@@ -52,6 +52,7 @@ struct Session::Impl {
               },
               [this] { return !shutting_down && ctx.connections < ctx.settings.max_connections; }) {
         ctx.listen_port = listener.listen(ctx.settings.listen_address, ctx.settings.listen_port);
+        ctx.settings.listen_port = ctx.listen_port;  // settings() shows the bound port, never 0
         spdlog::info("listening for peers on port {}", ctx.listen_port);
         ctx.emit = [this](const SessionEvent& e) {
             if (handler) handler(e);
@@ -140,8 +141,9 @@ AddResult Session::add_torrent(Metainfo meta, AddTorrentParams params) {
     bool paused = params.resume ? params.resume->paused : params.paused;
     std::unique_ptr<Torrent> torrent;
     try {
-        torrent = std::make_unique<Torrent>(impl_->ctx, std::move(meta), dir,
-                                            std::move(params.resume), paused, 0);
+        torrent =
+            std::make_unique<Torrent>(impl_->ctx, std::move(meta), dir, std::move(params.resume),
+                                      paused, 0, params.file_priorities, params.sequential);
     } catch (const StorageError& e) {
         throw SessionError(SessionError::Code::bad_torrent, e.what());
     }
@@ -171,6 +173,20 @@ void Session::remove(const Sha1Hash& id, bool delete_data, std::function<void()>
 
 void Session::set_torrent_limits(const Sha1Hash& id, const TorrentLimits& limits) {
     impl_->get(id).set_limits(limits);
+    impl_->ctx.emit({SessionEvent::Kind::resume_data_changed, id, {}});
+}
+
+void Session::set_file_priorities(const Sha1Hash& id, const std::vector<int>& priorities) {
+    impl_->get(id).set_file_priorities(priorities);
+    impl_->ctx.emit({SessionEvent::Kind::resume_data_changed, id, {}});
+}
+
+std::vector<int> Session::file_priorities(const Sha1Hash& id) const {
+    return impl_->get(id).file_priorities();
+}
+
+void Session::set_sequential(const Sha1Hash& id, bool on) {
+    impl_->get(id).set_sequential(on);
     impl_->ctx.emit({SessionEvent::Kind::resume_data_changed, id, {}});
 }
 
@@ -224,12 +240,25 @@ const SessionSettings& Session::settings() const {
 }
 
 void Session::apply_settings(const SessionSettings& settings) {
-    // The listen port and disk threads are fixed for the session's lifetime.
-    auto port = impl_->ctx.settings.listen_port;
-    auto threads = impl_->ctx.settings.disk_threads;
-    impl_->ctx.settings = settings;
-    impl_->ctx.settings.listen_port = port;
-    impl_->ctx.settings.disk_threads = threads;
+    auto& ctx = impl_->ctx;
+    // A new port is bound before anything else changes: if it cannot be had, nothing does.
+    // Connected peers stay; trackers hear the new port from their next announce on.
+    std::uint16_t port = ctx.listen_port;
+    bool moved = settings.listen_port != ctx.listen_port ||
+                 settings.listen_address != ctx.settings.listen_address;
+    if (moved && !impl_->shutting_down) {  // after shutdown() the listener stays closed
+        try {
+            port = impl_->listener.listen(settings.listen_address, settings.listen_port);
+        } catch (const std::runtime_error& e) {
+            throw SessionError(SessionError::Code::invalid_argument, e.what());
+        }
+        if (port != ctx.listen_port) spdlog::info("listening for peers on port {}", port);
+    }
+    auto threads = ctx.settings.disk_threads;  // fixed for the session's lifetime
+    ctx.settings = settings;
+    ctx.settings.listen_port = port;
+    ctx.settings.disk_threads = threads;
+    ctx.listen_port = port;
     impl_->ctx.download_limit->set_rate(settings.download_rate_limit);
     impl_->ctx.upload_limit->set_rate(settings.upload_rate_limit);
 }

@@ -36,6 +36,11 @@ class Session {
     // The job disappears from list() at once; done() runs when its files are closed (and deleted).
     void remove(const Sha1Hash& id, bool delete_data, std::function<void()> done = {});
     void set_torrent_limits(const Sha1Hash& id, const TorrentLimits& limits);
+    // One priority per file: 0 = skip, 1 = low, 4 = normal, 7 = high. Throws
+    // SessionError{invalid_argument} if the count or a value is wrong.
+    void set_file_priorities(const Sha1Hash& id, const std::vector<int>& priorities);
+    void set_sequential(const Sha1Hash& id, bool on);  // pieces in order, for streaming
+    std::vector<int> file_priorities(const Sha1Hash& id) const;
 
     bool contains(const Sha1Hash& id) const;
     std::vector<Sha1Hash> ids() const;

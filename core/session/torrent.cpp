@@ -53,7 +53,8 @@ auto Torrent::guarded(Fn fn) {
 }
 
 Torrent::Torrent(SessionContext& ctx, Metainfo meta, std::filesystem::path download_dir,
-                 std::optional<ResumeData> resume, bool paused, std::int64_t added_at)
+                 std::optional<ResumeData> resume, bool paused, std::int64_t added_at,
+                 const std::vector<int>& file_priorities, bool sequential)
     : ctx_(ctx),
       meta_(std::move(meta)),
       download_dir_(std::move(download_dir)),
@@ -64,12 +65,29 @@ Torrent::Torrent(SessionContext& ctx, Metainfo meta, std::filesystem::path downl
       added_at_(added_at ? added_at : now_seconds()),
       download_limit_(std::make_shared<RateLimiter>(ctx.io)),
       upload_limit_(std::make_shared<RateLimiter>(ctx.io)) {
+    file_priorities_.assign(meta_.files.size(), kPriorityDefault);
     if (resume_) {
         set_limits(resume_->limits);
         downloaded_base_ = resume_->total_downloaded;
         uploaded_base_ = resume_->total_uploaded;
         if (resume_->added_at) added_at_ = resume_->added_at;
+        sequential = resume_->sequential;
     }
+    if (!file_priorities.empty()) {
+        check_file_priorities(file_priorities);
+        file_priorities_.assign(file_priorities.begin(), file_priorities.end());
+    }
+    if (resume_ && !resume_->file_priorities.empty()) {
+        try {
+            check_file_priorities(resume_->file_priorities);
+            file_priorities_.assign(resume_->file_priorities.begin(),
+                                    resume_->file_priorities.end());
+        } catch (const SessionError& e) {
+            spdlog::warn("{}: saved file priorities ignored: {}", meta_.name, e.what());
+        }
+    }
+    apply_file_priorities();
+    picker_.set_sequential(sequential);
 }
 
 Torrent::~Torrent() {
@@ -142,13 +160,14 @@ void Torrent::on_check_done() {
     emit(SessionEvent::Kind::resume_data_changed);
     if (!paused_ && !stopping_ && error_.empty()) activate();
     emit(SessionEvent::Kind::state_changed, to_string(status().state));
-    if (is_complete()) on_completed();
+    if (finished()) on_completed();
 }
 
 void Torrent::activate() {
     if (active()) return;
     announcer_ = std::make_unique<tracker::Announcer>(
-        ctx_.trackers, meta_.announce_tiers, meta_.info_hash, ctx_.peer_id, ctx_.listen_port,
+        ctx_.trackers, meta_.announce_tiers, meta_.info_hash, ctx_.peer_id,
+        [&ctx = ctx_] { return ctx.listen_port; },
         [this] {
             tracker::TransferTotals t;
             t.uploaded = uploaded_base_ + upload_.total();
@@ -205,6 +224,7 @@ void Torrent::resume() {
     if (!paused_ && error_.empty()) return;
     paused_ = false;
     error_.clear();
+    seeding_since_ = Clock::now();  // the idle-seeding limit counts from here again
     if (!checking_) activate();
     emit(SessionEvent::Kind::state_changed, to_string(status().state));
     emit(SessionEvent::Kind::resume_data_changed);
@@ -214,7 +234,7 @@ void Torrent::verify() {
     if (checking_) return;
     deactivate();
     error_.clear();
-    picker_ = PiecePicker(meta_.num_pieces(), meta_.piece_length, meta_.total_size);
+    reset_picker();
     completed_announced_ = false;
     begin_check(std::vector<bool>(meta_.num_pieces(), true));
 }
@@ -283,6 +303,62 @@ void Torrent::set_limits(const TorrentLimits& limits) {
     upload_limit_->set_rate(limits_.upload_rate_limit.value_or(0));
 }
 
+void Torrent::set_file_priorities(const std::vector<int>& priorities) {
+    check_file_priorities(priorities);
+    bool was_finished = finished();
+    file_priorities_.assign(priorities.begin(), priorities.end());
+    apply_file_priorities();
+    if (checking_ || !error_.empty() || was_finished == finished()) return;
+    if (finished()) return on_completed();
+    // More to download: back to work with the peers we have (and the seeds we dropped).
+    completed_announced_ = is_complete();
+    for (auto& [ptr, peer] : peers_) {
+        if (!peer->connected()) continue;
+        update_interest(*peer);
+        request_blocks(*peer);
+    }
+    connect_more();
+    emit(SessionEvent::Kind::state_changed, to_string(status().state));
+}
+
+void Torrent::check_file_priorities(const std::vector<int>& priorities) const {
+    if (priorities.size() != meta_.files.size())
+        throw SessionError(SessionError::Code::invalid_argument,
+                           "file priorities: expected " + std::to_string(meta_.files.size()) +
+                               " values (one per file), got " + std::to_string(priorities.size()));
+    for (int p : priorities)
+        if (p < kPriorityDontDownload || p > kPriorityMax)
+            throw SessionError(SessionError::Code::invalid_argument,
+                               "file priority " + std::to_string(p) + " is outside 0..7");
+}
+
+// A piece is as important as the most important file it holds; pad files do not count.
+void Torrent::apply_file_priorities() {
+    std::vector<std::uint8_t> pieces(meta_.num_pieces(), kPriorityDontDownload);
+    wanted_size_ = 0;
+    skips_files_ = false;
+    for (std::size_t f = 0; f < meta_.files.size(); ++f) {
+        const auto& file = meta_.files[f];
+        if (file.pad || file.length == 0) continue;
+        auto priority = file_priorities_[f];
+        if (priority != kPriorityDontDownload)
+            wanted_size_ += file.length;
+        else
+            skips_files_ = true;
+        int first = static_cast<int>(file.offset / meta_.piece_length);
+        int last = static_cast<int>((file.offset + file.length - 1) / meta_.piece_length);
+        for (int p = first; p <= last; ++p) pieces[p] = std::max(pieces[p], priority);
+    }
+    picker_.set_piece_priorities(pieces);
+}
+
+void Torrent::reset_picker() {
+    bool sequential = picker_.sequential();
+    picker_ = PiecePicker(meta_.num_pieces(), meta_.piece_length, meta_.total_size);
+    picker_.set_sequential(sequential);
+    apply_file_priorities();
+}
+
 // ---- peers -----------------------------------------------------------------------------------
 
 void Torrent::add_peers(const std::vector<Endpoint>& endpoints) {
@@ -348,6 +424,7 @@ bool Torrent::accept_incoming(boost::asio::ip::tcp::socket socket, const wire::H
     if (ec) return false;
     auto known = known_peers_.find(remote);
     if (known != known_peers_.end() && known->second.banned) return false;
+    if (banned_.count(offender_key(remote, theirs.peer_id))) return false;
     if (!make_room_for_incoming()) return false;
     auto peer = std::make_shared<PeerConnection>(
         std::move(socket), *this, wire::make_handshake(meta_.info_hash, ctx_.peer_id), theirs,
@@ -370,6 +447,10 @@ void Torrent::on_peer_connected(PeerConnection& peer) {
             if (ptr != &peer && other->connected() &&
                 other->remote_handshake().peer_id == peer.remote_handshake().peer_id)
                 return peer.close("duplicate connection");
+        if (banned_.count(offender_key(peer))) {  // the same offender behind another port
+            known_peers_[peer.remote()].banned = true;
+            return peer.close("banned: sent data that failed the hash check");
+        }
     }
     peer.client = wire::client_name(peer.remote_handshake().peer_id);
     std::string out;
@@ -432,12 +513,7 @@ void Torrent::drop_requests(PeerConnection& peer) {
 }
 
 void Torrent::update_interest(PeerConnection& peer) {
-    bool interested = false;
-    if (!is_complete()) {
-        const auto& have = picker_.have_bitfield();
-        for (std::size_t i = 0; i < have.size() && !interested; ++i)
-            interested = peer.peer_has.test(i) && !have.test(i);
-    }
+    bool interested = picker_.is_interesting(peer.peer_has);
     if (interested == peer.am_interested) return;
     peer.am_interested = interested;
     std::string out;
@@ -495,7 +571,7 @@ void Torrent::on_peer_message(PeerConnection& peer, const wire::Message& msg) {
             if (!peer.peer_has.test(msg.piece)) {
                 peer.peer_has.set(msg.piece);
                 picker_.peer_has_piece(static_cast<int>(msg.piece));
-                if (!peer.am_interested && !picker_.have(static_cast<int>(msg.piece)))
+                if (!peer.am_interested && picker_.wants(static_cast<int>(msg.piece)))
                     update_interest(peer);
                 request_blocks(peer);
             }
@@ -695,7 +771,7 @@ void Torrent::set_choke(PeerConnection& peer, bool choke) {
 void Torrent::rechoke(bool rotate_optimistic) {
     // Regular slots go to the interested peers that give us most (while downloading) or take
     // most (while seeding); snubbing peers get none. One extra optimistic slot rotates.
-    bool seeding = is_complete();
+    bool seeding = finished();
     std::vector<PeerConnection*> candidates;
     PeerConnection* optimistic = nullptr;
     for (auto& [ptr, peer] : peers_) {
@@ -737,7 +813,7 @@ void Torrent::rechoke(bool rotate_optimistic) {
 }
 
 void Torrent::check_seed_limits() {
-    if (!is_complete() || paused_ || !active()) return;
+    if (!finished() || paused_ || !active()) return;
     auto st = status();
     double ratio_limit = limits_.ratio_limit.value_or(ctx_.settings.ratio_limit);
     std::string reason;
@@ -772,9 +848,10 @@ void Torrent::on_block(PeerConnection& peer, const wire::Message& msg) {
         auto& buf = buffers_[block.piece];
         std::copy(msg.payload.begin(), msg.payload.end(),
                   reinterpret_cast<char*>(buf.data.get()) + block.offset);
-        if (std::find(buf.contributors.begin(), buf.contributors.end(), peer.remote()) ==
+        auto key = offender_key(peer);
+        if (std::find(buf.contributors.begin(), buf.contributors.end(), key) ==
             buf.contributors.end())
-            buf.contributors.push_back(peer.remote());
+            buf.contributors.push_back(std::move(key));
         for (PeerKey other_key : others) {
             auto* other = find_peer(other_key);
             if (!other) continue;
@@ -883,24 +960,37 @@ void Torrent::on_piece_written(int piece, bool hash_ok, const std::string& error
         if (peer->am_interested && peer->requests.empty()) update_interest(*peer);
     }
     emit(SessionEvent::Kind::piece_verified, std::to_string(piece));
-    if (is_complete()) on_completed();
+    if (finished()) on_completed();
 }
 
-void Torrent::on_piece_failed(int piece, const std::vector<Endpoint>& contributors) {
+std::string Torrent::offender_key(const Endpoint& remote, const PeerId& peer_id) {
+    if (!remote.address().is_loopback()) return remote.address().to_string();
+    return remote.address().to_string() + "/" +
+           to_hex(std::span<const std::uint8_t>(peer_id.data(), peer_id.size()));
+}
+
+std::string Torrent::offender_key(const PeerConnection& peer) const {
+    return offender_key(peer.remote(), peer.remote_handshake().peer_id);
+}
+
+void Torrent::on_piece_failed(int piece, const std::vector<std::string>& contributors) {
     picker_.piece_failed(piece);
     spdlog::warn("{}: piece {} failed its hash check; fetching it again", meta_.name, piece);
     emit(SessionEvent::Kind::piece_failed, std::to_string(piece));
-    for (const auto& ep : contributors) {
-        auto& info = known_peers_[ep];
-        info.strikes += contributors.size() == 1 ? 2 : 1;
-        if (info.strikes < kBanStrikes || info.banned) continue;
-        info.banned = true;
-        spdlog::warn("{}: banning {} for sending bad data", meta_.name, endpoint_string(ep));
+    for (const auto& key : contributors) {
+        int& strikes = strikes_[key];
+        strikes += contributors.size() == 1 ? 2 : 1;
+        if (strikes < kBanStrikes || !banned_.insert(key).second) continue;
+        std::vector<PeerConnection*> offenders;
         for (auto& [ptr, peer] : peers_)
-            if (peer->remote() == ep) {
-                ptr->close("banned: sent data that failed the hash check");
-                break;
-            }
+            if (peer->connected() && offender_key(*peer) == key) offenders.push_back(ptr);
+        for (auto* peer : offenders) {
+            spdlog::warn("{}: banning {} for sending bad data", meta_.name,
+                         endpoint_string(peer->remote()));
+            if (!peer->incoming()) known_peers_[peer->remote()].banned = true;
+            peer->close("banned: sent data that failed the hash check");
+        }
+        if (offenders.empty()) spdlog::warn("{}: banning {} for sending bad data", meta_.name, key);
     }
     for (auto& [ptr, peer] : peers_) request_blocks(*peer);
 }
@@ -913,16 +1003,18 @@ void Torrent::release_buffer(int piece) {
 }
 
 void Torrent::on_completed() {
-    // Zero-length files have no pieces: create every file before saying "complete". (No fsync
-    // here: save_resume_data() flushes before any saved state claims the pieces.)
+    // Zero-length files have no pieces: create every wanted file before saying "complete". (No
+    // fsync here: save_resume_data() flushes before any saved state claims the pieces.)
     auto storage = storage_;
+    std::vector<bool> wanted;
+    for (auto priority : file_priorities_) wanted.push_back(priority != kPriorityDontDownload);
     disk_job_started();
     ctx_.disk.submit(
         ctx_.io,
-        [storage] {
+        [storage, wanted = std::move(wanted)] {
             std::string error;
             try {
-                storage->create_files();
+                storage->create_files(wanted);
             } catch (const std::exception& e) {
                 error = e.what();
             }
@@ -931,6 +1023,7 @@ void Torrent::on_completed() {
         guarded([this](std::string error) {
             disk_job_finished();
             if (!error.empty()) return set_error(error);
+            if (!finished()) return;  // a file was wanted again meanwhile
             seeding_since_ = Clock::now();
             std::vector<PeerConnection*> seeds;
             for (auto& [ptr, peer] : peers_) {
@@ -938,7 +1031,7 @@ void Torrent::on_completed() {
                 if (peer->connected() && peer->peer_has.all()) seeds.push_back(ptr);
             }
             for (auto* p : seeds) p->close("both sides are seeds");
-            if (!completed_announced_) {
+            if (!completed_announced_ && is_complete()) {  // not for a partial download
                 completed_announced_ = true;
                 if (announcer_) announcer_->completed();
                 spdlog::info("{}: download complete", meta_.name);
@@ -957,6 +1050,10 @@ void Torrent::save_resume_data(std::function<void(ResumeData)> done) {
     rd.added_at = added_at_;
     rd.download_dir = download_dir_;
     rd.limits = limits_;
+    if (std::any_of(file_priorities_.begin(), file_priorities_.end(),
+                    [](auto p) { return p != kPriorityDefault; }))
+        rd.file_priorities.assign(file_priorities_.begin(), file_priorities_.end());
+    rd.sequential = picker_.sequential();
     auto storage = storage_;
     disk_job_started();
     ctx_.disk.submit(
@@ -987,12 +1084,37 @@ std::int64_t Torrent::have_bytes() const {
     return bytes;
 }
 
+std::int64_t Torrent::file_have_bytes(const FileEntry& file) const {
+    if (file.length == 0) return 0;
+    const auto& have = picker_.have_bitfield();
+    std::int64_t bytes = 0;
+    int first = static_cast<int>(file.offset / meta_.piece_length);
+    int last = static_cast<int>((file.offset + file.length - 1) / meta_.piece_length);
+    for (int p = first; p <= last; ++p) {
+        if (!have.test(p)) continue;
+        std::int64_t piece_begin = std::int64_t(p) * meta_.piece_length;
+        std::int64_t begin = std::max(file.offset, piece_begin);
+        std::int64_t end = std::min(file.offset + file.length, piece_begin + meta_.piece_size(p));
+        bytes += end - begin;
+    }
+    return bytes;
+}
+
 TorrentStatus Torrent::status() const {
     TorrentStatus s;
     s.id = meta_.info_hash;
     s.name = meta_.name;
-    s.size = meta_.total_size;
-    s.have_bytes = have_bytes();
+    s.total_size = meta_.total_size;
+    s.sequential = picker_.sequential();
+    if (skips_files_) {
+        s.size = wanted_size_;
+        for (std::size_t f = 0; f < meta_.files.size(); ++f)
+            if (file_priorities_[f] != kPriorityDontDownload && !meta_.files[f].pad)
+                s.have_bytes += file_have_bytes(meta_.files[f]);
+    } else {
+        s.size = meta_.total_size;
+        s.have_bytes = have_bytes();
+    }
     s.downloaded = downloaded_base_ + download_.total();
     s.uploaded = uploaded_base_ + upload_.total();
     s.download_rate = download_.rate();
@@ -1012,7 +1134,7 @@ TorrentStatus Torrent::status() const {
         s.state = TorrentState::paused;
     else if (checking_)
         s.state = TorrentState::checking;
-    else if (is_complete())
+    else if (finished())
         s.state = TorrentState::seeding;
     else
         s.state = TorrentState::downloading;
@@ -1035,25 +1157,14 @@ TorrentDetails Torrent::details() const {
     d.piece_length = meta_.piece_length;
     d.is_private = meta_.is_private;
     d.comment = meta_.comment;
-    const auto& have = picker_.have_bitfield();
-    for (const auto& f : meta_.files) {
+    for (std::size_t f = 0; f < meta_.files.size(); ++f) {
+        const auto& file = meta_.files[f];
         FileStatus fs;
-        fs.path = f.path.generic_string();
-        fs.size = f.length;
-        fs.pad = f.pad;
-        if (f.length > 0) {
-            int first = static_cast<int>(f.offset / meta_.piece_length);
-            int last = static_cast<int>((f.offset + f.length - 1) / meta_.piece_length);
-            for (int p = first; p <= last; ++p) {
-                if (!have.test(p)) continue;
-                std::int64_t begin =
-                    std::max<std::int64_t>(f.offset, std::int64_t(p) * meta_.piece_length);
-                std::int64_t end = std::min<std::int64_t>(
-                    f.offset + f.length,
-                    std::int64_t(p) * meta_.piece_length + meta_.piece_size(p));
-                fs.have_bytes += end - begin;
-            }
-        }
+        fs.path = file.path.generic_string();
+        fs.size = file.length;
+        fs.pad = file.pad;
+        fs.priority = file_priorities_[f];
+        fs.have_bytes = file_have_bytes(file);
         d.files.push_back(std::move(fs));
     }
     if (announcer_) d.trackers = announcer_->status();

@@ -23,8 +23,10 @@ namespace btd {
 
 class Torrent : public PeerConnection::Handler {
   public:
+    // Throws SessionError{invalid_argument} for file priorities that do not fit the torrent.
     Torrent(SessionContext& ctx, Metainfo meta, std::filesystem::path download_dir,
-            std::optional<ResumeData> resume, bool paused, std::int64_t added_at);
+            std::optional<ResumeData> resume, bool paused, std::int64_t added_at,
+            const std::vector<int>& file_priorities = {}, bool sequential = false);
     ~Torrent() override;
 
     void start();
@@ -45,6 +47,12 @@ class Torrent : public PeerConnection::Handler {
     // Flushes written data to disk first, so the resume data never claims unsaved pieces.
     void save_resume_data(std::function<void(ResumeData)> done);
     void set_limits(const TorrentLimits& limits);
+    // One per file, 0 (skip) to 7; throws SessionError{invalid_argument} otherwise.
+    void set_file_priorities(const std::vector<int>& priorities);
+    void set_sequential(bool on) { picker_.set_sequential(on); }
+    std::vector<int> file_priorities() const {
+        return {file_priorities_.begin(), file_priorities_.end()};
+    }
     int peer_count() const { return static_cast<int>(peers_.size()); }
 
     // PeerConnection::Handler
@@ -58,14 +66,13 @@ class Torrent : public PeerConnection::Handler {
     struct KnownPeer {
         std::chrono::steady_clock::time_point next_attempt{};
         int failures = 0;
-        int strikes = 0;  // bad pieces this peer took part in
         bool connected = false;
-        bool banned = false;
+        bool banned = false;  // never dial again (ourselves, wrong torrent, sent bad data)
     };
     struct PieceBuffer {
         std::unique_ptr<std::uint8_t[]> data;
         int size = 0;
-        std::vector<Endpoint> contributors;
+        std::vector<std::string> contributors;  // offender keys of the peers that sent blocks
         bool hashing = false;
     };
 
@@ -95,13 +102,22 @@ class Torrent : public PeerConnection::Handler {
     void on_block(PeerConnection& peer, const wire::Message& msg);
     void hash_and_write(int piece);
     void on_piece_written(int piece, bool hash_ok, const std::string& error);
-    void on_piece_failed(int piece, const std::vector<Endpoint>& contributors);
+    void on_piece_failed(int piece, const std::vector<std::string>& contributors);
+    // Who a peer is for strikes and bans: its IP address, or on loopback, where every local
+    // client shares one address, its peer id. A reconnect from a new port is the same offender.
+    static std::string offender_key(const Endpoint& remote, const PeerId& peer_id);
+    std::string offender_key(const PeerConnection& peer) const;
     void release_buffer(int piece);
     void on_completed();
+    void reset_picker();  // a fresh picker with this torrent's priorities
+    void check_file_priorities(const std::vector<int>& priorities) const;
+    void apply_file_priorities();
+    bool finished() const { return picker_.is_finished(); }  // every wanted piece verified
+    std::int64_t file_have_bytes(const FileEntry& file) const;
     void disk_job_started() { ++disk_jobs_; }
     void disk_job_finished();
     bool is_complete() const { return picker_.is_complete(); }
-    std::int64_t have_bytes() const;
+    std::int64_t have_bytes() const;  // all verified pieces
     PeerConnection* find_peer(PeerKey key);
     void emit(SessionEvent::Kind kind, std::string message = {});
     template <class Fn>
@@ -115,9 +131,14 @@ class Torrent : public PeerConnection::Handler {
     std::unique_ptr<tracker::Announcer> announcer_;
     std::map<PeerConnection*, std::shared_ptr<PeerConnection>> peers_;
     std::map<Endpoint, KnownPeer> known_peers_;
+    std::map<std::string, int> strikes_;  // bad pieces each offender took part in
+    std::set<std::string> banned_;
     std::unordered_map<int, PieceBuffer> buffers_;
     std::optional<ResumeData> resume_;
     TorrentLimits limits_;
+    std::vector<std::uint8_t> file_priorities_;  // one per file
+    std::int64_t wanted_size_ = 0;               // bytes of the files not skipped
+    bool skips_files_ = false;                   // some file with data has priority 0
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
     std::shared_ptr<std::atomic<bool>> check_cancel_;
 

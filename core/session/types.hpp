@@ -58,13 +58,17 @@ struct ResumeData {
     std::int64_t total_downloaded = 0;
     std::int64_t added_at = 0;
     std::filesystem::path download_dir;
-    TorrentLimits limits;  // what torrent.set changed, restored with the job
+    TorrentLimits limits;              // what torrent.set changed, restored with the job
+    std::vector<int> file_priorities;  // one per file (0..7); empty = all default
+    bool sequential = false;
 };
 
 struct AddTorrentParams {
     std::optional<std::filesystem::path> download_dir;  // default: settings' dir
     bool paused = false;
-    std::optional<ResumeData> resume;
+    std::optional<ResumeData> resume;  // wins over the two below
+    std::vector<int> file_priorities;  // one per file, 0 = skip; empty = all default
+    bool sequential = false;
 };
 
 struct AddResult {
@@ -78,8 +82,9 @@ struct TorrentStatus {
     std::string name;
     TorrentState state = TorrentState::checking;
     double progress = 0;             // 0..1 of wanted bytes verified (checking: of bytes checked)
-    std::int64_t size = 0;           // bytes wanted (excludes pad files)
-    std::int64_t have_bytes = 0;     // verified bytes
+    std::int64_t size = 0;           // bytes wanted: the files not skipped (excludes pad files)
+    std::int64_t total_size = 0;     // every file
+    std::int64_t have_bytes = 0;     // verified bytes of the wanted files
     std::int64_t downloaded = 0;     // payload bytes received, all time
     std::int64_t uploaded = 0;       // payload bytes sent, all time
     std::int64_t download_rate = 0;  // bytes/s
@@ -91,12 +96,14 @@ struct TorrentStatus {
     std::string error;
     std::filesystem::path download_dir;
     std::int64_t added_at = 0;
+    bool sequential = false;
 };
 
 struct FileStatus {
     std::string path;
     std::int64_t size = 0;
     std::int64_t have_bytes = 0;
+    int priority = 4;  // 0 = skipped
     bool pad = false;
 };
 struct PeerStatus {

@@ -177,10 +177,10 @@ bool Storage::check_piece(int piece) {
     return hasher.finish() == impl_->meta.piece_hashes[piece];
 }
 
-void Storage::create_files() {
+void Storage::create_files(const std::vector<bool>& which) {
     for (std::size_t i = 0; i < impl_->meta.files.size(); ++i) {
         const auto& f = impl_->meta.files[i];
-        if (f.pad) continue;
+        if (f.pad || (i < which.size() && !which[i])) continue;
         const fs::path full = impl_->cache.full_path(static_cast<int>(i));
         int fd = open_file_nofollow(impl_->dir, impl_->relative[i], O_RDWR | O_CREAT, true);
         if (fd < 0) throw StorageError(os_error_message("create", full, errno));

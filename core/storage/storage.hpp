@@ -43,8 +43,9 @@ class Storage {
     // Reads and hashes a piece from disk; false if any file is missing, short, unreadable or the
     // hash differs. Never throws StorageError.
     bool check_piece(int piece);
-    // Creates every (non-pad) file at its final size so zero-length files exist too.
-    void create_files();
+    // Creates every (non-pad) file at its final size so zero-length files exist too; with
+    // `which` (one flag per file), only the flagged ones.
+    void create_files(const std::vector<bool>& which = {});
     void flush();         // fsync files written since the last flush (before resume data)
     void close_files();   // drop cached handles (e.g. before delete)
     void delete_files();  // removes the torrent's files and empty directories it created

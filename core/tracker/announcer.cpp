@@ -23,14 +23,14 @@ struct TrackerEntry {
 
 struct Announcer::Impl : std::enable_shared_from_this<Impl> {
     Impl(TrackerContext& context, const std::vector<std::vector<std::string>>& tier_urls,
-         const Sha1Hash& hash, const PeerId& id, std::uint16_t port, TotalsProvider totals_fn,
+         const Sha1Hash& hash, const PeerId& id, PortProvider port, TotalsProvider totals_fn,
          PeersHandler peers_fn)
         : ctx(context),
           settings(context.state().settings),
           tiers(tier_urls, context.state().rng),
           info_hash(hash),
           peer_id(id),
-          listen_port(port),
+          listen_port(std::move(port)),
           totals(std::move(totals_fn)),
           on_peers(std::move(peers_fn)),
           key(context.state().random_u32()),
@@ -50,7 +50,7 @@ struct Announcer::Impl : std::enable_shared_from_this<Impl> {
     std::vector<TrackerEntry> entries;
     Sha1Hash info_hash;
     PeerId peer_id;
-    std::uint16_t listen_port;
+    PortProvider listen_port;
     TotalsProvider totals;
     PeersHandler on_peers;
     std::uint32_t key;
@@ -103,7 +103,7 @@ struct Announcer::Impl : std::enable_shared_from_this<Impl> {
         AnnounceParams p;
         p.info_hash = info_hash;
         p.peer_id = peer_id;
-        p.port = listen_port;
+        p.port = listen_port ? listen_port() : 0;
         if (totals) {
             TransferTotals t = totals();
             p.uploaded = std::max<std::int64_t>(t.uploaded, 0);
@@ -291,10 +291,10 @@ struct Announcer::Impl : std::enable_shared_from_this<Impl> {
 };
 
 Announcer::Announcer(TrackerContext& ctx, std::vector<std::vector<std::string>> tiers,
-                     const Sha1Hash& info_hash, const PeerId& peer_id, std::uint16_t listen_port,
+                     const Sha1Hash& info_hash, const PeerId& peer_id, PortProvider listen_port,
                      TotalsProvider totals, PeersHandler on_peers)
-    : impl_(std::make_shared<Impl>(ctx, tiers, info_hash, peer_id, listen_port, std::move(totals),
-                                   std::move(on_peers))) {}
+    : impl_(std::make_shared<Impl>(ctx, tiers, info_hash, peer_id, std::move(listen_port),
+                                   std::move(totals), std::move(on_peers))) {}
 
 Announcer::~Announcer() {
     impl_->detach();

@@ -43,9 +43,11 @@ class Announcer {
   public:
     using PeersHandler = std::function<void(std::vector<boost::asio::ip::tcp::endpoint>)>;
     using TotalsProvider = std::function<TransferTotals()>;
+    // Read at every announce, so a port changed at run time reaches the trackers.
+    using PortProvider = std::function<std::uint16_t()>;
 
     Announcer(TrackerContext& ctx, std::vector<std::vector<std::string>> tiers,
-              const Sha1Hash& info_hash, const PeerId& peer_id, std::uint16_t listen_port,
+              const Sha1Hash& info_hash, const PeerId& peer_id, PortProvider listen_port,
               TotalsProvider totals, PeersHandler on_peers);
     ~Announcer();
 

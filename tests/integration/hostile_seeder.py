@@ -107,6 +107,18 @@ class HostileSeeder:
             t.start()
             self._threads.append(t)
 
+    def dial(self, port, timeout=5):
+        """Connects to a peer at 127.0.0.1:port (handshake first, then the same bad service).
+        Returns the Connection record; the connection runs in a thread."""
+        conn = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        rec = Connection(("127.0.0.1", port))
+        with self._lock:
+            self.connections.append(rec)
+        t = threading.Thread(target=self._serve, args=(conn, rec, True), daemon=True)
+        t.start()
+        self._threads.append(t)
+        return rec
+
     def _piece_size(self, index):
         return min(self.piece_length, self.total_size - index * self.piece_length)
 
@@ -116,7 +128,7 @@ class HostileSeeder:
             bits[i // 8] |= 0x80 >> (i % 8)
         return bytes(bits)
 
-    def _serve(self, conn, rec):
+    def _serve(self, conn, rec, outgoing=False):
         conn.settimeout(0.2)
         buf = bytearray()
 
@@ -149,13 +161,17 @@ class HostileSeeder:
                 except socket.timeout:
                     continue
 
+        handshake = R.PROTOCOL + bytes(8) + self.info_hash + self.peer_id
         try:
+            if outgoing:
+                send(handshake)
             if not fill(68) or bytes(buf[28:48]) != self.info_hash:
                 return
             rec.peer_id = bytes(buf[48:68])
             del buf[:68]
             rec.handshake_ok = True
-            send(R.PROTOCOL + bytes(8) + self.info_hash + self.peer_id)
+            if not outgoing:
+                send(handshake)
             bitfield = self._bitfield()
             send(struct.pack(">IB", len(bitfield) + 1, R.BITFIELD) + bitfield
                          + struct.pack(">IB", 1, R.UNCHOKE))

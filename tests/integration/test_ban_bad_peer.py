@@ -10,6 +10,10 @@ so a 20 s watch with btd still running tells the two apart.
 
 Second case: the same hostile seeder plus a good libtorrent seeder (same IP, other port): the
 download completes, every byte compared; only the hostile endpoint is banned.
+
+Third case: the hostile peer connects to btd itself. After the ban, connecting again from a new
+port (same peer id; on loopback the peer id names the offender, elsewhere the IP address) is
+refused before btd even answers the handshake.
 """
 
 import re
@@ -98,6 +102,39 @@ class BanBadPeer(unittest.TestCase):
             self.assertIn(f"banning 127.0.0.1:{hostile.port} for sending bad data", res.stderr)
             self.assertNotIn(f"banning 127.0.0.1:{good.port} ", res.stderr)
             self.assertTrue(first.closed_by_remote)
+
+    def test_incoming_offender_stays_banned_when_it_reconnects(self):
+        size = 8 * H.MIB
+        with H.Swarm(H.layout_single(size, "ban3.bin"), "ban3.bin", piece_length=PIECE) as sw:
+            hostile = HostileSeeder(sw.info_hash, size // PIECE, PIECE, size).start()
+            self.addCleanup(hostile.close)
+            btd = H.BtdPeer(sw.torrent, sw.dl_dir, seed=False, log_level="debug").start()
+            self.addCleanup(btd.stop)
+            H.wait_for_tcp(btd.port, 30)
+            deadline = time.monotonic() + 30
+            first = None
+            while time.monotonic() < deadline:  # btd may still be checking: retry until served
+                first = hostile.dial(btd.port)
+                while first.closed_at is None and time.monotonic() < deadline:
+                    time.sleep(0.1)
+                if first.blocks_sent > 0:
+                    break
+                time.sleep(0.5)
+            self.assertGreater(first.blocks_sent, 0, "btd never requested from the incoming peer\n"
+                               + btd.tail())
+            self.assertTrue(first.closed_by_remote, btd.tail())
+            self.assertIn("for sending bad data", btd.output())
+            H.log(f"incoming hostile: {first.blocks_sent} bad blocks, then banned")
+
+            for attempt in range(3):  # new source port each time, same peer id
+                again = hostile.dial(btd.port)
+                end = time.monotonic() + 10
+                while again.closed_at is None and time.monotonic() < end:
+                    time.sleep(0.05)
+                self.assertIsNotNone(again.closed_at, "btd kept a banned peer's connection open")
+                self.assertFalse(again.handshake_ok, "btd answered a banned peer's handshake")
+                self.assertEqual(again.blocks_sent, 0)
+            self.assertTrue(btd.running(), btd.tail())
 
 
 if __name__ == "__main__":

@@ -102,3 +102,22 @@ TEST_CASE("rate parsing") {
     CHECK_FALSE(parse_rate("1e3"));
     CHECK_FALSE(parse_rate("99999G"));
 }
+
+TEST_CASE("set --files and --sequential") {
+    auto o =
+        parse({"set", "abc", "--files", "0,2,5-7=skip", "--files=3=high", "--sequential", "on"});
+    CHECK(o.file_priorities == std::map<int, int>{{0, 0}, {2, 0}, {3, 7}, {5, 0}, {6, 0}, {7, 0}});
+    CHECK(o.sequential == std::optional<bool>(true));
+    CHECK(parse({"set", "--all", "--files", "1=4"}).file_priorities == std::map<int, int>{{1, 4}});
+    CHECK(parse({"set", "abc", "--sequential=off"}).sequential == std::optional<bool>(false));
+    // Later flags win for the same file.
+    CHECK(parse({"set", "abc", "--files", "1-2=low", "--files", "2=normal"}).file_priorities ==
+          std::map<int, int>{{1, 1}, {2, 4}});
+    for (const char* bad : {"1", "=skip", "1=", "1=9", "1=max", "a=skip", "2-1=skip", "1,,2=low",
+                            "-1=skip", "0-999999=low"}) {
+        CAPTURE(bad);
+        CHECK_THROWS_AS(parse({"set", "abc", "--files", bad}), CliError);
+    }
+    CHECK_THROWS_AS(parse({"set", "abc", "--sequential", "yes"}), CliError);
+    CHECK_THROWS_AS(parse({"info", "abc", "--files", "1=skip"}), CliError);
+}

@@ -116,6 +116,39 @@ TEST_CASE("resume JSON: an old file without limits loads; bad limits are rejecte
                     ResumeFormatError);
 }
 
+TEST_CASE("resume JSON: file priorities and sequential round trip; bad ones are rejected") {
+    auto id = id_of(11);
+    auto d = resume_with("1");
+    auto plain = encode_resume_json(id, d);
+    CHECK(plain.find("file_priorities") == std::string::npos);  // all default: not written
+    CHECK(plain.find("sequential") == std::string::npos);
+    auto back = decode_resume_json(plain, id);
+    CHECK(back.file_priorities.empty());
+    CHECK_FALSE(back.sequential);
+
+    d.file_priorities = {0, 7, 4};
+    d.sequential = true;
+    auto text = encode_resume_json(id, d);
+    back = decode_resume_json(text, id);
+    CHECK(back.file_priorities == std::vector<int>{0, 7, 4});
+    CHECK(back.sequential);
+    CHECK(encode_resume_json(id, back) == text);
+
+    auto with = [&](const std::string& member) {
+        auto t = plain;
+        t.insert(t.rfind('}'), ", " + member);
+        return t;
+    };
+    CHECK(decode_resume_json(with(R"("file_priorities": [1])"), id).file_priorities ==
+          std::vector<int>{1});
+    for (const char* bad :
+         {R"("file_priorities": [8])", R"("file_priorities": [-1])",
+          R"("file_priorities": ["high"])", R"("file_priorities": {})", R"("sequential": 1)"}) {
+        CAPTURE(bad);
+        CHECK_THROWS_AS(decode_resume_json(with(bad), id), ResumeFormatError);
+    }
+}
+
 TEST_CASE("job store: identical resume data is not rewritten") {
     ScratchDir dir;
     JobStore store(dir.path);

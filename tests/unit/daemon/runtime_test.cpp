@@ -54,6 +54,30 @@ TEST_CASE("reload: a key changed in the config file replaces its runtime overrid
     CHECK(overrides == json{{"download_rate_limit", 9}});
 }
 
+TEST_CASE("session.set: a moved listen port is kept, the port got for 0 is not") {
+    SessionSettings base;  // the config: port 6881
+    auto now = base;
+    now.listen_port = 7000;  // session.set moved it
+    auto o = overrides_after_set(json::object(), base, now, 6881);
+    CHECK(o == json{{"listen_port", 7000}});
+    CHECK(apply_overrides(base, o).listen_port == 7000);  // what the next start uses
+
+    now.download_rate_limit = 10;  // a later change of something else keeps the port
+    CHECK(overrides_after_set(o, base, now, 7000) ==
+          json{{"listen_port", 7000}, {"download_rate_limit", 10}});
+    now.listen_port = 6881;  // moved back to the config's port: no override left
+    CHECK(overrides_after_set(o, base, now, 7000) == json{{"download_rate_limit", 10}});
+
+    base.listen_port = 0;  // config: any port; the session got 40001 and reports it
+    now = base;
+    now.listen_port = 40001;
+    now.upload_rate_limit = 5;
+    CHECK(overrides_after_set(json::object(), base, now, 40001) == json{{"upload_rate_limit", 5}});
+    now.listen_port = 40002;  // session.set moved it
+    CHECK(overrides_after_set(json::object(), base, now, 40001) ==
+          json{{"listen_port", 40002}, {"upload_rate_limit", 5}});
+}
+
 TEST_CASE("runtime overrides: file round trip and corrupt file") {
     auto dir = std::filesystem::temp_directory_path() / "btd-runtime-test";
     std::filesystem::remove_all(dir);

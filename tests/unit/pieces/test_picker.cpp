@@ -270,3 +270,116 @@ TEST_CASE("pick performance on a 65536-piece torrent") {
     CHECK(picked == 2500 * 4 + 1000);
     CHECK(pp.num_have() == picked);
 }
+
+TEST_CASE("skipped pieces are never opened, and a finished download needs only wanted pieces") {
+    const int n = 8;
+    PiecePicker pp(n, kPiece, n * kPiece, 7);
+    pp.peer_has_bitfield(all_pieces(n));
+    std::vector<std::uint8_t> prio(n, kPriorityDefault);
+    prio[1] = prio[2] = prio[6] = kPriorityDontDownload;
+    REQUIRE(pp.set_piece_priorities(prio));
+    CHECK_FALSE(pp.set_piece_priorities(std::vector<std::uint8_t>(n - 1, 1)));  // wrong size
+
+    std::set<int> opened;
+    for (PeerKey peer = 1; peer <= 10; ++peer)
+        for (int p : pieces_of(pp.pick(all_pieces(n), peer, 100, 10))) opened.insert(p);
+    CHECK(opened == std::set<int>{0, 3, 4, 5, 7});
+    CHECK(pp.is_interesting(pieces(n, {0})));
+    CHECK_FALSE(pp.is_interesting(pieces(n, {1, 2, 6})));  // only skipped pieces: not interesting
+    for (int p : opened) {
+        receive_piece(pp, p, 1);
+        CHECK_FALSE(pp.is_finished());
+        pp.we_have(p);
+    }
+    CHECK(pp.is_finished());
+    CHECK_FALSE(pp.is_complete());
+    CHECK_FALSE(pp.in_endgame());
+    CHECK(pp.pick(all_pieces(n), 1, 100, 10).empty());
+    CHECK_FALSE(pp.is_interesting(all_pieces(n)));
+
+    // Wanting a skipped piece again makes it requestable; a failed wanted piece un-finishes.
+    prio[6] = 1;
+    REQUIRE(pp.set_piece_priorities(prio));
+    CHECK_FALSE(pp.is_finished());
+    CHECK(pp.is_interesting(pieces(n, {6})));
+    CHECK(pieces_of(pp.pick(all_pieces(n), 1, 100, 10)) == std::set<int>{6});
+    receive_piece(pp, 6, 1);
+    pp.we_have(6);
+    CHECK(pp.is_finished());
+    pp.piece_failed(0);
+    CHECK_FALSE(pp.is_finished());
+    CHECK(pieces_of(pp.pick(all_pieces(n), 1, 100, 10)) == std::set<int>{0});
+}
+
+TEST_CASE("higher priority pieces are opened first, whatever their availability") {
+    const int n = 8;
+    for (std::uint32_t seed = 0; seed < 20; ++seed) {
+        PiecePicker pp(n, kPiece, n * kPiece, seed);
+        pp.peer_has_bitfield(all_pieces(n));
+        pp.peer_has_bitfield(pieces(n, {0, 1, 2, 3, 4, 5}));  // 6 and 7 are the rarest
+        std::vector<std::uint8_t> prio(n, 1);
+        prio[2] = kPriorityMax;
+        prio[4] = kPriorityDefault;
+        REQUIRE(pp.set_piece_priorities(prio));
+        CHECK(pieces_of(pp.pick(all_pieces(n), 1, 4, 1)) == std::set<int>{2});
+        CHECK(pieces_of(pp.pick(all_pieces(n), 2, 4, 1)) == std::set<int>{4});
+        // Then the low-priority ones, rarest first.
+        auto next = pieces_of(pp.pick(all_pieces(n), 3, 8, 2));
+        CHECK(next == std::set<int>{6, 7});
+        // A sparse peer (few pieces) goes through the other path: same order.
+        PiecePicker sparse(64, kPiece, 64 * kPiece, seed);
+        std::vector<std::uint8_t> p64(64, 1);
+        p64[40] = kPriorityMax;
+        REQUIRE(sparse.set_piece_priorities(p64));
+        CHECK(pieces_of(sparse.pick(pieces(64, {3, 40}), 1, 4, 1)) == std::set<int>{40});
+    }
+}
+
+TEST_CASE("a piece in progress that becomes skipped is still finished") {
+    const int n = 4;
+    PiecePicker pp(n, kPiece, n * kPiece, 3);
+    auto first = pp.pick(pieces(n, {2}), 1, 2, 1);  // half of piece 2
+    REQUIRE(pieces_of(first) == std::set<int>{2});
+    std::vector<std::uint8_t> prio(n, kPriorityDefault);
+    prio[2] = kPriorityDontDownload;
+    REQUIRE(pp.set_piece_priorities(prio));
+    CHECK(pieces_of(pp.pick(pieces(n, {2}), 1, 4, 1)) == std::set<int>{2});  // the rest of it
+    // Once its requests are aborted it is not opened again.
+    pp.abort_all(1);
+    CHECK(pp.pick(pieces(n, {2}), 1, 4, 1).empty());
+    CHECK(pp.pieces_in_progress() == 0);
+}
+
+TEST_CASE("sequential mode opens pieces in index order, higher priority first") {
+    const int n = 16;
+    PiecePicker pp(n, kPiece, n * kPiece, 11);
+    pp.peer_has_bitfield(all_pieces(n));
+    pp.peer_has_bitfield(pieces(n, {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13}));  // 14, 15 rare
+    pp.set_sequential(true);
+    std::vector<int> order;
+    for (PeerKey peer = 1; peer <= 4; ++peer)
+        for (const auto& b : pp.pick(all_pieces(n), peer, 8, 2))
+            if (order.empty() || order.back() != b.piece) order.push_back(b.piece);
+    CHECK(order == std::vector<int>{0, 1, 2, 3, 4, 5, 6, 7});
+    // A peer without piece 8 gets the next one it has.
+    CHECK(pieces_of(pp.pick(pieces(n, {9, 12}), 5, 4, 1)) == std::set<int>{9});
+    // A piece that goes back (failed) is opened before later ones.
+    receive_piece(pp, 0, 1);
+    pp.piece_failed(0);
+    CHECK(pieces_of(pp.pick(all_pieces(n), 6, 4, 1)) == std::set<int>{0});
+    // Priorities still win over order.
+    std::vector<std::uint8_t> prio(n, kPriorityDefault);
+    prio[13] = kPriorityMax;
+    REQUIRE(pp.set_piece_priorities(prio));
+    CHECK(pieces_of(pp.pick(all_pieces(n), 7, 4, 1)) == std::set<int>{13});
+    CHECK(pieces_of(pp.pick(all_pieces(n), 8, 4, 1)) == std::set<int>{8});
+    // Started pieces are served lowest index first, not fewest-free-blocks first: piece 2 has
+    // two free blocks, piece 5 one.
+    pp.abort_request({2, 0, kBlockSize}, 2);
+    pp.abort_request({2, kBlockSize, kBlockSize}, 2);
+    pp.abort_request({5, 0, kBlockSize}, 3);
+    auto again = pp.pick(all_pieces(n), 9, 4, 0);
+    REQUIRE(again.size() == 3);
+    CHECK(again.front().piece == 2);
+    CHECK(again.back().piece == 5);
+}

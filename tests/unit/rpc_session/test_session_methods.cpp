@@ -19,6 +19,8 @@ namespace {
 
 const std::string kSingleId = "0dd3ba470adb6e6c0831ecc2f49b5d132296cb28";
 const fs::path kSingleTorrent = fs::path(BTD_TEST_DATA_DIR) / "lt_single.torrent";
+const std::string kMultiId = "46a3342638698392a696662409e7e0757308590b";
+const fs::path kMultiTorrent = fs::path(BTD_TEST_DATA_DIR) / "lt_multi_v1.torrent";
 
 std::string read_file(const fs::path& p) {
     std::ifstream in(p, std::ios::binary);
@@ -199,8 +201,10 @@ TEST_CASE("pause, resume, verify, set and remove") {
     CHECK(h.error("torrent.set", {{"ids", {kSingleId}}}) == errc::invalid_params);
     CHECK(h.error("torrent.set", {{"ids", {kSingleId}}, {"download_rate_limit", -1}}) ==
           errc::invalid_params);
-    CHECK(h.error("torrent.set", {{"ids", {kSingleId}}, {"sequential", true}}) ==
-          errc::not_supported);
+    CHECK(h.result("torrent.set", {{"ids", {kSingleId}}, {"sequential", true}}) == json::object());
+    CHECK(h.result("torrent.get", {{"id", kSingleId}})["sequential"] == true);
+    CHECK(h.error("torrent.set", {{"ids", {kSingleId}}, {"sequential", 1}}) ==
+          errc::invalid_params);
 
     CHECK(h.error("torrent.remove", {{"all", true}}) == errc::invalid_params);
     CHECK(h.result("torrent.remove", {{"ids", {kSingleId}}, {"delete_data", true}}) ==
@@ -212,6 +216,61 @@ TEST_CASE("pause, resume, verify, set and remove") {
         if (!gone) h.io.run_for(std::chrono::milliseconds(50));
     }
     CHECK(gone);
+}
+
+TEST_CASE("file priorities: torrent.add and torrent.set, array and object forms") {
+    Harness h;
+    const std::string multi = base64_encode(read_file(kMultiTorrent));
+    // torrent.add checks the count against the torrent once it is read.
+    CHECK(h.error("torrent.add", {{"metainfo", multi}, {"file_priorities", {0, 4}}}) ==
+          errc::invalid_params);
+    CHECK(h.error("torrent.add", {{"metainfo", multi}, {"file_priorities", {{"0", 1}}}}) ==
+          errc::invalid_params);
+    CHECK(h.error("torrent.add", {{"metainfo", multi}, {"file_priorities", {0, 4, 9}}}) ==
+          errc::invalid_params);
+    CHECK(h.result("torrent.list").empty());
+    h.result("torrent.add", {{"metainfo", multi},
+                             {"paused", true},
+                             {"file_priorities", {0, 4, 7}},
+                             {"sequential", true}});
+    auto got = h.result("torrent.get", {{"id", kMultiId}});
+    REQUIRE(got["files"].size() == 3);
+    auto priorities = [&] {
+        std::vector<int> out;
+        auto details = h.result("torrent.get", {{"id", kMultiId}});
+        for (auto& f : details["files"]) out.push_back(f["priority"].get<int>());
+        return out;
+    };
+    CHECK(priorities() == std::vector<int>{0, 4, 7});
+    CHECK(got["sequential"] == true);
+    CHECK(got["total_size"] == 40123);
+    CHECK(got["size"] == 40123 - got["files"][0]["size"].get<std::int64_t>());
+
+    CHECK(h.result("torrent.set", {{"ids", {kMultiId}}, {"file_priorities", {{"1", 0}}}}) ==
+          json::object());
+    CHECK(priorities() == std::vector<int>{0, 0, 7});
+    CHECK(h.result("torrent.set", {{"ids", {kMultiId}}, {"file_priorities", {4, 4, 4}}}) ==
+          json::object());
+    CHECK(priorities() == std::vector<int>{4, 4, 4});
+    CHECK(h.result("torrent.get", {{"id", kMultiId}})["size"] == 40123);
+
+    for (const json& bad :
+         {json{1, 2}, json{1, 2, 8}, json{1, 2, -1}, json{1, "x", 3}, json{{"3", 0}},
+          json{{"x", 0}}, json{{"-1", 0}}, json{{"1", 9}}, json("skip"), json(3)}) {
+        CAPTURE(bad.dump());
+        CHECK(h.error("torrent.set", {{"ids", {kMultiId}}, {"file_priorities", bad}}) ==
+              errc::invalid_params);
+    }
+    CHECK(priorities() == std::vector<int>{4, 4, 4});
+    // Checked for every torrent before any changes: the single-file one cannot take 3 values.
+    h.add_single();
+    CHECK(h.error("torrent.set", {{"ids", {kMultiId, kSingleId}},
+                                  {"file_priorities", {0, 0, 0}}}) == errc::invalid_params);
+    CHECK(priorities() == std::vector<int>{4, 4, 4});
+    CHECK(h.result("torrent.set", {{"all", true}, {"file_priorities", {{"0", 1}}}}) ==
+          json::object());
+    CHECK(priorities() == std::vector<int>{1, 4, 4});
+    CHECK(h.result("torrent.get", {{"id", kSingleId}})["files"][0]["priority"] == 1);
 }
 
 TEST_CASE("session.get, session.set, session.stats") {

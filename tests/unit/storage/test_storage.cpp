@@ -60,6 +60,19 @@ TEST_CASE("write and read across file boundaries, pad files never on disk") {
     for (int p = 0; p < 4; ++p) CHECK(st.check_piece(p));
 }
 
+TEST_CASE("create_files with a selection creates only the selected files") {
+    TempDir dir;
+    auto t = layout();
+    Storage st(t.meta, dir.path());
+    std::vector<bool> which(t.meta.files.size(), false);
+    which[0] = true;  // a.bin only
+    st.create_files(which);
+    CHECK(fs::file_size(dir.path() / "t/a.bin") == 7);
+    CHECK_FALSE(fs::exists(dir.path() / "t/empty"));
+    CHECK_FALSE(fs::exists(dir.path() / "t/sub/deep/b.bin"));
+    CHECK_FALSE(fs::exists(dir.path() / "t/c.bin"));
+}
+
 TEST_CASE("check_piece: good, corrupt, missing and short files") {
     TempDir dir;
     auto t = layout();

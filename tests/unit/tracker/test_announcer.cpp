@@ -35,11 +35,12 @@ struct Fixture {
     PeerId peer_id = make_peer_id();
     std::vector<boost::asio::ip::tcp::endpoint> peers;
     int peer_batches = 0;
+    std::uint16_t port = 6881;  // read by the Announcer at every announce
 
     std::unique_ptr<Announcer> make(std::vector<std::vector<std::string>> tiers) {
         hash.fill(0x33);
         return std::make_unique<Announcer>(
-            ctx, std::move(tiers), hash, peer_id, 6881,
+            ctx, std::move(tiers), hash, peer_id, [this] { return port; },
             [] {
                 return TransferTotals{10, 20, 30};
             },
@@ -114,6 +115,29 @@ TEST_CASE("announcer: tracker id is echoed and completed is sent at once") {
     run_until(
         f.io, [] { return false; }, std::chrono::milliseconds(300));
     CHECK(server.targets().size() == 2);
+}
+
+TEST_CASE("announcer: a port changed at run time goes out with the next announce") {
+    Fixture f;
+    HttpServer server(f.io, [](const std::string&) {
+        return HttpServer::Reply{HttpServer::ok(peers_body(7004))};
+    });
+    auto announcer = f.make({{server.url()}});
+    announcer->start();
+    REQUIRE(run_until(f.io, [&] { return f.peer_batches == 1; }));
+    f.port = 51413;
+    announcer->completed();
+    REQUIRE(run_until(f.io, [&] { return server.targets().size() == 2 && f.peer_batches == 2; }));
+    CHECK(has(server.targets()[0], "&port=6881&"));
+    CHECK(has(server.targets()[1], "&port=51413&"));
+    f.port = 6882;
+    bool done = false;
+    announcer->stop([&] { done = true; });
+    REQUIRE(run_until(
+        f.io, [&] { return done; }, 5s));
+    REQUIRE(server.targets().size() == 3);
+    CHECK(has(server.targets()[2], "&port=6882&"));
+    CHECK(has(server.targets()[2], "&event=stopped&"));
 }
 
 TEST_CASE("announcer: failure reason shows in status and is not fatal") {

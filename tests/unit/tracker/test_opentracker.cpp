@@ -117,7 +117,8 @@ TEST_CASE("opentracker: Announcer start, peers, scrape and stop") {
 
     Endpoints received;
     Announcer announcer(
-        ctx, {{tracker.udp_url()}, {tracker.http_url()}}, hash, make_peer_id(), 43002,
+        ctx, {{tracker.udp_url()}, {tracker.http_url()}}, hash, make_peer_id(),
+        [] { return std::uint16_t(43002); },
         [] {
             return TransferTotals{0, 0, 500};
         },
