@@ -9,6 +9,7 @@ const char* usage_text() {
            "           [--rpc-listen HOST:PORT] [--listen-port PORT] [--log-level LEVEL]\n"
            "           [--foreground]\n"
            "           [--download-rate-limit RATE] [--upload-rate-limit RATE]\n"
+           "           [--ratio-limit RATIO] [--seed-idle-limit SECONDS]\n"
            "       btd --download FILE.torrent [--download-dir DIR] [--listen-port PORT]\n"
            "           [--timeout SECONDS] [--seed] [--download-rate-limit RATE]\n"
            "           [--upload-rate-limit RATE] [--log-level LEVEL]\n"
@@ -17,7 +18,9 @@ const char* usage_text() {
            "Runs in the foreground (--foreground is accepted and implied). SIGTERM/SIGINT stop\n"
            "it after saving state; SIGHUP reloads the config file. RATE is bytes/s, with an\n"
            "optional suffix k, m or g (x1024); 0 = unlimited. --download exits when complete\n"
-           "(with --seed: keeps seeding until SIGINT/SIGTERM).\n";
+           "(with --seed: keeps seeding until SIGINT/SIGTERM). Seeding torrents pause at\n"
+           "--ratio-limit (uploaded/downloaded) or after --seed-idle-limit seconds without\n"
+           "uploading; 0 = never.\n";
 }
 
 CommandLine parse_command_line(const std::vector<std::string>& args) {
@@ -29,7 +32,9 @@ CommandLine parse_command_line(const std::vector<std::string>& args) {
         {"--listen-port", "listen_port"},
         {"--log-level", "log_level"},
         {"--download-rate-limit", "download_rate_limit"},
-        {"--upload-rate-limit", "upload_rate_limit"}};
+        {"--upload-rate-limit", "upload_rate_limit"},
+        {"--ratio-limit", "ratio_limit"},
+        {"--seed-idle-limit", "seed_idle_limit"}};
     CommandLine cl;
     std::optional<std::filesystem::path> torrent;
     std::optional<unsigned> timeout;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <limits>
@@ -57,6 +58,8 @@ void ConfigValues::override_with(const ConfigValues& h) {
     take(download_rate_limit, h.download_rate_limit);
     take(upload_rate_limit, h.upload_rate_limit);
     take(max_peers_per_torrent, h.max_peers_per_torrent);
+    take(ratio_limit, h.ratio_limit);
+    take(seed_idle_limit, h.seed_idle_limit);
     take(memory_budget_mib, h.memory_budget_mib);
     take(disk_threads, h.disk_threads);
     take(rpc_auth, h.rpc_auth);
@@ -65,9 +68,10 @@ void ConfigValues::override_with(const ConfigValues& h) {
 
 const std::vector<std::string>& config_keys() {
     static const std::vector<std::string> keys = {
-        "download_dir",      "state_dir",           "rpc_listen",        "listen_port",
-        "log_level",         "download_rate_limit", "upload_rate_limit", "max_peers_per_torrent",
-        "memory_budget_mib", "disk_threads",        "rpc_auth",          "rpc_allowed_hosts"};
+        "download_dir", "state_dir",           "rpc_listen",        "listen_port",
+        "log_level",    "download_rate_limit", "upload_rate_limit", "max_peers_per_torrent",
+        "ratio_limit",  "seed_idle_limit",     "memory_budget_mib", "disk_threads",
+        "rpc_auth",     "rpc_allowed_hosts"};
     return keys;
 }
 
@@ -142,6 +146,16 @@ bool parse_bool(std::string_view text) {
     throw ConfigError("'" + std::string(text) + "' is not a boolean (true or false)");
 }
 
+double parse_ratio(std::string_view text) {
+    double v = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    // from_chars also takes "inf" and "nan", which are no ratio.
+    if (text.empty() || text.front() == '-' || ec != std::errc() ||
+        end != text.data() + text.size() || !std::isfinite(v))
+        throw ConfigError("'" + std::string(text) + "' is not a ratio (a number >= 0, e.g. 2.0)");
+    return v;
+}
+
 void set_config_value(ConfigValues& v, std::string_view key, std::string_view value) {
     const auto& keys = config_keys();
     if (std::find(keys.begin(), keys.end(), key) == keys.end())
@@ -163,6 +177,11 @@ void set_config_value(ConfigValues& v, std::string_view key, std::string_view va
             v.upload_rate_limit = parse_rate(value);
         else if (key == "max_peers_per_torrent")
             v.max_peers_per_torrent = static_cast<int>(parse_uint(value, 1, 10000, "a peer count"));
+        else if (key == "ratio_limit")
+            v.ratio_limit = parse_ratio(value);
+        else if (key == "seed_idle_limit")
+            v.seed_idle_limit = static_cast<std::int64_t>(
+                parse_uint(value, 0, kMaxSeedIdleLimit, "a number of seconds"));
         else if (key == "memory_budget_mib")
             v.memory_budget_mib =
                 static_cast<std::int64_t>(parse_uint(value, 16, 1 << 20, "a size in MiB"));
@@ -264,6 +283,8 @@ DaemonConfig resolve_config(const ConfigValues& v, const Getenv& getenv) {
     c.download_rate_limit = v.download_rate_limit.value_or(c.download_rate_limit);
     c.upload_rate_limit = v.upload_rate_limit.value_or(c.upload_rate_limit);
     c.max_peers_per_torrent = v.max_peers_per_torrent.value_or(c.max_peers_per_torrent);
+    c.ratio_limit = v.ratio_limit.value_or(c.ratio_limit);
+    c.seed_idle_limit = v.seed_idle_limit.value_or(c.seed_idle_limit);
     c.memory_budget_mib = v.memory_budget_mib.value_or(c.memory_budget_mib);
     c.disk_threads = v.disk_threads.value_or(c.disk_threads);
     c.rpc_auth = v.rpc_auth.value_or(c.rpc_auth);
@@ -280,6 +301,8 @@ SessionSettings DaemonConfig::session_settings() const {
     s.max_peers_per_torrent = max_peers_per_torrent;
     s.download_rate_limit = download_rate_limit;
     s.upload_rate_limit = upload_rate_limit;
+    s.ratio_limit = ratio_limit;
+    s.seed_idle_limit = seed_idle_limit;
     return s;
 }
 
@@ -289,6 +312,8 @@ std::map<std::string, std::string> DaemonConfig::describe() const {
     auto host = rpc_listen.host.find(':') != std::string::npos ? "[" + rpc_listen.host + "]"
                                                                : rpc_listen.host;
     auto level = spdlog::level::to_string_view(log_level);
+    char ratio[32];  // shortest form that parses back to the same double
+    auto ratio_end = std::to_chars(ratio, ratio + sizeof ratio, ratio_limit).ptr;
     return {{"state_dir", state_dir.string()},
             {"download_dir", download_dir.string()},
             {"rpc_listen", host + ":" + std::to_string(rpc_listen.port)},
@@ -297,6 +322,8 @@ std::map<std::string, std::string> DaemonConfig::describe() const {
             {"download_rate_limit", std::to_string(download_rate_limit)},
             {"upload_rate_limit", std::to_string(upload_rate_limit)},
             {"max_peers_per_torrent", std::to_string(max_peers_per_torrent)},
+            {"ratio_limit", std::string(ratio, ratio_end)},
+            {"seed_idle_limit", std::to_string(seed_idle_limit)},
             {"memory_budget_mib", std::to_string(memory_budget_mib)},
             {"disk_threads", std::to_string(disk_threads)},
             {"rpc_auth", rpc_auth ? "true" : "false"},

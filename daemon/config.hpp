@@ -21,6 +21,10 @@
 
 namespace btd::daemon {
 
+// Upper bound of seed_idle_limit (ten years, in seconds): keeps it far from overflowing the
+// engine's nanosecond clock arithmetic.
+inline constexpr std::int64_t kMaxSeedIdleLimit = 10LL * 365 * 24 * 3600;
+
 class ConfigError : public std::runtime_error {
     using std::runtime_error::runtime_error;
 };
@@ -41,6 +45,8 @@ struct ConfigValues {
     std::optional<std::int64_t> download_rate_limit;  // bytes/s, 0 = unlimited
     std::optional<std::int64_t> upload_rate_limit;
     std::optional<int> max_peers_per_torrent;
+    std::optional<double> ratio_limit;            // stop seeding at this ratio; 0 = never
+    std::optional<std::int64_t> seed_idle_limit;  // seconds without upload; 0 = never
     std::optional<std::int64_t> memory_budget_mib;
     std::optional<unsigned> disk_threads;  // 0 = number of cores
     std::optional<bool> rpc_auth;
@@ -65,7 +71,8 @@ ConfigValues load_config_file(const std::filesystem::path& file);
 HostPort parse_host_port(std::string_view text);  // "127.0.0.1:9092", "[::1]:0"
 std::int64_t parse_rate(std::string_view text);   // bytes/s; suffixes k, m, g (x1024)
 spdlog::level::level_enum parse_log_level(std::string_view text);
-bool parse_bool(std::string_view text);  // true/false, yes/no, on/off, 1/0
+bool parse_bool(std::string_view text);     // true/false, yes/no, on/off, 1/0
+double parse_ratio(std::string_view text);  // a finite decimal number >= 0, e.g. "2" or "1.5"
 
 // The configuration the daemon runs with: every value decided.
 struct DaemonConfig {
@@ -77,6 +84,8 @@ struct DaemonConfig {
     std::int64_t download_rate_limit = 0;
     std::int64_t upload_rate_limit = 0;
     int max_peers_per_torrent = 60;
+    double ratio_limit = 0;
+    std::int64_t seed_idle_limit = 0;
     std::int64_t memory_budget_mib = 256;
     unsigned disk_threads = 0;
     bool rpc_auth = true;

@@ -37,7 +37,8 @@ constexpr auto kShutdownDeadline = 15s;  // systemd's TimeoutStopSec is 20 s
 // Config keys the running daemon can change; the others are read once at start.
 const std::set<std::string> kReloadableKeys = {
     "download_dir",          "log_level",         "download_rate_limit", "upload_rate_limit",
-    "max_peers_per_torrent", "memory_budget_mib", "listen_port"};
+    "max_peers_per_torrent", "memory_budget_mib", "listen_port",         "ratio_limit",
+    "seed_idle_limit"};
 
 DaemonConfig load_config(const DaemonOptions& options) {
     ConfigValues values;

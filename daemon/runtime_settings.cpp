@@ -2,7 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <cmath>
+
 #include "daemon/atomic_file.hpp"
+#include "daemon/config.hpp"
 
 namespace btd::daemon {
 
@@ -17,7 +20,9 @@ json settable(const SessionSettings& s) {
             {"download_rate_limit", s.download_rate_limit},
             {"upload_rate_limit", s.upload_rate_limit},
             {"max_peers_per_torrent", s.max_peers_per_torrent},
-            {"max_connections", s.max_connections}};
+            {"max_connections", s.max_connections},
+            {"ratio_limit", s.ratio_limit},
+            {"seed_idle_limit", s.seed_idle_limit}};
 }
 
 bool int_in(const json& v, std::int64_t min, std::int64_t max) {
@@ -62,6 +67,11 @@ SessionSettings apply_overrides(SessionSettings s, const json& overrides) {
             s.max_peers_per_torrent = v.get<int>();
         else if (key == "max_connections" && int_in(v, 1, 100000))
             s.max_connections = v.get<int>();
+        else if (key == "ratio_limit" && v.is_number() && std::isfinite(v.get<double>()) &&
+                 v.get<double>() >= 0)
+            s.ratio_limit = v.get<double>();
+        else if (key == "seed_idle_limit" && int_in(v, 0, kMaxSeedIdleLimit))
+            s.seed_idle_limit = v.get<std::int64_t>();
         else
             ok = false;
         if (!ok) spdlog::warn("{}: ignoring {} = {}", kRuntimeSettingsFile, key, v.dump());

@@ -14,7 +14,8 @@ namespace btd::daemon {
 inline constexpr const char* kRuntimeSettingsFile = "settings.json";
 
 // Object of the runtime-settable keys whose value in `now` differs from `base`: download_dir,
-// listen_port, download_rate_limit, upload_rate_limit, max_peers_per_torrent, max_connections.
+// listen_port, download_rate_limit, upload_rate_limit, max_peers_per_torrent, max_connections,
+// ratio_limit, seed_idle_limit.
 nlohmann::json runtime_overrides(const SessionSettings& base, const SessionSettings& now);
 
 // The overrides to keep after session.set left the session at `now`. `last_port` is the port

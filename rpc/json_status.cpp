@@ -99,6 +99,8 @@ json to_json(const SessionSettings& s) {
             {"upload_rate_limit", s.upload_rate_limit},
             {"max_peers_per_torrent", s.max_peers_per_torrent},
             {"max_connections", s.max_connections},
+            {"ratio_limit", s.ratio_limit},
+            {"seed_idle_limit", s.seed_idle_limit},
             {"disk_threads", s.disk_threads},
             {"memory_budget", s.memory_budget}};
 }

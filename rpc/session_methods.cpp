@@ -19,8 +19,10 @@ void register_settings_methods(Dispatcher& d, Session& s,
     d.add("session.set", [&s, settings_changed](const json& params) {
         require_object(params);
         reject_unknown(params, {"download_rate_limit", "upload_rate_limit", "max_peers_per_torrent",
-                                "max_connections", "download_dir", "listen_port"});
+                                "max_connections", "download_dir", "listen_port", "ratio_limit",
+                                "seed_idle_limit"});
         constexpr std::int64_t max_rate = std::int64_t(1) << 40;
+        constexpr std::int64_t max_idle = 10LL * 365 * 24 * 3600;  // as the daemon's config
         SessionSettings next = s.settings();
         if (auto v = optional_int(params, "download_rate_limit", 0, max_rate))
             next.download_rate_limit = *v;
@@ -32,6 +34,9 @@ void register_settings_methods(Dispatcher& d, Session& s,
             next.max_connections = static_cast<int>(*v);
         if (auto v = optional_int(params, "listen_port", 0, 65535))
             next.listen_port = static_cast<std::uint16_t>(*v);
+        if (auto v = optional_number(params, "ratio_limit", 0)) next.ratio_limit = *v;
+        if (auto v = optional_int(params, "seed_idle_limit", 0, max_idle))
+            next.seed_idle_limit = *v;
         if (auto v = optional_string(params, "download_dir")) {
             if (v->empty()) throw invalid_params("download_dir must not be empty");
             next.default_download_dir = *v;

@@ -177,9 +177,13 @@ class FileSelection(unittest.TestCase):
         judged = [s for s in samples if s[0] >= num_pieces // 4]
         H.log(f"sequential samples (have, beyond first missing): {samples}")
         self.assertGreaterEqual(len(judged), 3, f"too few samples mid-download: {samples}")
-        # Rarest-first would leave almost every verified piece beyond the first hole.
-        worst = max(beyond for _, beyond in judged)
-        self.assertLessEqual(worst, 16, f"pieces not in order: {judged}")
+        # Rarest-first would leave almost every verified piece beyond the first hole. In order,
+        # only the pieces in flight while the hole is hashed and written lie beyond it (a
+        # loaded machine can stretch that to some tens of pieces for a moment).
+        beyond = sorted(b for _, b in judged)
+        self.assertLessEqual(beyond[len(beyond) // 2], 4, f"pieces not in order: {judged}")
+        for have, b in judged:
+            self.assertLessEqual(b, have // 4, f"pieces not in order: {judged}")
 
 
 if __name__ == "__main__":
