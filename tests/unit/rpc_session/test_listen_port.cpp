@@ -11,73 +11,15 @@
 #include <fstream>
 
 #include "core/peer/wire.hpp"
-#include "rpc/base64.hpp"
-#include "rpc/session_methods.hpp"
+#include "tests/unit/rpc_session/rpc_harness.hpp"
 
 using namespace btd;
 using namespace btd::rpc;
 using nlohmann::json;
+using namespace btd::rpc::testing;
 namespace fs = std::filesystem;
 
 namespace {
-
-const std::string kSingleId = "0dd3ba470adb6e6c0831ecc2f49b5d132296cb28";
-const fs::path kSingleTorrent = fs::path(BTD_TEST_DATA_DIR) / "lt_single.torrent";
-
-struct Harness {
-    boost::asio::io_context io;
-    fs::path dir;
-    std::unique_ptr<Session> session;
-    Dispatcher dispatcher;
-    std::vector<SessionSettings> saved_settings;
-    int next_id = 1;
-
-    Harness() {
-        std::string pattern = (fs::temp_directory_path() / "btd-port-XXXXXX").string();
-        REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-        dir = pattern;
-        SessionSettings settings;
-        settings.listen_port = 0;
-        settings.listen_address = "127.0.0.1";
-        settings.default_download_dir = dir / "downloads";
-        settings.disk_threads = 1;
-        session = std::make_unique<Session>(io, settings);
-        SessionMethodsOptions options;
-        options.settings_changed = [this](const SessionSettings& s) {
-            saved_settings.push_back(s);
-        };
-        register_session_methods(dispatcher, *session, io, options);
-    }
-    ~Harness() {
-        bool done = false;
-        session->shutdown([&] { done = true; });
-        for (int i = 0; i < 100 && !done; ++i) io.run_for(std::chrono::milliseconds(50));
-        session.reset();
-        std::error_code ec;
-        fs::remove_all(dir, ec);
-    }
-
-    json call(const std::string& method, const json& params = json::object()) {
-        json request = {
-            {"jsonrpc", "2.0"}, {"method", method}, {"params", params}, {"id", next_id++}};
-        std::optional<std::string> reply;
-        dispatcher.handle(request.dump(), [&](std::optional<std::string> r) { reply = r; });
-        for (int i = 0; i < 200 && !reply; ++i) io.run_for(std::chrono::milliseconds(25));
-        REQUIRE(reply.has_value());
-        return json::parse(*reply);
-    }
-    json result(const std::string& method, const json& params = json::object()) {
-        auto r = call(method, params);
-        CAPTURE(r.dump());
-        REQUIRE(r.contains("result"));
-        return r["result"];
-    }
-    void add_single() {
-        std::ifstream in(kSingleTorrent, std::ios::binary);
-        std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-        result("torrent.add", {{"metainfo", base64_encode(bytes)}, {"paused", false}});
-    }
-};
 
 using boost::asio::ip::tcp;
 
@@ -129,7 +71,7 @@ int wait_for_peers(Harness& h, int n) {
 
 TEST_CASE("session.set listen_port moves the listener at once; connected peers stay") {
     Harness h;
-    h.add_single();
+    h.add_single(false);
     wait_until_checked(h);
     const auto id = *sha1_from_hex(kSingleId);
     const int old_port = h.result("session.get")["listen_port"].get<int>();
@@ -183,7 +125,7 @@ TEST_CASE("session.set listen_port moves the listener at once; connected peers s
 
 TEST_CASE("session.set listen_port to a port in use fails and changes nothing") {
     Harness h;
-    h.add_single();
+    h.add_single(false);
     wait_until_checked(h);
     const int old_port = h.result("session.get")["listen_port"].get<int>();
     tcp::acceptor blocker(h.io, tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0));

@@ -7,66 +7,13 @@
 #include <boost/asio/io_context.hpp>
 #include <filesystem>
 
-#include "rpc/session_methods.hpp"
+#include "tests/unit/rpc_session/rpc_harness.hpp"
 
 using namespace btd;
 using namespace btd::rpc;
 using nlohmann::json;
+using namespace btd::rpc::testing;
 namespace fs = std::filesystem;
-
-namespace {
-
-struct Harness {
-    boost::asio::io_context io;
-    fs::path dir;
-    std::unique_ptr<Session> session;
-    Dispatcher dispatcher;
-    std::vector<SessionSettings> saved_settings;
-    int next_id = 1;
-
-    Harness() {
-        std::string pattern = (fs::temp_directory_path() / "btd-seedlim-XXXXXX").string();
-        REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-        dir = pattern;
-        SessionSettings settings;
-        settings.listen_port = 0;
-        settings.listen_address = "127.0.0.1";
-        settings.default_download_dir = dir / "downloads";
-        settings.disk_threads = 1;
-        session = std::make_unique<Session>(io, settings);
-        SessionMethodsOptions options;
-        options.settings_changed = [this](const SessionSettings& s) {
-            saved_settings.push_back(s);
-        };
-        register_session_methods(dispatcher, *session, io, options);
-    }
-    ~Harness() {
-        bool done = false;
-        session->shutdown([&] { done = true; });
-        for (int i = 0; i < 100 && !done; ++i) io.run_for(std::chrono::milliseconds(50));
-        session.reset();
-        std::error_code ec;
-        fs::remove_all(dir, ec);
-    }
-
-    json call(const std::string& method, const json& params = json::object()) {
-        json request = {
-            {"jsonrpc", "2.0"}, {"method", method}, {"params", params}, {"id", next_id++}};
-        std::optional<std::string> reply;
-        dispatcher.handle(request.dump(), [&](std::optional<std::string> r) { reply = r; });
-        for (int i = 0; i < 200 && !reply; ++i) io.run_for(std::chrono::milliseconds(25));
-        REQUIRE(reply.has_value());
-        return json::parse(*reply);
-    }
-    json result(const std::string& method, const json& params = json::object()) {
-        auto r = call(method, params);
-        CAPTURE(r.dump());
-        REQUIRE(r.contains("result"));
-        return r["result"];
-    }
-};
-
-}  // namespace
 
 TEST_CASE("session.get shows the seeding limits; 0 = none by default") {
     Harness h;

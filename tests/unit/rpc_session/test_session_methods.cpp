@@ -7,89 +7,18 @@
 #include <filesystem>
 #include <fstream>
 
-#include "rpc/base64.hpp"
-#include "rpc/session_methods.hpp"
+#include "tests/unit/rpc_session/rpc_harness.hpp"
 
 using namespace btd;
 using namespace btd::rpc;
 using nlohmann::json;
+using namespace btd::rpc::testing;
 namespace fs = std::filesystem;
 
 namespace {
 
-const std::string kSingleId = "0dd3ba470adb6e6c0831ecc2f49b5d132296cb28";
-const fs::path kSingleTorrent = fs::path(BTD_TEST_DATA_DIR) / "lt_single.torrent";
 const std::string kMultiId = "46a3342638698392a696662409e7e0757308590b";
 const fs::path kMultiTorrent = fs::path(BTD_TEST_DATA_DIR) / "lt_multi_v1.torrent";
-
-std::string read_file(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
-struct Harness {
-    boost::asio::io_context io;
-    fs::path dir;
-    std::unique_ptr<Session> session;
-    Dispatcher dispatcher;
-    int shutdowns = 0;
-    std::vector<SessionSettings> saved_settings;
-    int next_id = 1;
-
-    Harness() {
-        std::string pattern = (fs::temp_directory_path() / "btd-rpcs-XXXXXX").string();
-        REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-        dir = pattern;
-        SessionSettings settings;
-        settings.listen_port = 0;
-        settings.listen_address = "127.0.0.1";
-        settings.default_download_dir = dir / "downloads";
-        settings.disk_threads = 1;
-        session = std::make_unique<Session>(io, settings);
-        SessionMethodsOptions options;
-        options.shutdown = [this] { ++shutdowns; };
-        options.settings_changed = [this](const SessionSettings& s) {
-            saved_settings.push_back(s);
-        };
-        options.fetch.timeout = std::chrono::seconds(3);
-        register_session_methods(dispatcher, *session, io, options);
-    }
-    ~Harness() {
-        bool done = false;
-        session->shutdown([&] { done = true; });
-        for (int i = 0; i < 100 && !done; ++i) io.run_for(std::chrono::milliseconds(50));
-        session.reset();
-        std::error_code ec;
-        fs::remove_all(dir, ec);
-    }
-
-    // One request; runs the io_context (bounded) until the reply arrives.
-    json call(const std::string& method, const json& params = json::object()) {
-        json request = {
-            {"jsonrpc", "2.0"}, {"method", method}, {"params", params}, {"id", next_id++}};
-        std::optional<std::string> reply;
-        dispatcher.handle(request.dump(), [&](std::optional<std::string> r) { reply = r; });
-        for (int i = 0; i < 200 && !reply; ++i) io.run_for(std::chrono::milliseconds(25));
-        REQUIRE(reply.has_value());
-        return json::parse(*reply);
-    }
-    json result(const std::string& method, const json& params = json::object()) {
-        auto r = call(method, params);
-        CAPTURE(r.dump());
-        REQUIRE(r.contains("result"));
-        return r["result"];
-    }
-    int error(const std::string& method, const json& params = json::object()) {
-        auto r = call(method, params);
-        CAPTURE(r.dump());
-        REQUIRE(r.contains("error"));
-        return r["error"]["code"].get<int>();
-    }
-    json add_single(bool paused = true) {
-        return result("torrent.add",
-                      {{"metainfo", base64_encode(read_file(kSingleTorrent))}, {"paused", paused}});
-    }
-};
 
 }  // namespace
 
