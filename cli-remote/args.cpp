@@ -6,6 +6,7 @@
 #include <set>
 
 #include "cli-remote/cli_error.hpp"
+#include "core/util/ascii.hpp"
 
 namespace btd::cli {
 namespace {
@@ -35,8 +36,7 @@ int parse_timeout(const std::string& text) {
 
 std::optional<std::int64_t> parse_rate(std::string_view text) {
     if (text == "unlimited") return 0;
-    std::string lower;
-    for (char c : text) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    std::string lower = ascii_lower(text);
     std::string_view s = lower;
     for (std::string_view suffix : {"/s", "ib", "b"})
         if (s.size() > suffix.size() && s.substr(s.size() - suffix.size()) == suffix)

@@ -8,6 +8,7 @@
 #include "cli-remote/format.hpp"
 #include "cli-remote/id_prefix.hpp"
 #include "cli-remote/rpc_client.hpp"
+#include "core/util/ascii.hpp"
 #include "rpc/base64.hpp"
 #include "rpc/json_parse.hpp"
 
@@ -23,10 +24,8 @@ void print_json(std::ostream& out, const json& value) {
 }
 
 bool is_uri(const std::string& arg) {
-    auto lower = arg.substr(0, 8);
-    for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return lower.rfind("magnet:", 0) == 0 || lower.rfind("http://", 0) == 0 ||
-           lower.rfind("https://", 0) == 0;
+    return starts_with_ci(arg, "magnet:") || starts_with_ci(arg, "http://") ||
+           starts_with_ci(arg, "https://");
 }
 
 // Read here and sent as base64, so it works even when the daemon cannot read the file.

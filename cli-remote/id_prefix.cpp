@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "cli-remote/cli_error.hpp"
+#include "core/util/ascii.hpp"
 
 namespace btd::cli {
 
@@ -11,8 +12,7 @@ std::vector<std::string> resolve_id_prefixes(const std::vector<std::string>& pre
                                              const std::vector<KnownTorrent>& known) {
     std::vector<std::string> out;
     for (const auto& raw : prefixes) {
-        std::string prefix;
-        for (char c : raw) prefix += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        std::string prefix = ascii_lower(raw);
         bool hex = !prefix.empty() && prefix.size() <= 40 &&
                    std::all_of(prefix.begin(), prefix.end(),
                                [](unsigned char c) { return std::isxdigit(c); });

@@ -9,6 +9,7 @@
 #include <limits>
 #include <sstream>
 
+#include "core/util/ascii.hpp"
 #include "rpc/state_files.hpp"
 
 namespace btd::daemon {
@@ -20,12 +21,6 @@ std::string_view trim(std::string_view s) {
     while (!s.empty() && blank(s.front())) s.remove_prefix(1);
     while (!s.empty() && blank(s.back())) s.remove_suffix(1);
     return s;
-}
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
 }
 
 // A whole-string unsigned integer within [min, max].
@@ -104,7 +99,7 @@ HostPort parse_host_port(std::string_view text) {
 }
 
 std::int64_t parse_rate(std::string_view text) {
-    std::string t = lower(text);
+    std::string t = ascii_lower(text);
     std::int64_t multiplier = 1;
     if (!t.empty()) {
         switch (t.back()) {
@@ -132,7 +127,7 @@ spdlog::level::level_enum parse_log_level(std::string_view text) {
         {"info", spdlog::level::info},         {"warn", spdlog::level::warn},
         {"warning", spdlog::level::warn},      {"error", spdlog::level::err},
         {"critical", spdlog::level::critical}, {"off", spdlog::level::off}};
-    auto t = lower(text);
+    auto t = ascii_lower(text);
     for (auto& [name, level] : levels)
         if (name == t) return level;
     throw ConfigError("'" + std::string(text) +
@@ -140,7 +135,7 @@ spdlog::level::level_enum parse_log_level(std::string_view text) {
 }
 
 bool parse_bool(std::string_view text) {
-    auto t = lower(text);
+    auto t = ascii_lower(text);
     if (t == "true" || t == "yes" || t == "on" || t == "1") return true;
     if (t == "false" || t == "no" || t == "off" || t == "0") return false;
     throw ConfigError("'" + std::string(text) + "' is not a boolean (true or false)");

@@ -3,17 +3,11 @@
 #include <algorithm>
 #include <cctype>
 
+#include "core/util/ascii.hpp"
 #include "rpc/secret.hpp"
 
 namespace btd::rpc {
 namespace {
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    std::transform(out.begin(), out.end(), out.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return out;
-}
 
 std::string_view trim(std::string_view s) {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -48,11 +42,11 @@ bool split_host(std::string_view host, std::string_view& name) {
 }  // namespace
 
 bool host_allowed(std::string_view host_header, const std::vector<std::string>& extra_hosts) {
-    std::string host = lower(trim(host_header));
+    std::string host = ascii_lower(trim(host_header));
     std::string_view name;
     if (!split_host(host, name)) return false;
     auto matches = [&](const std::string& allowed) {
-        auto a = lower(allowed);
+        auto a = ascii_lower(allowed);
         return a == name || a == host;  // an allowed entry may include a port
     };
     return std::any_of(kLoopbackHosts.begin(), kLoopbackHosts.end(), matches) ||
@@ -62,15 +56,15 @@ bool host_allowed(std::string_view host_header, const std::vector<std::string>& 
 bool origin_allowed(std::string_view origin_header, bool has_origin,
                     const std::vector<std::string>& allowed_origins) {
     if (!has_origin) return true;
-    auto origin = lower(trim(origin_header));
+    auto origin = ascii_lower(trim(origin_header));
     return std::any_of(allowed_origins.begin(), allowed_origins.end(),
-                       [&](const std::string& allowed) { return lower(allowed) == origin; });
+                       [&](const std::string& allowed) { return ascii_lower(allowed) == origin; });
 }
 
 bool bearer_token_matches(std::string_view authorization_header, std::string_view secret) {
     auto value = trim(authorization_header);
     constexpr std::string_view scheme = "bearer ";
-    if (value.size() <= scheme.size() || lower(value.substr(0, scheme.size())) != scheme)
+    if (value.size() <= scheme.size() || ascii_lower(value.substr(0, scheme.size())) != scheme)
         return false;
     auto token = trim(value.substr(scheme.size()));
     return !token.empty() && secrets_equal(token, secret);
@@ -78,7 +72,7 @@ bool bearer_token_matches(std::string_view authorization_header, std::string_vie
 
 bool is_json_content_type(std::string_view content_type) {
     auto media = trim(content_type.substr(0, content_type.find(';')));
-    return lower(media) == "application/json";
+    return ascii_lower(media) == "application/json";
 }
 
 }  // namespace btd::rpc

@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "core/metainfo/metainfo.hpp"
+#include "core/util/ascii.hpp"
 #include "rpc/base64.hpp"
 #include "rpc/error_mapping.hpp"
 #include "rpc/file_priorities.hpp"
@@ -26,14 +27,6 @@ json add_to_session(Session& s, Metainfo meta, AddTorrentParams params) {
         if (e.code() != SessionError::Code::duplicate_torrent) throw;
         return {{"id", to_hex(id)}, {"name", name}, {"duplicate", true}};
     }
-}
-
-bool starts_with_ci(std::string_view s, std::string_view prefix) {
-    return s.size() >= prefix.size() &&
-           std::equal(prefix.begin(), prefix.end(), s.begin(), [](char a, char b) {
-               return std::tolower(static_cast<unsigned char>(a)) ==
-                      std::tolower(static_cast<unsigned char>(b));
-           });
 }
 
 }  // namespace

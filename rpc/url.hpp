@@ -5,7 +5,7 @@
 
 namespace btd::rpc {
 
-using btd::HttpUrl;
 using btd::parse_http_url;
+using btd::Url;
 
 }  // namespace btd::rpc

@@ -7,22 +7,9 @@
 namespace btd::tracker {
 namespace {
 
-std::string lower(std::string_view s) {
-    std::string out(s);
-    std::transform(out.begin(), out.end(), out.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return out;
-}
-
 bool is_unreserved(unsigned char c) {
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
            c == '.' || c == '_' || c == '~';
-}
-
-std::uint16_t default_port(std::string_view scheme) {
-    if (scheme == "http") return 80;
-    if (scheme == "https") return 443;
-    return 0;
 }
 
 // Joins a query string onto a URL that may already have one.
@@ -38,56 +25,6 @@ std::string with_query(std::string_view url, std::string_view query) {
 }
 
 }  // namespace
-
-std::string url_scheme(std::string_view url) {
-    auto sep = url.find("://");
-    return sep == std::string_view::npos ? std::string() : lower(url.substr(0, sep));
-}
-
-std::optional<ParsedUrl> parse_url(std::string_view url) {
-    url = url.substr(0, url.find('#'));
-    auto sep = url.find("://");
-    if (sep == std::string_view::npos || sep == 0) return std::nullopt;
-    ParsedUrl out;
-    out.scheme = lower(url.substr(0, sep));
-    std::string_view rest = url.substr(sep + 3);
-    auto path_start = rest.find_first_of("/?");
-    std::string_view authority = rest.substr(0, path_start);
-    out.target = path_start == std::string_view::npos ? "/" : std::string(rest.substr(path_start));
-    if (out.target.front() == '?') out.target.insert(out.target.begin(), '/');
-    if (authority.find('@') != std::string_view::npos) return std::nullopt;  // no credentials
-
-    std::string_view port_text;
-    if (!authority.empty() && authority.front() == '[') {
-        auto close = authority.find(']');
-        if (close == std::string_view::npos) return std::nullopt;
-        out.host = std::string(authority.substr(1, close - 1));
-        std::string_view after = authority.substr(close + 1);
-        if (!after.empty()) {
-            if (after.front() != ':') return std::nullopt;
-            port_text = after.substr(1);
-        }
-    } else {
-        auto colon = authority.rfind(':');
-        out.host = std::string(authority.substr(0, colon));
-        if (colon != std::string_view::npos) port_text = authority.substr(colon + 1);
-    }
-    if (out.host.empty()) return std::nullopt;
-    out.host = lower(out.host);
-
-    if (port_text.empty()) {
-        out.port = default_port(out.scheme);
-    } else {
-        unsigned value = 0;
-        auto [end, ec] =
-            std::from_chars(port_text.data(), port_text.data() + port_text.size(), value);
-        if (ec != std::errc() || end != port_text.data() + port_text.size() || value > 65535)
-            return std::nullopt;
-        out.port = static_cast<std::uint16_t>(value);
-    }
-    if (out.port == 0) return std::nullopt;
-    return out;
-}
 
 std::string percent_encode(std::string_view bytes) {
     static constexpr char digits[] = "0123456789ABCDEF";

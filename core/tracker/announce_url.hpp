@@ -7,22 +7,9 @@
 #include <string_view>
 
 #include "core/tracker/tracker_types.hpp"
+#include "core/util/url.hpp"
 
 namespace btd::tracker {
-
-struct ParsedUrl {
-    std::string scheme;  // lower-case: "http", "https", "udp"
-    std::string host;    // without brackets for IPv6 literals
-    std::uint16_t port = 0;
-    std::string target;  // path plus query, at least "/"
-};
-
-// Splits scheme://host[:port][/path][?query]; drops any #fragment. nullopt if malformed or the
-// port is missing for a scheme without a default (udp) or out of range.
-std::optional<ParsedUrl> parse_url(std::string_view url);
-
-// The scheme before "://", lower-cased; empty if there is none.
-std::string url_scheme(std::string_view url);
 
 // Byte-wise percent-encoding: unreserved characters (RFC 3986) pass, the rest become %XX.
 std::string percent_encode(std::string_view bytes);

@@ -17,7 +17,7 @@ using Clock = std::chrono::steady_clock;
 
 class UdpRequest : public PendingRequest, public std::enable_shared_from_this<UdpRequest> {
   public:
-    UdpRequest(TrackerContext& ctx, const ParsedUrl& url, UdpExchange exchange)
+    UdpRequest(TrackerContext& ctx, const Url& url, UdpExchange exchange)
         : state_(ctx.state()),
           url_(url),
           cache_key_(url.host + ":" + std::to_string(url.port)),
@@ -166,7 +166,7 @@ class UdpRequest : public PendingRequest, public std::enable_shared_from_this<Ud
     }
 
     TrackerContext::State& state_;
-    ParsedUrl url_;
+    Url url_;
     std::string cache_key_;
     UdpExchange exchange_;
     udp_proto::resolver resolver_;
@@ -186,7 +186,7 @@ class UdpRequest : public PendingRequest, public std::enable_shared_from_this<Ud
 
 }  // namespace
 
-std::shared_ptr<PendingRequest> udp_exchange(TrackerContext& ctx, const ParsedUrl& url,
+std::shared_ptr<PendingRequest> udp_exchange(TrackerContext& ctx, const Url& url,
                                              std::optional<std::chrono::milliseconds> timeout,
                                              UdpExchange exchange) {
     auto request = std::make_shared<UdpRequest>(ctx, url, std::move(exchange));

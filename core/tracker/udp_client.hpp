@@ -23,7 +23,7 @@ struct UdpExchange {
         done;
 };
 
-std::shared_ptr<PendingRequest> udp_exchange(TrackerContext& ctx, const ParsedUrl& url,
+std::shared_ptr<PendingRequest> udp_exchange(TrackerContext& ctx, const Url& url,
                                              std::optional<std::chrono::milliseconds> timeout,
                                              UdpExchange exchange);
 

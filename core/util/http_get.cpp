@@ -24,20 +24,13 @@ namespace http = beast::http;
 using tcp = asio::ip::tcp;
 using boost::system::error_code;
 
-std::string lower(std::string_view s) {
-    std::string out(s);
-    std::transform(out.begin(), out.end(), out.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return out;
-}
-
 std::string describe(std::chrono::milliseconds d) {
     if (d.count() % 1000 == 0) return std::to_string(d.count() / 1000) + " s";
     return std::to_string(d.count()) + " ms";
 }
 
 // Resolves a Location header against the URL that produced it.
-std::optional<std::string> redirect_target(const HttpUrl& from, std::string_view location) {
+std::optional<std::string> redirect_target(const Url& from, std::string_view location) {
     if (location.find("://") != std::string_view::npos) return std::string(location);
     if (location.starts_with("//")) return from.scheme + ":" + std::string(location);
     if (location.starts_with("/"))
@@ -70,8 +63,7 @@ class HttpGet : public HttpGetHandle, public std::enable_shared_from_this<HttpGe
 
   private:
     void begin(const std::string& url) {
-        auto sep = url.find("://");
-        std::string scheme = sep == std::string::npos ? std::string() : lower(url.substr(0, sep));
+        std::string scheme = url_scheme(url);
         if (scheme != "http" && scheme != "https")
             return fail("unsupported URL scheme '" + scheme + "'");
         auto parsed = parse_http_url(url);
@@ -229,7 +221,7 @@ class HttpGet : public HttpGetHandle, public std::enable_shared_from_this<HttpGe
     asio::steady_timer deadline_;
     int redirects_left_;
     bool finished_ = false;
-    HttpUrl url_;
+    Url url_;
     std::optional<beast::tcp_stream> plain_;
     std::optional<beast::ssl_stream<beast::tcp_stream>> tls_;
     beast::flat_buffer buffer_;
@@ -238,59 +230,6 @@ class HttpGet : public HttpGetHandle, public std::enable_shared_from_this<HttpGe
 };
 
 }  // namespace
-
-std::string HttpUrl::host_header() const {
-    std::string h = ipv6_literal ? "[" + host + "]" : host;
-    bool default_port = (scheme == "http" && port == 80) || (scheme == "https" && port == 443);
-    if (!default_port) h += ":" + std::to_string(port);
-    return h;
-}
-
-std::optional<HttpUrl> parse_http_url(std::string_view url) {
-    HttpUrl out;
-    auto sep = url.find("://");
-    if (sep == std::string_view::npos) return std::nullopt;
-    out.scheme = lower(url.substr(0, sep));
-    if (out.scheme != "http" && out.scheme != "https") return std::nullopt;
-    out.port = out.scheme == "http" ? 80 : 443;
-
-    auto rest = url.substr(sep + 3);
-    auto path_start = rest.find_first_of("/?#");
-    auto authority = rest.substr(0, path_start);
-    auto path = path_start == std::string_view::npos ? std::string_view{} : rest.substr(path_start);
-    path = path.substr(0, path.find('#'));
-    if (authority.empty() || authority.find('@') != std::string_view::npos) return std::nullopt;
-
-    std::string_view port_text;
-    if (authority.front() == '[') {
-        auto close = authority.find(']');
-        if (close == std::string_view::npos) return std::nullopt;
-        out.host = std::string(authority.substr(1, close - 1));
-        out.ipv6_literal = true;
-        auto after = authority.substr(close + 1);
-        if (!after.empty()) {
-            if (after.front() != ':') return std::nullopt;
-            port_text = after.substr(1);
-        }
-    } else {
-        auto colon = authority.find(':');
-        out.host = std::string(authority.substr(0, colon));
-        if (colon != std::string_view::npos) port_text = authority.substr(colon + 1);
-    }
-    if (out.host.empty()) return std::nullopt;
-    if (!port_text.empty()) {
-        unsigned port = 0;
-        auto [end, ec] =
-            std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-        if (ec != std::errc{} || end != port_text.data() + port_text.size() || port == 0 ||
-            port > 65535)
-            return std::nullopt;
-        out.port = static_cast<std::uint16_t>(port);
-    }
-    out.target = path.empty() ? "/" : std::string(path);
-    if (out.target.front() == '?') out.target.insert(0, "/");
-    return out;
-}
 
 std::shared_ptr<HttpGetHandle> http_get(asio::io_context& io, asio::ssl::context& tls,
                                         const std::string& url, HttpGetOptions options,

@@ -15,21 +15,9 @@
 #include <string>
 #include <string_view>
 
+#include "core/util/url.hpp"
+
 namespace btd {
-
-struct HttpUrl {
-    std::string scheme;  // "http" or "https" (lowercase)
-    std::string host;    // without brackets for IPv6 literals
-    std::uint16_t port = 0;
-    std::string target;  // path and query, at least "/"
-    bool ipv6_literal = false;
-
-    // Value for the Host header: host (bracketed if IPv6) plus ":port" if not the default.
-    std::string host_header() const;
-};
-
-// nullopt unless `url` is http:// or https:// with a host; user info ("user@") is refused.
-std::optional<HttpUrl> parse_http_url(std::string_view url);
 
 struct HttpGetOptions {
     std::size_t max_bytes = 2 * 1024 * 1024;
