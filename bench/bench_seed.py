@@ -14,33 +14,20 @@ every 50 ms during the transfer. Seeders alternate (A, B, A, B, ...). Every down
 """
 
 import argparse
-import json
 import os
 import shutil
-import statistics
 import sys
-import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests",
-                                "integration"))
-import harness as H  # noqa: E402
-
-GIB = 1024 * H.MIB
-
+import bench_common as B
+from bench_common import H
 
 def parse_args():
     ap = argparse.ArgumentParser(description="btd vs libtorrent seeding benchmark")
-    ap.add_argument("--size-mib", type=int, default=1024, help="payload size (default 1024)")
-    ap.add_argument("--runs", type=int, default=3, help="runs per seeder (default 3)")
-    ap.add_argument("--piece-kib", type=int, default=1024, help="piece length (default 1024)")
+    B.add_common_args(ap, "seeder")
     ap.add_argument("--seeders", default="btd,libtorrent",
                     help="two seeders to compare, run alternately (btd|libtorrent each); "
                          "libtorrent,libtorrent checks the harness itself")
     ap.add_argument("--quick", action="store_true", help="64 MiB, 1 run each: a smoke test")
-    ap.add_argument("--timeout", type=float, default=600, help="per download, seconds")
-    ap.add_argument("--workdir", default=None,
-                    help="where payload and downloads go (default: a temp dir; needs ~2x size)")
-    ap.add_argument("--json", default=None, help="also write the results to this file")
     args = ap.parse_args()
     if args.quick:
         args.size_mib, args.runs = 64, 1
@@ -71,7 +58,7 @@ def start_seeder(kind, torrent, src_dir):
     return peer, peer.proc.pid
 
 
-def run_one(kind, work, base_torrent, src_dir, info_hash, name, expected_sha1, size, timeout):
+def run_one(kind, work, base_torrent, src_dir, info_hash, expected_sha1, size, timeout):
     dl_dir = os.path.join(work, "dl")
     shutil.rmtree(dl_dir, ignore_errors=True)
     os.makedirs(dl_dir)
@@ -95,14 +82,10 @@ def run_one(kind, work, base_torrent, src_dir, info_hash, name, expected_sha1, s
     if res.rc != 0:
         raise SystemExit(f"leecher failed (exit {res.rc}) with the {kind} seeder:\n"
                          f"{res.stderr[-4000:]}")
-    path = os.path.join(dl_dir, name)
-    got_size = os.path.getsize(path) if os.path.exists(path) else -1
-    if got_size != size or H.sha1_file(path) != expected_sha1:
-        raise SystemExit(f"wrong data from the {kind} seeder at {path} (size {got_size})")
-    shutil.rmtree(dl_dir, ignore_errors=True)
+    B.check_download(dl_dir, size, expected_sha1, f"the {kind} seeder")
     cpu = cpu1 - cpu0
     return {"wall": res.wall, "mib_s": size / H.MIB / res.wall, "seed_cpu": cpu,
-            "seed_cpu_per_gib": cpu / (size / GIB), "seed_hwm_mib": hwm_kib / 1024,
+            "seed_cpu_per_gib": cpu / (size / B.GIB), "seed_hwm_mib": hwm_kib / 1024,
             "seed_anon_mib": sampler.peak_kib / 1024, "leech_cpu": res.cpu}
 
 
@@ -113,55 +96,27 @@ def fmt_row(label, r):
             f"{r['leech_cpu']:6.2f} s")
 
 
-def median_of(rows):
-    return {k: statistics.median(r[k] for r in rows) for k in rows[0]}
-
-
 def main():
     args = parse_args()
-    kinds = [k.strip() for k in args.seeders.split(",")]
-    if len(kinds) != 2 or any(k not in ("btd", "libtorrent") for k in kinds):
-        raise SystemExit("--seeders takes two of btd|libtorrent, e.g. btd,libtorrent")
-    if "btd" in kinds:
-        H.btd_binary()  # fail early with a clear message
+    kinds, labels = B.contenders(args.seeders, "--seeders")
     size = args.size_mib * H.MIB
-    name = "bench.bin"
-    labels = [f"{k}#{i + 1}" for i, k in enumerate(kinds)] if kinds[0] == kinds[1] else kinds
 
     with H.TempDir(prefix="btd-bench-seed-") as tmp:
         work = args.workdir or tmp
         os.makedirs(work, exist_ok=True)
-        src_dir = os.path.join(work, "src")
-        t0 = time.monotonic()
-        H.make_payload(src_dir, H.layout_single(size, name), seed=11)
-        content = os.path.join(src_dir, name)
-        expected_sha1 = H.sha1_file(content)
-        base_torrent, info_hash = H.make_torrent(content, [], args.piece_kib * H.KIB,
-                                                 os.path.join(work, "base.torrent"))
-        H.log(f"payload {args.size_mib} MiB, piece {args.piece_kib} KiB, ready in "
-              f"{time.monotonic() - t0:.1f}s")
-        results = {label: [] for label in labels}
-        for run in range(args.runs):
-            for kind, label in zip(kinds, labels):
-                r = run_one(kind, work, base_torrent, src_dir, info_hash, name, expected_sha1,
-                            size, args.timeout)
-                results[label].append(r)
-                print(fmt_row(f"run {run + 1} {label}", r), flush=True)
+        src_dir, _, expected_sha1, base_torrent, info_hash = B.make_payload(work, args, seed=11)
+        results = B.run_alternating(
+            args, kinds, labels,
+            lambda kind: run_one(kind, work, base_torrent, src_dir, info_hash, expected_sha1,
+                                 size, args.timeout), fmt_row)
 
-    med = {label: median_of(rows) for label, rows in results.items()}
-    print(f"\nmedians over {args.runs} run(s), {args.size_mib} MiB, piece {args.piece_kib} KiB:")
-    for label in labels:
-        print(fmt_row(label, med[label]))
+    med = B.summarize(args, labels, results, fmt_row)
     a, b = med[labels[0]], med[labels[1]]
     print(f"\nratios {labels[0]}/{labels[1]} (lower is better for {labels[0]}):")
     print(f"  leecher wall {a['wall'] / b['wall']:.2f}   seeder cpu "
-          f"{a['seed_cpu'] / max(b['seed_cpu'], 1e-9):.2f}   seeder VmHWM "
-          f"{a['seed_hwm_mib'] / max(b['seed_hwm_mib'], 1e-9):.2f}   seeder anon rss "
-          f"{a['seed_anon_mib'] / max(b['seed_anon_mib'], 1e-9):.2f}")
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump({"size_mib": args.size_mib, "piece_kib": args.piece_kib,
-                       "runs": results, "medians": med}, f, indent=2)
+          f"{B.ratio(a['seed_cpu'], b['seed_cpu']):.2f}   seeder VmHWM "
+          f"{B.ratio(a['seed_hwm_mib'], b['seed_hwm_mib']):.2f}   seeder anon rss "
+          f"{B.ratio(a['seed_anon_mib'], b['seed_anon_mib']):.2f}")
     return 0
 
 
