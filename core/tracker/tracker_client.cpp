@@ -61,6 +61,32 @@ Outcome interpret_http(const HttpResult& result, Parse parse) {
     return outcome;
 }
 
+// Decodes a UDP tracker's answer (unless the exchange already failed) into an outcome.
+template <class Outcome, class Decode>
+Outcome interpret_udp(const std::string& error, Decode decode) {
+    Outcome outcome;
+    outcome.error = error;
+    if (!error.empty()) return outcome;
+    try {
+        parsed_into(outcome, decode());
+    } catch (const TrackerError& e) {
+        outcome.error = e.what();
+    }
+    return outcome;
+}
+
+// The URL of a tracker we can talk to (http, https, udp), or why not.
+std::optional<Url> tracker_url(std::string_view url, std::string& error) {
+    std::string scheme = url_scheme(url);
+    if (!scheme.empty() && scheme != "http" && scheme != "https" && scheme != "udp") {
+        error = "unsupported tracker scheme '" + scheme + "'";
+        return std::nullopt;
+    }
+    auto parsed = parse_url(url);
+    if (!parsed) error = "invalid tracker URL";
+    return parsed;
+}
+
 std::chrono::milliseconds http_timeout(TrackerContext& ctx,
                                        std::optional<std::chrono::milliseconds> timeout) {
     return timeout ? *timeout : ctx.state().settings.http_timeout;
@@ -72,12 +98,10 @@ std::shared_ptr<PendingRequest> send_announce(TrackerContext& ctx, const std::st
                                               const AnnounceParams& params,
                                               std::optional<std::chrono::milliseconds> timeout,
                                               std::function<void(AnnounceOutcome)> handler) {
-    std::string scheme = url_scheme(url);
-    if (!scheme.empty() && scheme != "http" && scheme != "https" && scheme != "udp")
-        return fail_soon(ctx, "unsupported tracker scheme '" + scheme + "'", std::move(handler));
-    auto parsed = parse_url(url);
-    if (!parsed) return fail_soon(ctx, "invalid tracker URL", std::move(handler));
-    if (parsed->scheme == "http" || parsed->scheme == "https") {
+    std::string error;
+    auto parsed = tracker_url(url, error);
+    if (!parsed) return fail_soon(ctx, error, std::move(handler));
+    if (parsed->scheme != "udp") {
         return http_get(ctx, build_announce_url(url, params), http_timeout(ctx, timeout),
                         [handler = std::move(handler)](HttpResult result) {
                             handler(interpret_http<AnnounceOutcome>(result, [](std::string_view b) {
@@ -85,41 +109,27 @@ std::shared_ptr<PendingRequest> send_announce(TrackerContext& ctx, const std::st
                             }));
                         });
     }
-    if (parsed->scheme == "udp") {
-        UdpExchange exchange;
-        exchange.build = [params](std::uint64_t connection_id, std::uint32_t transaction_id) {
-            return udp::encode_announce(connection_id, transaction_id, params);
-        };
-        exchange.done = [handler = std::move(handler)](const std::string& error,
-                                                       std::string_view packet,
-                                                       std::uint32_t transaction_id, bool ipv6) {
-            AnnounceOutcome outcome;
-            outcome.error = error;
-            if (error.empty()) {
-                try {
-                    outcome.response = udp::decode_announce(packet, transaction_id, ipv6);
-                } catch (const TrackerError& e) {
-                    outcome.error = e.what();
-                }
-            }
-            handler(std::move(outcome));
-        };
-        return udp_exchange(ctx, *parsed, timeout, std::move(exchange));
-    }
-    return fail_soon(ctx, "unsupported tracker scheme '" + parsed->scheme + "'",
-                     std::move(handler));
+    UdpExchange exchange;
+    exchange.build = [params](std::uint64_t connection_id, std::uint32_t transaction_id) {
+        return udp::encode_announce(connection_id, transaction_id, params);
+    };
+    exchange.done = [handler = std::move(handler)](const std::string& error,
+                                                   std::string_view packet,
+                                                   std::uint32_t transaction_id, bool ipv6) {
+        handler(interpret_udp<AnnounceOutcome>(
+            error, [&] { return udp::decode_announce(packet, transaction_id, ipv6); }));
+    };
+    return udp_exchange(ctx, *parsed, timeout, std::move(exchange));
 }
 
 std::shared_ptr<PendingRequest> send_scrape(TrackerContext& ctx, const std::string& announce_url,
                                             const Sha1Hash& info_hash,
                                             std::optional<std::chrono::milliseconds> timeout,
                                             std::function<void(ScrapeOutcome)> handler) {
-    std::string scheme = url_scheme(announce_url);
-    if (!scheme.empty() && scheme != "http" && scheme != "https" && scheme != "udp")
-        return fail_soon(ctx, "unsupported tracker scheme '" + scheme + "'", std::move(handler));
-    auto parsed = parse_url(announce_url);
-    if (!parsed) return fail_soon(ctx, "invalid tracker URL", std::move(handler));
-    if (parsed->scheme == "http" || parsed->scheme == "https") {
+    std::string error;
+    auto parsed = tracker_url(announce_url, error);
+    if (!parsed) return fail_soon(ctx, error, std::move(handler));
+    if (parsed->scheme != "udp") {
         auto scrape_url = scrape_url_from_announce(announce_url);
         if (!scrape_url)
             return fail_soon(ctx, "tracker does not support scrape", std::move(handler));
@@ -131,29 +141,17 @@ std::shared_ptr<PendingRequest> send_scrape(TrackerContext& ctx, const std::stri
                 }));
             });
     }
-    if (parsed->scheme == "udp") {
-        UdpExchange exchange;
-        exchange.build = [info_hash](std::uint64_t connection_id, std::uint32_t transaction_id) {
-            return udp::encode_scrape(connection_id, transaction_id, std::span(&info_hash, 1));
-        };
-        exchange.done = [handler = std::move(handler)](const std::string& error,
-                                                       std::string_view packet,
-                                                       std::uint32_t transaction_id, bool) {
-            ScrapeOutcome outcome;
-            outcome.error = error;
-            if (error.empty()) {
-                try {
-                    outcome.info = udp::decode_scrape(packet, transaction_id, 1).front();
-                } catch (const TrackerError& e) {
-                    outcome.error = e.what();
-                }
-            }
-            handler(std::move(outcome));
-        };
-        return udp_exchange(ctx, *parsed, timeout, std::move(exchange));
-    }
-    return fail_soon(ctx, "unsupported tracker scheme '" + parsed->scheme + "'",
-                     std::move(handler));
+    UdpExchange exchange;
+    exchange.build = [info_hash](std::uint64_t connection_id, std::uint32_t transaction_id) {
+        return udp::encode_scrape(connection_id, transaction_id, std::span(&info_hash, 1));
+    };
+    exchange.done = [handler = std::move(handler)](const std::string& error,
+                                                   std::string_view packet,
+                                                   std::uint32_t transaction_id, bool) {
+        handler(interpret_udp<ScrapeOutcome>(
+            error, [&] { return udp::decode_scrape(packet, transaction_id, 1).front(); }));
+    };
+    return udp_exchange(ctx, *parsed, timeout, std::move(exchange));
 }
 
 }  // namespace btd::tracker
