@@ -85,6 +85,7 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection> {
     int queue_target = 16;         // pipeline depth the owner aims for
     int peer_request_limit = 250;  // the peer's `reqq` (BEP 10), caps queue_target
     std::string client;            // from the extension handshake, else from the peer id
+    std::string offender;          // whom strikes and bans count against (set by the owner)
     std::vector<std::uint32_t> allowed_fast_in;  // pieces it lets us request while choked
 
     // Uploading: requests the peer made that we have accepted, in order.

@@ -440,6 +440,7 @@ PeerConnection* Torrent::find_peer(PeerKey key) {
 }
 
 void Torrent::on_peer_connected(PeerConnection& peer) {
+    peer.offender = offender_key(peer.remote(), peer.remote_handshake().peer_id);
     if (!peer.incoming()) {
         --half_open_;
         known_peers_[peer.remote()].failures = 0;
@@ -447,7 +448,7 @@ void Torrent::on_peer_connected(PeerConnection& peer) {
             if (ptr != &peer && other->connected() &&
                 other->remote_handshake().peer_id == peer.remote_handshake().peer_id)
                 return peer.close("duplicate connection");
-        if (banned_.count(offender_key(peer))) {  // the same offender behind another port
+        if (banned_.count(peer.offender)) {  // the same offender behind another port
             known_peers_[peer.remote()].banned = true;
             return peer.close("banned: sent data that failed the hash check");
         }
@@ -848,10 +849,9 @@ void Torrent::on_block(PeerConnection& peer, const wire::Message& msg) {
         auto& buf = buffers_[block.piece];
         std::copy(msg.payload.begin(), msg.payload.end(),
                   reinterpret_cast<char*>(buf.data.get()) + block.offset);
-        auto key = offender_key(peer);
-        if (std::find(buf.contributors.begin(), buf.contributors.end(), key) ==
+        if (std::find(buf.contributors.begin(), buf.contributors.end(), peer.offender) ==
             buf.contributors.end())
-            buf.contributors.push_back(std::move(key));
+            buf.contributors.push_back(peer.offender);
         for (PeerKey other_key : others) {
             auto* other = find_peer(other_key);
             if (!other) continue;
@@ -969,10 +969,6 @@ std::string Torrent::offender_key(const Endpoint& remote, const PeerId& peer_id)
            to_hex(std::span<const std::uint8_t>(peer_id.data(), peer_id.size()));
 }
 
-std::string Torrent::offender_key(const PeerConnection& peer) const {
-    return offender_key(peer.remote(), peer.remote_handshake().peer_id);
-}
-
 void Torrent::on_piece_failed(int piece, const std::vector<std::string>& contributors) {
     picker_.piece_failed(piece);
     spdlog::warn("{}: piece {} failed its hash check; fetching it again", meta_.name, piece);
@@ -983,7 +979,7 @@ void Torrent::on_piece_failed(int piece, const std::vector<std::string>& contrib
         if (strikes < kBanStrikes || !banned_.insert(key).second) continue;
         std::vector<PeerConnection*> offenders;
         for (auto& [ptr, peer] : peers_)
-            if (peer->connected() && offender_key(*peer) == key) offenders.push_back(ptr);
+            if (peer->connected() && peer->offender == key) offenders.push_back(ptr);
         for (auto* peer : offenders) {
             spdlog::warn("{}: banning {} for sending bad data", meta_.name,
                          endpoint_string(peer->remote()));

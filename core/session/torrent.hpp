@@ -106,7 +106,6 @@ class Torrent : public PeerConnection::Handler {
     // Who a peer is for strikes and bans: its IP address, or on loopback, where every local
     // client shares one address, its peer id. A reconnect from a new port is the same offender.
     static std::string offender_key(const Endpoint& remote, const PeerId& peer_id);
-    std::string offender_key(const PeerConnection& peer) const;
     void release_buffer(int piece);
     void on_completed();
     void reset_picker();  // a fresh picker with this torrent's priorities
