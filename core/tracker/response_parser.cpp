@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <optional>
 
 #include "core/bencode/bencode.hpp"
 
@@ -44,20 +45,24 @@ int optional_count(const Value& dict, std::string_view key) {
     return static_cast<int>(n);
 }
 
+// One bad entry (not a dictionary, no usable ip or port, a host name) is skipped: the other
+// peers in the reply are still good.
+std::optional<asio::ip::tcp::endpoint> parse_peer_entry(const Value& entry) {
+    if (!entry.is_dict()) return std::nullopt;
+    const Value* ip = entry.find("ip");
+    const Value* port = entry.find("port");
+    if (!ip || !ip->is_string() || !port || !port->is_int()) return std::nullopt;
+    if (port->as_int() <= 0 || port->as_int() > 65535) return std::nullopt;
+    boost::system::error_code ec;
+    auto address = asio::ip::make_address(ip->as_string(), ec);
+    if (ec) return std::nullopt;  // host names would need a resolver; no tracker we know sends them
+    return asio::ip::tcp::endpoint(address, static_cast<std::uint16_t>(port->as_int()));
+}
+
 Endpoints parse_peer_list(const bencode::List& list) {
     Endpoints out;
-    for (const Value& entry : list) {
-        if (!entry.is_dict()) throw TrackerError("tracker peer list entry is not a dictionary");
-        const Value* ip = entry.find("ip");
-        const Value* port = entry.find("port");
-        if (!ip || !ip->is_string() || !port || !port->is_int())
-            throw TrackerError("tracker peer list entry lacks a string 'ip' or integer 'port'");
-        if (port->as_int() <= 0 || port->as_int() > 65535) continue;
-        boost::system::error_code ec;
-        auto address = asio::ip::make_address(ip->as_string(), ec);
-        if (ec) continue;  // host names would need a resolver; no tracker we know sends them
-        out.emplace_back(address, static_cast<std::uint16_t>(port->as_int()));
-    }
+    for (const Value& entry : list)
+        if (auto endpoint = parse_peer_entry(entry)) out.push_back(*endpoint);
     return out;
 }
 
@@ -76,12 +81,9 @@ std::string sanitize_tracker_text(std::string_view text) {
 }
 
 Endpoints parse_compact_peers_v4(std::string_view bytes) {
-    if (bytes.size() % 6 != 0)
-        throw TrackerError("compact peer list length " + std::to_string(bytes.size()) +
-                           " is not a multiple of 6");
     Endpoints out;
     out.reserve(bytes.size() / 6);
-    for (std::size_t i = 0; i < bytes.size(); i += 6) {
+    for (std::size_t i = 0; i + 6 <= bytes.size(); i += 6) {
         auto p = reinterpret_cast<const unsigned char*>(bytes.data() + i);
         asio::ip::address_v4::bytes_type raw{p[0], p[1], p[2], p[3]};
         std::uint16_t port = read_port(p + 4);
@@ -92,12 +94,9 @@ Endpoints parse_compact_peers_v4(std::string_view bytes) {
 }
 
 Endpoints parse_compact_peers_v6(std::string_view bytes) {
-    if (bytes.size() % 18 != 0)
-        throw TrackerError("compact IPv6 peer list length " + std::to_string(bytes.size()) +
-                           " is not a multiple of 18");
     Endpoints out;
     out.reserve(bytes.size() / 18);
-    for (std::size_t i = 0; i < bytes.size(); i += 18) {
+    for (std::size_t i = 0; i + 18 <= bytes.size(); i += 18) {
         auto p = reinterpret_cast<const unsigned char*>(bytes.data() + i);
         asio::ip::address_v6::bytes_type raw;
         std::copy(p, p + 16, raw.begin());

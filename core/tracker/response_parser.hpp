@@ -1,7 +1,8 @@
 #pragma once
 // Parsing of HTTP tracker bodies (BEP 3 announce, BEP 23 compact peers, BEP 7 peers6, BEP 48
 // scrape). Every field is checked; anything structurally wrong throws TrackerError, a tracker's
-// "failure reason" throws TrackerFailure carrying that text.
+// "failure reason" throws TrackerFailure carrying that text. A bad peer entry (a dictionary
+// without a usable ip or port, a cut-off compact entry) is skipped, not the whole reply.
 #include <string>
 #include <string_view>
 
@@ -10,7 +11,8 @@
 namespace btd::tracker {
 
 // Compact peer strings: 6 bytes (IPv4 + port) or 18 bytes (IPv6 + port) per peer. Peers with
-// port 0 are dropped; a length that is not a multiple of the entry size throws.
+// port 0 are dropped, and so is a cut-off entry at the end (a length that is not a multiple of
+// the entry size): one bad entry does not cost the other peers of the reply.
 Endpoints parse_compact_peers_v4(std::string_view bytes);
 Endpoints parse_compact_peers_v6(std::string_view bytes);
 
