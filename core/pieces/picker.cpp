@@ -357,45 +357,43 @@ int PiecePicker::pieces_in_progress() const {
 
 // ---- request outcomes ----
 
-void PiecePicker::abort_request(const BlockRef& ref, PeerKey peer) {
-    PieceState* ps = downloading(ref.piece);
-    if (!ps || ref.offset < 0 || ref.offset % kBlockSize != 0) return;
-    auto b = static_cast<std::size_t>(ref.offset / kBlockSize);
-    if (b >= ps->blocks.size()) return;
-    Block& block = ps->blocks[b];
+void PiecePicker::release_request(PieceState& ps, Block& block, PeerKey peer) {
     auto it = std::find(block.requested_by.begin(), block.requested_by.end(), peer);
     if (it == block.requested_by.end()) return;
     block.requested_by.erase(it);
     if (block.requested_by.empty() && !block.received) {
-        ++ps->free;
+        ++ps.free;
         ++free_in_started_;
-    }
-    if (ps->free == static_cast<int>(ps->blocks.size())) {  // nothing left of this piece
-        int piece = ps->piece;
-        stop_piece(piece);
-        bucket_insert(piece);
     }
 }
 
-void PiecePicker::abort_all(PeerKey peer) {
+bool PiecePicker::stop_if_untouched(PieceState& ps) {
+    if (ps.free != static_cast<int>(ps.blocks.size())) return false;
+    int piece = ps.piece;
+    stop_piece(piece);
+    bucket_insert(piece);
+    return true;
+}
+
+bool PiecePicker::abort_request(const BlockRef& ref, PeerKey peer) {
+    PieceState* ps = downloading(ref.piece);
+    if (!ps || ref.offset < 0 || ref.offset % kBlockSize != 0) return false;
+    auto b = static_cast<std::size_t>(ref.offset / kBlockSize);
+    if (b >= ps->blocks.size()) return false;
+    release_request(*ps, ps->blocks[b], peer);
+    return stop_if_untouched(*ps);
+}
+
+std::vector<int> PiecePicker::abort_all(PeerKey peer) {
+    std::vector<int> stopped;
     // Backwards, because un-starting a piece moves the last entry into its slot.
     for (int i = static_cast<int>(downloading_.size()) - 1; i >= 0; --i) {
         PieceState& ps = downloading_[i];
-        for (auto& block : ps.blocks) {
-            auto it = std::find(block.requested_by.begin(), block.requested_by.end(), peer);
-            if (it == block.requested_by.end()) continue;
-            block.requested_by.erase(it);
-            if (block.requested_by.empty() && !block.received) {
-                ++ps.free;
-                ++free_in_started_;
-            }
-        }
-        if (ps.free == static_cast<int>(ps.blocks.size())) {
-            int piece = ps.piece;
-            stop_piece(piece);
-            bucket_insert(piece);
-        }
+        for (auto& block : ps.blocks) release_request(ps, block, peer);
+        int piece = ps.piece;
+        if (stop_if_untouched(ps)) stopped.push_back(piece);
     }
+    return stopped;
 }
 
 bool PiecePicker::block_received(const BlockRef& ref, PeerKey peer, std::vector<PeerKey>& others) {

@@ -81,9 +81,14 @@ class PiecePicker {
                                int max_new_pieces);
 
     // A request we made will not be answered (choke, reject, timeout, disconnect).
-    // A started piece left with no requested and no received block is un-started again.
-    void abort_request(const BlockRef& block, PeerKey peer);
-    void abort_all(PeerKey peer);
+    // A started piece left with no requested and no received block is un-started again: it
+    // holds nothing worth keeping, so the caller gives its buffer back (the piece may be opened
+    // again later, counted against the budget anew). abort_request returns true if it
+    // un-started the block's piece; abort_all returns the pieces it un-started. A started piece
+    // that keeps received blocks stays started, and pick() offers its free blocks to any peer
+    // that has it before it opens new pieces, whatever max_new_pieces is.
+    bool abort_request(const BlockRef& block, PeerKey peer);
+    std::vector<int> abort_all(PeerKey peer);
 
     // A block arrived. Returns false if we did not want it: duplicate, not a valid block, or its
     // piece is not in progress. A block of a started piece that is still missing is accepted even
@@ -114,6 +119,8 @@ class PiecePicker {
     const PieceState* downloading(int piece) const;
     PieceState& start_piece(int piece);
     void stop_piece(int piece);  // drop progress, back to the availability buckets
+    void release_request(PieceState& ps, Block& block, PeerKey peer);  // if `peer` asked for it
+    bool stop_if_untouched(PieceState& ps);  // un-starts it if nothing is requested or in
     void bucket_insert(int piece);
     void bucket_remove(int piece);
     void change_availability(int piece, int delta);

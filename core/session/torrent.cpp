@@ -509,7 +509,9 @@ void Torrent::on_peer_closed(PeerConnection& peer, const std::string& reason) {
 }
 
 void Torrent::drop_requests(PeerConnection& peer) {
-    picker_.abort_all(reinterpret_cast<PeerKey>(&peer));
+    // A piece nobody is fetching any more, with no block in, must not keep its buffer: held
+    // buffers count against the memory budget, and a full budget opens no new piece.
+    for (int piece : picker_.abort_all(reinterpret_cast<PeerKey>(&peer))) release_buffer(piece);
     peer.requests.clear();
 }
 
@@ -617,7 +619,7 @@ void Torrent::on_peer_message(PeerConnection& peer, const wire::Message& msg) {
                        r.block.offset == static_cast<int>(msg.offset);
             });
             if (it != peer.requests.end()) {
-                picker_.abort_request(it->block, key);
+                if (picker_.abort_request(it->block, key)) release_buffer(it->block.piece);
                 peer.requests.erase(it);
             }
             return;

@@ -241,6 +241,65 @@ TEST_CASE("abort frees blocks; abort_all un-starts untouched pieces") {
     CHECK(pp.block_received(c[0], 3, others));
 }
 
+TEST_CASE("aborts report the pieces they un-start, so a memory budget never fills for good") {
+    // The caller's budget model: one buffer per opened piece, given back when an abort reports
+    // the piece un-started (as Torrent::drop_requests does). Peers that take requests and go
+    // away must not leave buffers behind.
+    const int n = 64;
+    const int budget = 4;  // pieces
+    PiecePicker pp(n, kPiece, n * kPiece, 21);
+    Bitfield all = all_pieces(n);
+    std::set<int> buffers;
+    auto request = [&](PeerKey peer, int max_blocks) {
+        int max_new = std::max(0, budget - static_cast<int>(buffers.size()));
+        auto blocks = pp.pick(all, peer, max_blocks, max_new);
+        for (const auto& b : blocks) buffers.insert(b.piece);
+        return blocks;
+    };
+    for (PeerKey peer = 100; peer < 140; ++peer) {  // 40 peers: take requests, then close
+        pp.peer_has_bitfield(all);
+        CHECK_FALSE(request(peer, 6).empty());
+        for (int piece : pp.abort_all(peer)) CHECK(buffers.erase(piece) == 1);
+        pp.peer_lost_bitfield(all);
+        CHECK(buffers.size() == static_cast<std::size_t>(pp.pieces_in_progress()));
+    }
+    CHECK(buffers.empty());
+    CHECK(pp.pieces_in_progress() == 0);
+    pp.peer_has_bitfield(all);
+    CHECK(request(1, 14).size() == 14);  // a good peer still gets a full queue (4 new pieces)
+
+    SUBCASE("abort_request un-starts a piece only when its last request goes") {
+        auto blocks = request(2, 2);  // the last two blocks of peer 1's fourth piece
+        REQUIRE(blocks.size() == 2);
+        CHECK(buffers.size() == 4);
+        CHECK_FALSE(pp.abort_request(blocks[0], 2));  // peer 1 still has requests in it
+        CHECK_FALSE(pp.abort_request(blocks[0], 2));  // not requested by 2 any more
+        CHECK(pp.abort_all(1).size() == 3);           // its three pieces of its own
+        CHECK(pp.pieces_in_progress() == 1);          // blocks[1] is still out
+        CHECK(pp.abort_request(blocks[1], 2));
+        CHECK(pp.pieces_in_progress() == 0);
+    }
+}
+
+TEST_CASE("a piece with blocks in is kept when its peer leaves, and continued first by others") {
+    const int n = 8;
+    PiecePicker pp(n, kPiece, n * kPiece, 5);
+    Bitfield all = all_pieces(n);
+    pp.peer_has_bitfield(all);
+    auto a = pp.pick(all, 1, 4, 1);
+    REQUIRE(pieces_of(a).size() == 1);
+    std::vector<PeerKey> others;
+    CHECK(pp.block_received(a[1], 1, others));
+    CHECK(pp.abort_all(1).empty());  // one block in: the piece and its buffer stay
+    CHECK(pp.pieces_in_progress() == 1);
+    // Another peer, with no room in the budget for a new piece, continues it.
+    auto b = pp.pick(all, 2, 16, 0);
+    REQUIRE(b.size() == 3);
+    CHECK(pieces_of(b) == pieces_of(a));
+    for (const auto& r : b) CHECK(pp.block_received(r, 2, others));
+    CHECK(pp.piece_fully_received(a[0].piece));
+}
+
 TEST_CASE("pick performance on a 65536-piece torrent") {
     const int n = 65536;
     PiecePicker pp(n, kBlockSize, std::int64_t{n} * kBlockSize, 1);
