@@ -308,6 +308,7 @@ void Torrent::set_file_priorities(const std::vector<int>& priorities) {
     bool was_finished = finished();
     file_priorities_.assign(priorities.begin(), priorities.end());
     apply_file_priorities();
+    move_parts_to_wanted_files();
     if (checking_ || !error_.empty() || was_finished == finished()) return;
     if (finished()) return on_completed();
     // More to download: back to work with the peers we have (and the seeds we dropped).
@@ -319,6 +320,28 @@ void Torrent::set_file_priorities(const std::vector<int>& priorities) {
     }
     connect_more();
     emit(SessionEvent::Kind::state_changed, to_string(status().state));
+}
+
+// A file wanted again gets the bytes kept for it in the part store now, not only when a piece
+// of it is next written: all of its pieces may be verified already.
+void Torrent::move_parts_to_wanted_files() {
+    auto storage = storage_;
+    disk_job_started();
+    ctx_.disk.submit(
+        ctx_.io,
+        [storage] {
+            std::string error;
+            try {
+                storage->move_parts_to_wanted_files();
+            } catch (const std::exception& e) {
+                error = e.what();
+            }
+            return error;
+        },
+        guarded([this](std::string error) {
+            disk_job_finished();
+            if (!error.empty()) set_error(error);
+        }));
 }
 
 void Torrent::check_file_priorities(const std::vector<int>& priorities) const {
@@ -335,6 +358,7 @@ void Torrent::check_file_priorities(const std::vector<int>& priorities) const {
 // A piece is as important as the most important file it holds; pad files do not count.
 void Torrent::apply_file_priorities() {
     std::vector<std::uint8_t> pieces(meta_.num_pieces(), kPriorityDontDownload);
+    std::vector<bool> skipped(meta_.files.size(), false);
     wanted_size_ = 0;
     skips_files_ = false;
     for (std::size_t f = 0; f < meta_.files.size(); ++f) {
@@ -344,12 +368,13 @@ void Torrent::apply_file_priorities() {
         if (priority != kPriorityDontDownload)
             wanted_size_ += file.length;
         else
-            skips_files_ = true;
+            skips_files_ = skipped[f] = true;
         int first = static_cast<int>(file.offset / meta_.piece_length);
         int last = static_cast<int>((file.offset + file.length - 1) / meta_.piece_length);
         for (int p = first; p <= last; ++p) pieces[p] = std::max(pieces[p], priority);
     }
     picker_.set_piece_priorities(pieces);
+    storage_->set_skipped_files(std::move(skipped));
 }
 
 void Torrent::reset_picker() {

@@ -111,6 +111,7 @@ class Torrent : public PeerConnection::Handler {
     void reset_picker();  // a fresh picker with this torrent's priorities
     void check_file_priorities(const std::vector<int>& priorities) const;
     void apply_file_priorities();
+    void move_parts_to_wanted_files();                       // on the disk pool
     bool finished() const { return picker_.is_finished(); }  // every wanted piece verified
     std::int64_t file_have_bytes(const FileEntry& file) const;
     void disk_job_started() { ++disk_jobs_; }

@@ -10,6 +10,7 @@
 #include <set>
 
 #include "core/storage/file_cache.hpp"
+#include "core/storage/part_store.hpp"
 #include "core/storage/safe_path.hpp"
 #include "core/util/hash.hpp"
 
@@ -101,6 +102,8 @@ struct Storage::Impl {
                                std::memset(dst, 0, static_cast<std::size_t>(n));
                                return;
                            }
+                           if (read_part(file, start + buf_pos, {dst, static_cast<std::size_t>(n)}))
+                               return;
                            auto handle = cache.get(file, false);
                            pread_all(*handle, dst, static_cast<std::size_t>(n), file_pos,
                                      cache.full_path(file));
@@ -109,11 +112,107 @@ struct Storage::Impl {
 
     std::int64_t piece_start(int piece) const { return std::int64_t{piece} * meta.piece_length; }
 
+    // ---- skipped files and the part store (all under part_mutex) ----
+
+    // Torrent bytes [pos, pos + data.size()) of `file`: into the part store if the file is kept
+    // there. False if the caller must use the file itself.
+    bool write_part(int file, std::int64_t pos, std::span<const std::uint8_t> data) {
+        std::lock_guard lock(part_mutex);
+        if (!uses_part_store(file)) return false;
+        int piece = static_cast<int>(pos / meta.piece_length);
+        parts.write(piece, pos - piece_start(piece), data);
+        return true;
+    }
+
+    bool read_part(int file, std::int64_t pos, std::span<std::uint8_t> out) {
+        std::lock_guard lock(part_mutex);
+        if (!uses_part_store(file)) return false;
+        int piece = static_cast<int>(pos / meta.piece_length);
+        parts.read(piece, pos - piece_start(piece), out);
+        return true;
+    }
+
+    bool kept_in_part_store(int file) {
+        std::lock_guard lock(part_mutex);
+        return uses_part_store(file);
+    }
+
+    // Where a file's bytes live, decided once per file: a skipped file that is not on disk is
+    // kept in the part store; the file on disk wins if it exists (a user's file, or one wanted
+    // before). A file wanted all along needs no look: its bytes are in the file. A file wanted
+    // again gets its bytes moved out of the part store before anything else touches it.
+    bool uses_part_store(int file) {
+        if (file_mode.empty()) return false;
+        FileMode& mode = file_mode[file];
+        if (mode == FileMode::unknown)
+            mode = skipped[file] ? FileMode::look_on_disk : FileMode::on_disk;
+        if (mode == FileMode::look_on_disk)
+            mode = exists_on_disk(file) ? FileMode::on_disk : FileMode::part_store;
+        if (!skipped[file] && mode == FileMode::part_store) move_out_of_part_store(file);
+        return mode == FileMode::part_store;
+    }
+
+    bool exists_on_disk(int file) {
+        int fd = open_file_nofollow(dir, relative[file], O_RDONLY, false);
+        if (fd < 0) return errno != ENOENT;  // anything else: let the file's own I/O report it
+        ::close(fd);
+        return true;
+    }
+
+    std::pair<int, int> piece_range(int file) const {
+        const auto& f = meta.files[file];
+        if (f.length == 0) return {0, -1};
+        return {static_cast<int>(f.offset / meta.piece_length),
+                static_cast<int>((f.offset + f.length - 1) / meta.piece_length)};
+    }
+
+    void move_out_of_part_store(int file) {
+        const auto& f = meta.files[file];
+        file_mode[file] = FileMode::on_disk;  // from here on the file itself holds its bytes
+        auto [first, last] = piece_range(file);
+        for (int piece : parts.pieces_in(first, last)) {
+            std::int64_t begin = std::max(f.offset, piece_start(piece));
+            std::int64_t end =
+                std::min(f.offset + f.length, piece_start(piece) + meta.piece_length);
+            copy_part_to_file(file, piece, begin, end);
+            if (!piece_needs_part_store(piece)) parts.remove(piece);
+        }
+    }
+
+    void copy_part_to_file(int file, int piece, std::int64_t begin, std::int64_t end) {
+        constexpr std::int64_t kChunk = 256 * 1024;
+        std::vector<std::uint8_t> buffer(static_cast<std::size_t>(std::min(end - begin, kChunk)));
+        auto handle = cache.get(file, true);
+        for (std::int64_t pos = begin; pos < end; pos += kChunk) {
+            std::span<std::uint8_t> chunk(buffer.data(),
+                                          static_cast<std::size_t>(std::min(kChunk, end - pos)));
+            parts.read(piece, pos - piece_start(piece), chunk);
+            pwrite_all(*handle, chunk.data(), chunk.size(), pos - meta.files[file].offset,
+                       cache.full_path(file));
+        }
+        handle->dirty = true;
+    }
+
+    bool piece_needs_part_store(int piece) {
+        bool needed = false;
+        std::int64_t size = std::min(meta.piece_length, meta.total_size - piece_start(piece));
+        for_each_slice(piece_start(piece), size, [&](int file, auto, auto, auto) {
+            if (!meta.files[file].pad && uses_part_store(file)) needed = true;
+        });
+        return needed;
+    }
+
+    enum class FileMode : std::uint8_t { unknown, look_on_disk, on_disk, part_store };
+
     Metainfo meta;
     fs::path dir;
     std::vector<fs::path> relative;  // checked, empty for pad files
     std::vector<std::int64_t> offsets;
     FileCache cache;
+    std::mutex part_mutex;
+    PartStore parts{dir, meta.info_hash};
+    std::vector<bool> skipped;        // empty until set_skipped_files
+    std::vector<FileMode> file_mode;  // where a skipped file's bytes live
 };
 
 Storage::Storage(const Metainfo& meta, fs::path download_dir)
@@ -142,6 +241,9 @@ void Storage::write_piece(int piece, std::span<const std::uint8_t> data) {
         impl_->piece_start(piece), static_cast<std::int64_t>(data.size()),
         [&](int file, std::int64_t file_pos, std::int64_t buf_pos, std::int64_t n) {
             if (impl_->meta.files[file].pad) return;
+            auto slice =
+                data.subspan(static_cast<std::size_t>(buf_pos), static_cast<std::size_t>(n));
+            if (impl_->write_part(file, impl_->piece_start(piece) + buf_pos, slice)) return;
             auto handle = impl_->cache.get(file, true);
             pwrite_all(*handle, data.data() + buf_pos, static_cast<std::size_t>(n), file_pos,
                        impl_->cache.full_path(file));
@@ -181,6 +283,7 @@ void Storage::create_files(const std::vector<bool>& which) {
     for (std::size_t i = 0; i < impl_->meta.files.size(); ++i) {
         const auto& f = impl_->meta.files[i];
         if (f.pad || (i < which.size() && !which[i])) continue;
+        if (impl_->kept_in_part_store(static_cast<int>(i))) continue;  // skipped: never created
         const fs::path full = impl_->cache.full_path(static_cast<int>(i));
         int fd = open_file_nofollow(impl_->dir, impl_->relative[i], O_RDWR | O_CREAT, true);
         if (fd < 0) throw StorageError(os_error_message("create", full, errno));
@@ -196,7 +299,37 @@ void Storage::create_files(const std::vector<bool>& which) {
 }
 
 void Storage::flush() {
+    // Before any resume data records a file as wanted again, its bytes are in it: a restart
+    // must not find a wanted file whose verified bytes are still in the part store.
+    move_parts_to_wanted_files();
     impl_->cache.flush();
+    std::lock_guard lock(impl_->part_mutex);
+    impl_->parts.flush();
+}
+
+void Storage::set_skipped_files(std::vector<bool> skipped) {
+    std::lock_guard lock(impl_->part_mutex);
+    skipped.resize(impl_->meta.files.size(), false);
+    impl_->file_mode.resize(impl_->meta.files.size(), Impl::FileMode::unknown);
+    for (std::size_t i = 0; i < skipped.size(); ++i) {
+        bool was_skipped = i < impl_->skipped.size() && impl_->skipped[i];
+        auto& mode = impl_->file_mode[i];
+        // Skipped now: looked at again, so a file with nothing on disk yet is not created.
+        // Wanted again before anything decided where its bytes are: they may be in the part
+        // store (written by an earlier run).
+        if (skipped[i] != was_skipped && (skipped[i] || mode == Impl::FileMode::unknown))
+            mode = Impl::FileMode::look_on_disk;
+    }
+    impl_->skipped = std::move(skipped);
+}
+
+void Storage::move_parts_to_wanted_files() {
+    for (std::size_t i = 0; i < impl_->meta.files.size(); ++i)
+        impl_->kept_in_part_store(static_cast<int>(i));  // moves a wanted file's bytes home
+}
+
+fs::path Storage::part_store_path() const {
+    return impl_->parts.path();
 }
 
 void Storage::close_files() {
@@ -221,6 +354,10 @@ void Storage::delete_files() {
     std::stable_sort(ordered.begin(), ordered.end(),
                      [&](const fs::path& a, const fs::path& b) { return depth(a) > depth(b); });
     for (const auto& d : ordered) unlink_nofollow(impl_->dir, d, true);
+    {
+        std::lock_guard lock(impl_->part_mutex);
+        impl_->parts.remove_all();
+    }
     if (!first_error.empty()) throw StorageError(first_error);
 }
 

@@ -44,8 +44,19 @@ class Storage {
     // hash differs. Never throws StorageError.
     bool check_piece(int piece);
     // Creates every (non-pad) file at its final size so zero-length files exist too; with
-    // `which` (one flag per file), only the flagged ones.
+    // `which` (one flag per file), only the flagged ones (after moving their bytes out of the
+    // part store, see below).
     void create_files(const std::vector<bool>& which = {});
+
+    // Skipped files (one flag per file; no I/O, may be called from any thread). A skipped file
+    // that does not exist on disk is never created: the bytes of it that share a piece with a
+    // wanted file go to the part store (part_store.hpp) and are read back from there. A skipped
+    // file already on disk keeps being used as it is. When a file is wanted again, its bytes
+    // move from the part store into the file at the next access to it, at create_files, or at
+    // move_parts_to_wanted_files.
+    void set_skipped_files(std::vector<bool> skipped);
+    void move_parts_to_wanted_files();
+    std::filesystem::path part_store_path() const;
     void flush();         // fsync files written since the last flush (before resume data)
     void close_files();   // drop cached handles (e.g. before delete)
     void delete_files();  // removes the torrent's files and empty directories it created
