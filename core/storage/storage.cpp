@@ -166,19 +166,24 @@ struct Storage::Impl {
                 static_cast<int>((f.offset + f.length - 1) / meta.piece_length)};
     }
 
+    // Copies first, then drops what no skipped file needs any more: an error on the way leaves
+    // the bytes in the part store, to be moved at the next access.
     void move_out_of_part_store(int file) {
         const auto& f = meta.files[file];
-        file_mode[file] = FileMode::on_disk;  // from here on the file itself holds its bytes
         auto [first, last] = piece_range(file);
-        for (int piece : parts.pieces_in(first, last)) {
+        auto pieces = parts.pieces_in(first, last);
+        for (int piece : pieces) {
             std::int64_t begin = std::max(f.offset, piece_start(piece));
             std::int64_t end =
                 std::min(f.offset + f.length, piece_start(piece) + meta.piece_length);
             copy_part_to_file(file, piece, begin, end);
-            if (!piece_needs_part_store(piece)) parts.remove(piece);
         }
+        file_mode[file] = FileMode::on_disk;  // from here on the file itself holds its bytes
+        for (int piece : pieces)
+            if (!piece_needs_part_store(piece)) parts.remove(piece);
     }
 
+    // Synced before the part store lets go of the bytes, so a crash cannot lose them.
     void copy_part_to_file(int file, int piece, std::int64_t begin, std::int64_t end) {
         constexpr std::int64_t kChunk = 256 * 1024;
         std::vector<std::uint8_t> buffer(static_cast<std::size_t>(std::min(end - begin, kChunk)));
@@ -190,7 +195,8 @@ struct Storage::Impl {
             pwrite_all(*handle, chunk.data(), chunk.size(), pos - meta.files[file].offset,
                        cache.full_path(file));
         }
-        handle->dirty = true;
+        if (::fsync(handle->fd) != 0)
+            throw StorageError(os_error_message("sync", cache.full_path(file), errno));
     }
 
     bool piece_needs_part_store(int piece) {

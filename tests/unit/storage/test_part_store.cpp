@@ -189,3 +189,19 @@ TEST_CASE("a wanted file skipped before any byte of it is written is not created
     CHECK_FALSE(fs::exists(dir.path() / "t/sub/s2.bin"));
     for (int p = 0; p < 3; ++p) CHECK(st.check_piece(p));
 }
+
+TEST_CASE("bytes that cannot be moved home stay in the part store until they can") {
+    TempDir dir;
+    auto t = layout();
+    Storage st(t.meta, dir.path());
+    st.set_skipped_files(kSkipS);
+    write_wanted_pieces(st, t);
+    fs::create_directories(dir.path() / "t/s1.bin");  // in the way of the file
+    st.set_skipped_files({false, false, true, false, true});
+    CHECK_THROWS_AS(st.move_parts_to_wanted_files(), StorageError);
+    CHECK(fs::exists(st.part_store_path() / "1"));
+    fs::remove(dir.path() / "t/s1.bin");
+    st.move_parts_to_wanted_files();
+    CHECK(read_file(dir.path() / "t/s1.bin") == t.file_bytes(1));
+    for (int p = 0; p < 3; ++p) CHECK(st.check_piece(p));
+}
