@@ -7,10 +7,11 @@ hidden part store in the download dir (`.<info-hash>.parts`, as libtorrent does)
 
 A folder of six files, three of them skipped, each sharing pieces with wanted ones (one tiny
 skipped file lies inside a single piece between two others). After the download: no skipped file
-exists, the wanted files are byte-exact, a re-check (`btctl verify`, which reads the skipped
-bytes of the shared pieces back from the part store) still finds every wanted piece, and the
-download dir shows nothing but the torrent's folder and the hidden part store. Then every file
-is wanted again: the whole torrent must end byte-exact and the part store must be gone.
+exists, the wanted files are byte-exact, a raw peer asking for the shared pieces gets the right
+bytes, a re-check (`btctl verify`) still finds every wanted piece without fetching one again (both
+read the skipped part of those pieces from the part store), and the download dir shows nothing
+but the torrent's folder and the hidden part store. Then every file is wanted again: the whole
+torrent must end byte-exact and the part store must be gone.
 
 Needs BTD_BIN and BTCTL_BIN (ctest sets both).
 """
@@ -22,6 +23,7 @@ import unittest
 
 import hostile_common  # noqa: F401  (puts the integration harness on the path)
 from hostile_common import harness as H
+import raw_peer as R
 from test_daemon_lifecycle import BtdDaemon
 from test_file_selection import PIECE, make_ordered_torrent
 
@@ -65,6 +67,35 @@ class SkippedFilesNotCreated(unittest.TestCase):
                              f"skipped file {LAYOUT[i][0]} is on disk "
                              f"({os.path.getsize(path) if os.path.exists(path) else 0} bytes)")
 
+    def assert_serves_shared_pieces(self, daemon, folder):
+        """A peer asking for the pieces shared by wanted and skipped files gets the right bytes:
+        btd reads the skipped part of them from the part store."""
+        content = b""
+        for name, _ in LAYOUT:
+            with open(os.path.join(folder, name), "rb") as f:
+                content += f.read()
+        shared, offset = set(), 0
+        for i, (_, size) in enumerate(LAYOUT[:-1]):
+            offset += size
+            if offset % PIECE and (i in SKIPPED) != (i + 1 in SKIPPED):
+                shared.add(offset // PIECE)
+        self.assertGreaterEqual(len(shared), 3)
+        port = daemon.rpc("session.get")["listen_port"]
+        with R.RawPeer(port, self.tid) as peer:
+            peer.handshake()
+            peer.send(R.HAVE_NONE)
+            peer.interested()
+            peer.recv_until(R.UNCHOKE, timeout=30)
+            for piece in sorted(shared):
+                for begin in range(0, PIECE, R.BLOCK):
+                    peer.request(piece, begin)
+                    got = peer.recv_until(R.PIECE, timeout=30)[-1]
+                    self.assertEqual(got.triple(), (piece, begin, R.BLOCK))
+                    start = piece * PIECE + begin
+                    self.assertEqual(got.payload[8:], content[start:start + R.BLOCK],
+                                     f"wrong bytes served for piece {piece} at {begin}")
+        H.log(f"shared pieces {sorted(shared)} served byte-exact")
+
     def test_skipped_files_stay_off_disk_and_come_back_whole_when_wanted(self):
         folder = os.path.join(self.src, "sel")
         H.make_payload(folder, LAYOUT, seed=11)
@@ -73,6 +104,7 @@ class SkippedFilesNotCreated(unittest.TestCase):
         tracker = H.Tracker([info_hash]).__enter__()
         self.addCleanup(tracker.__exit__, None, None, None)
         torrent, tid = make([tracker.http_url], os.path.join(self.dir, "t.torrent"))
+        self.tid = tid
         seed = H.LtPeer(torrent, self.src, mode="seed").start()
         self.addCleanup(seed.stop)
         seed.wait_ready(60)
@@ -100,6 +132,8 @@ class SkippedFilesNotCreated(unittest.TestCase):
         files = self.info(tid)["files"]
         for i in SKIPPED:
             self.assertGreater(files[i]["have_bytes"], 0, files[i])
+
+        self.assert_serves_shared_pieces(daemon, folder)
 
         # A full re-check reads the skipped bytes of shared pieces from the part store: every
         # piece is found again, none is fetched again.
