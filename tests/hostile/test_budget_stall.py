@@ -110,7 +110,9 @@ class BudgetStall(unittest.TestCase):
                 t.join(30)
             requested.append(len(got))
         H.log(f"hostile peers that got requests, per round: {requested}")
-        self.assertGreater(requested[0], 0, "btd never requested from the first hostile round")
+        # Each round finds the budget free again (main: [3, 0, 0, 0, 0, 0, 0, 0]).
+        self.assertTrue(all(requested), "btd stopped requesting: the memory budget is held by "
+                        f"pieces nobody fetches any more ({requested})")
 
         seed = H.LtPeer(torrent, src, mode="seed").start()
         self.addCleanup(seed.stop)
