@@ -37,7 +37,7 @@ PartStore::PartStore(fs::path download_dir, const Sha1Hash& info_hash)
     : dir_(std::move(download_dir)), rel_dir_(dir_name(info_hash)) {}
 
 std::string PartStore::dir_name(const Sha1Hash& info_hash) {
-    return "." + to_hex(info_hash) + ".parts";
+    return ".btd." + to_hex(info_hash) + ".parts";
 }
 
 fs::path PartStore::piece_path(int piece) const {

@@ -1,8 +1,10 @@
 #pragma once
 // Where the bytes of skipped files go when a piece they share with a wanted file is written: not
 // into the skipped file (a full-size sparse file that media servers would pick up), but into a
-// hidden directory `.<info-hash hex>.parts` in the download dir, one file per piece named by its
-// index, each byte at its offset in the piece (libtorrent keeps them in one `.parts` file).
+// hidden directory `.btd.<info-hash hex>.parts` in the download dir, one file per piece named by
+// its index, each byte at its offset in the piece. (libtorrent keeps them in one file named
+// `.<info-hash hex>.parts`; our name differs so a libtorrent client's file in the same download
+// dir is never in the way.)
 //
 // Not thread-safe: Storage serialises every call with its own mutex. Paths are opened without
 // following symlinks (safe_path.hpp). Throws StorageError naming the file on I/O errors.
@@ -22,7 +24,7 @@ class PartStore {
   public:
     PartStore(std::filesystem::path download_dir, const Sha1Hash& info_hash);
 
-    static std::string dir_name(const Sha1Hash& info_hash);  // ".<hex>.parts"
+    static std::string dir_name(const Sha1Hash& info_hash);  // ".btd.<hex>.parts"
 
     // Stores bytes of `piece` at `offset` in the piece; creates the directory as needed.
     void write(int piece, std::int64_t offset, std::span<const std::uint8_t> data);

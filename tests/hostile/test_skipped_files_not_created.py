@@ -3,7 +3,8 @@
 
 Skipped files (priority 0) that share a piece with a wanted file used to be created when that
 piece was written: a full-size sparse file a media server would pick up. Now those bytes go to a
-hidden part store in the download dir (`.<info-hash>.parts`, as libtorrent does).
+hidden part store in the download dir (`.btd.<info-hash>.parts/`, as libtorrent keeps a
+`.<info-hash>.parts` file).
 
 A folder of six files, three of them skipped, each sharing pieces with wanted ones (one tiny
 skipped file lies inside a single piece between two others). After the download: no skipped file
@@ -125,7 +126,7 @@ class SkippedFilesNotCreated(unittest.TestCase):
             if i not in SKIPPED:
                 H.compare_trees(os.path.join(folder, name), os.path.join(out, name))
         self.assert_skipped_absent(out)
-        part_store = "." + tid + ".parts"
+        part_store = ".btd." + tid + ".parts"
         self.assertEqual(sorted(os.listdir(self.dl)), sorted(["sel", part_store]))
         self.assertTrue(os.listdir(os.path.join(self.dl, part_store)))
         # Boundary pieces did come over: some bytes of each skipped file are held.

@@ -39,7 +39,7 @@ TEST_CASE("the part store keeps bytes per piece at their offsets, in a hidden di
     Sha1Hash ih{};
     ih.fill(0x01);
     PartStore parts(dir.path(), ih);
-    CHECK(parts.path() == dir.path() / ".0101010101010101010101010101010101010101.parts");
+    CHECK(parts.path() == dir.path() / ".btd.0101010101010101010101010101010101010101.parts");
     CHECK_FALSE(parts.has(3));
     std::vector<std::uint8_t> out(4);
     CHECK_THROWS_AS(parts.read(3, 0, out), StorageError);
@@ -78,7 +78,7 @@ TEST_CASE("skipped files are never created: their bytes in shared pieces go to t
     CHECK_FALSE(fs::exists(dir.path() / "t/sub"));
     std::string ab;
     for (int i = 0; i < 20; ++i) ab += "ab";
-    CHECK(st.part_store_path() == dir.path() / ("." + ab + ".parts"));  // hidden
+    CHECK(st.part_store_path() == dir.path() / (".btd." + ab + ".parts"));  // hidden
     CHECK(fs::exists(st.part_store_path() / "1"));
     CHECK(fs::exists(st.part_store_path() / "2"));
     CHECK_FALSE(fs::exists(st.part_store_path() / "0"));  // no skipped byte in piece 0
