@@ -49,6 +49,9 @@ void RoutingTable::touch(Entry& e, TimePoint now, bool replied) {
 
 RoutingTable::Outcome RoutingTable::add(const NodeInfo& node, TimePoint now, bool replied) {
     if (is_own(node)) return {};
+    const Address& address = node.endpoint.address();
+    if (options_.enforce_node_id && !bep42_exempt(address) && !bep42_id_matches(node.id, address))
+        return {};
     Bucket& bucket = buckets_[bucket_index(node.id)];
     if (Entry* e = find_live(node.id)) {
         // Same id from another address: a spoof or a moved node; the entry we have wins.
@@ -67,7 +70,7 @@ RoutingTable::Outcome RoutingTable::add(const NodeInfo& node, TimePoint now, boo
         entry = *cached;
         cache.erase(cached);
     }
-    if (options_.one_node_per_address && address_taken(node.endpoint.address())) return {};
+    if (options_.one_node_per_address && address_taken(address)) return {};
     touch(entry, now, replied);
     return insert_new(std::move(entry), now);
 }

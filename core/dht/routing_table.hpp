@@ -30,6 +30,9 @@ struct RoutingTableOptions {
     std::chrono::seconds good_for{15 * 60};
     std::chrono::seconds refresh_after{15 * 60};  // a bucket unchanged this long wants a lookup
     bool one_node_per_address = true;             // a host may not fill a bucket with made-up ids
+    // BEP 42: refuse nodes whose id does not fit their (public) address. Off by default, as in
+    // libtorrent: many nodes still pick ids freely.
+    bool enforce_node_id = false;
 };
 
 class RoutingTable {
@@ -41,7 +44,8 @@ class RoutingTable {
         added,        // now in a bucket
         updated,      // was there already; its times are refreshed
         replacement,  // bucket full: kept in the replacement cache (ping `to_ping`)
-        rejected,     // ourselves, an address already taken, or an id/address conflict
+        rejected,     // ourselves, an address already taken, an id/address conflict, or an
+                      // id that breaks BEP 42 when enforce_node_id is set
     };
     struct Outcome {
         Added result = Added::rejected;

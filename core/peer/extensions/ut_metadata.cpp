@@ -79,6 +79,14 @@ std::string encode_metadata_data(std::uint32_t piece, std::int64_t total_size,
     return encode_header(MetadataMsgType::data, piece, total_size) + std::string(piece_bytes);
 }
 
+std::string answer_metadata_request(std::string_view metadata, std::uint32_t piece) {
+    auto total = static_cast<std::int64_t>(metadata.size());
+    if (piece >= metadata_piece_count(total)) return encode_metadata_reject(piece);
+    auto begin = static_cast<std::size_t>(piece) * kMetadataPieceSize;
+    auto length = static_cast<std::size_t>(metadata_piece_length(total, piece));
+    return encode_metadata_data(piece, total, metadata.substr(begin, length));
+}
+
 MetadataMessage decode_metadata_message(std::string_view payload, std::int64_t max_total_size) {
     Value dict;
     std::size_t consumed = 0;

@@ -36,6 +36,10 @@ std::string encode_metadata_reject(std::uint32_t piece);
 std::string encode_metadata_data(std::uint32_t piece, std::int64_t total_size,
                                  std::string_view piece_bytes);
 
+// Our answer to a request for `piece` of the metadata we have: a data message, or a reject if
+// the index is past the end or we have no metadata yet (empty `metadata`).
+std::string answer_metadata_request(std::string_view metadata, std::uint32_t piece);
+
 // Decodes an extended-message payload. Throws ProtocolError (the caller drops the peer) if it is
 // not a bencoded dict with integer msg_type and piece, if a data message's total_size is outside
 // 1..max_total_size, its piece index is past the end or its byte count is not the piece's size,

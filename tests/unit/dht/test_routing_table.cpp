@@ -236,3 +236,16 @@ TEST_CASE("a damaged or oversized saved table is refused") {
                                    std::to_string(many.size()) + ":" + many + "e"));
     CHECK(load_routing_table("d2:id20:aaaaaaaaaaaaaaaaaaaae"));  // an empty table is fine
 }
+
+TEST_CASE("with BEP 42 enforced, public nodes need an id that fits their address") {
+    RoutingTableOptions options;
+    options.enforce_node_id = true;
+    RoutingTable table(kOwn, options);
+    auto fitting = *sha1_from_hex("5fbfbff10c5d6a4ec8a88e4c6ab4c28b95eee401");  // BEP 42 vector
+    CHECK(table.node_replied({fitting, endpoint("124.31.75.21", 1)}, t0).result == Added::added);
+    CHECK(table.node_replied({id_of(0x80), endpoint("8.8.8.8", 1)}, t0).result == Added::rejected);
+    CHECK(table.node_replied({id_of(0x81), endpoint("192.168.1.9", 1)}, t0).result ==
+          Added::added);  // private addresses are exempt
+    RoutingTable lenient(kOwn);
+    CHECK(lenient.node_replied({id_of(0x80), endpoint("8.8.8.8", 1)}, t0).result == Added::added);
+}

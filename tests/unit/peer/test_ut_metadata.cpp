@@ -177,3 +177,18 @@ TEST_CASE("a single peer sending everything wrong is the only contributor named"
     CHECK_FALSE(failed.ok);
     CHECK(failed.contributors == std::set<MetadataAssembler::PeerKey>{5});
 }
+
+TEST_CASE("requests for our metadata are answered with the piece, or a reject past the end") {
+    std::string metadata = make_metadata(20000);
+    auto first = decode_metadata_message(answer_metadata_request(metadata, 0));
+    CHECK(first.type == MetadataMsgType::data);
+    CHECK(first.total_size == 20000);
+    CHECK(first.data == metadata.substr(0, 16384));
+    auto last = decode_metadata_message(answer_metadata_request(metadata, 1));
+    CHECK(last.data == metadata.substr(16384));
+    auto past = decode_metadata_message(answer_metadata_request(metadata, 2));
+    CHECK(past.type == MetadataMsgType::reject);
+    CHECK(past.piece == 2);
+    CHECK(decode_metadata_message(answer_metadata_request("", 0)).type ==
+          MetadataMsgType::reject);  // no metadata yet
+}
