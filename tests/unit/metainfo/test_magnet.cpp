@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <random>
+
 #include "core/metainfo/magnet.hpp"
 #include "core/util/ascii.hpp"
 
@@ -182,4 +184,29 @@ TEST_CASE("is_magnet_uri recognises the scheme in any case") {
     CHECK(is_magnet_uri("MaGnEt:?"));
     CHECK_FALSE(is_magnet_uri("http://x/magnet:"));
     CHECK_FALSE(is_magnet_uri("magnet"));
+}
+
+TEST_CASE("mutated magnet links parse or throw MetainfoError, nothing else") {
+    const std::string seed = magnet(
+        "&dn=Some+Name%20x&tr=udp%3A%2F%2Ft.example%3A80&x.pe=10.0.0.1:6881&x.pe=[::1]:2&ws=a");
+    std::mt19937 rng(13);
+    const std::string alphabet = "%&=+:[]?.0123456789abcdefABCDEF";
+    int parsed = 0;
+    for (int i = 0; i < 20000; ++i) {
+        std::string s = seed;
+        for (int edits = 1 + static_cast<int>(rng() % 3); edits > 0 && !s.empty(); --edits) {
+            std::size_t at = rng() % s.size();
+            if (rng() % 2)
+                s[at] = rng() % 2 ? static_cast<char>(rng()) : alphabet[rng() % alphabet.size()];
+            else
+                s.erase(at, 1);
+        }
+        try {
+            auto link = parse_magnet(s);
+            CHECK(link.trackers.size() <= kMaxMagnetTrackers);
+            ++parsed;
+        } catch (const MetainfoError&) {
+        }
+    }
+    MESSAGE("magnet mutation: parsed " << parsed << " of 20000");
 }

@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <random>
+
 #include "core/peer/extensions/ut_metadata.hpp"
 
 using namespace btd;
@@ -191,4 +193,31 @@ TEST_CASE("requests for our metadata are answered with the piece, or a reject pa
     CHECK(past.piece == 2);
     CHECK(decode_metadata_message(answer_metadata_request("", 0)).type ==
           MetadataMsgType::reject);  // no metadata yet
+}
+
+TEST_CASE("mutated ut_metadata messages decode or throw ProtocolError, nothing else") {
+    std::string metadata = make_metadata(20000);
+    const std::string seeds[] = {encode_metadata_request(1), encode_metadata_reject(0),
+                                 answer_metadata_request(metadata, 1)};
+    std::mt19937 rng(12);
+    int decoded = 0;
+    for (int i = 0; i < 20000; ++i) {
+        std::string s = seeds[rng() % 3];
+        for (int edits = 1 + static_cast<int>(rng() % 3); edits > 0 && !s.empty(); --edits) {
+            std::size_t at = rng() % std::min<std::size_t>(s.size(), 60);  // mostly the dict
+            if (rng() % 2)
+                s[at] = static_cast<char>(rng() % 2 ? rng() : '0' + rng() % 10);
+            else
+                s.erase(at, 1);
+        }
+        try {
+            auto m = decode_metadata_message(s);
+            if (m.type == MetadataMsgType::data)
+                CHECK(static_cast<std::int64_t>(m.data.size()) ==
+                      metadata_piece_length(m.total_size, m.piece));
+            ++decoded;
+        } catch (const ProtocolError&) {
+        }
+    }
+    MESSAGE("ut_metadata mutation: decoded " << decoded << " of 20000");
 }

@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <random>
+
 #include "core/peer/extensions/ut_pex.hpp"
 
 using namespace btd::wire;
@@ -136,4 +138,31 @@ TEST_CASE("the PEX tracker sends at most 50 added and 50 dropped, the rest later
     CHECK(t.update({}).dropped.size() == kPexSendLimit);
     CHECK(t.update({}).dropped.size() == 20);
     CHECK(t.advertised_count() == 0);
+}
+
+TEST_CASE("mutated ut_pex messages decode or throw ProtocolError, nothing else") {
+    PexMessage m;
+    m.added = peers_10_0_0(5);
+    m.added.push_back({ep("2001:db8::1", 7), pex_flags::kSeed});
+    m.dropped = {ep("5.6.7.8", 2), ep("2001:db8::8", 3)};
+    const std::string seed = encode_pex(m);
+    std::mt19937 rng(11);
+    int decoded = 0;
+    for (int i = 0; i < 20000; ++i) {
+        std::string s = seed;
+        for (int edits = 1 + static_cast<int>(rng() % 3); edits > 0 && !s.empty(); --edits) {
+            std::size_t at = rng() % s.size();
+            if (rng() % 2)
+                s[at] = static_cast<char>(rng());
+            else
+                s.erase(at, 1);
+        }
+        try {
+            auto d = decode_pex(s);
+            CHECK(d.added.size() <= PexLimits{}.max_added);
+            ++decoded;
+        } catch (const ProtocolError&) {
+        }
+    }
+    MESSAGE("ut_pex mutation: decoded " << decoded << " of 20000");
 }
