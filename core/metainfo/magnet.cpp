@@ -15,7 +15,8 @@ namespace asio = boost::asio;
 constexpr std::string_view kScheme = "magnet:?";
 constexpr std::string_view kBtih = "urn:btih:";
 constexpr std::string_view kBtmh = "urn:btmh:";
-constexpr std::size_t kMaxShownValue = 80;  // how much of a bad value an error message quotes
+constexpr std::size_t kMaxShownValue = 80;
+constexpr std::size_t kMaxNotes = 16;  // how much of a bad value an error message quotes
 
 [[noreturn]] void fail(const std::string& why) {
     throw MetainfoError("invalid magnet link: " + why);
@@ -141,10 +142,8 @@ class MagnetBuilder {
         if (base == "dn") return add_name(percent_decode(raw_value, true, k));
         if (base == "tr") return add_tracker(percent_decode(raw_value, false, k));
         if (k == "x.pe") return add_peer(percent_decode(raw_value, false, k));
-        if (base == "ws")
-            link_.notes.push_back("web seed (ws) ignored: web seeds are not supported");
-        if (base == "so")
-            link_.notes.push_back("file selection (so) ignored: all files are wanted");
+        if (base == "ws") note("web seed (ws) ignored: web seeds are not supported");
+        if (base == "so") note("file selection (so) ignored: all files are wanted");
     }
 
     MagnetLink finish() {
@@ -155,11 +154,18 @@ class MagnetBuilder {
                     "not supported");
             fail("it has no 'xt=urn:btih:' parameter naming the info-hash");
         }
-        if (have_btmh_) link_.notes.push_back("v2 info-hash (urn:btmh) ignored; using urn:btih");
+        if (have_btmh_) note("v2 info-hash (urn:btmh) ignored; using urn:btih");
         return std::move(link_);
     }
 
   private:
+    // Each note once, and not too many: a link of 64 KiB could otherwise carry thousands.
+    void note(std::string text) {
+        auto& notes = link_.notes;
+        if (notes.size() < kMaxNotes && std::find(notes.begin(), notes.end(), text) == notes.end())
+            notes.push_back(std::move(text));
+    }
+
     void add_topic(std::string_view topic) {
         if (starts_with_ci(topic, kBtmh)) {
             have_btmh_ = true;
@@ -183,8 +189,7 @@ class MagnetBuilder {
         auto parsed = parse_url(url);
         if (!parsed ||
             (parsed->scheme != "http" && parsed->scheme != "https" && parsed->scheme != "udp")) {
-            link_.notes.push_back("tracker " + quote_value(url) +
-                                  " ignored: not an http(s) or udp URL");
+            note("tracker " + quote_value(url) + " ignored: not an http(s) or udp URL");
             return;
         }
         if (std::find(link_.trackers.begin(), link_.trackers.end(), url) != link_.trackers.end())
@@ -197,7 +202,7 @@ class MagnetBuilder {
     void add_peer(std::string_view text) {
         auto peer = parse_peer(text);
         if (!peer) {
-            link_.notes.push_back("x.pe " + quote_value(text) + " ignored: not an IP address");
+            note("x.pe " + quote_value(text) + " ignored: not an IP address");
             return;
         }
         if (std::find(link_.peers.begin(), link_.peers.end(), *peer) != link_.peers.end()) return;

@@ -17,7 +17,7 @@ struct MagnetLink {
     std::string display_name;                           // dn, empty if absent
     std::vector<std::string> trackers;                  // every tr, de-duplicated, order kept
     std::vector<boost::asio::ip::tcp::endpoint> peers;  // x.pe, de-duplicated, order kept
-    std::vector<std::string> notes;  // parts we ignored, for the log ("ws ... ignored")
+    std::vector<std::string> notes;  // parts we ignored, for the log (each once, at most 16)
 };
 
 inline constexpr std::size_t kMaxMagnetLength = 64 * 1024;

@@ -106,6 +106,14 @@ TEST_CASE("web seeds and file selections are ignored with a note") {
     CHECK(link.notes[1].find("so") != std::string::npos);
 }
 
+TEST_CASE("notes are given once each, and at most 16 of them") {
+    auto link = parse_magnet(magnet("&ws=a&ws=b&so=1&so=2"));
+    CHECK(link.notes.size() == 2);
+    std::string many;
+    for (int i = 0; i < 100; ++i) many += "&x.pe=host" + std::to_string(i) + ".example:1";
+    CHECK(parse_magnet(magnet(many)).notes.size() == 16);
+}
+
 TEST_CASE("unknown parameters, empty pairs and a fragment are ignored") {
     auto link = parse_magnet(magnet("&&xl=1234&kt=a+b&as=http://x/y#frag&tr=http://z/"));
     CHECK(hex_of(link) == kHex);
