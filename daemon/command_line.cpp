@@ -10,6 +10,7 @@ const char* usage_text() {
            "           [--foreground]\n"
            "           [--download-rate-limit RATE] [--upload-rate-limit RATE]\n"
            "           [--ratio-limit RATIO] [--seed-idle-limit SECONDS]\n"
+           "           [--allowed-download-dirs DIR,...]\n"
            "       btd --download FILE.torrent [--download-dir DIR] [--listen-port PORT]\n"
            "           [--timeout SECONDS] [--seed] [--download-rate-limit RATE]\n"
            "           [--upload-rate-limit RATE] [--log-level LEVEL]\n"
@@ -28,6 +29,7 @@ CommandLine parse_command_line(const std::vector<std::string>& args) {
     static const std::map<std::string, std::string> flag_keys = {
         {"--state-dir", "state_dir"},
         {"--download-dir", "download_dir"},
+        {"--allowed-download-dirs", "allowed_download_dirs"},
         {"--rpc-listen", "rpc_listen"},
         {"--listen-port", "listen_port"},
         {"--log-level", "log_level"},

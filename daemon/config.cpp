@@ -39,7 +39,60 @@ std::filesystem::path parse_path(std::string_view text) {
     return std::filesystem::path(std::string(text));
 }
 
+// Comma-separated items, each trimmed; empty items are skipped.
+std::vector<std::string> parse_list(std::string_view value) {
+    std::vector<std::string> items;
+    std::string_view rest = value;
+    while (!rest.empty()) {
+        auto comma = rest.find(',');
+        auto item = trim(rest.substr(0, comma));
+        if (!item.empty()) items.emplace_back(item);
+        if (comma == std::string_view::npos) break;
+        rest.remove_prefix(comma + 1);
+    }
+    return items;
+}
+
+std::vector<std::filesystem::path> parse_absolute_dirs(std::string_view value) {
+    std::vector<std::filesystem::path> dirs;
+    for (auto& item : parse_list(value)) {
+        std::filesystem::path dir(item);
+        if (!dir.is_absolute())
+            throw ConfigError("'" + item + "' is not an absolute path (start it with /)");
+        dirs.push_back(dir.lexically_normal());
+    }
+    return dirs;  // empty: anywhere
+}
+
+// A quoted value: "..." with \" and \\ escapes, then only blanks or a comment.
+std::string unquote(std::string_view text) {
+    std::string out;
+    std::size_t i = 1;
+    for (; i < text.size() && text[i] != '"'; ++i) {
+        if (text[i] == '\\' && i + 1 < text.size() && (text[i + 1] == '"' || text[i + 1] == '\\'))
+            ++i;
+        out.push_back(text[i]);
+    }
+    if (i >= text.size()) throw ConfigError("missing closing '\"'");
+    auto rest = trim(text.substr(i + 1));
+    if (!rest.empty() && rest.front() != '#')
+        throw ConfigError("unexpected text after the closing quote: '" + std::string(rest) + "'");
+    return out;
+}
+
 }  // namespace
+
+std::string config_value_text(std::string_view raw) {
+    auto text = trim(raw);
+    if (!text.empty() && text.front() == '"') return unquote(text);
+    // A '#' at the start or after a blank begins a comment; "a#b" stays a value.
+    for (std::size_t i = 0; i < text.size(); ++i)
+        if (text[i] == '#' && (i == 0 || text[i - 1] == ' ' || text[i - 1] == '\t'))
+            return std::string(trim(text.substr(0, i)));
+    return std::string(text);
+}
+
+namespace {}  // namespace
 
 void ConfigValues::override_with(const ConfigValues& h) {
     auto take = [](auto& mine, const auto& theirs) {
@@ -59,14 +112,15 @@ void ConfigValues::override_with(const ConfigValues& h) {
     take(disk_threads, h.disk_threads);
     take(rpc_auth, h.rpc_auth);
     take(rpc_allowed_hosts, h.rpc_allowed_hosts);
+    take(allowed_download_dirs, h.allowed_download_dirs);
 }
 
 const std::vector<std::string>& config_keys() {
     static const std::vector<std::string> keys = {
-        "download_dir", "state_dir",           "rpc_listen",        "listen_port",
-        "log_level",    "download_rate_limit", "upload_rate_limit", "max_peers_per_torrent",
-        "ratio_limit",  "seed_idle_limit",     "memory_budget_mib", "disk_threads",
-        "rpc_auth",     "rpc_allowed_hosts"};
+        "download_dir", "state_dir",           "rpc_listen",           "listen_port",
+        "log_level",    "download_rate_limit", "upload_rate_limit",    "max_peers_per_torrent",
+        "ratio_limit",  "seed_idle_limit",     "memory_budget_mib",    "disk_threads",
+        "rpc_auth",     "rpc_allowed_hosts",   "allowed_download_dirs"};
     return keys;
 }
 
@@ -184,18 +238,10 @@ void set_config_value(ConfigValues& v, std::string_view key, std::string_view va
             v.disk_threads = static_cast<unsigned>(parse_uint(value, 0, 256, "a thread count"));
         else if (key == "rpc_auth")
             v.rpc_auth = parse_bool(value);
-        else if (key == "rpc_allowed_hosts") {
-            std::vector<std::string> hosts;
-            std::string_view rest = value;
-            while (!rest.empty()) {
-                auto comma = rest.find(',');
-                auto host = trim(rest.substr(0, comma));
-                if (!host.empty()) hosts.emplace_back(host);
-                if (comma == std::string_view::npos) break;
-                rest.remove_prefix(comma + 1);
-            }
-            v.rpc_allowed_hosts = std::move(hosts);
-        }
+        else if (key == "rpc_allowed_hosts")
+            v.rpc_allowed_hosts = parse_list(value);
+        else if (key == "allowed_download_dirs")
+            v.allowed_download_dirs = parse_absolute_dirs(value);
     } catch (const ConfigError& e) {
         throw ConfigError(std::string(key) + ": " + e.what());
     }
@@ -216,7 +262,12 @@ ConfigValues parse_config_text(std::string_view text, const std::string& source)
         if (eq == std::string_view::npos)
             throw ConfigError(where + "expected 'key = value', got '" + std::string(line) + "'");
         try {
-            set_config_value(values, trim(line.substr(0, eq)), trim(line.substr(eq + 1)));
+            auto key = trim(line.substr(0, eq));
+            set_config_value(values, key, config_value_text(line.substr(eq + 1)));
+            // A relative path would depend on the directory btd happens to start in.
+            if (key == "download_dir" && values.download_dir->is_relative())
+                throw ConfigError("download_dir: '" + values.download_dir->string() +
+                                  "' is not an absolute path (start it with /)");
         } catch (const ConfigError& e) {
             throw ConfigError(where + e.what());
         }
@@ -284,6 +335,7 @@ DaemonConfig resolve_config(const ConfigValues& v, const Getenv& getenv) {
     c.disk_threads = v.disk_threads.value_or(c.disk_threads);
     c.rpc_auth = v.rpc_auth.value_or(c.rpc_auth);
     c.rpc_allowed_hosts = v.rpc_allowed_hosts.value_or(c.rpc_allowed_hosts);
+    c.allowed_download_dirs = v.allowed_download_dirs.value_or(c.allowed_download_dirs);
     return c;
 }
 
@@ -304,6 +356,9 @@ SessionSettings DaemonConfig::session_settings() const {
 std::map<std::string, std::string> DaemonConfig::describe() const {
     std::string hosts;
     for (auto& h : rpc_allowed_hosts) hosts += (hosts.empty() ? "" : ",") + h;
+    std::string allowed_dirs;
+    for (auto& d : allowed_download_dirs)
+        allowed_dirs += (allowed_dirs.empty() ? "" : ",") + d.string();
     auto host = rpc_listen.host.find(':') != std::string::npos ? "[" + rpc_listen.host + "]"
                                                                : rpc_listen.host;
     auto level = spdlog::level::to_string_view(log_level);
@@ -322,7 +377,8 @@ std::map<std::string, std::string> DaemonConfig::describe() const {
             {"memory_budget_mib", std::to_string(memory_budget_mib)},
             {"disk_threads", std::to_string(disk_threads)},
             {"rpc_auth", rpc_auth ? "true" : "false"},
-            {"rpc_allowed_hosts", hosts}};
+            {"rpc_allowed_hosts", hosts},
+            {"allowed_download_dirs", allowed_dirs}};
 }
 
 }  // namespace btd::daemon

@@ -51,6 +51,8 @@ struct ConfigValues {
     std::optional<unsigned> disk_threads;  // 0 = number of cores
     std::optional<bool> rpc_auth;
     std::optional<std::vector<std::string>> rpc_allowed_hosts;
+    // Where RPC callers may put data (torrent.add, session.set download_dir); absolute paths.
+    std::optional<std::vector<std::filesystem::path>> allowed_download_dirs;
 
     // Values set in `higher` replace ours.
     void override_with(const ConfigValues& higher);
@@ -61,6 +63,12 @@ const std::vector<std::string>& config_keys();
 
 // Sets one key from its text form; throws ConfigError("...") naming the key and what is wrong.
 void set_config_value(ConfigValues& values, std::string_view key, std::string_view value);
+
+// The value part of a `key = value` line: trimmed; a '#' at its start or after a blank begins a
+// comment. A value in double quotes is taken literally up to the closing quote (backslash
+// escapes a quote or a backslash), so it may hold " #"; only a comment may follow it.
+// Throws ConfigError for a missing closing quote or text after it.
+std::string config_value_text(std::string_view raw);
 
 // Parses config file text; `source` (usually the file name) prefixes error messages:
 // "btd.conf:7: unknown key 'foo'".
@@ -90,6 +98,7 @@ struct DaemonConfig {
     unsigned disk_threads = 0;
     bool rpc_auth = true;
     std::vector<std::string> rpc_allowed_hosts;
+    std::vector<std::filesystem::path> allowed_download_dirs;  // empty = anywhere
 
     SessionSettings session_settings() const;
     // key -> printable value, for logging the configuration and what a reload changed.

@@ -124,6 +124,12 @@ class Daemon {
             rpc::SessionMethodsOptions methods;
             methods.shutdown = [this] { begin_shutdown("RPC request"); };
             methods.settings_changed = [this](const SessionSettings& s) { settings_changed(s); };
+            methods.allowed_download_dirs = config_.allowed_download_dirs;
+            // torrent.add answers once the new job's files are durable (ResumeSaver::on_event
+            // queued them when the engine reported the job added).
+            methods.job_added = [this](std::function<void()> stored) {
+                saver_->when_stored(std::move(stored));
+            };
             rpc::register_session_methods(dispatcher_, *session_, io_, methods);
             server_ = std::make_unique<rpc::RpcServer>(io_, options, dispatcher_);
             server_->start();
@@ -230,6 +236,7 @@ class Daemon {
         next.rpc_listen = config_.rpc_listen;
         next.rpc_auth = config_.rpc_auth;
         next.rpc_allowed_hosts = config_.rpc_allowed_hosts;
+        next.allowed_download_dirs = config_.allowed_download_dirs;
         auto dropped = drop_overrides_changed_in_config(overrides_, config_.session_settings(),
                                                         next.session_settings());
         for (auto& key : dropped)

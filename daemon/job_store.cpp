@@ -6,6 +6,7 @@
 
 #include "daemon/atomic_file.hpp"
 #include "daemon/resume_json.hpp"
+#include "rpc/safe_file.hpp"
 
 namespace btd::daemon {
 
@@ -28,6 +29,10 @@ JobStore::JobStore(fs::path state_dir)
 
 void JobStore::prepare() const {
     for (auto& dir : {torrents_dir_, resume_dir_}) {
+        std::error_code ec;
+        auto type = fs::symlink_status(dir, ec).type();
+        if (type != fs::file_type::not_found && type != fs::file_type::directory)
+            rpc::set_aside_corrupt(dir, "not a directory");
         fs::create_directories(dir);
         fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace);
     }
@@ -89,6 +94,63 @@ void JobStore::remove(const Sha1Hash& id) {
     remove_file_durably(torrent_path(id));
 }
 
+namespace {
+
+// A state file that cannot be used: set it aside unless it is merely unreadable (permissions,
+// I/O error), which the user can fix with the file in place.
+void set_aside_unless_unreadable(const fs::path& file, const rpc::StateFileError& e) {
+    if (e.kind() == rpc::StateFileError::Kind::unreadable)
+        spdlog::warn("cannot read {}; leaving it in place", e.what());
+    else
+        rpc::set_aside_corrupt(file, e.what());
+}
+
+std::optional<Metainfo> load_stored_torrent(const fs::path& file, const Sha1Hash& id) {
+    std::string bytes;
+    try {
+        bytes = rpc::read_regular_file(file, kMaxTorrentFileBytes);
+    } catch (const rpc::StateFileError& e) {
+        set_aside_unless_unreadable(file, e);
+        return std::nullopt;
+    }
+    try {
+        auto meta = parse_metainfo(bytes);
+        if (meta.info_hash == id) return meta;
+        rpc::set_aside_corrupt(file, "its info-hash is " + to_hex(meta.info_hash));
+    } catch (const std::exception& e) {
+        rpc::set_aside_corrupt(file, std::string("not a valid .torrent: ") + e.what());
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
+// Reads one job's resume data; returns nullopt (the job is checked in full) when there is none
+// or it is unusable, which only this job pays for.
+std::optional<ResumeData> JobStore::load_resume(const Sha1Hash& id, const std::string& name) {
+    auto file = resume_path(id);
+    std::string text;
+    try {
+        text = rpc::read_regular_file(file, kMaxResumeBytes);
+    } catch (const rpc::StateFileError& e) {
+        if (e.kind() == rpc::StateFileError::Kind::missing) return std::nullopt;
+        set_aside_unless_unreadable(file, e);
+        spdlog::warn("{} will be checked in full", name);
+        return std::nullopt;
+    }
+    try {
+        auto resume = decode_resume_json(text, id);
+        // Restoring the job leads to a save of the same data: it needs no write.
+        std::lock_guard lock(mutex_);
+        resume_digest_[id] = sha1(text);
+        return resume;
+    } catch (const std::exception& e) {
+        rpc::set_aside_corrupt(file, std::string("unusable resume data: ") + e.what());
+        spdlog::warn("{} will be checked in full", name);
+        return std::nullopt;
+    }
+}
+
 std::vector<StoredJob> JobStore::load_all() {
     std::vector<StoredJob> jobs;
     remove_temp_files(torrents_dir_);
@@ -106,32 +168,10 @@ std::vector<StoredJob> JobStore::load_all() {
             spdlog::warn("ignoring {}: the name is not an info-hash", file.string());
             continue;
         }
-        StoredJob job;
-        try {
-            job.meta = load_metainfo_file(file);
-        } catch (const std::exception& e) {
-            spdlog::warn("ignoring stored torrent {}: {} (the file is left in place)",
-                         file.string(), e.what());
-            continue;
-        }
-        if (job.meta.info_hash != *id) {
-            spdlog::warn("ignoring stored torrent {}: its info-hash is {}", file.string(),
-                         to_hex(job.meta.info_hash));
-            continue;
-        }
-        auto resume_file = resume_path(*id);
-        if (fs::exists(resume_file, ec)) {
-            try {
-                auto text = read_file_limited(resume_file, kMaxResumeBytes);
-                job.resume = decode_resume_json(text, *id);
-                // Restoring the job leads to a save of the same data: it needs no write.
-                std::lock_guard lock(mutex_);
-                resume_digest_[*id] = sha1(text);
-            } catch (const std::exception& e) {
-                spdlog::warn("resume data {} is unusable ({}); {} will be checked in full",
-                             resume_file.string(), e.what(), job.meta.name);
-            }
-        }
+        auto meta = load_stored_torrent(file, *id);
+        if (!meta) continue;
+        StoredJob job{std::move(*meta), std::nullopt};
+        job.resume = load_resume(*id, job.meta.name);
         jobs.push_back(std::move(job));
     }
     std::stable_sort(jobs.begin(), jobs.end(), [](const StoredJob& a, const StoredJob& b) {

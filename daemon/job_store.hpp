@@ -46,14 +46,18 @@ class JobStore {
     void commit();
     void remove(const Sha1Hash& id);  // both files, durably; absent files are fine
 
-    // Every stored job, oldest first. Unreadable .torrent files are skipped and unreadable
-    // resume data is dropped, each with a warning in the log; never throws for bad content.
+    // Every stored job, oldest first. A corrupt .torrent (bad content, wrong info-hash, not a
+    // regular file) is set aside as `<file>.corrupt-<time>` and skipped; corrupt resume data is
+    // set aside the same way and its job alone is checked in full. Unreadable files (permissions)
+    // are logged and left in place. Never throws for bad content.
     std::vector<StoredJob> load_all();
 
     std::uint64_t resume_files_written() const { return resume_files_written_; }
     std::uint64_t resume_writes_skipped() const { return resume_writes_skipped_; }
 
   private:
+    std::optional<ResumeData> load_resume(const Sha1Hash& id, const std::string& name);
+
     std::filesystem::path torrents_dir_;
     std::filesystem::path resume_dir_;
     std::mutex mutex_;                            // guards the two below

@@ -3,6 +3,8 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "rpc/json_parse.hpp"
+
 namespace btd::daemon {
 
 using nlohmann::json;
@@ -10,6 +12,7 @@ using nlohmann::json;
 namespace {
 
 constexpr int kResumeVersion = 1;
+constexpr std::size_t kMaxResumeDepth = 8;  // the format nests 3 levels
 
 bool valid_utf8(const std::string& s) {
     try {
@@ -97,8 +100,12 @@ std::string encode_resume_json(const Sha1Hash& id, const ResumeData& d) {
 }
 
 ResumeData decode_resume_json(std::string_view text, const Sha1Hash& expected_id) {
-    json j = json::parse(text, nullptr, false);
-    if (j.is_discarded()) throw ResumeFormatError("not valid JSON");
+    // Depth checked before a tree is built: destroying or dumping a deep one recurses.
+    if (rpc::json_nesting_depth(text, kMaxResumeDepth) > kMaxResumeDepth)
+        throw ResumeFormatError("nested too deeply");
+    auto parsed = rpc::parse_json_limited(text, kMaxResumeDepth);
+    if (!parsed) throw ResumeFormatError("not valid JSON");
+    json j = std::move(*parsed);
     if (!j.is_object()) throw ResumeFormatError("not a JSON object");
     if (get_int(j, "version", 0) != kResumeVersion)
         throw ResumeFormatError("unsupported version " + j["version"].dump());

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "daemon/torrent_file.hpp"
 
 namespace btd::daemon {
@@ -12,6 +14,20 @@ bool save_due(const SaveState& s, Clock::time_point now, const SaveTiming& timin
     if (s.saving || s.checking) return false;
     auto since = now - s.last_save;
     return (s.urgent && since >= timing.min_interval) || (s.dirty && since >= timing.periodic);
+}
+
+ResumeData add_parameters(const Session& session, const Sha1Hash& id) {
+    auto status = session.details(id).status;
+    ResumeData params;  // no have-bits, no file stamps: restoring it checks every file
+    params.paused = status.state == TorrentState::paused;
+    params.added_at = status.added_at;
+    params.download_dir = status.download_dir;
+    params.sequential = status.sequential;
+    auto priorities = session.file_priorities(id);
+    const int normal = FileStatus{}.priority;
+    if (std::any_of(priorities.begin(), priorities.end(), [&](int p) { return p != normal; }))
+        params.file_priorities = std::move(priorities);
+    return params;
 }
 
 ResumeSaver::ResumeSaver(boost::asio::io_context& io, Session& session, JobStore& store,
@@ -61,10 +77,15 @@ void ResumeSaver::on_event(const SessionEvent& e) {
     switch (e.kind) {
         case Kind::added:
             entry.urgent = true;
-            worker_.post(
-                [store = &store_, id = e.id, bytes = encode_torrent_file(session_.metainfo(e.id))] {
-                    if (!store->has_torrent(id)) store->save_torrent(id, bytes);
-                });
+            // A new job's resume file holds its add parameters at once: the first real save
+            // waits for the check, and a stop before it must not lose download_dir & co.
+            worker_.post([store = &store_, id = e.id,
+                          bytes = encode_torrent_file(session_.metainfo(e.id)),
+                          params = add_parameters(session_, e.id)] {
+                if (store->has_torrent(id)) return;  // restored, not new
+                store->save_torrent(id, bytes);
+                store->save_resume(id, params);
+            });
             break;
         case Kind::state_changed:
             entry.checking = e.message == "checking";
@@ -108,6 +129,19 @@ void ResumeSaver::save(const Sha1Hash& id, Entry& entry, std::function<void()> q
             }
             if (queued) queued();
         });
+}
+
+void ResumeSaver::when_stored(std::function<void()> done) {
+    worker_.post([this, done = std::move(done), alive = std::weak_ptr<bool>(alive_)] {
+        try {
+            store_.commit();
+        } catch (const std::exception& e) {
+            spdlog::error("cannot save the job list: {}", e.what());
+        }
+        boost::asio::post(io_, [done, alive] {
+            if (auto flag = alive.lock(); flag && *flag) done();
+        });
+    });
 }
 
 void ResumeSaver::save_all(std::function<void()> done) {

@@ -35,6 +35,11 @@ struct SaveState {
 bool save_due(const SaveState& s, std::chrono::steady_clock::time_point now,
               const SaveTiming& timing);
 
+// What a job was added with (download dir, paused, file priorities, sequential, added_at), as
+// resume data without have-bits: stored when the job is added, so a stop before its first real
+// save (during the first check) restores it as it was asked for, with every file checked.
+ResumeData add_parameters(const Session& session, const Sha1Hash& id);
+
 class ResumeSaver {
   public:
     ResumeSaver(boost::asio::io_context& io, Session& session, JobStore& store,
@@ -47,6 +52,9 @@ class ResumeSaver {
     // its previous resume file stays). `done` runs on the network thread once every write is
     // queued on the worker; post a task to the worker to learn when they reached the disk.
     void save_all(std::function<void()> done);
+    // Runs `done` on the network thread once every write queued so far (e.g. a new job's files
+    // after its `added` event) is durable. Never waits on the calling thread.
+    void when_stored(std::function<void()> done);
     void stop();  // cancels the timer; later completions are ignored
 
     std::uint64_t saves_written() const { return saves_written_; }

@@ -6,6 +6,8 @@
 
 #include "daemon/atomic_file.hpp"
 #include "daemon/config.hpp"
+#include "rpc/json_parse.hpp"
+#include "rpc/safe_file.hpp"
 
 namespace btd::daemon {
 
@@ -24,6 +26,9 @@ json settable(const SessionSettings& s) {
             {"ratio_limit", s.ratio_limit},
             {"seed_idle_limit", s.seed_idle_limit}};
 }
+
+constexpr std::size_t kMaxSettingsBytes = 1024 * 1024;
+constexpr std::size_t kMaxSettingsDepth = 8;  // the file is one flat object
 
 bool int_in(const json& v, std::int64_t min, std::int64_t max) {
     return v.is_number_integer() && v.get<std::int64_t>() >= min && v.get<std::int64_t>() <= max;
@@ -91,16 +96,24 @@ std::vector<std::string> drop_overrides_changed_in_config(json& overrides,
     return dropped;
 }
 
+std::optional<json> parse_runtime_overrides(std::string_view text) {
+    auto j = rpc::parse_json_limited(text, kMaxSettingsDepth);
+    if (!j || !j->is_object()) return std::nullopt;
+    return j;
+}
+
 json load_runtime_overrides(const std::filesystem::path& state_dir) {
     auto file = state_dir / kRuntimeSettingsFile;
-    std::error_code ec;
-    if (!std::filesystem::exists(file, ec)) return json::object();
     try {
-        auto j = json::parse(read_file_limited(file, 1024 * 1024));
-        if (j.is_object()) return j;
-        spdlog::warn("{} is not a JSON object; ignoring it", file.string());
-    } catch (const std::exception& e) {
-        spdlog::warn("cannot use {} ({}); ignoring it", file.string(), e.what());
+        if (auto j = parse_runtime_overrides(rpc::read_regular_file(file, kMaxSettingsBytes)))
+            return *j;
+        rpc::set_aside_corrupt(file, "not a JSON object of settings, or nested too deeply");
+    } catch (const rpc::StateFileError& e) {
+        using Kind = rpc::StateFileError::Kind;
+        if (e.kind() == Kind::unreadable)
+            spdlog::warn("cannot use {}; ignoring it", e.what());
+        else if (e.kind() != Kind::missing)
+            rpc::set_aside_corrupt(file, e.what());
     }
     return json::object();
 }

@@ -6,6 +6,8 @@
 // the most recent change wins.
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <string_view>
 
 #include "core/session/types.hpp"
 
@@ -34,7 +36,13 @@ std::vector<std::string> drop_overrides_changed_in_config(nlohmann::json& overri
                                                           const SessionSettings& old_base,
                                                           const SessionSettings& new_base);
 
-// An empty object when the file is absent; a corrupt file is logged and treated as empty.
+// The content of settings.json: a JSON object nested at most a few levels deep (checked before
+// a tree is built); nullopt otherwise. Pure (fuzzable).
+std::optional<nlohmann::json> parse_runtime_overrides(std::string_view text);
+
+// An empty object when the file is absent. A corrupt file (bad JSON, too deep, not an object, not
+// a regular file, over 1 MiB) is set aside as `settings.json.corrupt-<time>` with a warning and
+// treated as empty; an unreadable one (permissions) is logged and left in place.
 nlohmann::json load_runtime_overrides(const std::filesystem::path& state_dir);
 void save_runtime_overrides(const std::filesystem::path& state_dir,
                             const nlohmann::json& overrides);

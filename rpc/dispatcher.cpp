@@ -29,9 +29,16 @@ void validate_request(const json& request) {
         throw RpcError(errc::invalid_request, "id must be a string, a number or null");
 }
 
-// A request without "id" is a notification; an invalid request always gets a reply.
+// A valid request without "id" is a notification. An invalid one always gets a reply (with
+// id null when it has none), as JSON-RPC 2.0 answers {"jsonrpc":"2.0","method":1}.
 bool wants_reply(const json& request) {
-    return !request.is_object() || request.contains("id");
+    if (!request.is_object() || request.contains("id")) return true;
+    try {
+        validate_request(request);
+        return false;
+    } catch (const RpcError&) {
+        return true;
+    }
 }
 
 json reply_id(const json& request) {

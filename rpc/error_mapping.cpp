@@ -33,9 +33,10 @@ json translate_errors(const std::function<json()>& fn) {
     } catch (const SessionError& e) {
         throw to_rpc_error(e);
     } catch (const MetainfoError& e) {
-        throw RpcError(errc::bad_torrent, std::string("unreadable .torrent: ") + e.what());
+        // The reason names what is wrong and where, never the file's bytes (see bencode.cpp).
+        throw RpcError(errc::bad_torrent, std::string("not a valid .torrent file: ") + e.what());
     } catch (const bencode::DecodeError& e) {
-        throw RpcError(errc::bad_torrent, std::string("unreadable .torrent: ") + e.what());
+        throw RpcError(errc::bad_torrent, std::string("not a valid .torrent file: ") + e.what());
     } catch (const std::filesystem::filesystem_error& e) {
         throw RpcError(errc::bad_torrent, std::string("cannot read .torrent: ") + e.what());
     }

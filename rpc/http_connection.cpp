@@ -37,15 +37,21 @@ void HttpConnection::close() {
 
 void HttpConnection::read_request() {
     if (closed_) return;
+    const auto& options = state_->options;
     parser_.emplace();
-    parser_->header_limit(static_cast<std::uint32_t>(state_->options.header_limit));
-    parser_->body_limit(state_->options.body_limit);
-    buffer_.max_size(state_->options.header_limit + state_->options.body_limit + 4096);
-    // One deadline for the whole request (and the idle wait before it): trickling bytes
-    // (slowloris) does not extend it.
-    stream_.expires_after(state_->options.timeout);
+    parser_->header_limit(static_cast<std::uint32_t>(options.header_limit));
+    // The announced length is checked against the full limit when the header ends; whether any
+    // body is read at all is decided on the headers (answer_early). Until then the buffer holds
+    // little more than the headers.
+    parser_->body_limit(options.body_limit);
+    buffer_.max_size(
+        std::max(buffer_.size(), options.header_limit + options.unauthenticated_body_limit + 4096));
+    // One deadline for the headers (and the idle wait before them): trickling bytes
+    // (slowloris) does not extend it, and half-sent requests give up their slot soon.
+    stream_.expires_after(std::min(options.header_timeout, options.timeout));
     // Header first: Beast 1.74 skips the Content-Length vs body_limit check when header and body
-    // are parsed in one eager pass; reading the header alone enforces it.
+    // are parsed in one eager pass; reading the header alone enforces it. It also lets every
+    // check run before a byte of an unauthenticated body is buffered.
     http::async_read_header(
         stream_, buffer_, *parser_,
         [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_header(ec); });
@@ -53,7 +59,13 @@ void HttpConnection::read_request() {
 
 void HttpConnection::on_header(beast::error_code ec) {
     if (closed_) return;
-    if (ec || parser_->is_done()) return on_read(ec);
+    if (ec) return on_read(ec);
+    if (auto answer = answer_from_headers(parser_->get())) return answer_early(std::move(*answer));
+    // Authorised: the body may be read, within the whole-request deadline.
+    const auto& options = state_->options;
+    buffer_.max_size(std::max(buffer_.size(), options.header_limit + options.body_limit + 4096));
+    stream_.expires_after(options.timeout);
+    if (parser_->is_done()) return on_read(ec);
     auto expect = parser_->get()[http::field::expect];
     if (beast::iequals(expect, "100-continue")) {
         // curl asks before sending bodies over 1 KiB; answer instead of making it wait.
@@ -77,10 +89,11 @@ void HttpConnection::read_body() {
 void HttpConnection::on_read(beast::error_code ec) {
     if (closed_) return;
     if (ec == http::error::body_limit) {
+        drain_on_close_ = true;  // the body was not read
         send_text(http::status::payload_too_large, "request body too large\n", 11, false);
         return;
     }
-    if (ec == http::error::header_limit) {
+    if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {
         send_text(http::status::request_header_fields_too_large, "request headers too large\n", 11,
                   false);
         return;
@@ -95,69 +108,116 @@ void HttpConnection::on_read(beast::error_code ec) {
         close();
         return;
     }
+    if (early_answer_) {
+        auto answer = std::move(*early_answer_);
+        early_answer_.reset();
+        send(std::move(answer));
+        return;
+    }
     auto request = parser_->release();
-    handle(request);
+    dispatch(std::move(request.body()), request.version(), request.keep_alive());
 }
 
-void HttpConnection::handle(Request& request) {
+namespace {
+
+HttpConnection::Response text_response(http::status status, std::string text, unsigned version,
+                                       bool keep_alive) {
+    HttpConnection::Response response{status, version};
+    response.set(http::field::content_type, "text/plain");
+    response.body() = std::move(text);
+    response.keep_alive(keep_alive);
+    return response;
+}
+
+}  // namespace
+
+// Every answer that needs no body: refusals (Host, Origin, token, method, media type) and the
+// plain GET pages. nullopt: an authorised JSON-RPC request, whose body is read next.
+std::optional<HttpConnection::Response> HttpConnection::answer_from_headers(
+    const Request& request) {
     const auto& options = state_->options;
     unsigned version = request.version();
     bool keep_alive = request.keep_alive();
 
     auto host = request.find(http::field::host);
-    if (host == request.end() || !host_allowed(host->value(), options.extra_allowed_hosts)) {
-        send_text(http::status::forbidden, "Host not allowed\n", version, false);
-        return;
-    }
+    if (host == request.end() || !host_allowed(host->value(), options.extra_allowed_hosts))
+        return text_response(http::status::forbidden, "Host not allowed\n", version, false);
     auto origin = request.find(http::field::origin);
     if (!origin_allowed(origin != request.end() ? origin->value() : std::string_view{},
-                        origin != request.end(), options.allowed_origins)) {
-        send_text(http::status::forbidden, "cross-origin requests are not allowed\n", version,
-                  false);
-        return;
-    }
+                        origin != request.end(), options.allowed_origins))
+        return text_response(http::status::forbidden, "cross-origin requests are not allowed\n",
+                             version, false);
 
     auto target = request.target();
     auto path = target.substr(0, target.find('?'));
-    if (path == "/" && request.method() == http::verb::get) {
-        send_text(http::status::ok, "btd: JSON-RPC 2.0 at POST /rpc\n", version, keep_alive);
-        return;
-    }
-    if (path != kRpcPath) {
-        send_text(http::status::not_found, "not found; the RPC endpoint is POST /rpc\n", version,
-                  keep_alive);
-        return;
-    }
+    if (path == "/" && request.method() == http::verb::get)
+        return text_response(http::status::ok, "btd: JSON-RPC 2.0 at POST /rpc\n", version,
+                             keep_alive);
+    if (path != kRpcPath)
+        return text_response(http::status::not_found, "not found; the RPC endpoint is POST /rpc\n",
+                             version, keep_alive);
     if (request.method() != http::verb::post) {
-        Response response{http::status::method_not_allowed, version};
+        auto response =
+            text_response(http::status::method_not_allowed, "use POST\n", version, keep_alive);
         response.set(http::field::allow, "POST");
-        response.set(http::field::content_type, "text/plain");
-        response.body() = "use POST\n";
-        response.keep_alive(keep_alive);
-        send(std::move(response));
-        return;
+        return response;
     }
     if (options.auth_secret) {
         auto auth = request.find(http::field::authorization);
         if (auth == request.end() || !bearer_token_matches(auth->value(), *options.auth_secret)) {
-            Response response{http::status::unauthorized, version};
-            response.set(http::field::www_authenticate, "Bearer realm=\"btd\"");
-            response.set(http::field::content_type, "text/plain");
-            response.body() =
+            auto response = text_response(
+                http::status::unauthorized,
                 "authentication required: send 'Authorization: Bearer <secret>' (the secret is "
-                "in rpc.secret in the daemon's state dir)\n";
-            response.keep_alive(keep_alive);
-            send(std::move(response));
-            return;
+                "in rpc.secret in the daemon's state dir)\n",
+                version, keep_alive);
+            response.set(http::field::www_authenticate, "Bearer realm=\"btd\"");
+            return response;
         }
     }
+    authenticated_ = true;
     auto content_type = request.find(http::field::content_type);
-    if (content_type == request.end() || !is_json_content_type(content_type->value())) {
-        send_text(http::status::unsupported_media_type, "Content-Type must be application/json\n",
-                  version, keep_alive);
+    if (content_type == request.end() || !is_json_content_type(content_type->value()))
+        return text_response(http::status::unsupported_media_type,
+                             "Content-Type must be application/json\n", version, keep_alive);
+    return std::nullopt;
+}
+
+// A small announced body is read (bounded by unauthenticated_body_limit) so a client that sent
+// it along with the headers reads the answer and may keep the connection. A larger or chunked
+// body, or one the client waits to send (Expect: 100-continue), is never read: answer, close.
+void HttpConnection::answer_early(Response response) {
+    if (parser_->is_done()) return send(std::move(response));
+    auto length = parser_->content_length();
+    bool waits = beast::iequals(parser_->get()[http::field::expect], "100-continue");
+    if (length && *length <= state_->options.unauthenticated_body_limit && !waits) {
+        early_answer_ = std::move(response);
+        read_body();
         return;
     }
-    dispatch(std::move(request.body()), version, keep_alive);
+    response.keep_alive(false);
+    drain_on_close_ = true;
+    send(std::move(response));
+}
+
+// Closing with unread bytes makes the kernel send a reset, which can destroy the answer before
+// the client reads it: stop sending, then discard what arrives (bounded in bytes and time, in a
+// fixed buffer) before closing.
+void HttpConnection::drain_then_close() {
+    constexpr auto kDrainTime = std::chrono::seconds(2);
+    beast::error_code ignored;
+    stream_.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_send, ignored);
+    stream_.expires_after(kDrainTime);
+    drain_some();
+}
+
+void HttpConnection::drain_some() {
+    constexpr std::size_t kMaxDrainBytes = 1024 * 1024;
+    stream_.async_read_some(boost::asio::buffer(drain_buffer_),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                                self->drained_ += n;
+                                if (ec || self->drained_ > kMaxDrainBytes) return self->close();
+                                self->drain_some();
+                            });
 }
 
 void HttpConnection::dispatch(std::string body, unsigned version, bool keep_alive) {
@@ -206,6 +266,7 @@ void HttpConnection::send(Response response) {
 
 void HttpConnection::on_written(beast::error_code ec, bool keep_alive) {
     response_.reset();
+    if (!ec && !keep_alive && drain_on_close_) return drain_then_close();
     if (ec || !keep_alive) {
         close();
         return;

@@ -1,5 +1,6 @@
 #pragma once
 // One accepted HTTP connection of the RPC server (internal to rpc/).
+#include <array>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -21,16 +22,22 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
     ~HttpConnection();
     void start();
     void close();  // safe to call repeatedly
+    // True once a request on this connection passed the Host, Origin and token checks; such a
+    // connection keeps its slot when the server is full (see RpcServerOptions::max_connections).
+    bool authenticated() const { return authenticated_; }
 
-  private:
     using Request = http::request<http::string_body>;
     using Response = http::response<http::string_body>;
 
+  private:
     void read_request();
     void on_header(boost::beast::error_code ec);
     void read_body();
     void on_read(boost::beast::error_code ec);
-    void handle(Request& request);
+    std::optional<Response> answer_from_headers(const Request& request);
+    void answer_early(Response response);
+    void drain_then_close();
+    void drain_some();
     void dispatch(std::string body, unsigned version, bool keep_alive);
     void send_text(http::status status, std::string text, unsigned version, bool keep_alive);
     void send(Response response);
@@ -39,7 +46,12 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
     boost::beast::tcp_stream stream_;
     boost::beast::flat_buffer buffer_;
     std::optional<http::request_parser<http::string_body>> parser_;
-    std::optional<Response> response_;  // kept alive until the write completes
+    std::optional<Response> response_;       // kept alive until the write completes
+    std::optional<Response> early_answer_;   // sent once the small body of its request is read
+    std::array<char, 4096> drain_buffer_{};  // discards unread bytes before closing
+    std::size_t drained_ = 0;
+    bool authenticated_ = false;
+    bool drain_on_close_ = false;  // the request's body was not read: drain it before closing
     std::shared_ptr<RpcServer::State> state_;
     std::uint64_t id_;
     bool closed_ = false;

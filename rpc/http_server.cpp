@@ -11,6 +11,25 @@ namespace {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
+// Frees a slot for a new connection by closing the oldest one that has not authenticated;
+// false if every open connection has (ids grow, so the smallest is the oldest).
+bool evict_unauthenticated(RpcServer::State& state) {
+    std::shared_ptr<HttpConnection> oldest;
+    std::uint64_t oldest_id = 0;
+    for (auto& [id, weak] : state.connections) {
+        auto connection = weak.lock();
+        if (!connection || connection->authenticated()) continue;
+        if (!oldest || id < oldest_id) {
+            oldest = std::move(connection);
+            oldest_id = id;
+        }
+    }
+    if (!oldest) return false;
+    spdlog::debug("rpc: full; closing connection {} that sent no valid token yet", oldest_id);
+    oldest->close();
+    return true;
+}
+
 void accept_next(const std::shared_ptr<RpcServer::State>& state) {
     if (state->stopped) return;
     state->acceptor.async_accept([state](boost::system::error_code ec, tcp::socket socket) {
@@ -24,7 +43,8 @@ void accept_next(const std::shared_ptr<RpcServer::State>& state) {
             });
             return;
         }
-        if (state->connections.size() >= state->options.max_connections) {
+        if (state->connections.size() >= state->options.max_connections &&
+            !evict_unauthenticated(*state)) {
             spdlog::debug("rpc: too many connections, closing a new one");
             boost::system::error_code ignored;
             socket.close(ignored);

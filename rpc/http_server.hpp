@@ -28,11 +28,19 @@ struct RpcServerOptions {
     // carries an Origin header is refused.
     std::vector<std::string> allowed_origins;
     std::size_t body_limit = 10 * 1024 * 1024;  // base64 .torrent files can be large
+    // Body read from a request refused on its headers (no token, bad Host, ...), so the client
+    // still reads the refusal; a larger announced body is not read and the connection closes.
+    std::size_t unauthenticated_body_limit = 16 * 1024;
     std::size_t header_limit = 8 * 1024;
-    std::size_t max_connections = 64;  // further connections are closed at once
-    // Time allowed to receive one whole request (and to wait idle between keep-alive requests)
-    // and to send a response; slow clients are dropped.
+    // Beyond this, a new connection takes the slot of the oldest one that has not sent a valid
+    // token yet (half-sent requests cannot lock out btctl); if every connection has, the new
+    // one is closed at once.
+    std::size_t max_connections = 64;
+    // Time allowed to receive one whole request and to send a response; slow clients are dropped.
     std::chrono::milliseconds timeout = std::chrono::seconds(30);
+    // Time allowed for the headers of a request, counted from the end of the previous response
+    // (so it also bounds an idle keep-alive connection). The shorter of this and `timeout` applies.
+    std::chrono::milliseconds header_timeout = std::chrono::seconds(10);
 };
 
 class RpcServer {

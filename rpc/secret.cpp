@@ -1,5 +1,7 @@
 #include "rpc/secret.hpp"
 
+#include "rpc/safe_file.hpp"
+
 #include <fcntl.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -34,31 +36,27 @@ struct Fd {
     }
 };
 
-std::string read_secret(int fd, const std::filesystem::path& file) {
+void warn_if_shared(const std::filesystem::path& file) {
     struct stat st {};
-    if (::fstat(fd, &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)))
+    if (::lstat(file.c_str(), &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)))
         spdlog::warn("rpc secret file {} is accessible by other users; run: chmod 600 {}",
                      file.string(), file.string());
-    std::string content;
-    char buf[512];
-    while (content.size() <= kMaxSecretFileBytes) {
-        auto n = ::read(fd, buf, sizeof buf);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) throw file_error("cannot read rpc secret file", file);
-        if (n == 0) break;
-        content.append(buf, static_cast<std::size_t>(n));
-    }
+}
+
+}  // namespace
+
+std::optional<std::string> parse_secret(std::string content) {
     auto not_space = [](unsigned char c) { return !std::isspace(c); };
     content.erase(content.begin(), std::find_if(content.begin(), content.end(), not_space));
     content.erase(std::find_if(content.rbegin(), content.rend(), not_space).base(), content.end());
     bool printable = std::all_of(content.begin(), content.end(),
                                  [](unsigned char c) { return std::isgraph(c); });
     if (content.size() < kMinSecretChars || content.size() > kMaxSecretFileBytes || !printable)
-        throw std::runtime_error("rpc secret file " + file.string() +
-                                 " does not hold a usable secret (16+ printable characters); "
-                                 "delete it and a new one will be created");
+        return std::nullopt;
     return content;
 }
+
+namespace {
 
 void write_all(int fd, std::string_view data, const std::filesystem::path& file) {
     while (!data.empty()) {
@@ -66,6 +64,29 @@ void write_all(int fd, std::string_view data, const std::filesystem::path& file)
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) throw file_error("cannot write rpc secret file", file);
         data.remove_prefix(static_cast<std::size_t>(n));
+    }
+}
+
+// Temp file, fsync, rename, fsync dir: a crash leaves either no secret or a whole one, never an
+// empty file that would stop every later start.
+std::string create_secret(const std::filesystem::path& file) {
+    auto temp = file;
+    temp += ".tmp";
+    ::unlink(temp.c_str());  // left by a crash; O_EXCL below refuses anything else
+    {
+        Fd created{
+            ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)};
+        if (created.fd < 0) throw file_error("cannot create rpc secret file", temp);
+        auto secret = generate_secret();
+        write_all(created.fd, secret + "\n", temp);
+        if (::fsync(created.fd) != 0) throw file_error("cannot sync rpc secret file", temp);
+        if (::rename(temp.c_str(), file.c_str()) != 0)
+            throw file_error("cannot rename rpc secret file to", file);
+        auto dir = file.parent_path().empty() ? std::filesystem::path(".") : file.parent_path();
+        Fd dir_fd{::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
+        if (dir_fd.fd >= 0) ::fsync(dir_fd.fd);
+        spdlog::info("created rpc secret in {}", file.string());
+        return secret;
     }
 }
 
@@ -85,24 +106,22 @@ std::string generate_secret() {
 }
 
 std::string load_or_create_secret(const std::filesystem::path& file) {
-    // Two rounds: if another process creates the file between our open attempts, read theirs.
-    for (int attempt = 0; attempt < 2; ++attempt) {
-        Fd existing{::open(file.c_str(), O_RDONLY | O_CLOEXEC)};
-        if (existing.fd >= 0) return read_secret(existing.fd, file);
-        if (errno != ENOENT) throw file_error("cannot open rpc secret file", file);
-
-        Fd created{::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)};
-        if (created.fd < 0) {
-            if (errno == EEXIST) continue;
-            throw file_error("cannot create rpc secret file", file);
+    try {
+        auto secret = parse_secret(read_regular_file(file, kMaxSecretFileBytes));
+        if (secret) {
+            warn_if_shared(file);
+            return *secret;
         }
-        auto secret = generate_secret();
-        write_all(created.fd, secret + "\n", file);
-        if (::fsync(created.fd) != 0) throw file_error("cannot sync rpc secret file", file);
-        spdlog::info("created rpc secret in {}", file.string());
-        return secret;
+        set_aside_corrupt(file, "it holds no usable secret (16+ printable characters)");
+    } catch (const StateFileError& e) {
+        if (e.kind() == StateFileError::Kind::unreadable)
+            throw std::runtime_error(std::string("cannot read rpc secret file ") + e.what() +
+                                     "; fix its permissions or delete it");
+        if (e.kind() != StateFileError::Kind::missing) set_aside_corrupt(file, e.what());
     }
-    throw std::runtime_error("rpc secret file " + file.string() + " keeps appearing and vanishing");
+    spdlog::warn("creating a new rpc secret in {}; clients with the old one must re-read it",
+                 file.string());
+    return create_secret(file);
 }
 
 bool secrets_equal(std::string_view a, std::string_view b) {

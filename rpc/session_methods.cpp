@@ -1,5 +1,6 @@
 // session.get, session.set, session.stats.
 #include "rpc/session_methods.hpp"
+#include "rpc/download_dir_policy.hpp"
 #include "rpc/error_mapping.hpp"
 #include "rpc/json_status.hpp"
 #include "rpc/params.hpp"
@@ -8,15 +9,15 @@ namespace btd::rpc {
 
 using nlohmann::json;
 
-void register_settings_methods(Dispatcher& d, Session& s,
-                               std::function<void(const SessionSettings&)> settings_changed) {
+void register_settings_methods(Dispatcher& d, Session& s, const SessionMethodsOptions& options) {
     d.add("session.get", [&s](const json& params) {
         require_object(params);
         reject_unknown(params, {});
         return to_json(s.settings());
     });
 
-    d.add("session.set", [&s, settings_changed](const json& params) {
+    d.add("session.set", [&s, settings_changed = options.settings_changed,
+                          allowed = options.allowed_download_dirs](const json& params) {
         require_object(params);
         reject_unknown(params, {"download_rate_limit", "upload_rate_limit", "max_peers_per_torrent",
                                 "max_connections", "download_dir", "listen_port", "ratio_limit",
@@ -37,10 +38,8 @@ void register_settings_methods(Dispatcher& d, Session& s,
         if (auto v = optional_number(params, "ratio_limit", 0)) next.ratio_limit = *v;
         if (auto v = optional_int(params, "seed_idle_limit", 0, max_idle))
             next.seed_idle_limit = *v;
-        if (auto v = optional_string(params, "download_dir")) {
-            if (v->empty()) throw invalid_params("download_dir must not be empty");
-            next.default_download_dir = *v;
-        }
+        if (auto v = optional_string(params, "download_dir"))
+            next.default_download_dir = checked_download_dir(*v, allowed);
         return translate_errors([&] {
             s.apply_settings(next);
             if (settings_changed) settings_changed(s.settings());

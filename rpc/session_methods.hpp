@@ -3,7 +3,9 @@
 // the RPC contract (docs in rpc/README.md). Handlers run on the io_context thread and call the
 // Session directly.
 #include <boost/asio/io_context.hpp>
+#include <filesystem>
 #include <functional>
+#include <vector>
 
 #include "core/session/session.hpp"
 #include "rpc/dispatcher.hpp"
@@ -19,6 +21,11 @@ struct SessionMethodsOptions {
     std::function<void(const SessionSettings&)> settings_changed;
     // Limits for torrent.add with an http(s) URL.
     FetchOptions fetch;
+    // Called after torrent.add added a new job; the reply waits until `stored` runs (the daemon
+    // makes the job's add parameters durable first). Unset: the reply is sent at once.
+    std::function<void(std::function<void()> stored)> job_added;
+    // Where torrent.add and session.set may put data (canonical paths); empty = anywhere.
+    std::vector<std::filesystem::path> allowed_download_dirs;
 };
 
 // Registers every method. `session` and `io` must outlive the dispatcher's use.
@@ -28,9 +35,9 @@ void register_session_methods(Dispatcher& dispatcher, Session& session, boost::a
 // The pieces, for callers that want only some of them.
 void register_torrent_methods(Dispatcher& dispatcher, Session& session);
 void register_torrent_add(Dispatcher& dispatcher, Session& session, boost::asio::io_context& io,
-                          FetchOptions fetch);
+                          const SessionMethodsOptions& options);
 void register_settings_methods(Dispatcher& dispatcher, Session& session,
-                               std::function<void(const SessionSettings&)> settings_changed);
+                               const SessionMethodsOptions& options);
 void register_daemon_methods(Dispatcher& dispatcher, boost::asio::io_context& io,
                              std::function<void()> shutdown);
 

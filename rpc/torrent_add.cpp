@@ -6,6 +6,7 @@
 #include "core/metainfo/metainfo.hpp"
 #include "core/util/ascii.hpp"
 #include "rpc/base64.hpp"
+#include "rpc/download_dir_policy.hpp"
 #include "rpc/error_mapping.hpp"
 #include "rpc/file_priorities.hpp"
 #include "rpc/params.hpp"
@@ -29,13 +30,26 @@ json add_to_session(Session& s, Metainfo meta, AddTorrentParams params) {
     }
 }
 
+// Replies once a new job's add parameters are durable (when the daemon asked to be told);
+// errors, duplicates and callers without the hook reply at once.
+Dispatcher::Completion reply_when_stored(Dispatcher::Completion done,
+                                         const std::function<void(std::function<void()>)>& hook) {
+    if (!hook) return done;
+    return [done = std::move(done), hook](Outcome outcome) {
+        const auto* result = std::get_if<json>(&outcome);
+        if (!result || result->value("duplicate", true)) return done(std::move(outcome));
+        hook([done, outcome = std::move(outcome)]() mutable { done(std::move(outcome)); });
+    };
+}
+
 }  // namespace
 
 void register_torrent_add(Dispatcher& d, Session& s, boost::asio::io_context& io,
-                          FetchOptions fetch) {
+                          const SessionMethodsOptions& options) {
     auto tls = make_client_tls_context();
-    d.add_async("torrent.add", [&s, &io, fetch, tls](const json& params,
-                                                     Dispatcher::Completion done) {
+    d.add_async("torrent.add", [&s, &io, fetch = options.fetch, tls, hook = options.job_added,
+                                allowed = options.allowed_download_dirs](
+                                   const json& params, Dispatcher::Completion reply) {
         require_object(params);
         reject_unknown(params, {"path", "metainfo", "uri", "download_dir", "paused",
                                 "file_priorities", "sequential"});
@@ -46,7 +60,8 @@ void register_torrent_add(Dispatcher& d, Session& s, boost::asio::io_context& io
             throw invalid_params("give exactly one of path, metainfo (base64) or uri");
 
         AddTorrentParams add;
-        if (auto dir = optional_string(params, "download_dir")) add.download_dir = *dir;
+        if (auto dir = optional_string(params, "download_dir"))
+            add.download_dir = checked_download_dir(*dir, allowed);
         add.paused = optional_bool(params, "paused").value_or(false);
         add.sequential = optional_bool(params, "sequential").value_or(false);
         if (params.contains("file_priorities")) {
@@ -55,6 +70,7 @@ void register_torrent_add(Dispatcher& d, Session& s, boost::asio::io_context& io
             // The file count is known only once the .torrent is read: the engine checks it.
             add.file_priorities = resolve_file_priorities(value, std::vector<int>(value.size()));
         }
+        auto done = reply_when_stored(std::move(reply), hook);
 
         if (path) {
             done(translate_errors(

@@ -128,8 +128,8 @@ void register_torrent_methods(Dispatcher& d, Session& s) {
 void register_session_methods(Dispatcher& d, Session& s, boost::asio::io_context& io,
                               SessionMethodsOptions options) {
     register_torrent_methods(d, s);
-    register_torrent_add(d, s, io, options.fetch);
-    register_settings_methods(d, s, std::move(options.settings_changed));
+    register_torrent_add(d, s, io, options);
+    register_settings_methods(d, s, options);
     register_daemon_methods(d, io, std::move(options.shutdown));
 }
 

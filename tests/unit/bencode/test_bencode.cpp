@@ -245,3 +245,21 @@ TEST_CASE("fuzz: mutated inputs either decode or throw DecodeError") {
     CHECK(rejected > 0);
     MESSAGE("fuzz: decoded " << decoded << ", rejected " << rejected);
 }
+
+TEST_CASE("error messages name a position, never input bytes") {
+    // A file that is not bencode (e.g. one torrent.add {path} was pointed at) must not have its
+    // bytes echoed to the caller through the error.
+    for (std::string input :
+         {std::string("root:SECRET"), std::string("d3:keyl1Xe"),
+          std::string("d5:zzzzz1:a5:aaaaa1:be"), std::string("i12Qe"),
+          std::string("d5:dupkk1:a5:dupkk1:be"), std::string("d5:hello"), std::string("di1e1:ae"),
+          std::string("\x7f"
+                      "ELF")}) {
+        CAPTURE(input);
+        auto message = error_message(input);
+        CHECK(message.find("at offset") != std::string::npos);
+        for (auto word :
+             {"root", "SECRET", "zzzzz", "aaaaa", "Q", "dupkk", "hello", "ELF", "'X'", "0x7f"})
+            CHECK(message.find(word) == std::string::npos);
+    }
+}

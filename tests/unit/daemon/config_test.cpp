@@ -174,3 +174,38 @@ TEST_CASE("describe() lists every config key") {
     for (auto& [key, value] : d) set_config_value(v, key, value);
     CHECK(resolve_config(v, env({})).describe() == d);
 }
+
+TEST_CASE("config file: an inline # comment is not part of the value; quotes keep a #") {
+    auto v = parse_config_text(
+        "download_dir = /srv/dl   # where data goes\n"
+        "log_level = debug\t# chatty\n"
+        "state_dir = \"/var/lib/btd #1\"  # quoted: the # stays\n"
+        "rpc_allowed_hosts = nas.lan#x, box.local # a # inside a word stays\n",
+        "t");
+    CHECK(*v.download_dir == "/srv/dl");
+    CHECK(*v.log_level == spdlog::level::debug);
+    CHECK(*v.state_dir == "/var/lib/btd #1");
+    CHECK(*v.rpc_allowed_hosts == std::vector<std::string>{"nas.lan#x", "box.local"});
+    CHECK(config_value_text(R"( "a \"q\" and \\ " )") == R"(a "q" and \ )");
+    CHECK(config_value_text("# only a comment").empty());
+    CHECK(error_of("download_dir = \"/srv/dl") != "");
+    CHECK(error_of("download_dir = \"/srv/dl\" trailing").find("after the closing quote") !=
+          std::string::npos);
+    CHECK(error_of("download_dir = # nothing but a comment") != "");
+}
+
+TEST_CASE("config file: a relative download_dir is refused; allowed_download_dirs") {
+    CHECK(error_of("download_dir = downloads").find("not an absolute path") != std::string::npos);
+    CHECK(error_of("download_dir = ./dl").find("btd.conf:1:") == 0);
+    auto v = parse_config_text("allowed_download_dirs = /srv/media/, /home/u/Downloads\n", "t");
+    CHECK(*v.allowed_download_dirs ==
+          std::vector<std::filesystem::path>{"/srv/media/", "/home/u/Downloads"});
+    CHECK(error_of("allowed_download_dirs = media").find("not an absolute path") !=
+          std::string::npos);
+    CHECK(parse_config_text("allowed_download_dirs = ,", "t").allowed_download_dirs->empty());
+    auto c = resolve_config(v, [](const char*) -> std::optional<std::string> { return "/home/u"; });
+    CHECK(c.allowed_download_dirs.size() == 2);
+    CHECK(c.describe()["allowed_download_dirs"] == "/srv/media/,/home/u/Downloads");
+    auto cl = parse_command_line({"--allowed-download-dirs", "/a,/b"});
+    CHECK(cl.overrides.allowed_download_dirs->size() == 2);
+}

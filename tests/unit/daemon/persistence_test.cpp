@@ -38,6 +38,15 @@ void spit(const fs::path& p, const std::string& bytes) {
     out << bytes;
 }
 
+// Files named <file>.corrupt-* next to `file`.
+int set_aside_copies(const fs::path& file) {
+    int n = 0;
+    auto prefix = file.filename().string() + ".corrupt-";
+    for (auto& e : fs::directory_iterator(file.parent_path()))
+        n += e.path().filename().string().rfind(prefix, 0) == 0;
+    return n;
+}
+
 ResumeData sample_resume() {
     ResumeData d;
     d.have = "101";
@@ -208,7 +217,56 @@ TEST_CASE("job store: corrupt files are skipped or dropped, never fatal") {
     REQUIRE_NOTHROW(jobs = store.load_all());
     REQUIRE(jobs.size() == 1);
     CHECK(jobs[0].meta.info_hash == meta.info_hash);
-    CHECK_FALSE(jobs[0].resume);                     // unusable: the engine re-checks everything
-    CHECK(fs::exists(store.torrent_path(junk_id)));  // left for the user to inspect
+    CHECK_FALSE(jobs[0].resume);  // unusable: the engine re-checks everything
     CHECK_FALSE(fs::exists(dir.path / "torrents" / "leftover.torrent.tmp"));
+    // Corrupt files are set aside for the user to inspect, so the next start is clean.
+    CHECK_FALSE(fs::exists(store.torrent_path(junk_id)));
+    CHECK_FALSE(fs::exists(store.torrent_path(wrong_id)));
+    CHECK(set_aside_copies(store.torrent_path(junk_id)) == 1);
+    CHECK(set_aside_copies(store.torrent_path(wrong_id)) == 1);
+    CHECK(set_aside_copies(store.resume_path(meta.info_hash)) == 1);
+    CHECK(fs::exists(dir.path / "torrents" / "notahash.torrent"));  // not ours: left alone
+}
+
+TEST_CASE("job store: one bad resume file costs only that job's resume data") {
+    TempDir dir;
+    JobStore store(dir.path);
+    store.prepare();
+    auto multi = sample_torrent();
+    auto single = load_metainfo_file(fs::path(BTD_TEST_DATA_DIR) / "lt_single.torrent");
+    for (auto* meta : {&multi, &single}) {
+        store.save_torrent(meta->info_hash, encode_torrent_file(*meta));
+        auto resume = sample_resume();
+        resume.have = std::string(static_cast<std::size_t>(meta->num_pieces()), '1');
+        store.save_resume(meta->info_hash, resume);
+    }
+    store.commit();
+    // Deep nesting (a stack overflow for a recursive parser) and a FIFO (a hang for open()).
+    spit(store.resume_path(multi.info_hash), std::string(100000, '[') + std::string(100000, ']'));
+    fs::remove(store.resume_path(single.info_hash));
+    REQUIRE(::mkfifo(store.resume_path(single.info_hash).c_str(), 0600) == 0);
+    auto jobs = store.load_all();
+    REQUIRE(jobs.size() == 2);
+    for (auto& job : jobs) CHECK_FALSE(job.resume);
+    CHECK(set_aside_copies(store.resume_path(multi.info_hash)) == 1);
+    CHECK(set_aside_copies(store.resume_path(single.info_hash)) == 1);
+
+    // A garbage job list entry costs only that job.
+    store.save_resume(single.info_hash, sample_resume());
+    store.commit();
+    spit(store.torrent_path(multi.info_hash), "garbage");
+    jobs = store.load_all();
+    REQUIRE(jobs.size() == 1);
+    CHECK(jobs[0].meta.info_hash == single.info_hash);
+    CHECK(jobs[0].resume);
+}
+
+TEST_CASE("job store: a file where a job folder belongs is set aside") {
+    TempDir dir;
+    spit(dir.path / "torrents", "not a folder");
+    JobStore store(dir.path);
+    REQUIRE_NOTHROW(store.prepare());
+    CHECK(fs::is_directory(dir.path / "torrents"));
+    CHECK(set_aside_copies(dir.path / "torrents") == 1);
+    CHECK(store.load_all().empty());
 }

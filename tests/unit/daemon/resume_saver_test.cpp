@@ -146,3 +146,55 @@ TEST_CASE("resume saver keeps the state dir in step with the session") {
     session.reset();
     fs::remove_all(root);
 }
+
+TEST_CASE("a new job's add parameters are stored before torrent.add would reply") {
+    auto root = fs::temp_directory_path() / "btd-saver-params-test";
+    fs::remove_all(root);
+    fs::create_directories(root / "dl");
+    fs::create_directories(root / "elsewhere");
+    JobStore store(root / "state");
+    store.prepare();
+    boost::asio::io_context io;
+    SessionSettings settings;
+    settings.listen_port = 0;
+    settings.listen_address = "127.0.0.1";
+    settings.default_download_dir = root / "dl";
+    settings.disk_threads = 1;
+    auto session = std::make_unique<Session>(io, settings);
+    SerialWorker worker([&] { store.commit(); });
+    ResumeSaver saver(io, *session, store, worker);
+    session->set_event_handler([&](const SessionEvent& e) { saver.on_event(e); });
+    saver.start();
+
+    auto meta = load_metainfo_file(fs::path(BTD_TEST_DATA_DIR) / "lt_multi_v1.torrent");
+    meta.announce_tiers.clear();
+    AddTorrentParams params;
+    params.download_dir = root / "elsewhere";
+    params.paused = true;
+    params.sequential = true;
+    params.file_priorities.assign(meta.files.size(), 4);
+    params.file_priorities[0] = 0;
+    auto id = session->add_torrent(meta, params).id;
+
+    // As the daemon's torrent.add does: the reply waits for when_stored.
+    bool stored = false;
+    std::optional<ResumeData> on_disk;
+    saver.when_stored([&] {
+        stored = true;
+        on_disk = decode_resume_json(read_file_limited(store.resume_path(id), 1 << 20), id);
+    });
+    REQUIRE(run_until(io, [&] { return stored; }));
+    REQUIRE(on_disk);
+    CHECK(store.has_torrent(id));
+    CHECK(on_disk->download_dir == root / "elsewhere");
+    CHECK(on_disk->paused);
+    CHECK(on_disk->sequential);
+    CHECK(on_disk->file_priorities == params.file_priorities);
+    CHECK(on_disk->have.empty());  // nothing verified yet: a restore checks every file
+
+    session->remove(id, false);
+    worker.drain();
+    saver.stop();
+    session.reset();
+    fs::remove_all(root);
+}

@@ -1,4 +1,5 @@
 #include <doctest/doctest.h>
+#include <sys/stat.h>
 
 #include <atomic>
 #include <chrono>
@@ -87,6 +88,45 @@ TEST_CASE("runtime overrides: file round trip and corrupt file") {
     CHECK(load_runtime_overrides(dir) == json{{"download_rate_limit", 1}});
     std::ofstream(dir / kRuntimeSettingsFile) << "{broken";
     CHECK(load_runtime_overrides(dir).empty());
+    std::filesystem::remove_all(dir);
+}
+
+namespace {
+
+int corrupt_copies(const std::filesystem::path& dir) {
+    int n = 0;
+    for (auto& e : std::filesystem::directory_iterator(dir))
+        n += e.path().filename().string().rfind("settings.json.corrupt-", 0) == 0;
+    return n;
+}
+
+}  // namespace
+
+TEST_CASE("settings.json: deep nesting, a FIFO or garbage is set aside, the start goes on") {
+    auto dir = std::filesystem::temp_directory_path() / "btd-runtime-deep-test";
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    auto file = dir / kRuntimeSettingsFile;
+    // Deep enough to overflow the stack when nlohmann dumps or destroys it.
+    std::string deep =
+        R"({"download_rate_limit":)" + std::string(200000, '[') + std::string(200000, ']') + "}";
+    std::ofstream(file) << deep;
+    CHECK(load_runtime_overrides(dir).empty());
+    CHECK_FALSE(std::filesystem::exists(file));
+    CHECK(corrupt_copies(dir) == 1);
+
+    std::ofstream(file) << "[1, 2]";  // valid JSON, not an object
+    CHECK(load_runtime_overrides(dir).empty());
+    CHECK(corrupt_copies(dir) == 2);
+
+    REQUIRE(::mkfifo(file.c_str(), 0600) == 0);
+    auto start = std::chrono::steady_clock::now();
+    CHECK(load_runtime_overrides(dir).empty());
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(2));
+    CHECK(corrupt_copies(dir) == 3);
+
+    CHECK(parse_runtime_overrides(R"({"a":{"b":1}})"));
+    CHECK_FALSE(parse_runtime_overrides(std::string(20, '[') + std::string(20, ']')));
     std::filesystem::remove_all(dir);
 }
 

@@ -96,6 +96,28 @@ TEST_CASE("notifications get no reply, even for unknown methods or failing handl
     }
 }
 
+TEST_CASE("an invalid request without an id is answered with -32600 and id null, not silence") {
+    auto d = make_dispatcher();
+    // The JSON-RPC 2.0 spec's own example, and other shapes whose id cannot be determined.
+    for (auto body : {R"({"jsonrpc":"2.0","method":1,"params":"bar"})",
+                      R"({"jsonrpc":"2.0","method":"echo","params":"bar"})",
+                      R"({"jsonrpc":"1.0","method":"echo"})", R"({"method":"echo"})",
+                      R"({"jsonrpc":"2.0"})", R"({})"}) {
+        CAPTURE(body);
+        auto r = run_json(d, body);
+        CHECK(error_code(r) == errc::invalid_request);
+        REQUIRE(r.contains("id"));
+        CHECK(r["id"].is_null());
+    }
+    // In a batch: an error object for the invalid entry, nothing for the valid notification.
+    auto batch = run_json(
+        d, R"([{"jsonrpc":"2.0","method":1,"params":"bar"},{"jsonrpc":"2.0","method":"echo"}])");
+    REQUIRE(batch.is_array());
+    REQUIRE(batch.size() == 1);
+    CHECK(error_code(batch[0]) == errc::invalid_request);
+    CHECK(batch[0]["id"].is_null());
+}
+
 TEST_CASE("parse errors: -32700 with a null id") {
     auto d = make_dispatcher();
     for (auto body : {"", "{", R"({"jsonrpc":"2.0","method":"echo","id":1)", "nul", "[1,]"}) {

@@ -337,3 +337,95 @@ TEST_CASE("Expect: 100-continue is answered before the body is sent") {
     CHECK(r->result() == http::status::ok);
     CHECK(json::parse(r->body())["result"] == "pong");
 }
+
+TEST_CASE("without a token a request is refused on its headers; a large body is never read") {
+    ServerFixture server(with_auth(), add_test_methods);
+    // Announces 10 MiB and sends none of it: the answer must come from the headers alone.
+    for (const std::string& extra : {std::string(), auth_header("wrong-token-0123456789"),
+                                     std::string("Origin: http://evil\r\n")}) {
+        CAPTURE(extra);
+        RawClient client(server.port);
+        REQUIRE(
+            client.send("POST /rpc HTTP/1.1\r\nHost: localhost\r\nContent-Type: "
+                        "application/json\r\n" +
+                        extra + "Content-Length: 10485760\r\n\r\n"));
+        auto r = client.read_response(2s);
+        REQUIRE(r);
+        CHECK(
+            (r->result() == http::status::unauthorized || r->result() == http::status::forbidden));
+        CHECK_FALSE(r->keep_alive());
+        CHECK(client.closed_by_server(4s));
+    }
+    // A bad Host is refused before the token is even looked at.
+    RawClient rebinding(server.port);
+    REQUIRE(rebinding.send("POST /rpc HTTP/1.1\r\nHost: evil.example\r\n" + auth_header() +
+                           "Content-Type: application/json\r\nContent-Length: 10485760\r\n\r\n"));
+    auto r = rebinding.read_response(2s);
+    REQUIRE(r);
+    CHECK(r->result() == http::status::forbidden);
+}
+
+TEST_CASE("a refused request whose body was sent with it still reads the refusal") {
+    ServerFixture server(with_auth(), add_test_methods);
+    // Small body (read, then answered; the connection may stay open).
+    RawClient small(server.port);
+    REQUIRE(small.send(rpc_request(server.port, kPing, "")));
+    auto r = small.read_response(2s);
+    REQUIRE(r);
+    CHECK(r->result() == http::status::unauthorized);
+    REQUIRE(small.send(rpc_request(server.port, kPing, auth_header())));
+    auto ok = small.read_response(2s);
+    REQUIRE(ok);
+    CHECK(ok->result() == http::status::ok);
+
+    // A body over the unauthenticated limit, sent at once: the 401 still arrives (no reset).
+    RawClient big(server.port);
+    std::string body(200 * 1024, ' ');
+    REQUIRE(
+        big.send("POST /rpc HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                 "Content-Length: " +
+                 std::to_string(body.size()) + "\r\n\r\n" + body));
+    auto refused = big.read_response(3s);
+    REQUIRE(refused);
+    CHECK(refused->result() == http::status::unauthorized);
+}
+
+TEST_CASE("half-sent requests cannot lock out a client with the token") {
+    RpcServerOptions options = with_auth();
+    options.max_connections = 4;
+    ServerFixture server(options, add_test_methods);
+    std::vector<std::unique_ptr<RawClient>> squatters;
+    for (int i = 0; i < 8; ++i) {  // twice the limit
+        squatters.push_back(std::make_unique<RawClient>(server.port));
+        squatters.back()->send("POST /rpc HTTP/1.1\r\nHost: loc");
+    }
+    for (int round = 0; round < 3; ++round) {
+        auto start = std::chrono::steady_clock::now();
+        auto r = request_once(server.port, rpc_request(server.port, kPing, auth_header()));
+        REQUIRE(r);
+        CHECK(r->result() == http::status::ok);
+        CHECK(std::chrono::steady_clock::now() - start < 2s);
+        squatters.push_back(std::make_unique<RawClient>(server.port));
+        squatters.back()->send("POST /rpc HTTP/1.1\r\nHost: loc");
+    }
+    CHECK(server.connections() <= 4);
+}
+
+TEST_CASE("authenticated connections keep their slots; the header deadline is the short one") {
+    RpcServerOptions options = with_auth();
+    options.max_connections = 2;
+    options.header_timeout = 300ms;
+    options.timeout = 10s;
+    ServerFixture server(options, add_test_methods);
+    RawClient slow(server.port);
+    REQUIRE(slow.send("POST /rpc HTTP/1.1\r\nHost: local"));
+    auto start = std::chrono::steady_clock::now();
+    CHECK(slow.closed_by_server(3s));
+    CHECK(std::chrono::steady_clock::now() - start < 2s);
+
+    // An idle keep-alive connection of an authorised client is closed by the same deadline.
+    RawClient idle(server.port);
+    REQUIRE(idle.send(rpc_request(server.port, kPing, auth_header())));
+    REQUIRE(idle.read_response());
+    CHECK(idle.closed_by_server(3s));
+}

@@ -1,12 +1,17 @@
 #include <doctest/doctest.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <string>
+#include <vector>
 
 #include "rpc/request_checks.hpp"
+#include "rpc/safe_file.hpp"
 #include "rpc/secret.hpp"
 #include "rpc/state_files.hpp"
 
@@ -106,19 +111,74 @@ TEST_CASE("secret file is created 0600 with 64 hex characters, then reused") {
     CHECK(load_or_create_secret(file) == secret);
 }
 
-TEST_CASE("secret file problems are reported") {
+namespace {
+
+// Files in `dir` whose name starts with `prefix`.
+std::vector<std::filesystem::path> files_starting(const std::filesystem::path& dir,
+                                                  const std::string& prefix) {
+    std::vector<std::filesystem::path> out;
+    for (auto& e : std::filesystem::directory_iterator(dir))
+        if (e.path().filename().string().rfind(prefix, 0) == 0) out.push_back(e.path());
+    return out;
+}
+
+bool is_new_secret(const std::string& secret) {
+    return secret.size() == 64 && secret.find_first_not_of("0123456789abcdef") == std::string::npos;
+}
+
+}  // namespace
+
+TEST_CASE("an unusable secret file is set aside and a new secret created") {
+    for (std::string content :
+         {std::string(), std::string("\n"), std::string("abc\n"),
+          std::string("not printable\x01 0123456789"), std::string(5000, 'a')}) {
+        CAPTURE(content.size());
+        TempDir dir;
+        auto file = dir.path / "rpc.secret";
+        std::ofstream(file, std::ios::binary) << content;
+        std::string secret;
+        REQUIRE_NOTHROW(secret = load_or_create_secret(file));
+        CHECK(is_new_secret(secret));
+        CHECK(read_file(file) == secret + "\n");
+        auto aside = files_starting(dir.path, "rpc.secret.corrupt-");
+        REQUIRE(aside.size() == 1);
+        CHECK(read_file(aside[0]) == content);
+        CHECK(files_starting(dir.path, "rpc.secret.tmp").empty());
+        CHECK(load_or_create_secret(file) == secret);  // and it is kept from now on
+    }
+}
+
+TEST_CASE("a FIFO, directory or symlink named rpc.secret neither hangs nor stops the start") {
     TempDir dir;
-    auto empty = dir.path / "empty";
-    std::ofstream(empty) << "\n";
-    CHECK_THROWS_AS(load_or_create_secret(empty), std::runtime_error);
-    auto short_secret = dir.path / "short";
-    std::ofstream(short_secret) << "abc\n";
-    CHECK_THROWS_AS(load_or_create_secret(short_secret), std::runtime_error);
+    auto fifo = dir.path / "fifo.secret";
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    auto start = std::chrono::steady_clock::now();
+    auto secret = load_or_create_secret(fifo);
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(2));
+    CHECK(is_new_secret(secret));
+    CHECK(std::filesystem::is_regular_file(fifo));
+    CHECK(files_starting(dir.path, "fifo.secret.corrupt-").size() == 1);
+
+    auto target = dir.path / "elsewhere";
+    std::ofstream(target) << "a-secret-somewhere-else-0123456789\n";
+    auto link = dir.path / "link.secret";
+    std::filesystem::create_symlink(target, link);
+    CHECK(is_new_secret(load_or_create_secret(link)));
+    CHECK_FALSE(std::filesystem::is_symlink(link));
+    CHECK(read_file(target) == "a-secret-somewhere-else-0123456789\n");  // untouched
+
     CHECK_THROWS_AS(load_or_create_secret(dir.path / "missing-dir" / "rpc.secret"),
                     std::runtime_error);
     auto user_written = dir.path / "mine";
     std::ofstream(user_written) << "  my-own-long-secret-value  \n";
     CHECK(load_or_create_secret(user_written) == "my-own-long-secret-value");
+}
+
+TEST_CASE("parse_secret") {
+    CHECK(parse_secret(" 0123456789abcdef\n") == "0123456789abcdef");
+    CHECK_FALSE(parse_secret(""));
+    CHECK_FALSE(parse_secret("0123456789abcde"));
+    CHECK_FALSE(parse_secret("0123456789 abcdef"));
 }
 
 TEST_CASE("address file for btctl") {
@@ -133,4 +193,44 @@ TEST_CASE("address file for btctl") {
     CHECK(read_file(dir.path / std::string(kRpcAddressFile)) == "127.0.0.1:40000\n");
     CHECK_THROWS(
         write_address_file(dir.path / "nope", tcp::endpoint(make_address("127.0.0.1"), 1)));
+}
+
+TEST_CASE("read_regular_file: bounded, no FIFO, no symlink, no directory") {
+    TempDir dir;
+    auto file = dir.path / "f";
+    std::ofstream(file) << "hello";
+    CHECK(read_regular_file(file, 5) == "hello");
+    auto kind_of = [](const fs::path& p, std::size_t limit) {
+        try {
+            read_regular_file(p, limit);
+        } catch (const StateFileError& e) {
+            return e.kind();
+        }
+        FAIL("no error");
+        return StateFileError::Kind::missing;
+    };
+    CHECK(kind_of(file, 4) == StateFileError::Kind::too_large);
+    CHECK(kind_of(dir.path / "absent", 10) == StateFileError::Kind::missing);
+    REQUIRE(::mkfifo((dir.path / "fifo").c_str(), 0600) == 0);
+    CHECK(kind_of(dir.path / "fifo", 10) == StateFileError::Kind::not_regular);
+    fs::create_symlink(file, dir.path / "link");
+    CHECK(kind_of(dir.path / "link", 10) == StateFileError::Kind::not_regular);
+    CHECK(kind_of(dir.path, 10) == StateFileError::Kind::not_regular);
+}
+
+TEST_CASE("set_aside_corrupt renames to <name>.corrupt-<time>, never over an earlier one") {
+    TempDir dir;
+    auto file = dir.path / "settings.json";
+    std::ofstream(file) << "first";
+    auto first = set_aside_corrupt(file, "test");
+    REQUIRE_FALSE(first.empty());
+    CHECK(first.filename().string().rfind("settings.json.corrupt-", 0) == 0);
+    CHECK_FALSE(fs::exists(file));
+    std::ofstream(file) << "second";
+    auto second = set_aside_corrupt(file, "test");
+    REQUIRE_FALSE(second.empty());
+    CHECK(second != first);
+    CHECK(read_file(first) == "first");
+    CHECK(read_file(second) == "second");
+    CHECK(set_aside_corrupt(dir.path / "absent", "test").empty());
 }

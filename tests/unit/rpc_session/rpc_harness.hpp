@@ -7,6 +7,7 @@
 #include <boost/asio/io_context.hpp>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 
 #include "rpc/base64.hpp"
 #include "rpc/session_methods.hpp"
@@ -33,7 +34,10 @@ struct Harness {
     std::vector<SessionSettings> saved_settings;  // what session.set asked the daemon to save
     int next_id = 1;
 
-    Harness() {
+    // `configure` may change the method options (e.g. allowed_download_dirs, job_added) before
+    // the methods are registered.
+    explicit Harness(
+        const std::function<void(SessionMethodsOptions&, const fs::path& dir)>& configure = {}) {
         std::string pattern = (fs::temp_directory_path() / "btd-rpcs-XXXXXX").string();
         REQUIRE(::mkdtemp(pattern.data()) != nullptr);
         dir = pattern;
@@ -49,6 +53,7 @@ struct Harness {
             saved_settings.push_back(s);
         };
         options.fetch.timeout = std::chrono::seconds(3);
+        if (configure) configure(options, dir);
         register_session_methods(dispatcher, *session, io, options);
     }
     ~Harness() {

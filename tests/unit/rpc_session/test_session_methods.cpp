@@ -45,7 +45,8 @@ TEST_CASE("torrent.add refuses what it cannot use, with actionable errors") {
     CHECK(h.error("torrent.add", {{"metainfo", "not base64!"}}) == errc::invalid_params);
     auto garbage = h.call("torrent.add", {{"metainfo", base64_encode("this is not bencode")}});
     CHECK(garbage["error"]["code"] == errc::bad_torrent);
-    CHECK(garbage["error"]["message"].get<std::string>().rfind("unreadable .torrent: ", 0) == 0);
+    CHECK(garbage["error"]["message"].get<std::string>().rfind("not a valid .torrent file: ", 0) ==
+          0);
     CHECK(h.error("torrent.add", {{"path", (h.dir / "missing.torrent").string()}}) ==
           errc::bad_torrent);
     auto magnet = h.call("torrent.add", {{"uri", "magnet:?xt=urn:btih:" + kSingleId}});
