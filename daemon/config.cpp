@@ -5,11 +5,10 @@
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
-#include <fstream>
 #include <limits>
-#include <sstream>
 
 #include "core/util/ascii.hpp"
+#include "rpc/safe_file.hpp"
 #include "rpc/state_files.hpp"
 
 namespace btd::daemon {
@@ -276,12 +275,15 @@ ConfigValues parse_config_text(std::string_view text, const std::string& source)
 }
 
 ConfigValues load_config_file(const std::filesystem::path& file) {
-    std::ifstream in(file, std::ios::binary);
-    if (!in) throw ConfigError("cannot read config file " + file.string());
-    std::ostringstream text;
-    text << in.rdbuf();
-    if (in.bad()) throw ConfigError("cannot read config file " + file.string());
-    return parse_config_text(text.str(), file.string());
+    constexpr std::size_t kMaxConfigBytes = 1024 * 1024;
+    std::string text;
+    try {
+        // Bounded, and a FIFO or device given as --config cannot hang the start.
+        text = rpc::read_regular_file(file, kMaxConfigBytes, /*follow_symlinks=*/true);
+    } catch (const rpc::StateFileError& e) {
+        throw ConfigError(std::string("cannot read config file ") + e.what());
+    }
+    return parse_config_text(text, file.string());
 }
 
 std::optional<std::string> process_getenv(const char* name) {

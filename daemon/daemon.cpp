@@ -95,6 +95,8 @@ class Daemon {
                 auto have = std::count(job.resume->have.begin(), job.resume->have.end(), '1');
                 how = "resume data for " + std::to_string(have) + " of " +
                       std::to_string(job.meta.num_pieces()) + " pieces";
+                // Stored at add time, before the first check ended (ResumeSaver).
+                if (job.resume->have.empty()) how = "add parameters only: checking its files";
                 params.resume = std::move(job.resume);
             }
             auto name = job.meta.name;

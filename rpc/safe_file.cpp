@@ -37,8 +37,9 @@ std::string utc_timestamp() {
 
 }  // namespace
 
-std::string read_regular_file(const fs::path& file, std::size_t max_bytes) {
-    Fd fd{::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW)};
+std::string read_regular_file(const fs::path& file, std::size_t max_bytes, bool follow_symlinks) {
+    int flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | (follow_symlinks ? 0 : O_NOFOLLOW);
+    Fd fd{::open(file.c_str(), flags)};
     if (fd.fd < 0) {
         int err = errno;
         if (err == ENOENT) fail(Kind::missing, file, "no such file");

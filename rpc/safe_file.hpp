@@ -27,10 +27,12 @@ class StateFileError : public std::runtime_error {
     Kind kind_;
 };
 
-// Opens with O_NONBLOCK | O_NOFOLLOW (a FIFO cannot block, a symlink is refused), checks that it
-// is a regular file of at most max_bytes (fstat), and reads it whole, never past max_bytes even
-// if it grows meanwhile. Throws StateFileError naming the file and the reason.
-std::string read_regular_file(const std::filesystem::path& file, std::size_t max_bytes);
+// Opens with O_NONBLOCK | O_NOFOLLOW (a FIFO cannot block, a symlink is refused unless
+// `follow_symlinks`, e.g. for the user's config file), checks that it is a regular file of at
+// most max_bytes (fstat), and reads it whole, never past max_bytes even if it grows meanwhile.
+// Throws StateFileError naming the file and the reason.
+std::string read_regular_file(const std::filesystem::path& file, std::size_t max_bytes,
+                              bool follow_symlinks = false);
 
 // The name a corrupt file is set aside under: `<file>.corrupt-<YYYYmmddTHHMMSSZ>` (UTC), with a
 // counter appended if that name is taken.

@@ -1,4 +1,9 @@
 #include <doctest/doctest.h>
+#include <sys/stat.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
 
 #include "daemon/command_line.hpp"
 #include "daemon/config.hpp"
@@ -208,4 +213,23 @@ TEST_CASE("config file: a relative download_dir is refused; allowed_download_dir
     CHECK(c.describe()["allowed_download_dirs"] == "/srv/media/,/home/u/Downloads");
     auto cl = parse_command_line({"--allowed-download-dirs", "/a,/b"});
     CHECK(cl.overrides.allowed_download_dirs->size() == 2);
+}
+
+TEST_CASE("config file: read bounded; a FIFO is refused at once, a symlink is followed") {
+    auto dir = std::filesystem::temp_directory_path() / "btd-config-file-test";
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    auto real = dir / "real.conf";
+    {
+        std::ofstream out(real);
+        out << "log_level = debug # comment\n";
+    }
+    std::filesystem::create_symlink(real, dir / "link.conf");
+    CHECK(*load_config_file(dir / "link.conf").log_level == spdlog::level::debug);
+    REQUIRE(::mkfifo((dir / "fifo.conf").c_str(), 0600) == 0);
+    auto start = std::chrono::steady_clock::now();
+    CHECK_THROWS_AS(load_config_file(dir / "fifo.conf"), ConfigError);
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(2));
+    CHECK_THROWS_AS(load_config_file(dir / "missing.conf"), ConfigError);
+    std::filesystem::remove_all(dir);
 }
