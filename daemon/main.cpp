@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/util/hash.hpp"
+#include "core/util/open_file_limit.hpp"
 #include "daemon/command_line.hpp"
 #include "daemon/daemon.hpp"
 #include "daemon/download_mode.hpp"
@@ -21,6 +22,9 @@ int main(int argc, char** argv) {
         return 2;
     }
     if (cl.overrides.log_level) spdlog::set_level(*cl.overrides.log_level);
+    // Peers, files and the RPC all need descriptors; the session keeps a reserve of this limit.
+    if (auto limit = btd::raise_open_file_limit())
+        spdlog::debug("open file limit: {} (hard {})", limit->soft, limit->hard);
     switch (cl.mode) {
         case btd::daemon::CommandLine::Mode::help:
             std::fputs(btd::daemon::usage_text(), stdout);

@@ -119,9 +119,11 @@ bool PeerConnection::process_input() {
         if (rend_ - rbegin_ < wire::kHandshakeSize) return true;
         auto hs = wire::decode_handshake({rbuf_.data() + rbegin_, wire::kHandshakeSize});
         rbegin_ += wire::kHandshakeSize;
-        if (!hs) return close("not a BitTorrent handshake"), false;
-        if (hs->info_hash != ours_.info_hash) return close("handshake for another torrent"), false;
-        if (hs->peer_id == ours_.peer_id) return close("connected to ourselves"), false;
+        if (!hs) return close_violation("not a BitTorrent handshake"), false;
+        if (hs->info_hash != ours_.info_hash)
+            return close("handshake for another torrent", CloseReason::wrong_torrent), false;
+        if (hs->peer_id == ours_.peer_id)
+            return close("connected to ourselves", CloseReason::connected_to_self), false;
         theirs_ = *hs;
         handshake_done_ = true;
         handshake_timer_.cancel();
@@ -133,7 +135,9 @@ bool PeerConnection::process_input() {
         std::uint32_t len = wire::read_u32(rbuf_.data() + rbegin_);
         // Checked before buffering: a hostile length prefix must not grow memory.
         if (len > options_.max_frame)
-            return close("message of " + std::to_string(len) + " bytes exceeds the limit"), false;
+            return close_violation("message of " + std::to_string(len) +
+                                   " bytes exceeds the limit"),
+                   false;
         if (rend_ - rbegin_ < 4 + std::size_t(len)) break;
         std::string_view body(rbuf_.data() + rbegin_ + 4, len);
         rbegin_ += 4 + len;
@@ -141,7 +145,7 @@ bool PeerConnection::process_input() {
         try {
             msg = wire::decode_message(body);
         } catch (const wire::ProtocolError& e) {
-            return close(e.what()), false;
+            return close_violation(e.what()), false;
         }
         handler_->on_peer_message(*this, msg);
         if (closed_) return false;
@@ -182,17 +186,18 @@ void PeerConnection::flush() {
     acquire_bandwidth(upload_limiters_, pending_.size(), do_write);
 }
 
-void PeerConnection::close(const std::string& reason) {
-    finish(reason, true);
+void PeerConnection::close(const std::string& reason, CloseReason kind) {
+    finish(reason, kind, true);
 }
 
 void PeerConnection::detach() {
-    finish("detached", false);
+    finish("detached", CloseReason::ordinary, false);
 }
 
-void PeerConnection::finish(const std::string& reason, bool notify) {
+void PeerConnection::finish(const std::string& reason, CloseReason kind, bool notify) {
     if (closed_) return;
     closed_ = true;
+    close_reason_ = kind;
     error_code ignored;
     handshake_timer_.cancel();
     socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);

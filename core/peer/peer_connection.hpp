@@ -23,6 +23,14 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection> {
   public:
     using Clock = std::chrono::steady_clock;
 
+    // Why a connection ended, for the owner's redial and ban policy (the text is for logs).
+    enum class CloseReason {
+        ordinary,            // the peer left, a timeout, a network error, the owner's choice
+        protocol_violation,  // malformed, oversized or forbidden messages
+        connected_to_self,   // the remote handshake carried our own peer id
+        wrong_torrent,       // the remote handshake named another info-hash
+    };
+
     class Handler {
       public:
         virtual ~Handler() = default;
@@ -54,7 +62,12 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection> {
     void start_incoming();  // replies with our handshake, then behaves like an outgoing one
     // Every byte read or written (protocol overhead included) is taken from these limiters.
     void set_bandwidth(LimiterChain download, LimiterChain upload);
-    void close(const std::string& reason);
+    void close(const std::string& reason, CloseReason kind = CloseReason::ordinary);
+    // Closes for a protocol violation: the owner bans the peer for a while.
+    void close_violation(const std::string& reason) {
+        close(reason, CloseReason::protocol_violation);
+    }
+    CloseReason close_reason() const { return close_reason_; }  // valid once closed()
     void detach();  // owner is going away: close without calling back
 
     // Appends complete frames to the send queue.
@@ -109,7 +122,7 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection> {
     void on_read(const boost::system::error_code& ec, std::size_t n);
     bool process_input();  // false once closed
     void flush();
-    void finish(const std::string& reason, bool notify);
+    void finish(const std::string& reason, CloseReason kind, bool notify);
 
     boost::asio::ip::tcp::socket socket_;
     boost::asio::steady_timer handshake_timer_;
@@ -128,6 +141,7 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection> {
     bool handshake_done_ = false;
     bool closed_ = false;
     bool reading_ = false;
+    CloseReason close_reason_ = CloseReason::ordinary;
 };
 
 }  // namespace btd

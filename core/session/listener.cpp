@@ -16,11 +16,24 @@ using boost::system::error_code;
 
 namespace {
 constexpr auto kHandshakeTimeout = std::chrono::seconds(10);
-}
+// A failing accept() (EMFILE, ENFILE, ENOBUFS) fails again at once: retrying immediately spins a
+// core. Pause, doubling while it keeps failing, so the descriptors can come back.
+constexpr auto kAcceptRetryFirst = std::chrono::milliseconds(100);
+constexpr auto kAcceptRetryMax = std::chrono::seconds(2);
+}  // namespace
 
 struct Listener::Acceptor {
-    explicit Acceptor(asio::io_context& io) : acceptor(io) {}
+    explicit Acceptor(asio::io_context& io) : acceptor(io), retry_timer(io) {}
     tcp::acceptor acceptor;
+    asio::steady_timer retry_timer;
+    std::chrono::milliseconds retry_delay{0};  // 0: the last accept succeeded
+};
+
+struct Listener::Pending {
+    explicit Pending(tcp::socket s) : socket(std::move(s)), timer(socket.get_executor()) {}
+    tcp::socket socket;
+    asio::steady_timer timer;
+    std::array<char, wire::kHandshakeSize> buf{};
 };
 
 Listener::Listener(asio::io_context& io, Route route, Admit admit)
@@ -109,6 +122,7 @@ void Listener::close() {
     for (auto& a : acceptors_) {
         error_code ignored;
         a->acceptor.close(ignored);
+        a->retry_timer.cancel();
     }
     acceptors_.clear();
 }
@@ -117,23 +131,44 @@ void Listener::accept(const std::shared_ptr<Acceptor>& acceptor) {
     acceptor->acceptor.async_accept(
         [this, acceptor, alive = std::weak_ptr<bool>(alive_)](const error_code& ec, tcp::socket s) {
             if (!alive.lock() || !acceptor->acceptor.is_open()) return;
-            if (!ec) {
-                if (admit_()) read_handshake(std::move(s));
-            } else if (ec == asio::error::operation_aborted) {
-                return;
-            }
+            if (ec == asio::error::operation_aborted) return;
+            if (ec) return retry_accept_later(acceptor);
+            acceptor->retry_delay = std::chrono::milliseconds(0);
+            if (admit_()) read_handshake(std::move(s));
             accept(acceptor);
         });
 }
 
+void Listener::retry_accept_later(const std::shared_ptr<Acceptor>& acceptor) {
+    auto& delay = acceptor->retry_delay;
+    delay = delay.count() ? std::min<std::chrono::milliseconds>(delay * 2, kAcceptRetryMax)
+                          : kAcceptRetryFirst;
+    if (delay == kAcceptRetryFirst) spdlog::warn("peer port: accept failed; retrying shortly");
+    // Out of descriptors: the connection that has waited longest for its handshake gives its
+    // descriptor back (a real peer sends the handshake at once).
+    drop_oldest_pending();
+    acceptor->retry_timer.expires_after(delay);
+    acceptor->retry_timer.async_wait(
+        [this, acceptor, alive = std::weak_ptr<bool>(alive_)](const error_code& ec) {
+            if (ec || !alive.lock() || !acceptor->acceptor.is_open()) return;
+            accept(acceptor);
+        });
+}
+
+void Listener::drop_oldest_pending() {
+    if (pending_.empty()) return;
+    auto oldest = pending_.begin();
+    error_code ignored;
+    oldest->second->timer.cancel();
+    oldest->second->socket.close(ignored);
+    pending_.erase(oldest);
+}
+
 void Listener::read_handshake(tcp::socket socket) {
-    struct Pending {
-        Pending(tcp::socket s) : socket(std::move(s)), timer(socket.get_executor()) {}
-        tcp::socket socket;
-        asio::steady_timer timer;
-        std::array<char, wire::kHandshakeSize> buf{};
-    };
+    if (pending_.size() >= kMaxPendingHandshakes) drop_oldest_pending();
+    auto id = next_pending_++;
     auto p = std::make_shared<Pending>(std::move(socket));
+    pending_.emplace(id, p);
     p->timer.expires_after(kHandshakeTimeout);
     p->timer.async_wait([p](const error_code& ec) {
         if (ec) return;
@@ -142,9 +177,11 @@ void Listener::read_handshake(tcp::socket socket) {
     });
     asio::async_read(
         p->socket, asio::buffer(p->buf),
-        [this, p, alive = std::weak_ptr<bool>(alive_)](const error_code& ec, std::size_t) {
+        [this, p, id, alive = std::weak_ptr<bool>(alive_)](const error_code& ec, std::size_t) {
             p->timer.cancel();
-            if (ec || !alive.lock()) return;
+            if (!alive.lock()) return;
+            pending_.erase(id);
+            if (ec) return;
             auto hs = wire::decode_handshake({p->buf.data(), p->buf.size()});
             if (!hs) return;  // not BitTorrent: just drop it
             route_(std::move(p->socket), *hs);

@@ -1,10 +1,14 @@
 #pragma once
 // Accepts incoming peer connections on the session's port (IPv4 and IPv6), reads the
 // handshake under a timeout and hands the socket to whoever owns that info-hash.
+// Hostile floods are bounded: at most kMaxPendingHandshakes connections wait for their handshake
+// (a new one pushes out the oldest), and a failing accept() (out of descriptors) is retried
+// after a growing pause instead of at once.
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -17,6 +21,10 @@ class Listener {
   public:
     using Route = std::function<void(boost::asio::ip::tcp::socket, const wire::Handshake&)>;
     using Admit = std::function<bool()>;  // false: refuse (connection limit reached)
+
+    // Connections accepted whose handshake has not arrived yet. Each holds a descriptor: a flood
+    // of idle connections must not use up the process's open-file limit.
+    static constexpr std::size_t kMaxPendingHandshakes = 64;
 
     Listener(boost::asio::io_context& io, Route route, Admit admit);
     ~Listener();
@@ -33,7 +41,10 @@ class Listener {
     using Acceptors = std::vector<std::shared_ptr<Acceptor>>;
     Acceptors bind(const std::string& address, std::uint16_t port, std::uint16_t& bound);
     void accept(const std::shared_ptr<Acceptor>& acceptor);
+    void retry_accept_later(const std::shared_ptr<Acceptor>& acceptor);
     void read_handshake(boost::asio::ip::tcp::socket socket);
+    void drop_oldest_pending();
+    struct Pending;
 
     boost::asio::io_context& io_;
     Route route_;
@@ -42,6 +53,8 @@ class Listener {
     std::string address_;          // what the current acceptors were asked for
     std::uint16_t requested_ = 0;  // the port asked for (0 = any)
     std::uint16_t bound_ = 0;      // the port they got
+    std::map<std::uint64_t, std::shared_ptr<Pending>> pending_;  // by arrival, oldest first
+    std::uint64_t next_pending_ = 0;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

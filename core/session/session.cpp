@@ -4,13 +4,24 @@
 #include <unistd.h>
 
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
 #include <map>
 
 #include "core/session/listener.hpp"
 #include "core/session/session_context.hpp"
 #include "core/session/torrent.hpp"
+#include "core/util/open_file_limit.hpp"
 
 namespace btd {
+
+namespace {
+// Descriptors never given to peer connections: the RPC server (its listener and up to 64
+// clients), tracker announces, state-file writes, logging and the event loop's own. Each torrent
+// adds its open files (Storage::kMaxOpenFiles at most) and the listener its pending handshakes.
+constexpr long kReservedDescriptors = 160;
+// Below this many peer connections a torrent can hardly work; a tiny limit is logged instead.
+constexpr long kMinPeerDescriptors = 16;
+}  // namespace
 
 const char* to_string(TorrentState s) {
     switch (s) {
@@ -50,7 +61,8 @@ struct Session::Impl {
               [this](boost::asio::ip::tcp::socket s, const wire::Handshake& hs) {
                   route(std::move(s), hs);
               },
-              [this] { return !shutting_down && ctx.connections < ctx.settings.max_connections; }) {
+              [this] { return !shutting_down && ctx.connections < ctx.connection_limit(); }) {
+        update_descriptor_cap();
         ctx.listen_port = listener.listen(ctx.settings.listen_address, ctx.settings.listen_port);
         ctx.settings.listen_port = ctx.listen_port;  // settings() shows the bound port, never 0
         spdlog::info("listening for peers on port {}", ctx.listen_port);
@@ -70,13 +82,46 @@ struct Session::Impl {
     void route(boost::asio::ip::tcp::socket socket, const wire::Handshake& hs) {
         auto it = torrents.find(hs.info_hash);
         if (it == torrents.end()) return;  // unknown torrent: the socket closes here
+        if (hs.peer_id == ctx.peer_id) return answer_ourselves(std::move(socket), hs);
         it->second->accept_incoming(std::move(socket), hs);
+    }
+
+    // One of our own outgoing connections came back to us (a tracker handed out our external
+    // address, or a NAT hairpin): answer with our handshake, so the dialling side sees our peer
+    // id, closes as `connected_to_self` and never dials that endpoint again.
+    void answer_ourselves(boost::asio::ip::tcp::socket socket, const wire::Handshake& hs) {
+        auto s = std::make_shared<boost::asio::ip::tcp::socket>(std::move(socket));
+        auto bytes = std::make_shared<std::string>(
+            wire::encode_handshake(wire::make_handshake(hs.info_hash, ctx.peer_id)));
+        boost::asio::async_write(*s, boost::asio::buffer(*bytes),
+                                 [s, bytes](const boost::system::error_code&, std::size_t) {
+                                     boost::system::error_code ignored;
+                                     s->shutdown(boost::asio::socket_base::shutdown_both, ignored);
+                                 });
+    }
+
+    // Peer connections get what the open-file limit leaves after the reserve (see above), so
+    // a flood of peers can never take the descriptors that files and the RPC need.
+    void update_descriptor_cap() {
+        auto limit = open_file_limit();
+        if (!limit) return;
+        long reserve = kReservedDescriptors + static_cast<long>(Listener::kMaxPendingHandshakes);
+        for (auto& [id, t] : torrents)
+            reserve +=
+                static_cast<long>(std::min(t->metainfo().files.size(), Storage::kMaxOpenFiles));
+        long cap = std::max(kMinPeerDescriptors, limit->soft - reserve);
+        if (cap != ctx.descriptor_cap) {
+            if (cap < ctx.settings.max_connections)
+                spdlog::info("open file limit {}: at most {} peer connections", limit->soft, cap);
+            ctx.descriptor_cap = static_cast<int>(std::min<long>(cap, 1 << 30));
+        }
     }
 
     void schedule_tick() {
         tick_timer.expires_after(std::chrono::seconds(1));
         tick_timer.async_wait([this](const boost::system::error_code& ec) {
             if (ec) return;
+            update_descriptor_cap();
             for (auto& [id, t] : torrents) t->tick();
             schedule_tick();
         });

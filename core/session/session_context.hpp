@@ -1,8 +1,11 @@
 #pragma once
 // What every Torrent shares with its Session: the network thread, the disk pool, our identity,
 // the tracker machinery, the memory budget and the event sink.
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <functional>
+#include <set>
 
 #include "core/session/types.hpp"
 #include "core/storage/disk_pool.hpp"
@@ -21,9 +24,17 @@ struct SessionContext {
     std::int64_t memory_in_use = 0;  // bytes of piece buffers held by all torrents
     std::uint16_t listen_port = 0;   // the port we announce
     int connections = 0;             // peer connections of all torrents (for the global limit)
+    // Peer connections the open-file limit leaves room for, after the reserve for files, the RPC
+    // and pending handshakes (Session keeps it current).
+    int descriptor_cap = 1 << 30;
+    // Endpoints that turned out to be ourselves (our own peer id answered): never dialled again,
+    // by any torrent.
+    std::set<boost::asio::ip::tcp::endpoint> self_endpoints;
     std::shared_ptr<RateLimiter> download_limit;  // session-wide token buckets
     std::shared_ptr<RateLimiter> upload_limit;
     std::function<void(const SessionEvent&)> emit = [](const SessionEvent&) {};
+
+    int connection_limit() const { return std::min(settings.max_connections, descriptor_cap); }
 
     SessionContext(boost::asio::io_context& io_, SessionSettings s)
         : io(io_),

@@ -7,6 +7,7 @@
 #include <random>
 
 #include "core/peer/extension.hpp"
+#include "core/session/peer_policy.hpp"
 #include "core/storage/checker.hpp"
 #include "core/storage/file_stat.hpp"
 
@@ -31,6 +32,9 @@ constexpr int kRechokeEvery = 10;     // seconds
 constexpr int kOptimisticEvery = 30;  // seconds
 constexpr std::size_t kAllowedFastCount = 10;
 constexpr std::size_t kMaxKnownPeers = 2000;
+// A connected peer that has given nothing for this long (neither side interested, no payload
+// either way) may be dropped when its slot is wanted for a new candidate or an incoming peer.
+constexpr auto kUselessPeerGrace = 60s;
 
 std::int64_t now_seconds() {
     return std::chrono::duration_cast<std::chrono::seconds>(
@@ -396,23 +400,53 @@ void Torrent::add_peers(const std::vector<Endpoint>& endpoints) {
 }
 
 void Torrent::connect_more() {
-    if (!active() || stopping_) return;
+    // Dropping a peer below calls on_peer_closed, which calls back here: one loop at a time.
+    if (!active() || stopping_ || connecting_) return;
+    connecting_ = true;
+    struct Done {
+        bool& flag;
+        ~Done() { flag = false; }
+    } done{connecting_};
     auto now = Clock::now();
-    int limit = ctx_.settings.max_peers_per_torrent;
+    const int limit = ctx_.settings.max_peers_per_torrent;
+    auto per_address = connections_per_address();
+    bool turned_over = false;  // at most one useless peer dropped per call: slow, steady churn
     for (auto& [ep, info] : known_peers_) {
-        if (static_cast<int>(peers_.size()) >= limit || half_open_ >= kMaxHalfOpen ||
-            ctx_.connections >= ctx_.settings.max_connections)
-            break;
-        if (info.connected || info.banned || info.next_attempt > now) continue;
-        if (ep.port() == ctx_.listen_port && ep.address().is_loopback()) continue;  // ourselves
-        info.connected = true;
-        auto peer = std::make_shared<PeerConnection>(
-            ctx_.io, ep, *this, wire::make_handshake(meta_.info_hash, ctx_.peer_id),
-            PeerConnection::Options{});
-        add_connection(peer);
-        ++half_open_;
-        peer->start_outgoing();
+        if (half_open_ >= kMaxHalfOpen || ctx_.connections >= ctx_.connection_limit()) break;
+        if (!dialable(ep, info, now, per_address)) continue;
+        if (static_cast<int>(peers_.size()) >= limit) {
+            if (turned_over || !drop_useless_peer(false)) break;
+            turned_over = true;
+        }
+        ++per_address[peer_policy::address_group(ep.address())];
+        dial(ep, info);
     }
+}
+
+bool Torrent::dialable(const Endpoint& ep, const KnownPeer& info, Clock::time_point now,
+                       const std::map<boost::asio::ip::address, int>& per_address) const {
+    if (info.connected || info.banned || info.next_attempt > now) return false;
+    if (ep.port() == ctx_.listen_port && ep.address().is_loopback()) return false;  // ourselves
+    if (ctx_.self_endpoints.count(ep)) return false;  // answered with our own peer id before
+    auto it = per_address.find(peer_policy::address_group(ep.address()));
+    return it == per_address.end() ||
+           it->second < peer_policy::per_address_limit(ep.address(), ctx_.settings);
+}
+
+void Torrent::dial(const Endpoint& ep, KnownPeer& info) {
+    info.connected = true;
+    auto peer = std::make_shared<PeerConnection>(
+        ctx_.io, ep, *this, wire::make_handshake(meta_.info_hash, ctx_.peer_id),
+        PeerConnection::Options{});
+    add_connection(peer);
+    ++half_open_;
+    peer->start_outgoing();
+}
+
+std::map<boost::asio::ip::address, int> Torrent::connections_per_address() const {
+    std::map<boost::asio::ip::address, int> counts;
+    for (auto& [ptr, peer] : peers_) ++counts[peer_policy::address_group(peer->remote().address())];
+    return counts;
 }
 
 void Torrent::add_connection(const std::shared_ptr<PeerConnection>& peer) {
@@ -425,13 +459,27 @@ void Torrent::add_connection(const std::shared_ptr<PeerConnection>& peer) {
     ++ctx_.connections;
 }
 
+// Incoming peers may fill all but a few slots (peer_policy::incoming_slot_limit), so that we can
+// always dial a new candidate; beyond that, a peer that has given nothing makes room.
 bool Torrent::make_room_for_incoming() {
-    if (static_cast<int>(peers_.size()) < ctx_.settings.max_peers_per_torrent) return true;
-    // Full: drop a peer that is useless both ways (neither side interested), oldest first.
+    const int limit = ctx_.settings.max_peers_per_torrent;
+    int incoming = static_cast<int>(
+        std::count_if(peers_.begin(), peers_.end(), [](auto& p) { return p.second->incoming(); }));
+    bool incoming_full = incoming >= peer_policy::incoming_slot_limit(limit);
+    if (static_cast<int>(peers_.size()) < limit && !incoming_full) return true;
+    return drop_useless_peer(incoming_full);
+}
+
+// Drops the oldest peer that has given nothing for kUselessPeerGrace: neither side interested
+// and no payload either way. False if there is none.
+bool Torrent::drop_useless_peer(bool incoming_only) {
+    auto now = Clock::now();
     PeerConnection* victim = nullptr;
     for (auto& [ptr, peer] : peers_) {
         if (!peer->connected() || peer->am_interested || peer->peer_interested) continue;
-        if (Clock::now() - peer->connected_at < 60s) continue;
+        if (incoming_only && !peer->incoming()) continue;
+        auto last_payload = std::max({peer->connected_at, peer->last_block, peer->last_upload});
+        if (now - last_payload < kUselessPeerGrace) continue;
         if (!victim || peer->connected_at < victim->connected_at) victim = ptr;
     }
     if (!victim) return false;
@@ -449,7 +497,12 @@ bool Torrent::accept_incoming(boost::asio::ip::tcp::socket socket, const wire::H
     if (ec) return false;
     auto known = known_peers_.find(remote);
     if (known != known_peers_.end() && known->second.banned) return false;
-    if (banned_.count(offender_key(remote, theirs.peer_id))) return false;
+    auto offender = offender_key(remote, theirs.peer_id);
+    if (banned_.count(offender) || violators_.banned(offender, Clock::now())) return false;
+    auto per_address = connections_per_address();
+    if (per_address[peer_policy::address_group(remote.address())] >=
+        peer_policy::per_address_limit(remote.address(), ctx_.settings))
+        return false;
     if (!make_room_for_incoming()) return false;
     auto peer = std::make_shared<PeerConnection>(
         std::move(socket), *this, wire::make_handshake(meta_.info_hash, ctx_.peer_id), theirs,
@@ -477,6 +530,8 @@ void Torrent::on_peer_connected(PeerConnection& peer) {
             known_peers_[peer.remote()].banned = true;
             return peer.close("banned: sent data that failed the hash check");
         }
+        if (violators_.banned(peer.offender, Clock::now()))  // the same violator, another port
+            return peer.close("banned for breaking the protocol");
     }
     peer.client = wire::client_name(peer.remote_handshake().peer_id);
     std::string out;
@@ -517,20 +572,44 @@ void Torrent::on_peer_closed(PeerConnection& peer, const std::string& reason) {
     bool was_unchoked = !peer.am_choking;
     drop_requests(peer);
     if (peer.connected()) picker_.peer_lost_bitfield(peer.peer_has);
+    using Reason = PeerConnection::CloseReason;
+    if (peer.close_reason() == Reason::protocol_violation) record_violation(peer, reason);
     if (peer.incoming()) return connect_more();  // its port is not a listen port: forget it
     auto& info = known_peers_[peer.remote()];
     info.connected = false;
-    if (reason == "connected to ourselves" || reason == "handshake for another torrent") {
+    if (peer.close_reason() == Reason::connected_to_self) {
+        spdlog::info("{}: {} is ourselves; never dialling it again", meta_.name,
+                     endpoint_string(peer.remote()));
+        ctx_.self_endpoints.insert(peer.remote());
         info.banned = true;
-    } else {
+    } else if (peer.close_reason() == Reason::wrong_torrent) {
+        info.banned = true;
+    } else if (peer.close_reason() != Reason::protocol_violation) {
         // Back off from peers that fail; a peer that served us well may come back soon.
-        ++info.failures;
-        auto delay = std::chrono::seconds(std::min(300, 5 << std::min(info.failures, 6)));
-        info.next_attempt = Clock::now() + delay;
+        info.next_attempt = Clock::now() + peer_policy::redial_delay(++info.failures);
     }
     spdlog::debug("{}: {} closed: {}", meta_.name, endpoint_string(peer.remote()), reason);
     if (was_unchoked) rechoke(false);  // give its upload slot to someone else now
     connect_more();
+}
+
+// Bans a protocol violator for a time that grows with each violation and is not reset by a
+// clean handshake: by endpoint for dialling, by offender key for incoming connections.
+void Torrent::record_violation(PeerConnection& peer, const std::string& reason) {
+    auto now = Clock::now();
+    std::optional<std::chrono::seconds> ban;
+    if (!peer.offender.empty()) ban = violators_.record(peer.offender, now);  // refused incoming
+    if (!peer.incoming()) {  // and not dialled again before the ban ends
+        auto& info = known_peers_[peer.remote()];
+        ban = peer_policy::violation_ban(++info.violations);
+        if (ban)
+            info.next_attempt = now + *ban;
+        else
+            info.banned = true;
+    }
+    spdlog::info("{}: {} broke the protocol ({}); banned {}", meta_.name,
+                 endpoint_string(peer.remote()), reason,
+                 ban ? "for " + std::to_string(ban->count()) + " s" : std::string("for good"));
 }
 
 void Torrent::drop_requests(PeerConnection& peer) {
@@ -559,10 +638,12 @@ void Torrent::on_peer_message(PeerConnection& peer, const wire::Message& msg) {
         case MsgType::port:
             return;
         case MsgType::suggest_piece:
-            if (!peer.fast_extension()) return peer.close("suggest without Fast extension");
+            if (!peer.fast_extension())
+                return peer.close_violation("suggest without Fast extension");
             return;  // our picker's order is good enough; suggestions are only hints
         case MsgType::allowed_fast:
-            if (!peer.fast_extension()) return peer.close("allowed fast without Fast extension");
+            if (!peer.fast_extension())
+                return peer.close_violation("allowed fast without Fast extension");
             if (msg.piece < static_cast<std::uint32_t>(num_pieces) &&
                 peer.allowed_fast_in.size() < 64 &&
                 std::find(peer.allowed_fast_in.begin(), peer.allowed_fast_in.end(), msg.piece) ==
@@ -595,7 +676,8 @@ void Torrent::on_peer_message(PeerConnection& peer, const wire::Message& msg) {
             return;
         case MsgType::have:
             if (msg.piece >= static_cast<std::uint32_t>(num_pieces))
-                return peer.close("have for piece " + std::to_string(msg.piece) + " out of range");
+                return peer.close_violation("have for piece " + std::to_string(msg.piece) +
+                                            " out of range");
             if (!peer.peer_has.test(msg.piece)) {
                 peer.peer_has.set(msg.piece);
                 picker_.peer_has_piece(static_cast<int>(msg.piece));
@@ -606,7 +688,7 @@ void Torrent::on_peer_message(PeerConnection& peer, const wire::Message& msg) {
             return;
         case MsgType::bitfield: {
             Bitfield bits(num_pieces);
-            if (!bits.assign_wire(msg.payload)) return peer.close("invalid bitfield");
+            if (!bits.assign_wire(msg.payload)) return peer.close_violation("invalid bitfield");
             picker_.peer_lost_bitfield(peer.peer_has);
             peer.peer_has = std::move(bits);
             picker_.peer_has_bitfield(peer.peer_has);
@@ -616,7 +698,8 @@ void Torrent::on_peer_message(PeerConnection& peer, const wire::Message& msg) {
         }
         case MsgType::have_all:
         case MsgType::have_none: {
-            if (!peer.fast_extension()) return peer.close("Fast extension message without support");
+            if (!peer.fast_extension())
+                return peer.close_violation("Fast extension message without support");
             picker_.peer_lost_bitfield(peer.peer_has);
             peer.peer_has = Bitfield(num_pieces);
             if (msg.type == MsgType::have_all) peer.peer_has.set_all();
@@ -638,7 +721,8 @@ void Torrent::on_peer_message(PeerConnection& peer, const wire::Message& msg) {
             return;
         }
         case MsgType::reject_request: {
-            if (!peer.fast_extension()) return peer.close("reject without Fast extension");
+            if (!peer.fast_extension())
+                return peer.close_violation("reject without Fast extension");
             auto it = std::find_if(peer.requests.begin(), peer.requests.end(), [&](auto& r) {
                 return r.block.piece == static_cast<int>(msg.piece) &&
                        r.block.offset == static_cast<int>(msg.offset);
@@ -674,7 +758,7 @@ void Torrent::handle_request(PeerConnection& peer, const wire::Message& msg) {
                                   msg.piece) != peer.allowed_fast_out.end();
     if (!valid) {
         if (++peer.invalid_requests > kMaxInvalidRequests)
-            return peer.close("too many invalid requests");
+            return peer.close_violation("too many invalid requests");
         if (peer.fast_extension()) reject(peer, block);
         return;
     }
@@ -684,8 +768,8 @@ void Torrent::handle_request(PeerConnection& peer, const wire::Message& msg) {
     }
     if (peer.upload_queue.size() >= kMaxUploadQueue) {
         if (peer.fast_extension()) return reject(peer, block);
-        return peer.close("request flood: more than " + std::to_string(kMaxUploadQueue) +
-                          " queued");
+        return peer.close_violation("request flood: more than " + std::to_string(kMaxUploadQueue) +
+                                    " queued");
     }
     if (std::find(peer.upload_queue.begin(), peer.upload_queue.end(), block) !=
             peer.upload_queue.end() ||

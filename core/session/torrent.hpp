@@ -14,6 +14,7 @@
 #include "core/metainfo/metainfo.hpp"
 #include "core/peer/peer_connection.hpp"
 #include "core/pieces/picker.hpp"
+#include "core/session/peer_policy.hpp"
 #include "core/session/session_context.hpp"
 #include "core/session/types.hpp"
 #include "core/storage/storage.hpp"
@@ -65,7 +66,8 @@ class Torrent : public PeerConnection::Handler {
     using Endpoint = boost::asio::ip::tcp::endpoint;
     struct KnownPeer {
         std::chrono::steady_clock::time_point next_attempt{};
-        int failures = 0;
+        int failures = 0;    // ordinary failures in a row; a clean handshake resets it
+        int violations = 0;  // protocol violations, never reset: the ban grows with each
         bool connected = false;
         bool banned = false;  // never dial again (ourselves, wrong torrent, sent bad data)
     };
@@ -96,6 +98,13 @@ class Torrent : public PeerConnection::Handler {
     void set_choke(PeerConnection& peer, bool choke);
     void check_seed_limits();
     void connect_more();
+    bool dialable(const Endpoint& ep, const KnownPeer& info,
+                  std::chrono::steady_clock::time_point now,
+                  const std::map<boost::asio::ip::address, int>& per_address) const;
+    void dial(const Endpoint& ep, KnownPeer& info);
+    std::map<boost::asio::ip::address, int> connections_per_address() const;
+    bool drop_useless_peer(bool incoming_only);
+    void record_violation(PeerConnection& peer, const std::string& reason);
     void request_blocks(PeerConnection& peer);
     void update_interest(PeerConnection& peer);
     void drop_requests(PeerConnection& peer);
@@ -133,6 +142,7 @@ class Torrent : public PeerConnection::Handler {
     std::map<Endpoint, KnownPeer> known_peers_;
     std::map<std::string, int> strikes_;  // bad pieces each offender took part in
     std::set<std::string> banned_;
+    peer_policy::ViolatorBans violators_;  // protocol violators, banned for a growing time
     std::unordered_map<int, PieceBuffer> buffers_;
     std::optional<ResumeData> resume_;
     TorrentLimits limits_;
@@ -146,6 +156,7 @@ class Torrent : public PeerConnection::Handler {
     bool checking_ = false;
     bool stopping_ = false;
     bool completed_announced_ = false;
+    bool connecting_ = false;  // connect_more() is running
     int checked_pieces_ = 0;
     int pieces_to_check_ = 0;
     int half_open_ = 0;

@@ -32,6 +32,10 @@ struct SessionSettings {
     std::int64_t memory_budget = 64LL << 20;  // bytes for in-flight piece buffers, all torrents
     int max_peers_per_torrent = 60;
     int max_connections = 500;
+    // Connections one torrent holds to one address (IPv6: one /64); loopback gets at least half
+    // of max_peers_per_torrent (see peer_policy.hpp). Several clients behind one NAT still fit,
+    // but one address can no longer take every slot.
+    int max_peers_per_address = 4;
     std::int64_t download_rate_limit = 0;  // bytes/s, 0 = unlimited
     std::int64_t upload_rate_limit = 0;
     int upload_slots = 4;              // regular unchoke slots per torrent (plus 1 optimistic)

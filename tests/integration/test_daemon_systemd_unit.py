@@ -41,7 +41,7 @@ class SystemdUnit(unittest.TestCase):
                      "DynamicUser=yes", "NoNewPrivileges=yes", "ProtectSystem=strict",
                      "SystemCallFilter=@system-service", "UMask=0027", "TimeoutStopSec=20",
                      "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX",
-                     "MemoryDenyWriteExecute=yes"]:
+                     "MemoryDenyWriteExecute=yes", "LimitNOFILE=65536"]:
             self.assertIn("\n" + line + "\n", text)
 
     def test_sample_config_is_accepted(self):
