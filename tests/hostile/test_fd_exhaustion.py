@@ -24,14 +24,22 @@ from hostile_common import harness as H
 from test_daemon_lifecycle import BtdDaemon
 
 BTD_NOFILE = 1024
+# So few that the pending handshakes alone exhaust them: accept() fails with EMFILE.
+TINY_NOFILE = 72
 FLOOD = 1500
-MAX_CPU_SHARE = 0.3  # of one core while the flood sits idle; a spinning accept() takes ~1.0
+MAX_CPU_SHARE = 0.2  # of one core while the flood sits idle; a spinning accept() takes ~1.0
 RPC_BOUND_S = 5
 
 
 class LimitedBtd(BtdDaemon):
+    nofile = BTD_NOFILE
+
     def command(self):
-        return ["prlimit", f"--nofile={BTD_NOFILE}:{BTD_NOFILE}", "--"] + super().command()
+        return ["prlimit", f"--nofile={self.nofile}:{self.nofile}", "--"] + super().command()
+
+
+class TinyBtd(LimitedBtd):
+    nofile = TINY_NOFILE
 
 
 def raise_own_nofile(wanted):
@@ -78,10 +86,55 @@ class FdExhaustion(unittest.TestCase):
             H.log(f"torrent states seen: {sorted(states)}")
             H.compare_trees(sw.content, os.path.join(sw.dl_dir, sw.name))
             self.assertIsNone(btd.proc.poll(), "btd exited")
+            # Connections that never send a handshake do not stay: all closed by btd by now
+            # (at once beyond the pending cap, after the handshake timeout within it).
+            self.assertEqual(self.still_open(flood, 30), 0, "idle connections kept open")
 
-    def open_flood(self, port):
+    def test_accept_backs_off_when_out_of_descriptors(self):
+        if raise_own_nofile(FLOOD + 500) < FLOOD + 500:
+            self.skipTest("cannot raise this process's open-file limit for the flood")
+        with H.TempDir() as tmp:
+            btd = TinyBtd(os.path.join(tmp, "state"), os.path.join(tmp, "dl")).start()
+            self.addCleanup(H.kill_process, btd.proc)
+            port = self.timed_rpc(btd, "session.get", lambda: btd.rpc("session.get"))[
+                "listen_port"]
+            flood = self.open_flood(port, 300)
+            self.addCleanup(lambda: [s.close() for s in flood])
+            cpu0, t0 = H.proc_cpu_seconds(btd.proc.pid), time.monotonic()
+            time.sleep(5)
+            share = (H.proc_cpu_seconds(btd.proc.pid) - cpu0) / (time.monotonic() - t0)
+            H.log(f"btd's CPU with {TINY_NOFILE} descriptors and 300 idle connections: "
+                  f"{share:.2f} of a core")
+            self.assertLess(share, MAX_CPU_SHARE, "btd spins on accept()\n" + btd.log()[-3000:])
+            self.assertIn("accept failed", btd.log(), "the flood never exhausted descriptors")
+            self.timed_rpc(btd, "session.stats", lambda: btd.rpc("session.stats"))
+            self.assertIsNone(btd.proc.poll(), "btd exited")
+
+    @staticmethod
+    def still_open(socks, timeout):
+        """How many of `socks` the other side has not closed within `timeout` s."""
+        deadline = time.monotonic() + timeout
+        open_ = list(socks)
+        while open_ and time.monotonic() < deadline:
+            left = []
+            for s in open_:
+                s.setblocking(False)
+                try:
+                    if s.recv(1) == b"":
+                        continue
+                except BlockingIOError:
+                    left.append(s)
+                    continue
+                except OSError:
+                    continue
+            open_ = left
+            if open_:
+                time.sleep(0.5)
+        return len(open_)
+
+    def open_flood(self, port, count=FLOOD):
         socks = []
-        for _ in range(FLOOD):
+        for _ in range(count):
             s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             s.settimeout(5)
             try:
