@@ -8,6 +8,7 @@
 #include <map>
 
 #include "core/session/listener.hpp"
+#include "core/session/peer_policy.hpp"
 #include "core/session/session_context.hpp"
 #include "core/session/torrent.hpp"
 #include "core/util/open_file_limit.hpp"
@@ -61,7 +62,11 @@ struct Session::Impl {
               [this](boost::asio::ip::tcp::socket s, const wire::Handshake& hs) {
                   route(std::move(s), hs);
               },
-              [this] { return !shutting_down && ctx.connections < ctx.connection_limit(); }) {
+              // Incoming connections never take the last global slots either: dialling goes on.
+              [this] {
+                  return !shutting_down &&
+                         ctx.connections < peer_policy::incoming_slot_limit(ctx.connection_limit());
+              }) {
         update_descriptor_cap();
         ctx.listen_port = listener.listen(ctx.settings.listen_address, ctx.settings.listen_port);
         ctx.settings.listen_port = ctx.listen_port;  // settings() shows the bound port, never 0
