@@ -20,6 +20,7 @@ constexpr auto kHandshakeTimeout = std::chrono::seconds(10);
 // core. Pause, doubling while it keeps failing, so the descriptors can come back.
 constexpr auto kAcceptRetryFirst = std::chrono::milliseconds(100);
 constexpr auto kAcceptRetryMax = std::chrono::seconds(2);
+constexpr auto kAcceptWarningEvery = std::chrono::seconds(10);
 }  // namespace
 
 struct Listener::Acceptor {
@@ -27,6 +28,7 @@ struct Listener::Acceptor {
     tcp::acceptor acceptor;
     asio::steady_timer retry_timer;
     std::chrono::milliseconds retry_delay{0};  // 0: the last accept succeeded
+    std::chrono::steady_clock::time_point last_warning{};
 };
 
 struct Listener::Pending {
@@ -132,18 +134,22 @@ void Listener::accept(const std::shared_ptr<Acceptor>& acceptor) {
         [this, acceptor, alive = std::weak_ptr<bool>(alive_)](const error_code& ec, tcp::socket s) {
             if (!alive.lock() || !acceptor->acceptor.is_open()) return;
             if (ec == asio::error::operation_aborted) return;
-            if (ec) return retry_accept_later(acceptor);
+            if (ec) return retry_accept_later(acceptor, ec);
             acceptor->retry_delay = std::chrono::milliseconds(0);
             if (admit_()) read_handshake(std::move(s));
             accept(acceptor);
         });
 }
 
-void Listener::retry_accept_later(const std::shared_ptr<Acceptor>& acceptor) {
+void Listener::retry_accept_later(const std::shared_ptr<Acceptor>& acceptor, const error_code& ec) {
     auto& delay = acceptor->retry_delay;
     delay = delay.count() ? std::min<std::chrono::milliseconds>(delay * 2, kAcceptRetryMax)
                           : kAcceptRetryFirst;
-    if (delay == kAcceptRetryFirst) spdlog::warn("peer port: accept failed; retrying shortly");
+    auto now = std::chrono::steady_clock::now();
+    if (now - acceptor->last_warning > kAcceptWarningEvery) {  // a flood must not flood the log
+        acceptor->last_warning = now;
+        spdlog::warn("peer port: accept failed: {}; pausing new connections briefly", ec.message());
+    }
     // Out of descriptors: the connection that has waited longest for its handshake gives its
     // descriptor back (a real peer sends the handshake at once).
     drop_oldest_pending();

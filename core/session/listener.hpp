@@ -41,7 +41,8 @@ class Listener {
     using Acceptors = std::vector<std::shared_ptr<Acceptor>>;
     Acceptors bind(const std::string& address, std::uint16_t port, std::uint16_t& bound);
     void accept(const std::shared_ptr<Acceptor>& acceptor);
-    void retry_accept_later(const std::shared_ptr<Acceptor>& acceptor);
+    void retry_accept_later(const std::shared_ptr<Acceptor>& acceptor,
+                            const boost::system::error_code& ec);
     void read_handshake(boost::asio::ip::tcp::socket socket);
     void drop_oldest_pending();
     struct Pending;
