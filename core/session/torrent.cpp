@@ -10,6 +10,7 @@
 #include "core/session/peer_policy.hpp"
 #include "core/storage/checker.hpp"
 #include "core/storage/file_stat.hpp"
+#include "core/storage/os_error.hpp"
 
 namespace btd {
 
@@ -32,6 +33,9 @@ constexpr int kRechokeEvery = 10;     // seconds
 constexpr int kOptimisticEvery = 30;  // seconds
 constexpr std::size_t kAllowedFastCount = 10;
 constexpr std::size_t kMaxKnownPeers = 2000;
+// Waits after a transient disk error (out of space or descriptors) before trying again.
+constexpr auto kFirstDiskRetry = 5s;
+constexpr auto kMaxDiskRetry = 300s;
 // A connected peer that has given nothing for this long (neither side interested, no payload
 // either way) may be dropped when its slot is wanted for a new candidate or an incoming peer.
 constexpr auto kUselessPeerGrace = 60s;
@@ -68,7 +72,8 @@ Torrent::Torrent(SessionContext& ctx, Metainfo meta, std::filesystem::path downl
       paused_(paused),
       added_at_(added_at ? added_at : now_seconds()),
       download_limit_(std::make_shared<RateLimiter>(ctx.io)),
-      upload_limit_(std::make_shared<RateLimiter>(ctx.io)) {
+      upload_limit_(std::make_shared<RateLimiter>(ctx.io)),
+      disk_retry_timer_(ctx.io) {
     file_priorities_.assign(meta_.files.size(), kPriorityDefault);
     if (resume_) {
         set_limits(resume_->limits);
@@ -297,6 +302,27 @@ void Torrent::set_error(const std::string& message) {
     error_ = message;
     deactivate();
     emit(SessionEvent::Kind::error, message);
+}
+
+// Out of space or descriptors usually passes (a file is deleted, a connection flood ends): stop
+// for a while and start again, instead of an `error` only the user can clear. The wait doubles
+// while writes keep failing and resets once a piece is written.
+void Torrent::wait_out_disk_error(const std::string& message) {
+    if (!disk_error_.empty()) return;  // already waiting: other pieces failed alongside
+    disk_retry_delay_ = disk_retry_delay_.count()
+                            ? std::min<std::chrono::seconds>(disk_retry_delay_ * 2, kMaxDiskRetry)
+                            : kFirstDiskRetry;
+    spdlog::warn("{}: {}; trying again in {} s", meta_.name, message, disk_retry_delay_.count());
+    disk_error_ = message;
+    deactivate();
+    disk_retry_timer_.expires_after(disk_retry_delay_);
+    disk_retry_timer_.async_wait(guarded([this](const boost::system::error_code& ec) {
+        if (ec) return;
+        disk_error_.clear();
+        if (paused_ || stopping_ || checking_ || !error_.empty()) return;
+        activate();
+        emit(SessionEvent::Kind::state_changed, to_string(status().state));
+    }));
 }
 
 void Torrent::set_limits(const TorrentLimits& limits) {
@@ -1029,6 +1055,7 @@ void Torrent::hash_and_write(int piece) {
     struct Result {
         bool ok = false;
         std::string error;
+        bool transient = false;  // out of space or descriptors: try again later
     };
     disk_job_started();
     auto storage = storage_;
@@ -1043,6 +1070,9 @@ void Torrent::hash_and_write(int piece) {
             if (!r.ok) return r;
             try {
                 storage->write_piece(piece, std::span(data, size));
+            } catch (const StorageError& e) {
+                r.error = e.what();
+                r.transient = is_transient_os_error(e.os_error());
             } catch (const std::exception& e) {
                 r.error = e.what();
             }
@@ -1050,18 +1080,19 @@ void Torrent::hash_and_write(int piece) {
         },
         guarded([this, piece](Result r) {
             disk_job_finished();
-            on_piece_written(piece, r.ok, r.error);
+            on_piece_written(piece, r.ok, r.error, r.transient);
         }));
 }
 
-void Torrent::on_piece_written(int piece, bool hash_ok, const std::string& error) {
+void Torrent::on_piece_written(int piece, bool hash_ok, const std::string& error, bool transient) {
     auto contributors = std::move(buffers_[piece].contributors);
     release_buffer(piece);
     if (!hash_ok) return on_piece_failed(piece, contributors);
     if (!error.empty()) {
         picker_.piece_failed(piece);
-        return set_error(error);
+        return transient ? wait_out_disk_error(error) : set_error(error);
     }
+    disk_retry_delay_ = {};  // writing works (again)
     picker_.we_have(piece);
     std::string have;
     wire::append_have(have, static_cast<std::uint32_t>(piece));
@@ -1228,7 +1259,7 @@ TorrentStatus Torrent::status() const {
     s.upload_rate = upload_.rate();
     s.download_dir = download_dir_;
     s.added_at = added_at_;
-    s.error = error_;
+    s.error = error_.empty() ? disk_error_ : error_;  // a transient one shows, state unchanged
     for (auto& [ptr, peer] : peers_) {
         if (!peer->connected()) continue;
         ++s.peers;

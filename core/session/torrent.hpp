@@ -3,6 +3,7 @@
 // and stores pieces. Lives on the network thread; disk and hashing go through the pool.
 #include <atomic>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -110,7 +111,8 @@ class Torrent : public PeerConnection::Handler {
     void drop_requests(PeerConnection& peer);
     void on_block(PeerConnection& peer, const wire::Message& msg);
     void hash_and_write(int piece);
-    void on_piece_written(int piece, bool hash_ok, const std::string& error);
+    void on_piece_written(int piece, bool hash_ok, const std::string& error, bool transient);
+    void wait_out_disk_error(const std::string& message);
     void on_piece_failed(int piece, const std::vector<std::string>& contributors);
     // Who a peer is for strikes and bans: its IP address, or on loopback, where every local
     // client shares one address, its peer id. A reconnect from a new port is the same offender.
@@ -163,6 +165,8 @@ class Torrent : public PeerConnection::Handler {
     int disk_jobs_ = 0;
     std::vector<std::function<void()>> on_disk_idle_;
     std::string error_;
+    std::string disk_error_;  // a transient disk error being waited out (see wait_out_disk_error)
+    std::chrono::seconds disk_retry_delay_{0};
     std::int64_t added_at_ = 0;
     std::int64_t downloaded_base_ = 0;  // totals from earlier runs (resume data)
     std::int64_t uploaded_base_ = 0;
@@ -171,6 +175,7 @@ class Torrent : public PeerConnection::Handler {
     std::int64_t wasted_bytes_ = 0;
     std::shared_ptr<RateLimiter> download_limit_;
     std::shared_ptr<RateLimiter> upload_limit_;
+    boost::asio::steady_timer disk_retry_timer_;
     int tick_count_ = 0;
     std::chrono::steady_clock::time_point seeding_since_{};
     std::chrono::steady_clock::time_point last_upload_{};

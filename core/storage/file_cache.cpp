@@ -33,7 +33,7 @@ std::shared_ptr<OpenFile> FileCache::get(int file, bool write) {
     // Open outside the lock: it may create directories and hit a slow disk.
     int fd =
         open_file_nofollow(dir_, relative_[file], write ? (O_RDWR | O_CREAT) : O_RDONLY, write);
-    if (fd < 0) throw StorageError(os_error_message("open", full_path(file), errno));
+    if (fd < 0) throw StorageError(os_error_message("open", full_path(file), errno), errno);
     auto handle = std::make_shared<OpenFile>(fd, write);
 
     std::vector<Entry> evicted;  // destroyed after unlocking

@@ -41,7 +41,8 @@ void pwrite_all(const OpenFile& f, const std::uint8_t* data, std::size_t n, std:
     while (n > 0) {
         ssize_t w = ::pwrite(f.fd, data, n, pos);
         if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) throw StorageError(os_error_message("write to", name, w < 0 ? errno : EIO));
+        int err = w < 0 ? errno : EIO;
+        if (w <= 0) throw StorageError(os_error_message("write to", name, err), err);
         data += w;
         n -= static_cast<std::size_t>(w);
         pos += w;
@@ -292,7 +293,7 @@ void Storage::create_files(const std::vector<bool>& which) {
         if (impl_->kept_in_part_store(static_cast<int>(i))) continue;  // skipped: never created
         const fs::path full = impl_->cache.full_path(static_cast<int>(i));
         int fd = open_file_nofollow(impl_->dir, impl_->relative[i], O_RDWR | O_CREAT, true);
-        if (fd < 0) throw StorageError(os_error_message("create", full, errno));
+        if (fd < 0) throw StorageError(os_error_message("create", full, errno), errno);
         struct stat st {};
         int err = 0;
         if (::fstat(fd, &st) != 0)
@@ -300,7 +301,7 @@ void Storage::create_files(const std::vector<bool>& which) {
         else if (st.st_size < f.length && ::ftruncate(fd, f.length) != 0)
             err = errno;
         ::close(fd);
-        if (err) throw StorageError(os_error_message("allocate", full, err));
+        if (err) throw StorageError(os_error_message("allocate", full, err), err);
     }
 }
 

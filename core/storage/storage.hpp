@@ -21,7 +21,14 @@
 namespace btd {
 
 class StorageError : public std::runtime_error {
+  public:
     using std::runtime_error::runtime_error;  // message names the file and the OS error
+    StorageError(const std::string& what, int os_error)
+        : std::runtime_error(what), os_error_(os_error) {}
+    int os_error() const { return os_error_; }  // the errno behind it; 0 if none
+
+  private:
+    int os_error_ = 0;
 };
 
 class Storage {
