@@ -115,8 +115,7 @@ void add_options_of_id_action(CLI::App& c, CliOptions& o) {
 }
 
 void add_options_of_remove(CLI::App& c, CliOptions& o) {
-    add_ids(c, o,
-            "the torrents to remove (IDs only: removing every torrent at once is not offered)");
+    add_ids(c, o, "the torrents to remove, each named by its ID");
     c.add_flag("--delete-data", o.delete_data, "also delete the downloaded files");
 }
 
