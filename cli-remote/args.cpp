@@ -3,26 +3,40 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
-#include <set>
+#include <memory>
 
 #include "cli-remote/cli_error.hpp"
-#include "core/util/ascii.hpp"
+#include "cli-remote/help_format.hpp"
 
 namespace btd::cli {
 namespace {
 
-const std::set<std::string, std::less<>> kCommands = {"add",    "list",    "info",    "pause",
-                                                      "resume", "verify",  "remove",  "stats",
-                                                      "set",    "version", "shutdown"};
+constexpr const char* kProgram = "btctl";
 
-// Commands each command-specific flag applies to.
-void check_applies(std::string_view flag, const std::string& command,
-                   std::initializer_list<std::string_view> commands) {
-    if (std::find(commands.begin(), commands.end(), command) != commands.end()) return;
-    std::string list;
-    for (auto c : commands) list += (list.empty() ? "" : ", ") + std::string(c);
-    throw usage_error(std::string(flag) + " only applies to: " + list);
-}
+constexpr const char* kProgramUsage =
+    "[--rpc URL] [--token T | --state-dir DIR] [--timeout S] COMMAND ...";
+
+constexpr const char* kDescription =
+    "Remote control for a running btd: adds, lists and controls its torrents through btd's\n"
+    "JSON-RPC endpoint.";
+
+constexpr const char* kNotes =
+    R"(ID is any unique prefix of a torrent's info-hash. RATE is bytes/s with an optional K, M
+or G (x1024), e.g. 500K, 2M or 1.5MiB/s; 0 = unlimited. `btctl COMMAND --help` explains one
+command, with an example.
+
+The daemon is found through its state dir (--state-dir, else $BTD_STATE_DIR, else
+$XDG_STATE_HOME/btd, else ~/.local/state/btd): rpc.address and rpc.secret there.
+--token or $BTD_RPC_TOKEN overrides the secret.
+
+exit codes: 0 ok, 1 error reported by btd, 2 usage or unknown/ambiguous id,
+            3 btd not reachable, 4 authentication refused)";
+
+constexpr const char* kCommandNote =
+    "Global options (--rpc, --token, --state-dir, --timeout) go before or after the command;\n"
+    "`btctl --help` explains them, how btd is found, and the exit codes.";
+
+// -- option builders -----------------------------------------------------------------------------
 
 int parse_timeout(const std::string& text) {
     int value = 0;
@@ -32,144 +46,259 @@ int parse_timeout(const std::string& text) {
     return value;
 }
 
-}  // namespace
-
-std::optional<std::int64_t> parse_rate(std::string_view text) {
-    if (text == "unlimited") return 0;
-    std::string lower = ascii_lower(text);
-    std::string_view s = lower;
-    for (std::string_view suffix : {"/s", "ib", "b"})
-        if (s.size() > suffix.size() && s.substr(s.size() - suffix.size()) == suffix)
-            s.remove_suffix(suffix.size());
-    double scale = 1;
-    if (!s.empty()) {
-        switch (s.back()) {
-            case 'k':
-                scale = 1024.0;
-                break;
-            case 'm':
-                scale = 1024.0 * 1024;
-                break;
-            case 'g':
-                scale = 1024.0 * 1024 * 1024;
-                break;
-            default:
-                break;
-        }
-        if (scale != 1) s.remove_suffix(1);
-    }
-    if (s.empty() ||
-        !std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || c == '.'; }))
-        return std::nullopt;
-    double value = 0;
-    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
-    if (ec != std::errc{} || end != s.data() + s.size()) return std::nullopt;
-    double bytes = std::round(value * scale);
-    if (bytes < 0 || bytes > 1e12) return std::nullopt;
-    return static_cast<std::int64_t>(bytes);
+std::int64_t rate_value(const std::string& flag, const std::string& text) {
+    auto rate = parse_rate(text);
+    if (!rate) throw usage_error(flag + ": '" + text + "' is not " + std::string(kRateSyntax));
+    return *rate;
 }
 
-CliOptions parse_args(const std::vector<std::string>& argv) {
-    CliOptions o;
-    bool options_done = false;
-    std::vector<std::pair<std::string, std::string>> command_flags;  // validated once we know
+double ratio_value(const std::string& text) {
+    double r = -1;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), r);
+    if (ec != std::errc{} || end != text.data() + text.size() || !std::isfinite(r) || r < 0)
+        throw usage_error("--ratio-limit takes a number >= 0, not '" + text + "'");
+    return r;
+}
 
+void add_json(CLI::App& command, CliOptions& o) {
+    command.add_flag("--json", o.json, "print btd's reply as JSON instead of text");
+}
+
+void add_global_options(CLI::App& app, CliOptions& o) {
+    app.add_option("--rpc", o.rpc_url, "btd's endpoint, e.g. http://127.0.0.1:9092/rpc")
+        ->type_name("URL");
+    app.add_option("--token", o.token,
+                   "the RPC secret (default: $BTD_RPC_TOKEN, then the state dir)")
+        ->type_name("T");
+    app.add_option("--state-dir", o.state_dir,
+                   "btd's state dir, where rpc.address and rpc.secret are")
+        ->type_name("DIR");
+    app.add_option_function<std::string>(
+           "--timeout", [&o](const std::string& v) { o.timeout_seconds = parse_timeout(v); },
+           "seconds to wait for btd, 1..3600 (default 30)")
+        ->type_name("S");
+    app.add_flag("--json", o.json, "print btd's reply as JSON (also after the command)");
+    app.add_flag("--version", o.version, "print btctl's version");
+}
+
+// Torrent ids as positional arguments (ID is any unique prefix of an info-hash).
+void add_ids(CLI::App& command, CliOptions& o, const char* what) {
+    command.add_option("ids", o.args, what)->type_name("ID...");
+}
+
+void add_all(CLI::App& command, CliOptions& o) {
+    command.add_flag("--all", o.all, "every torrent, instead of IDs");
+}
+
+void add_options_of_add(CLI::App& c, CliOptions& o) {
+    c.add_option("sources", o.args,
+                 "a .torrent file, a magnet link or an http(s) URL of a .torrent")
+        ->type_name("FILE|MAGNET|URL...");
+    c.add_option_function<std::string>(
+         "--dir",
+         [&o](const std::string& v) {
+             if (v.empty()) throw usage_error("--dir needs a directory");
+             o.dir = v;
+         },
+         "save into DIR instead of btd's download_dir (relative to where btctl runs)")
+        ->type_name("DIR");
+    c.add_flag("--paused", o.paused, "add without starting (start later with btctl resume)");
+}
+
+void add_options_of_info(CLI::App& c, CliOptions& o) {
+    add_ids(c, o, "the torrent to show");
+}
+
+void add_options_of_id_action(CLI::App& c, CliOptions& o) {
+    add_ids(c, o, "the torrents to act on");
+    add_all(c, o);
+}
+
+void add_options_of_remove(CLI::App& c, CliOptions& o) {
+    add_ids(c, o, "the torrents to remove, each named by its ID");
+    c.add_flag("--delete-data", o.delete_data, "also delete the downloaded files");
+}
+
+void add_options_of_set(CLI::App& c, CliOptions& o) {
+    add_ids(c, o, "the torrents to change");
+    add_all(c, o);
+    c.add_option_function<std::string>(
+         "--down-limit",
+         [&o](const std::string& v) { o.down_limit = rate_value("--down-limit", v); },
+         "download limit for each torrent, e.g. 500K, 2M; 0 = unlimited")
+        ->type_name("RATE");
+    c.add_option_function<std::string>(
+         "--up-limit", [&o](const std::string& v) { o.up_limit = rate_value("--up-limit", v); },
+         "upload limit for each torrent, e.g. 500K, 2M; 0 = unlimited")
+        ->type_name("RATE");
+    c.add_option_function<std::string>(
+         "--ratio-limit", [&o](const std::string& v) { o.ratio_limit = ratio_value(v); },
+         "stop seeding at this upload/download ratio, e.g. 2 or 1.5; 0 = no limit")
+        ->type_name("R");
+    c.add_option_function<std::vector<std::string>>(
+         "--files",
+         [&o](const std::vector<std::string>& items) {
+             for (const auto& item : items) parse_file_priorities(item, o.file_priorities);
+         },
+         "priority of files by their number in `btctl info`: INDEXES like 0,2,5-7;\n"
+         "PRIORITY skip, low, normal, high or 0..7. Repeatable; later ones win")
+        ->type_name("INDEXES=PRIORITY")
+        ->allow_extra_args(false)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+    c.add_option_function<std::string>(
+         "--sequential",
+         [&o](const std::string& v) {
+             if (v != "on" && v != "off")
+                 throw usage_error("--sequential takes on or off, not '" + v + "'");
+             o.sequential = v == "on";
+         },
+         "on: fetch pieces in order (to play while downloading); off: rarest first")
+        ->type_name("on|off");
+}
+
+void add_no_options(CLI::App&, CliOptions&) {}
+
+// -- the command table ---------------------------------------------------------------------------
+
+struct Command {
+    CommandHelp help;
+    void (*add_options)(CLI::App&, CliOptions&);
+};
+
+const Command kCommands[] = {
+    {{"add", "FILE|MAGNET|URL...", "[--dir DIR] [--paused] [--json]",
+      "add torrents from .torrent files, magnet links or http(s) URLs",
+      "A .torrent file is read by btctl and sent to btd, so btd need not be able to read it.\n"
+      "URLs are fetched by btd (this btd refuses magnet links until it can fetch metadata).\n"
+      "Adding a torrent btd already has is reported, not an error.",
+      "btctl add ubuntu.iso.torrent\nbtctl add --dir /srv/isos --paused a.torrent b.torrent"},
+     add_options_of_add},
+    {{"list", "", "[--json]", "list torrents: name, state, progress, size, rates, peers, ETA", "",
+      "btctl list\nwatch -n 2 btctl list"},
+     add_no_options},
+    {{"info", "ID", "[--json]", "show one torrent: files, trackers, peers, pieces",
+      "Files are numbered as `btctl set` expects them.", "btctl info 3f2a"},
+     add_options_of_info},
+    {{"pause", "ID...|--all", "[--json]", "stop torrents; they keep their data and settings", "",
+      "btctl pause 3f2a 9c1\nbtctl pause --all"},
+     add_options_of_id_action},
+    {{"resume", "ID...|--all", "[--json]", "start paused torrents again", "",
+      "btctl resume 3f2a\nbtctl resume --all"},
+     add_options_of_id_action},
+    {{"verify", "ID...|--all", "[--json]",
+      "check the data on disk against the piece hashes; fetch what fails", "", "btctl verify 3f2a"},
+     add_options_of_id_action},
+    {{"remove", "ID...", "[--delete-data] [--json]",
+      "remove torrents from btd; their files stay unless --delete-data", "",
+      "btctl remove 3f2a\nbtctl remove 3f2a --delete-data"},
+     add_options_of_remove},
+    {{"set", "ID...|--all",
+      "[--down-limit RATE] [--up-limit RATE] [--ratio-limit R]\n"
+      "                 [--files INDEXES=PRIORITY]... [--sequential on|off] [--json]",
+      "change rate limits, seeding ratio, file priorities and piece order",
+      "Give at least one of the options; what is not given stays as it is.",
+      "btctl set 3f2a --down-limit 2M --up-limit 500K\n"
+      "btctl set 3f2a --files 1,4-6=skip --files 0=high\n"
+      "btctl set --all --ratio-limit 2"},
+     add_options_of_set},
+    {{"stats", "", "[--json]", "session totals: torrents, rates, bytes transferred", "",
+      "btctl stats"},
+     add_no_options},
+    {{"version", "", "[--json]", "print the running btd's name and version", "", "btctl version"},
+     add_no_options},
+    {{"shutdown", "", "[--json]", "ask btd to save its state and exit", "", "btctl shutdown"},
+     add_no_options},
+};
+
+std::unique_ptr<CLI::App> make_app(CliOptions& o) {
+    std::vector<CommandHelp> help_rows;
+    for (const auto& c : kCommands) help_rows.push_back(c.help);
+    auto app = std::make_unique<CLI::App>(kDescription, kProgram);
+    app->formatter(std::make_shared<HelpFormatter>(help_rows, kProgramUsage, kCommandNote));
+    app->footer(kNotes);
+    app->allow_extras();  // reported by reject_extras, with a message of our own
+    app->fallthrough();   // global options may follow the command
+    app->require_subcommand(0, 1);
+    app->option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+    app->option_defaults()->disable_flag_override();
+    app->option_defaults()->group("Global options");
+    app->set_help_flag("-h,--help", "print this help");
+    add_global_options(*app, o);
+    app->option_defaults()->group("Options");
+    for (const auto& c : kCommands) {
+        auto* command = app->add_subcommand(std::string(c.help.name), std::string(c.help.summary));
+        command->group("Commands");
+        command->set_help_flag("-h,--help", "print this help");
+        c.add_options(*command, o);
+        add_json(*command, o);
+    }
+    return app;
+}
+
+// -- checks CLI11 leaves to us -------------------------------------------------------------------
+
+const CLI::Option* find_option(const CLI::App& app, const std::string& name) {
+    if (const auto* opt = app.get_option_no_throw(name)) return opt;
+    for (const auto* command : app.get_subcommands([](const CLI::App*) { return true; }))
+        if (const auto* opt = command->get_option_no_throw(name)) return opt;
+    return nullptr;
+}
+
+// "--json=yes" and a value option with nothing after it, named in our words.
+void check_option_values(const CLI::App& app, const std::vector<std::string>& argv) {
     for (std::size_t i = 0; i < argv.size(); ++i) {
-        std::string arg = argv[i];
-        if (options_done || arg.size() < 2 || arg[0] != '-') {
-            if (o.command.empty()) {
-                if (!kCommands.count(arg))
-                    throw usage_error("unknown command '" + arg + "' (try btctl --help)");
-                o.command = arg;
-            } else {
-                o.args.push_back(arg);
-            }
-            continue;
-        }
-        if (arg == "--") {
-            options_done = true;
-            continue;
-        }
-        std::optional<std::string> inline_value;
-        if (auto eq = arg.find('='); arg.rfind("--", 0) == 0 && eq != std::string::npos) {
-            inline_value = arg.substr(eq + 1);
-            arg = arg.substr(0, eq);
-        }
-        auto value = [&]() -> std::string {
-            if (inline_value) return *inline_value;
-            if (i + 1 >= argv.size()) throw usage_error(arg + " needs a value");
-            return argv[++i];
-        };
-        auto no_value = [&] {
-            if (inline_value) throw usage_error(arg + " takes no value");
-        };
-
-        if (arg == "-h" || arg == "--help")
-            no_value(), o.help = true;
-        else if (arg == "--version")
-            no_value(), o.version = true;
-        else if (arg == "--rpc")
-            o.rpc_url = value();
-        else if (arg == "--token")
-            o.token = value();
-        else if (arg == "--state-dir")
-            o.state_dir = value();
-        else if (arg == "--timeout")
-            o.timeout_seconds = parse_timeout(value());
-        else if (arg == "--json" || arg == "--all" || arg == "--paused" || arg == "--delete-data") {
-            no_value();
-            command_flags.emplace_back(arg, "");
-        } else if (arg == "--dir" || arg == "--down-limit" || arg == "--up-limit" ||
-                   arg == "--ratio-limit" || arg == "--files" || arg == "--sequential") {
-            command_flags.emplace_back(arg, value());
-        } else {
-            throw usage_error("unknown option '" + arg + "' (try btctl --help)");
-        }
+        const auto& arg = argv[i];
+        if (arg.rfind("--", 0) != 0) continue;
+        auto eq = arg.find('=');
+        auto name = arg.substr(0, eq);
+        const auto* opt = find_option(app, name);
+        if (opt == nullptr) continue;
+        bool takes_value = opt->get_items_expected_max() != 0;
+        if (!takes_value && eq != std::string::npos) throw usage_error(name + " takes no value");
+        if (takes_value && eq == std::string::npos && i + 1 == argv.size())
+            throw usage_error(name + " needs a value");
     }
-    if (o.help || o.version) return o;
-    if (o.command.empty()) throw usage_error("no command given (try btctl --help)");
+}
 
-    for (const auto& [flag, value] : command_flags) {
-        if (flag == "--json") {
-            o.json = true;
-        } else if (flag == "--all") {
-            check_applies(flag, o.command, {"pause", "resume", "verify", "set"});
-            o.all = true;
-        } else if (flag == "--paused") {
-            check_applies(flag, o.command, {"add"});
-            o.paused = true;
-        } else if (flag == "--delete-data") {
-            check_applies(flag, o.command, {"remove"});
-            o.delete_data = true;
-        } else if (flag == "--dir") {
-            check_applies(flag, o.command, {"add"});
-            if (value.empty()) throw usage_error("--dir needs a directory");
-            o.dir = value;
-        } else if (flag == "--down-limit" || flag == "--up-limit") {
-            check_applies(flag, o.command, {"set"});
-            auto rate = parse_rate(value);
-            if (!rate)
-                throw usage_error(flag + " takes a rate like 500K, 2M or 0 (unlimited), not '" +
-                                  value + "'");
-            (flag == "--down-limit" ? o.down_limit : o.up_limit) = *rate;
-        } else if (flag == "--ratio-limit") {
-            check_applies(flag, o.command, {"set"});
-            double r = -1;
-            auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), r);
-            if (ec != std::errc{} || end != value.data() + value.size() || r < 0)
-                throw usage_error("--ratio-limit takes a number >= 0, not '" + value + "'");
-            o.ratio_limit = r;
-        } else if (flag == "--files") {
-            check_applies(flag, o.command, {"set"});
-            parse_file_priorities(value, o.file_priorities);
-        } else if (flag == "--sequential") {
-            check_applies(flag, o.command, {"set"});
-            if (value != "on" && value != "off")
-                throw usage_error("--sequential takes on or off, not '" + value + "'");
-            o.sequential = value == "on";
-        }
-    }
+std::string help_hint(const std::string& command) {
+    return std::string("(try ") + kProgram + " " + (command.empty() ? "" : command + " ") +
+           "--help)";
+}
 
+// The commands that have option `name`.
+std::vector<std::string> commands_with_option(const CLI::App& app, const std::string& name) {
+    std::vector<std::string> names;
+    for (const auto* command : app.get_subcommands([](const CLI::App*) { return true; }))
+        if (command->get_option_no_throw(name) != nullptr) names.push_back(command->get_name());
+    return names;
+}
+
+void reject_option(const CLI::App& app, const std::string& name, const std::string& command) {
+    auto owners = commands_with_option(app, name);
+    if (owners.empty()) throw usage_error("unknown option '" + name + "' " + help_hint(command));
+    if (std::find(owners.begin(), owners.end(), command) != owners.end())
+        // It came before the command, where only global options go.
+        throw usage_error(name + " is an option of " + command + ": put it after the command " +
+                          help_hint(command));
+    std::string list;
+    for (const auto& owner : owners) list += (list.empty() ? "" : ", ") + owner;
+    throw usage_error(name + " is not an option of " + (command.empty() ? "btctl" : command) +
+                      " (only of: " + list + ") " + help_hint(command));
+}
+
+// Words CLI11 could not place: unknown options, unknown commands, arguments where none belong.
+void reject_extras(const CLI::App& app, const std::string& command) {
+    auto extras = app.remaining(true);
+    if (extras.empty()) return;
+    const auto& word = extras.front();
+    if (word.size() > 1 && word[0] == '-')
+        reject_option(app, word.substr(0, word.find('=')), command);
+    if (command.empty()) throw usage_error("unknown command '" + word + "' " + help_hint(""));
+    throw usage_error(command + " takes no arguments, not '" + word + "' " + help_hint(command));
+}
+
+// How many IDs each command takes, and which options belong together.
+void check_arguments(const CliOptions& o) {
     const auto& c = o.command;
     auto n = o.args.size();
     if (c == "add" && n == 0) throw usage_error("add needs a .torrent file, URL or magnet link");
@@ -185,6 +314,39 @@ CliOptions parse_args(const std::vector<std::string>& argv) {
         !o.sequential)
         throw usage_error(
             "set needs --down-limit, --up-limit, --ratio-limit, --files or --sequential");
+}
+
+std::string selected_command(const CLI::App& app) {
+    auto selected = app.get_subcommands();
+    return selected.empty() ? std::string() : selected.front()->get_name();
+}
+
+}  // namespace
+
+CliOptions parse_args(const std::vector<std::string>& argv) {
+    CliOptions o;
+    auto app = make_app(o);
+    // Words after "--" are the command's arguments whatever they look like. CLI11 would hand them
+    // to the program once the command has its first argument, so they are set aside here.
+    auto dashes = std::find(argv.begin(), argv.end(), "--");
+    std::vector<std::string> options(argv.begin(), dashes);
+    try {
+        check_option_values(*app, options);
+        std::vector<std::string> reversed(options.rbegin(), options.rend());  // as CLI11 takes them
+        app->parse(reversed);
+    } catch (const CLI::CallForHelp&) {
+        o.help = true;
+        o.help_text = app->help();
+        return o;
+    } catch (const CLI::ParseError& e) {
+        throw usage_error(std::string(e.what()) + " " + help_hint(selected_command(*app)));
+    }
+    o.command = selected_command(*app);
+    reject_extras(*app, o.command);
+    if (o.version) return o;
+    if (o.command.empty()) throw usage_error("no command given " + help_hint(""));
+    if (dashes != argv.end()) o.args.insert(o.args.end(), dashes + 1, argv.end());
+    check_arguments(o);
     return o;
 }
 
@@ -238,30 +400,14 @@ void parse_file_priorities(std::string_view text, std::map<int, int>& out) {
 }
 
 std::string usage_text() {
-    return R"(usage: btctl [--rpc URL] [--token T | --state-dir DIR] [--timeout S] COMMAND ...
+    CliOptions unused;
+    return make_app(unused)->help();
+}
 
-commands:
-  add FILE|MAGNET|URL... [--dir DIR] [--paused]
-  list [--json]
-  info ID [--json]
-  pause|resume|verify ID...|--all
-  remove ID... [--delete-data]
-  set ID...|--all [--down-limit RATE] [--up-limit RATE] [--ratio-limit R]
-                  [--files INDEXES=PRIORITY]... [--sequential on|off]
-  stats [--json]
-  version | shutdown
-
-ID is any unique prefix of a torrent's info-hash. RATE is bytes/s with an optional
-K/M/G suffix (binary), 0 = unlimited. INDEXES are file numbers as `btctl info` shows
-them (e.g. 0,2,5-7); PRIORITY is skip, low, normal, high or 0..7.
-
-The daemon is found through its state dir (--state-dir, else $BTD_STATE_DIR, else
-$XDG_STATE_HOME/btd, else ~/.local/state/btd): rpc.address and rpc.secret there.
---token or $BTD_RPC_TOKEN overrides the secret.
-
-exit codes: 0 ok, 1 error reported by btd, 2 usage or unknown/ambiguous id,
-            3 btd not reachable, 4 authentication refused
-)";
+std::vector<std::string> command_names() {
+    std::vector<std::string> names;
+    for (const auto& c : kCommands) names.emplace_back(c.help.name);
+    return names;
 }
 
 }  // namespace btd::cli

@@ -1,11 +1,14 @@
 #pragma once
-// btctl's command line: [global options] COMMAND [args and command options].
+// btctl's command line: [global options] COMMAND [args and command options], parsed with CLI11.
+// Global options may also follow the command; a command's own options must follow it.
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "core/util/units.hpp"
 
 namespace btd::cli {
 
@@ -16,6 +19,7 @@ struct CliOptions {
     std::optional<std::string> state_dir;
     int timeout_seconds = 30;
     bool help = false;
+    std::string help_text;  // with help: the program's help, or the command's for CMD --help
     bool version = false;
     // The command and its arguments.
     std::string command;
@@ -32,16 +36,21 @@ struct CliOptions {
     std::optional<bool> sequential;
 };
 
-// Throws CliError(usage) with a message naming the problem.
+// Throws CliError(usage) with a message naming the problem (and the offending word) and the
+// --help to read.
 CliOptions parse_args(const std::vector<std::string>& argv);  // argv without the program name
 
-// "0", "500", "64K", "1.5M", "2GiB", "unlimited" -> bytes/s (binary units).
-std::optional<std::int64_t> parse_rate(std::string_view text);
+// "0", "500", "64K", "1.5MiB/s", "2G", "unlimited" -> bytes/s: the syntax btd's config shares.
+using btd::parse_rate;
 
 // "0,2,5-7=skip" -> {0:0, 2:0, 5:0, 6:0, 7:0}, added to `out`. Priorities: skip, low, normal,
 // high or 0..7. Throws CliError(usage).
 void parse_file_priorities(std::string_view text, std::map<int, int>& out);
 
+// `btctl --help`: the usage line, one line per command, the global options and the notes.
 std::string usage_text();
+
+// Every command's name, in the order `btctl --help` lists them.
+std::vector<std::string> command_names();
 
 }  // namespace btd::cli

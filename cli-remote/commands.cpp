@@ -155,7 +155,7 @@ int btctl_main(const std::vector<std::string>& args, std::ostream& out, std::ost
     try {
         auto options = parse_args(args);
         if (options.help) {
-            out << usage_text();
+            out << options.help_text;
             return exit_code::ok;
         }
         if (options.version) {

@@ -121,3 +121,18 @@ TEST_CASE("set --files and --sequential") {
     CHECK_THROWS_AS(parse({"set", "abc", "--sequential", "yes"}), CliError);
     CHECK_THROWS_AS(parse({"info", "abc", "--files", "1=skip"}), CliError);
 }
+
+TEST_CASE(
+    "--json before the command, a repeated option's last value, the daemon's rate spellings") {
+    CHECK(parse({"--json", "list"}).json);
+    auto o = parse({"set", "ab", "--down-limit", "1M", "--down-limit", "1.5MiB/s", "--up-limit",
+                    "2m", "--timeout", "9", "--timeout=10"});
+    CHECK(o.down_limit == 1572864);
+    CHECK(o.up_limit == 2097152);
+    CHECK(o.timeout_seconds == 10);
+    CHECK(parse({"set", "ab", "--up-limit", "unlimited"}).up_limit == 0);
+    CHECK(usage_failure({"set", "ab", "--ratio-limit", "nan"}) == exit_code::usage);
+    CHECK(usage_failure({"set", "ab", "--ratio-limit", "inf"}) == exit_code::usage);
+    CHECK(usage_failure({"list", "--", "x"}) == exit_code::usage);
+    CHECK(parse({"pause", "--", "ab"}).args == std::vector<std::string>{"ab"});
+}
