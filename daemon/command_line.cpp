@@ -18,7 +18,7 @@ const char* usage_text() {
            "\n"
            "Runs in the foreground (--foreground is accepted and implied). SIGTERM/SIGINT stop\n"
            "it after saving state; SIGHUP reloads the config file. RATE is bytes/s, with an\n"
-           "optional suffix k, m or g (x1024); 0 = unlimited. --download exits when complete\n"
+           "optional K, M or G (x1024), e.g. 500K, 2M, 1.5MiB/s; 0 = unlimited. --download exits when complete\n"
            "(with --seed: keeps seeding until SIGINT/SIGTERM). Seeding torrents pause at\n"
            "--ratio-limit (uploaded/downloaded) or after --seed-idle-limit seconds without\n"
            "uploading; 0 = never.\n";

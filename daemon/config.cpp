@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "core/util/ascii.hpp"
+#include "core/util/units.hpp"
 #include "rpc/safe_file.hpp"
 #include "rpc/state_files.hpp"
 
@@ -152,26 +153,9 @@ HostPort parse_host_port(std::string_view text) {
 }
 
 std::int64_t parse_rate(std::string_view text) {
-    std::string t = ascii_lower(text);
-    std::int64_t multiplier = 1;
-    if (!t.empty()) {
-        switch (t.back()) {
-            case 'k':
-                multiplier = 1024;
-                break;
-            case 'm':
-                multiplier = 1024 * 1024;
-                break;
-            case 'g':
-                multiplier = 1024LL * 1024 * 1024;
-                break;
-        }
-        if (multiplier != 1) t.pop_back();
-    }
-    constexpr std::uint64_t max = std::uint64_t(1) << 40;  // 1 TiB/s: far beyond any link
-    auto v =
-        parse_uint(t, 0, max / multiplier, "a rate in bytes/s (optionally with suffix k, m or g)");
-    return static_cast<std::int64_t>(v) * multiplier;
+    // One rate syntax for btd's flags, its config file and btctl (core/util/units.hpp).
+    if (auto rate = btd::parse_rate(text)) return *rate;
+    throw ConfigError("'" + std::string(text) + "' is not " + std::string(kRateSyntax));
 }
 
 spdlog::level::level_enum parse_log_level(std::string_view text) {

@@ -77,7 +77,7 @@ ConfigValues load_config_file(const std::filesystem::path& file);
 
 // Parsers for the value syntaxes (exposed for the command line and tests).
 HostPort parse_host_port(std::string_view text);  // "127.0.0.1:9092", "[::1]:0"
-std::int64_t parse_rate(std::string_view text);   // bytes/s; suffixes k, m, g (x1024)
+std::int64_t parse_rate(std::string_view text);   // bytes/s; syntax of core/util/units.hpp
 spdlog::level::level_enum parse_log_level(std::string_view text);
 bool parse_bool(std::string_view text);     // true/false, yes/no, on/off, 1/0
 double parse_ratio(std::string_view text);  // a finite decimal number >= 0, e.g. "2" or "1.5"

@@ -233,3 +233,10 @@ TEST_CASE("config file: read bounded; a FIFO is refused at once, a symlink is fo
     CHECK_THROWS_AS(load_config_file(dir / "missing.conf"), ConfigError);
     std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("btd's rates use the same syntax as btctl's") {
+    CHECK(parse_rate("1.5MiB/s") == 1536 * 1024);
+    CHECK(parse_rate("500K") == 500 * 1024);
+    CHECK(parse_rate("unlimited") == 0);
+    CHECK_THROWS_WITH_AS(parse_rate("fast"), doctest::Contains("1.5MiB/s"), ConfigError);
+}
