@@ -155,23 +155,47 @@ class Install(unittest.TestCase):
         self.assertTrue(os.access(argv[0], os.X_OK))
         self.assertTrue(os.path.isfile(config_of(argv)))
 
-    def test_installed_btd_starts_with_the_unit_command_line(self):
-        # The unit's own command line (installed binary, installed config), plus what systemd
-        # would give it (a state dir) and free ports.
+    def start_installed_btd(self, state):
+        """btd started with the unit's own command line (installed binary, installed config),
+        plus what systemd would give it (a state dir) and free ports; returns once its RPC is
+        up."""
         argv = exec_start(self.user.unit_text())
-        state = os.path.join(self.tmp, "state")
         args = argv + ["--rpc-listen", "127.0.0.1:0", "--listen-port", str(H.free_port())]
         env = {k: v for k, v in os.environ.items() if k not in ("XDG_STATE_HOME", "HOME")}
         env["STATE_DIRECTORY"] = state
-        proc = H.spawn(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                       text=True)
+        log = state + ".log"
+        with open(log, "w") as err:
+            proc = H.spawn(args, env=env, stdout=subprocess.DEVNULL, stderr=err)
         address = os.path.join(state, "rpc.address")
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and proc.poll() is None and not os.path.exists(address):
             time.sleep(0.05)
         if proc.poll() is not None:
-            self.fail(f"installed btd exited {proc.returncode}: {proc.stderr.read()}")
+            with open(log) as f:
+                self.fail(f"installed btd exited {proc.returncode}: {f.read()}")
         self.assertTrue(os.path.exists(address), "btd did not start its RPC within 60 s")
+        return proc
+
+    def test_installed_btd_starts_with_the_unit_command_line(self):
+        proc = self.start_installed_btd(os.path.join(self.tmp, "state"))
+        proc.terminate()
+        self.assertEqual(proc.wait(timeout=30), 0)
+
+    def test_completion_offers_torrent_ids(self):
+        state = os.path.join(self.tmp, "state-ids")
+        proc = self.start_installed_btd(state)
+        payload = H.make_payload(os.path.join(self.tmp, "payload"), [("a.bin", 64 * H.KIB)])
+        torrent, info_hash = H.make_torrent(payload, [])
+        bindir = os.path.join(self.user.prefix, "bin")
+        res = subprocess.run([os.path.join(bindir, "btctl"), "--state-dir", state, "add",
+                              "--paused", torrent], capture_output=True, text=True, timeout=60)
+        self.assertEqual(res.returncode, 0, res.stderr)
+        completion = os.path.join(self.user.prefix, "share", "bash-completion", "completions",
+                                  "btctl")
+        # bash splits `--state-dir=DIR` into three words.
+        for words in (["btctl", "--state-dir", state, "info", ""],
+                      ["btctl", "--state-dir", "=", state, "remove", info_hash[:3]]):
+            self.assertEqual(complete(completion, bindir, words), [info_hash], words)
         proc.terminate()
         self.assertEqual(proc.wait(timeout=30), 0)
 
@@ -253,6 +277,8 @@ class Install(unittest.TestCase):
                          ["on", "off"])
         self.assertEqual(complete(completion, bindir, ["btctl", "remove", "--d"]),
                          ["--delete-data"])
+        self.assertEqual(complete(completion, bindir, ["btctl", "--timeout", "=", "5", "v"]),
+                         ["verify", "version"])
 
     def test_reinstall_keeps_the_config(self):
         conf = self.user.path(f"{self.user.prefix}/etc/btd/btd.conf")
