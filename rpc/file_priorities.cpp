@@ -36,8 +36,13 @@ std::vector<int> resolve_file_priorities(const json& value, const std::vector<in
                                  " values but the torrent has " + std::to_string(current.size()) +
                                  " files");
         std::vector<int> out;
-        for (std::size_t i = 0; i < value.size(); ++i)
-            out.push_back(priority_value(value[i], "[" + std::to_string(i) + "]"));
+        for (std::size_t i = 0; i < value.size(); ++i) {
+            // Not "[" + std::to_string(i): GCC 12 at -O3 warns falsely (-Wrestrict) on it.
+            std::string where(1, '[');
+            where += std::to_string(i);
+            where += ']';
+            out.push_back(priority_value(value[i], where));
+        }
         return out;
     }
     std::vector<int> out = current;

@@ -18,7 +18,11 @@ std::uint16_t default_port(std::string_view scheme) {
 
 std::string Url::host_header() const {
     std::string h = ipv6_literal ? "[" + host + "]" : host;
-    if (port != default_port(scheme)) h += ":" + std::to_string(port);
+    // Appended piece by piece: GCC 12 at -O3 warns falsely (-Wrestrict) on ":" + string.
+    if (port != default_port(scheme)) {
+        h += ':';
+        h += std::to_string(port);
+    }
     return h;
 }
 
