@@ -343,8 +343,11 @@ std::map<std::string, std::string> DaemonConfig::describe() const {
     std::string hosts;
     for (auto& h : rpc_allowed_hosts) hosts += (hosts.empty() ? "" : ",") + h;
     std::string allowed_dirs;
-    for (auto& d : allowed_download_dirs)
-        allowed_dirs += (allowed_dirs.empty() ? "" : ",") + d.string();
+    for (auto& d : allowed_download_dirs) {
+        // Not "," + d.string(): GCC 12 at -O3 warns falsely (-Wrestrict) on it.
+        if (!allowed_dirs.empty()) allowed_dirs += ',';
+        allowed_dirs += d.string();
+    }
     auto host = rpc_listen.host.find(':') != std::string::npos ? "[" + rpc_listen.host + "]"
                                                                : rpc_listen.host;
     auto level = spdlog::level::to_string_view(log_level);
