@@ -317,3 +317,36 @@ TEST_CASE("transmission route: 401 before 409, 409 only for the session id, then
     HttpRequest bare{http::verb::post, "/transmission/rpc", 11};
     CHECK(open.check_headers(bare)->result() == http::status::conflict);
 }
+
+TEST_CASE("transmission: download-dir obeys allowed_download_dirs; a new job replies when stored") {
+    Harness h;
+    std::vector<std::function<void()>> pending;
+    TransmissionOptions options = test_options();
+    options.allowed_download_dirs = {h.dir / "allowed"};
+    options.job_added = [&](std::function<void()> stored) { pending.push_back(stored); };
+    TransmissionRpc rpc(*h.session, h.io, options);
+    std::optional<std::string> reply;  // outlives every call: a stored job replies later
+    auto call = [&](const std::string& method, const json& args) {
+        reply.reset();
+        rpc.handle(json{{"method", method}, {"arguments", args}}.dump(),
+                   [&](std::string r) { reply = std::move(r); });
+        for (int i = 0; i < 20 && !reply; ++i) h.io.run_for(std::chrono::milliseconds(10));
+        return reply;
+    };
+    json add = {{"metainfo", base64_encode(read_file(kSingleTorrent))}, {"paused", true}};
+    add["download-dir"] = (h.dir / "elsewhere").string();
+    auto refused = call("torrent-add", add);
+    REQUIRE(refused);
+    CHECK(contains(*refused, "allowed_download_dirs"));
+    auto set = call("session-set", {{"download-dir", (h.dir / "elsewhere").string()}});
+    REQUIRE(set);
+    CHECK(contains(*set, "allowed_download_dirs"));
+    add["download-dir"] = (h.dir / "allowed" / "tv").string();
+    CHECK_FALSE(call("torrent-add", add));  // waits until the daemon says the job is stored
+    REQUIRE(pending.size() == 1);
+    pending[0]();
+    REQUIRE(reply);
+    CHECK(contains(*reply, "torrent-added"));
+    CHECK(h.session->details(*sha1_from_hex(kSingleId)).status.download_dir ==
+          h.dir / "allowed" / "tv");
+}
