@@ -93,17 +93,33 @@ json tracker_entry(const tracker::TrackerStatus& t, int id) {
             {"tier", t.tier}};
 }
 
+// The announcer's view; a paused torrent has none yet, so its metainfo's trackers, idle.
+std::vector<tracker::TrackerStatus> tracker_rows(const TorrentView& v) {
+    if (!v.details().trackers.empty()) return v.details().trackers;
+    std::vector<tracker::TrackerStatus> rows;
+    const auto& tiers = v.meta().announce_tiers;
+    for (std::size_t tier = 0; tier < tiers.size(); ++tier)
+        for (const auto& url : tiers[tier]) {
+            tracker::TrackerStatus row;
+            row.url = url;
+            row.tier = static_cast<int>(tier);
+            row.state = "idle";
+            rows.push_back(std::move(row));
+        }
+    return rows;
+}
+
 json trackers(const TorrentView& v) {
     json out = json::array();
     int id = 0;
-    for (const auto& t : v.details().trackers) out.push_back(tracker_entry(t, id++));
+    for (const auto& t : tracker_rows(v)) out.push_back(tracker_entry(t, id++));
     return out;
 }
 
 json tracker_stats(const TorrentView& v) {
     json out = json::array();
     int id = 0;
-    for (const auto& t : v.details().trackers) {
+    for (const auto& t : tracker_rows(v)) {
         json e = tracker_entry(t, id++);
         bool announced = t.state == "working" || t.state == "error";
         e["host"] = host_of(t.url);

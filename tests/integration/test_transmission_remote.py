@@ -142,5 +142,137 @@ class TransmissionRemote(DaemonTestCase):
         self.assertIn("magnet links are not supported yet", out)
 
 
+DAEMON = shutil.which("transmission-daemon")
+
+
+def json_kind(value):
+    """The JSON type a client sees (ints and reals are both numbers)."""
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    return type(value).__name__
+
+
+class TransmissionClient:
+    """A raw /transmission/rpc client doing the 409 dance; optional Basic auth."""
+
+    def __init__(self, address, secret=None):
+        self.address, self.secret, self.session_id = address, secret, ""
+
+    def call(self, method, arguments=None):
+        host, port = self.address.rsplit(":", 1)
+        headers = {"X-Transmission-Session-Id": self.session_id}
+        if self.secret:
+            headers["Authorization"] = "Basic " + base64.b64encode(
+                f"btd:{self.secret}".encode()).decode()
+        body = json.dumps({"method": method, "arguments": arguments or {}})
+        for _ in range(2):
+            conn = http.client.HTTPConnection(host, int(port), timeout=20)
+            conn.request("POST", "/transmission/rpc", body=body, headers=headers)
+            resp = conn.getresponse()
+            data = resp.read()
+            conn.close()
+            if resp.status != 409:
+                break
+            self.session_id = headers["X-Transmission-Session-Id"] = \
+                resp.getheader("X-Transmission-Session-Id")
+        assert resp.status == 200, (resp.status, data)
+        return json.loads(data)
+
+
+@unittest.skipUnless(REMOTE and DAEMON, "transmission-daemon is not installed")
+class SameShapeAsTransmission(DaemonTestCase):
+    """btd's replies have the fields and JSON types of Debian's transmission-daemon 3.00's, for
+    the same torrent (every field btd answers must exist in Transmission with the same type)."""
+
+    def start_transmission(self, swarm):
+        conf = os.path.join(swarm.dir, "tr-config")
+        os.makedirs(conf)
+        rpc_port, peer_port = H.free_port(), H.free_port()
+        settings = {"rpc-bind-address": "127.0.0.1", "rpc-port": rpc_port,
+                    "rpc-authentication-required": False, "rpc-whitelist": "127.0.0.1",
+                    "bind-address-ipv4": "127.0.0.1", "bind-address-ipv6": "::1",
+                    "peer-port": peer_port, "peer-port-random-on-start": False,
+                    "dht-enabled": False, "lpd-enabled": False, "utp-enabled": False,
+                    "pex-enabled": False, "port-forwarding-enabled": False,
+                    "download-dir": os.path.join(swarm.dir, "tr-download"),
+                    "incomplete-dir-enabled": False, "message-level": 1}
+        with open(os.path.join(conf, "settings.json"), "w") as f:
+            json.dump(settings, f)
+        log = open(os.path.join(swarm.dir, "transmission.log"), "wb")
+        self.addCleanup(log.close)
+        proc = H.spawn([DAEMON, "-f", "-g", conf], stdout=log, stderr=log,
+                       stdin=subprocess.DEVNULL)
+        self.addCleanup(H.kill_process, proc)
+        H.wait_for_tcp(rpc_port, 30, proc)
+        return TransmissionClient(f"127.0.0.1:{rpc_port}")
+
+    def test_fields_and_types_match(self):
+        swarm = self.make_swarm(2 * H.MIB + 1, "shape.bin")
+        btd = self.make_daemon(swarm).start()
+        ours = TransmissionClient(btd.address, btd.secret)
+        theirs = self.start_transmission(swarm)
+        with open(swarm.torrent, "rb") as f:
+            metainfo = base64.b64encode(f.read()).decode()
+        for client in (ours, theirs):
+            reply = client.call("torrent-add", {"metainfo": metainfo, "paused": True})
+            self.assertEqual(reply["result"], "success", reply)
+            self.assertIn("torrent-added", reply["arguments"])
+            again = client.call("torrent-add", {"metainfo": metainfo})
+            self.assertIn("torrent-duplicate", again["arguments"])
+        self.compare(ours, theirs, "session-get", {})
+        self.compare(ours, theirs, "session-stats", {})
+        mine = self.settled(ours)
+        real = self.settled(theirs)
+        self.assert_same_shape(mine, real, "torrent-get")
+        for name in ("files", "fileStats", "trackers", "trackerStats"):
+            self.assertEqual(len(mine[name]), len(real[name]), name)
+            self.assert_same_shape(mine[name][0], real[name][0], name)
+        for name in ("hashString", "name", "totalSize", "sizeWhenDone", "leftUntilDone",
+                     "status", "pieceCount", "pieceSize", "wanted", "priorities",
+                     "isPrivate", "percentDone", "error", "eta", "magnetLink"):
+            self.assertEqual(mine[name], real[name], name)
+
+    def settled(self, client, timeout=30):
+        """The torrent once its check of the (absent) files is over: stopped."""
+        deadline = time.monotonic() + timeout
+        while True:
+            t = client.call("torrent-get", {"fields": FIELDS})["arguments"]["torrents"][0]
+            if t["status"] == 0 or time.monotonic() > deadline:
+                return t
+            time.sleep(0.2)
+
+    def compare(self, ours, theirs, method, arguments):
+        mine = ours.call(method, arguments)
+        real = theirs.call(method, arguments)
+        self.assertEqual(mine["result"], real["result"])
+        self.assert_same_shape(mine["arguments"], real["arguments"], method)
+
+    def assert_same_shape(self, mine, real, what):
+        for key, value in mine.items():
+            if key in NEW_IN_4_0:
+                continue
+            self.assertIn(key, real, f"{what}: btd sends {key}, Transmission does not")
+            self.assertEqual(json_kind(value), json_kind(real[key]), f"{what}: {key}")
+            if isinstance(value, dict):
+                self.assert_same_shape(value, real[key], f"{what}.{key}")
+
+
+# rpc-version 17 (Transmission 4.0) additions, which Debian's 3.00 daemon cannot show.
+NEW_IN_4_0 = {"rpc-version-semver", "file-count", "percentComplete", "trackerList", "sitename"}
+
+FIELDS = ["id", "hashString", "name", "status", "error", "errorString", "totalSize",
+          "sizeWhenDone", "leftUntilDone", "percentDone", "recheckProgress", "haveValid",
+          "haveUnchecked", "rateDownload", "rateUpload", "eta", "etaIdle", "downloadDir",
+          "labels", "isFinished", "addedDate", "uploadedEver", "downloadedEver", "uploadRatio",
+          "peersConnected", "peersSendingToUs", "peersGettingFromUs", "peer-limit", "files",
+          "fileStats", "priorities", "wanted", "trackers", "trackerStats", "peers",
+          "queuePosition", "seedRatioLimit", "seedRatioMode", "seedIdleLimit", "seedIdleMode",
+          "honorsSessionLimits", "bandwidthPriority", "isPrivate", "comment", "creator",
+          "dateCreated", "pieceCount", "pieceSize", "pieces", "magnetLink",
+          "metadataPercentComplete", "webseeds", "webseedsSendingToUs"]
+
+
 if __name__ == "__main__":
     unittest.main()
