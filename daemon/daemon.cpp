@@ -23,6 +23,7 @@
 #include "rpc/secret.hpp"
 #include "rpc/session_methods.hpp"
 #include "rpc/state_files.hpp"
+#include "rpc/transmission/transmission_route.hpp"
 
 namespace btd::daemon {
 
@@ -133,6 +134,7 @@ class Daemon {
                 saver_->when_stored(std::move(stored));
             };
             rpc::register_session_methods(dispatcher_, *session_, io_, methods);
+            add_transmission_route(options, methods);
             server_ = std::make_unique<rpc::RpcServer>(io_, options, dispatcher_);
             server_->start();
             rpc::write_address_file(config_.state_dir, server_->local_endpoint());
@@ -143,6 +145,21 @@ class Daemon {
         }
         spdlog::info("RPC listening on {}", rpc::client_address(server_->local_endpoint()));
         return true;
+    }
+
+    // /transmission/rpc for transmission-remote, *arr apps and dashboards (same secret).
+    void add_transmission_route(rpc::RpcServerOptions& options,
+                                const rpc::SessionMethodsOptions& methods) {
+        rpc::transmission::TransmissionOptions transmission;
+        transmission.config_dir = config_.state_dir.string();
+        transmission.settings_changed = methods.settings_changed;
+        transmission.job_added = methods.job_added;
+        transmission.allowed_download_dirs = methods.allowed_download_dirs;
+        transmission_ =
+            std::make_unique<rpc::transmission::TransmissionRpc>(*session_, io_, transmission);
+        auto route = std::make_shared<rpc::transmission::TransmissionRoute>(*transmission_,
+                                                                            options.auth_secret);
+        for (auto path : rpc::transmission::kTransmissionPaths) options.routes.emplace(path, route);
     }
 
     void on_event(const SessionEvent& e) {
@@ -324,6 +341,7 @@ class Daemon {
     std::unique_ptr<Session> session_;
     std::unique_ptr<ResumeSaver> saver_;
     rpc::Dispatcher dispatcher_;
+    std::unique_ptr<rpc::transmission::TransmissionRpc> transmission_;  // outlives server_
     std::unique_ptr<rpc::RpcServer> server_;
     asio::signal_set signals_;
     asio::steady_timer status_timer_;

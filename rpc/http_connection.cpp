@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <utility>
+
 #include "rpc/http_server_state.hpp"
 #include "rpc/request_checks.hpp"
 
@@ -115,6 +117,7 @@ void HttpConnection::on_read(beast::error_code ec) {
         return;
     }
     auto request = parser_->release();
+    if (auto route = std::exchange(route_, nullptr)) return serve_route(*route, request);
     dispatch(std::move(request.body()), request.version(), request.keep_alive());
 }
 
@@ -132,7 +135,8 @@ HttpConnection::Response text_response(http::status status, std::string text, un
 }  // namespace
 
 // Every answer that needs no body: refusals (Host, Origin, token, method, media type) and the
-// plain GET pages. nullopt: an authorised JSON-RPC request, whose body is read next.
+// plain GET pages. nullopt: an authorised JSON-RPC request, or one a route accepted on its
+// headers; the body is read next.
 std::optional<HttpConnection::Response> HttpConnection::answer_from_headers(
     const Request& request) {
     const auto& options = state_->options;
@@ -150,6 +154,13 @@ std::optional<HttpConnection::Response> HttpConnection::answer_from_headers(
 
     auto target = request.target();
     auto path = target.substr(0, target.find('?'));
+    route_ = nullptr;
+    if (auto route = options.routes.find(path); route != options.routes.end()) {
+        if (auto refusal = route->second->check_headers(request)) return refusal;
+        authenticated_ = true;   // the route checked the credentials
+        route_ = route->second;  // and answers once the body is read
+        return std::nullopt;
+    }
     if (path == "/" && request.method() == http::verb::get)
         return text_response(http::status::ok, "btd: JSON-RPC 2.0 at POST /rpc\n", version,
                              keep_alive);
@@ -218,6 +229,13 @@ void HttpConnection::drain_some() {
                                 if (ec || self->drained_ > kMaxDrainBytes) return self->close();
                                 self->drain_some();
                             });
+}
+
+void HttpConnection::serve_route(HttpRoute& route, Request& request) {
+    stream_.expires_never();  // as in dispatch(): the route bounds its own time
+    route.serve(std::move(request), [self = shared_from_this()](Response response) {
+        if (!self->closed_) self->send(std::move(response));
+    });
 }
 
 void HttpConnection::dispatch(std::string body, unsigned version, bool keep_alive) {

@@ -38,6 +38,7 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
     void answer_early(Response response);
     void drain_then_close();
     void drain_some();
+    void serve_route(HttpRoute& route, Request& request);
     void dispatch(std::string body, unsigned version, bool keep_alive);
     void send_text(http::status status, std::string text, unsigned version, bool keep_alive);
     void send(Response response);
@@ -50,6 +51,7 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
     std::optional<Response> early_answer_;   // sent once the small body of its request is read
     std::array<char, 4096> drain_buffer_{};  // discards unread bytes before closing
     std::size_t drained_ = 0;
+    std::shared_ptr<HttpRoute> route_;  // serves the current request instead of the dispatcher
     bool authenticated_ = false;
     bool drain_on_close_ = false;  // the request's body was not read: drain it before closing
     std::shared_ptr<RpcServer::State> state_;

@@ -7,12 +7,14 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "rpc/dispatcher.hpp"
+#include "rpc/http_route.hpp"
 #include "rpc/state_files.hpp"
 
 namespace btd::rpc {
@@ -27,6 +29,8 @@ struct RpcServerOptions {
     // Exact Origin values accepted (e.g. "http://localhost:8080"); by default every request that
     // carries an Origin header is refused.
     std::vector<std::string> allowed_origins;
+    // Further endpoints by exact path (e.g. "/transmission/rpc"); each does its own auth.
+    std::map<std::string, std::shared_ptr<HttpRoute>, std::less<>> routes;
     std::size_t body_limit = 10 * 1024 * 1024;  // base64 .torrent files can be large
     // Body read from a request refused on its headers (no token, bad Host, ...), so the client
     // still reads the refusal; a larger announced body is not read and the connection closes.

@@ -1,0 +1,191 @@
+// session-get, session-set, session-stats, free-space, port-test.
+#include <chrono>
+#include <filesystem>
+#include <system_error>
+
+#include "rpc/download_dir_policy.hpp"
+#include "rpc/error_mapping.hpp"
+#include "rpc/transmission/arguments.hpp"
+#include "rpc/transmission/transmission_rpc.hpp"
+
+namespace btd::rpc::transmission {
+namespace {
+
+using nlohmann::json;
+using Context = TransmissionRpc::Context;
+
+json units() {
+    return {{"speed-units", {"kB/s", "MB/s", "GB/s", "TB/s"}}, {"speed-bytes", kSpeedUnit},
+            {"size-units", {"kB", "MB", "GB", "TB"}},          {"size-bytes", 1000},
+            {"memory-units", {"KiB", "MiB", "GiB", "TiB"}},    {"memory-bytes", 1024}};
+}
+
+json session_arguments(const Context& c) {
+    const auto& s = c.session.settings();
+    return {{"version", version_string()},
+            {"rpc-version", kRpcVersion},
+            {"rpc-version-minimum", kRpcVersionMinimum},
+            {"rpc-version-semver", kRpcVersionSemver},
+            {"session-id", c.options.session_id},
+            {"config-dir", c.options.config_dir},
+            {"download-dir", s.default_download_dir.string()},
+            {"speed-limit-down", s.download_rate_limit / kSpeedUnit},
+            {"speed-limit-down-enabled", s.download_rate_limit > 0},
+            {"speed-limit-up", s.upload_rate_limit / kSpeedUnit},
+            {"speed-limit-up-enabled", s.upload_rate_limit > 0},
+            {"seedRatioLimit", s.ratio_limit},
+            {"seedRatioLimited", s.ratio_limit > 0},
+            {"idle-seeding-limit", s.seed_idle_limit / 60},
+            {"idle-seeding-limit-enabled", s.seed_idle_limit > 0},
+            {"peer-port", c.session.stats().listen_port},
+            {"peer-limit-global", s.max_connections},
+            {"peer-limit-per-torrent", s.max_peers_per_torrent},
+            // What btd does not do, stated as Transmission's switches.
+            {"dht-enabled", false},
+            {"pex-enabled", false},
+            {"lpd-enabled", false},
+            {"utp-enabled", false},
+            {"port-forwarding-enabled", false},
+            {"blocklist-enabled", false},
+            {"alt-speed-enabled", false},
+            {"download-queue-enabled", false},
+            {"seed-queue-enabled", false},
+            {"incomplete-dir-enabled", false},
+            {"rename-partial-files", false},
+            {"start-added-torrents", true},
+            {"units", units()}};
+}
+
+json session_get(const Context& c, const json& args) {
+    reject_unsupported(args, "session-get", {"fields"});
+    json all = session_arguments(c);
+    auto fields = args.find("fields");
+    if (fields == args.end() || !fields->is_array()) return all;
+    json out = json::object();
+    for (const auto& f : *fields)
+        if (f.is_string() && all.contains(f.get<std::string>()))
+            out[f.get<std::string>()] = all[f.get<std::string>()];
+    return out;
+}
+
+// Transmission keeps a limit and its on/off switch apart; btd has one value (0 = off). A value
+// alone turns the limit on; switching on needs a value unless one is already set.
+template <typename T>
+T merge_limit(std::optional<bool> enabled, std::optional<T> value, T current, T scale,
+              const char* name) {
+    bool on = enabled.value_or(value.has_value() || current > 0);
+    if (!on) return T(0);
+    if (value) return *value * scale;
+    if (current > 0) return current;
+    throw MethodError(std::string("session-set: give ") + name + " along with " + name +
+                      "-enabled: btd keeps no limit while it is off");
+}
+
+SessionSettings settings_from(const json& args, SessionSettings next,
+                              const std::vector<std::filesystem::path>& allowed_dirs) {
+    constexpr std::int64_t max_kb = (std::int64_t(1) << 40) / kSpeedUnit;
+    constexpr std::int64_t max_minutes = 10LL * 365 * 24 * 60;
+    next.download_rate_limit = merge_limit<std::int64_t>(
+        get_bool(args, "speed-limit-down-enabled"), get_int(args, "speed-limit-down", 0, max_kb),
+        next.download_rate_limit, kSpeedUnit, "speed-limit-down");
+    next.upload_rate_limit = merge_limit<std::int64_t>(
+        get_bool(args, "speed-limit-up-enabled"), get_int(args, "speed-limit-up", 0, max_kb),
+        next.upload_rate_limit, kSpeedUnit, "speed-limit-up");
+    next.ratio_limit = merge_limit<double>(get_bool(args, "seedRatioLimited"),
+                                           get_number(args, "seedRatioLimit", 0), next.ratio_limit,
+                                           1.0, "seedRatioLimit");
+    next.seed_idle_limit =
+        merge_limit<std::int64_t>(get_bool(args, "idle-seeding-limit-enabled"),
+                                  get_int(args, "idle-seeding-limit", 0, max_minutes),
+                                  next.seed_idle_limit, 60, "idle-seeding-limit");
+    if (auto v = get_int(args, "peer-port", 0, 65535))
+        next.listen_port = static_cast<std::uint16_t>(*v);
+    if (auto v = get_int(args, "peer-limit-global", 1, 100000))
+        next.max_connections = static_cast<int>(*v);
+    if (auto v = get_int(args, "peer-limit-per-torrent", 1, 10000))
+        next.max_peers_per_torrent = static_cast<int>(*v);
+    if (auto v = get_string(args, "download-dir")) {
+        next.default_download_dir = checked_download_dir(*v, allowed_dirs);
+    }
+    return next;
+}
+
+json session_set(Context& c, const json& args) {
+    reject_unsupported(
+        args, "session-set",
+        {"download-dir", "speed-limit-down", "speed-limit-down-enabled", "speed-limit-up",
+         "speed-limit-up-enabled", "seedRatioLimit", "seedRatioLimited", "idle-seeding-limit",
+         "idle-seeding-limit-enabled", "peer-port", "peer-limit-global", "peer-limit-per-torrent"});
+    SessionSettings next =
+        settings_from(args, c.session.settings(), c.options.allowed_download_dirs);
+    return translate_errors([&] {
+        c.session.apply_settings(next);
+        if (c.options.settings_changed) c.options.settings_changed(c.session.settings());
+        return json::object();
+    });
+}
+
+json stats_object(std::int64_t up, std::int64_t down, std::int64_t added, std::int64_t seconds) {
+    return {{"uploadedBytes", up},
+            {"downloadedBytes", down},
+            {"filesAdded", added},
+            {"sessionCount", 1},
+            {"secondsActive", seconds}};
+}
+
+json session_stats(const Context& c) {
+    auto stats = c.session.stats();
+    auto torrents = c.session.list();
+    auto seconds = std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - c.started);
+    std::int64_t started_unix = std::chrono::duration_cast<std::chrono::seconds>(
+                                    std::chrono::system_clock::now().time_since_epoch())
+                                    .count() -
+                                seconds.count();
+    std::int64_t active = 0, added_now = 0, up_ever = 0, down_ever = 0;
+    for (const auto& t : torrents) {
+        if (t.state != TorrentState::paused && t.state != TorrentState::error) ++active;
+        if (t.added_at >= started_unix) ++added_now;
+        up_ever += t.uploaded;
+        down_ever += t.downloaded;
+    }
+    std::int64_t count = static_cast<std::int64_t>(torrents.size());
+    return {{"activeTorrentCount", active},
+            {"pausedTorrentCount", count - active},
+            {"torrentCount", count},
+            {"downloadSpeed", stats.download_rate},
+            {"uploadSpeed", stats.upload_rate},
+            {"current-stats",
+             stats_object(stats.uploaded, stats.downloaded, added_now, seconds.count())},
+            {"cumulative-stats", stats_object(up_ever, down_ever, count, seconds.count())}};
+}
+
+json free_space(const json& args) {
+    reject_unsupported(args, "free-space", {"path"});
+    auto path = get_string(args, "path");
+    if (!path) throw MethodError("free-space: give \"path\", the directory to measure");
+    std::error_code ec;
+    auto space = std::filesystem::space(*path, ec);
+    if (ec) throw MethodError("free-space: cannot measure " + *path + ": " + ec.message());
+    return {{"path", *path},
+            {"size-bytes", static_cast<std::int64_t>(space.available)},
+            {"total_size", static_cast<std::int64_t>(space.capacity)}};
+}
+
+}  // namespace
+
+void register_session_requests(const SyncRegistrar& add, Context& c) {
+    add("session-get", [&c](const json& args) { return session_get(c, args); });
+    add("session-set", [&c](const json& args) { return session_set(c, args); });
+    add("session-stats", [&c](const json& args) {
+        reject_unsupported(args, "session-stats", {});
+        return session_stats(c);
+    });
+    add("free-space", [](const json& args) { return free_space(args); });
+    add("port-test", [&c](const json&) -> json {
+        throw MethodError("port-test: btd has no outside service to test peer port " +
+                          std::to_string(c.session.stats().listen_port) +
+                          " from the internet; check it from another network");
+    });
+}
+
+}  // namespace btd::rpc::transmission

@@ -1,0 +1,143 @@
+// torrent-start(-now), torrent-stop, torrent-verify, torrent-remove, torrent-set, and the
+// Transmission methods btd answers with a clear refusal.
+#include <chrono>
+#include <stdexcept>
+
+#include "rpc/error_mapping.hpp"
+#include "rpc/transmission/arguments.hpp"
+#include "rpc/transmission/file_choices.hpp"
+#include "rpc/transmission/torrent_view.hpp"
+#include "rpc/transmission/transmission_rpc.hpp"
+
+namespace btd::rpc::transmission {
+namespace {
+
+using nlohmann::json;
+using Context = TransmissionRpc::Context;
+
+std::vector<Sha1Hash> selected(Context& c, const json& args, std::string_view method) {
+    auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                   std::chrono::system_clock::now().time_since_epoch())
+                   .count();
+    try {
+        std::vector<Sha1Hash> out;
+        for (const auto& t : select_torrents(args, c.session.list(), c.ids, now).torrents)
+            out.push_back(t.id);
+        return out;
+    } catch (const std::invalid_argument& e) {
+        throw MethodError(std::string(method) + ": " + e.what());
+    }
+}
+
+void add_bulk(const SyncRegistrar& add, Context& c, const std::string& name,
+              void (Session::*action)(const Sha1Hash&)) {
+    add(name, [&c, name, action](const json& args) {
+        reject_unsupported(args, name, {"ids"});
+        auto ids = selected(c, args, name);
+        return translate_errors([&] {
+            for (const auto& id : ids) (c.session.*action)(id);
+            return json::object();
+        });
+    });
+}
+
+// Replies once every selected torrent is gone, with its data deleted when asked.
+void torrent_remove(Context& c, const json& args, TransmissionRpc::Done done) {
+    reject_unsupported(args, "torrent-remove", {"ids", "delete-local-data"});
+    bool delete_data = get_bool(args, "delete-local-data").value_or(false);
+    auto ids = selected(c, args, "torrent-remove");
+    auto pending = std::make_shared<std::size_t>(ids.size() + 1);
+    auto finish_one = [pending, done] {
+        if (--*pending == 0) done("success", json::object());
+    };
+    for (const auto& id : ids) c.session.remove(id, delete_data, finish_one);
+    finish_one();
+}
+
+std::optional<std::int64_t> merged_speed(const json& args, const char* limit, const char* on) {
+    auto enabled = get_bool(args, on);
+    auto value = get_int(args, limit, 0, (std::int64_t(1) << 40) / kSpeedUnit);
+    if (enabled == false) return 0;
+    if (value) return *value * kSpeedUnit;
+    if (enabled) throw MethodError(std::string("torrent-set: give ") + limit + " with " + on);
+    return std::nullopt;
+}
+
+std::optional<double> merged_ratio(const json& args) {
+    auto mode = get_int(args, "seedRatioMode", 0, 2);
+    auto limit = get_number(args, "seedRatioLimit", 0);
+    if (mode == 2) return 0.0;  // unlimited: a torrent's own 0 wins over the session's limit
+    if (mode == 0)
+        throw MethodError(
+            "torrent-set: btd cannot hand a torrent back to the session's ratio limit; set "
+            "seedRatioMode 1 with a seedRatioLimit, or 2 for no limit");
+    return limit;
+}
+
+void reject_labels(const json& args, std::string_view method) {
+    auto labels = args.find("labels");
+    if (labels != args.end() && !(labels->is_array() && labels->empty()))
+        throw MethodError(std::string(method) + ": btd does not support labels yet");
+}
+
+json torrent_set(Context& c, const json& args) {
+    reject_unsupported(args, "torrent-set",
+                       {"ids", "downloadLimit", "downloadLimited", "uploadLimit", "uploadLimited",
+                        "seedRatioLimit", "seedRatioMode", "files-wanted", "files-unwanted",
+                        "priority-high", "priority-low", "priority-normal", "labels"});
+    reject_labels(args, "torrent-set");
+    TorrentLimits limits;
+    limits.download_rate_limit = merged_speed(args, "downloadLimit", "downloadLimited");
+    limits.upload_rate_limit = merged_speed(args, "uploadLimit", "uploadLimited");
+    limits.ratio_limit = merged_ratio(args);
+    auto choices = read_file_choices(args);
+    bool set_limits = limits.download_rate_limit || limits.upload_rate_limit || limits.ratio_limit;
+    auto ids = selected(c, args, "torrent-set");
+    return translate_errors([&] {
+        // Every torrent's new priorities are worked out before anything changes.
+        std::vector<std::vector<int>> priorities;
+        if (choices.any())
+            for (const auto& id : ids)
+                priorities.push_back(apply_file_choices(
+                    choices, c.session.file_priorities(id),
+                    visible_file_indices(c.session.metainfo(id)), "torrent-set"));
+        for (std::size_t i = 0; i < ids.size(); ++i) {
+            if (set_limits) c.session.set_torrent_limits(ids[i], limits);
+            if (choices.any()) c.session.set_file_priorities(ids[i], priorities[i]);
+        }
+        return json::object();
+    });
+}
+
+void refuse(const SyncRegistrar& add, const std::string& name, const std::string& why) {
+    add(name, [name, why](const json&) -> json { throw MethodError(name + ": " + why); });
+}
+
+}  // namespace
+
+void register_torrent_add(const Registrar& add, Context& c);
+
+void register_torrent_actions(const Registrar& add, const SyncRegistrar& add_sync, Context& c) {
+    add_bulk(add_sync, c, "torrent-start", &Session::resume);
+    add_bulk(add_sync, c, "torrent-start-now", &Session::resume);  // btd has no queue to skip
+    add_bulk(add_sync, c, "torrent-stop", &Session::pause);
+    add_bulk(add_sync, c, "torrent-verify", &Session::verify);
+    add("torrent-remove", [&c](const json& args, TransmissionRpc::Done done) {
+        torrent_remove(c, args, std::move(done));
+    });
+    add_sync("torrent-set", [&c](const json& args) { return torrent_set(c, args); });
+    register_torrent_add(add, c);
+    refuse(add_sync, "torrent-reannounce",
+           "not supported: btd announces on the tracker's schedule and has no manual announce");
+    refuse(add_sync, "torrent-set-location", "not supported yet: btd cannot move data");
+    refuse(add_sync, "torrent-rename-path", "not supported: btd does not rename files");
+    for (const char* m :
+         {"queue-move-top", "queue-move-up", "queue-move-down", "queue-move-bottom"})
+        refuse(add_sync, m, "not supported yet: btd has no download queue");
+    refuse(add_sync, "blocklist-update", "not supported: btd has no blocklist");
+    refuse(add_sync, "session-close", "not supported: stop btd with its service manager or btctl");
+    refuse(add_sync, "group-get", "not supported: btd has no bandwidth groups");
+    refuse(add_sync, "group-set", "not supported: btd has no bandwidth groups");
+}
+
+}  // namespace btd::rpc::transmission

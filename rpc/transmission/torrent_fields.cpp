@@ -1,0 +1,328 @@
+// The torrent-get field table: each Transmission field computed from btd's status, details and
+// metainfo. Fields btd cannot answer truthfully are absent (see rpc/README.md).
+#include <chrono>
+
+#include "core/metainfo/magnet.hpp"
+#include "rpc/base64.hpp"
+#include "rpc/transmission/torrent_view.hpp"
+
+namespace btd::rpc::transmission {
+namespace {
+
+using nlohmann::json;
+
+constexpr std::int64_t kEtaNotAvailable = -1;
+constexpr std::int64_t kEtaUnknown = -2;
+constexpr int kLocalError = 3;
+
+std::int64_t now_unix() {
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+std::int64_t left_until_done(const TorrentStatus& s) {
+    return std::max<std::int64_t>(0, s.size - s.have_bytes);
+}
+
+double percent_done(const TorrentStatus& s) {
+    return s.size > 0 ? double(s.have_bytes) / double(s.size) : 1.0;
+}
+
+std::int64_t eta(const TorrentStatus& s) {
+    if (s.state != TorrentState::downloading) return kEtaNotAvailable;
+    return s.eta >= 0 ? s.eta : kEtaUnknown;
+}
+
+// A torrent btd paused because it reached the session's ratio limit. (Per-torrent limits and the
+// idle limit cannot be read back from the Session yet, so those stops are not recognised.)
+bool is_finished(const TorrentView& v) {
+    const auto& s = v.status();
+    double limit = v.settings().ratio_limit;
+    return s.state == TorrentState::paused && left_until_done(s) == 0 && limit > 0 &&
+           s.ratio >= limit;
+}
+
+std::int64_t have_valid(const TorrentView& v) {
+    std::int64_t sum = 0;
+    for (const auto* f : v.files()) sum += f->have_bytes;
+    return sum;
+}
+
+json files(const TorrentView& v) {
+    json out = json::array();
+    for (const auto* f : v.files())
+        out.push_back({{"name", f->path}, {"length", f->size}, {"bytesCompleted", f->have_bytes}});
+    return out;
+}
+
+json file_stats(const TorrentView& v) {
+    json out = json::array();
+    for (const auto* f : v.files())
+        out.push_back({{"bytesCompleted", f->have_bytes},
+                       {"wanted", f->priority != 0},
+                       {"priority", transmission_priority(f->priority)}});
+    return out;
+}
+
+json per_file(const TorrentView& v, int (*value)(int)) {
+    json out = json::array();
+    for (const auto* f : v.files()) out.push_back(value(f->priority));
+    return out;
+}
+
+std::string host_of(const std::string& url) {
+    auto start = url.find("://");
+    start = start == std::string::npos ? 0 : start + 3;
+    auto end = url.find_first_of(":/?", url[start] == '[' ? url.find(']', start) : start);
+    return url.substr(start, end == std::string::npos ? std::string::npos : end - start);
+}
+
+// By convention a tracker's scrape URL replaces "announce" in the last path segment.
+std::string scrape_url(const std::string& announce) {
+    auto slash = announce.rfind('/');
+    if (slash == std::string::npos || announce.compare(slash + 1, 8, "announce") != 0) return "";
+    return announce.substr(0, slash + 1) + "scrape" + announce.substr(slash + 9);
+}
+
+json tracker_entry(const tracker::TrackerStatus& t, int id) {
+    return {{"id", id},
+            {"announce", t.url},
+            {"scrape", scrape_url(t.url)},
+            {"sitename", host_of(t.url)},
+            {"tier", t.tier}};
+}
+
+// The announcer's view; a paused torrent has none yet, so its metainfo's trackers, idle.
+std::vector<tracker::TrackerStatus> tracker_rows(const TorrentView& v) {
+    if (!v.details().trackers.empty()) return v.details().trackers;
+    std::vector<tracker::TrackerStatus> rows;
+    const auto& tiers = v.meta().announce_tiers;
+    for (std::size_t tier = 0; tier < tiers.size(); ++tier)
+        for (const auto& url : tiers[tier]) {
+            tracker::TrackerStatus row;
+            row.url = url;
+            row.tier = static_cast<int>(tier);
+            row.state = "idle";
+            rows.push_back(std::move(row));
+        }
+    return rows;
+}
+
+json trackers(const TorrentView& v) {
+    json out = json::array();
+    int id = 0;
+    for (const auto& t : tracker_rows(v)) out.push_back(tracker_entry(t, id++));
+    return out;
+}
+
+json tracker_stats(const TorrentView& v) {
+    json out = json::array();
+    int id = 0;
+    for (const auto& t : tracker_rows(v)) {
+        json e = tracker_entry(t, id++);
+        bool announced = t.state == "working" || t.state == "error";
+        e["host"] = host_of(t.url);
+        e["announceState"] = t.state == "announcing" ? 3 : 1;  // active : waiting
+        e["hasAnnounced"] = announced;
+        e["lastAnnounceSucceeded"] = t.state == "working";
+        e["lastAnnounceResult"] = t.message.empty() && t.state == "working" ? "Success" : t.message;
+        e["lastAnnouncePeerCount"] = t.peers_received;
+        e["seederCount"] = t.seeders;
+        e["leecherCount"] = t.leechers;
+        e["nextAnnounceTime"] = t.next_announce_in_s >= 0 ? now_unix() + t.next_announce_in_s : 0;
+        e["isBackup"] = false;
+        out.push_back(std::move(e));
+    }
+    return out;
+}
+
+std::string tracker_list(const Metainfo& meta) {
+    std::string out;
+    for (const auto& tier : meta.announce_tiers) {
+        if (!out.empty()) out += "\n";
+        for (const auto& url : tier) out += url + "\n";
+    }
+    return out;
+}
+
+std::string magnet_link(const Metainfo& meta) {
+    std::vector<std::string> urls;
+    for (const auto& tier : meta.announce_tiers) urls.insert(urls.end(), tier.begin(), tier.end());
+    return make_magnet(meta.info_hash, meta.name, urls);
+}
+
+std::string pieces_base64(const std::string& have) {
+    std::string bytes((have.size() + 7) / 8, '\0');
+    for (std::size_t i = 0; i < have.size(); ++i)
+        if (have[i] == '1') bytes[i / 8] = char(bytes[i / 8] | (0x80 >> (i % 8)));
+    return base64_encode(bytes);
+}
+
+json peer_entry(const PeerStatus& p) {
+    auto colon = p.address.rfind(':');
+    std::string host = p.address.substr(0, colon);
+    if (host.size() > 1 && host.front() == '[') host = host.substr(1, host.size() - 2);
+    int port = colon == std::string::npos ? 0 : std::atoi(p.address.c_str() + colon + 1);
+    bool downloading = p.flags.find('D') != std::string::npos;
+    bool choked = p.flags.find('c') != std::string::npos;
+    bool interested = p.flags.find('i') != std::string::npos;
+    std::string flags;
+    if (downloading)
+        flags += 'D';
+    else if (interested && choked)
+        flags += 'd';
+    if (p.upload_rate > 0) flags += 'U';
+    if (p.incoming) flags += 'I';
+    return {{"address", host},
+            {"port", port},
+            {"clientName", p.client},
+            {"progress", p.progress},
+            {"rateToClient", p.download_rate},
+            {"rateToPeer", p.upload_rate},
+            {"flagStr", flags},
+            {"isDownloadingFrom", downloading},
+            {"isUploadingTo", p.upload_rate > 0},
+            {"clientIsChoked", choked},
+            {"clientIsInterested", interested},
+            {"isIncoming", p.incoming},
+            {"isEncrypted", false},  // btd speaks plain BitTorrent only
+            {"isUTP", false}};       // and only over TCP
+}
+
+json peers(const TorrentView& v) {
+    json out = json::array();
+    for (const auto& p : v.details().peers) out.push_back(peer_entry(p));
+    return out;
+}
+
+int count_peers(const TorrentView& v, std::int64_t PeerStatus::*rate) {
+    int n = 0;
+    for (const auto& p : v.details().peers)
+        if (p.*rate > 0) ++n;
+    return n;
+}
+
+int ratio_mode(const TorrentView&) {
+    return 0;  // the session's limit: per-torrent limits cannot be read back yet
+}
+
+double upload_ratio(const TorrentStatus& s) {
+    constexpr double kRatioNotAvailable = -1;
+    return s.downloaded == 0 && s.have_bytes == 0 ? kRatioNotAvailable : s.ratio;
+}
+
+std::map<std::string_view, FieldFn> make_fields() {
+    using V = const TorrentView&;
+    return {
+        {"id", [](V v) -> json { return v.id(); }},
+        {"hashString", [](V v) -> json { return to_hex(v.status().id); }},
+        {"name", [](V v) -> json { return v.status().name; }},
+        {"status", [](V v) -> json { return transmission_status(v.status()); }},
+        {"error", [](V v) -> json { return v.status().error.empty() ? 0 : kLocalError; }},
+        {"errorString", [](V v) -> json { return v.status().error; }},
+        {"totalSize", [](V v) -> json { return v.status().total_size; }},
+        {"sizeWhenDone", [](V v) -> json { return v.status().size; }},
+        {"leftUntilDone", [](V v) -> json { return left_until_done(v.status()); }},
+        {"percentDone", [](V v) -> json { return percent_done(v.status()); }},
+        {"percentComplete",
+         [](V v) -> json {
+             auto total = v.status().total_size;
+             return total > 0 ? double(have_valid(v)) / double(total) : 1.0;
+         }},
+        {"recheckProgress",
+         [](V v) -> json {
+             return v.status().state == TorrentState::checking ? v.status().progress : 0.0;
+         }},
+        {"haveValid", [](V v) -> json { return have_valid(v); }},
+        {"haveUnchecked", [](V) -> json { return 0; }},  // btd counts only verified pieces
+        {"rateDownload", [](V v) -> json { return v.status().download_rate; }},
+        {"rateUpload", [](V v) -> json { return v.status().upload_rate; }},
+        {"eta", [](V v) -> json { return eta(v.status()); }},
+        {"etaIdle", [](V) -> json { return kEtaNotAvailable; }},
+        {"downloadDir", [](V v) -> json { return v.status().download_dir.string(); }},
+        {"labels", [](V) -> json { return json::array(); }},  // btd has no labels yet
+        {"isFinished", [](V v) -> json { return is_finished(v); }},
+        {"addedDate", [](V v) -> json { return v.status().added_at; }},
+        {"uploadedEver", [](V v) -> json { return v.status().uploaded; }},
+        {"downloadedEver", [](V v) -> json { return v.status().downloaded; }},
+        {"uploadRatio", [](V v) -> json { return upload_ratio(v.status()); }},
+        {"peersConnected", [](V v) -> json { return v.status().peers; }},
+        {"peersSendingToUs",
+         [](V v) -> json { return count_peers(v, &PeerStatus::download_rate); }},
+        {"peersGettingFromUs",
+         [](V v) -> json { return count_peers(v, &PeerStatus::upload_rate); }},
+        {"peer-limit", [](V v) -> json { return v.settings().max_peers_per_torrent; }},
+        {"files", [](V v) -> json { return files(v); }},
+        {"fileStats", [](V v) -> json { return file_stats(v); }},
+        {"file-count", [](V v) -> json { return v.files().size(); }},
+        {"priorities", [](V v) -> json { return per_file(v, transmission_priority); }},
+        {"wanted",  // 0/1 numbers, as Transmission 3.00 and 4.0.2+ send
+         [](V v) -> json { return per_file(v, [](int p) { return p != 0 ? 1 : 0; }); }},
+        {"trackers", [](V v) -> json { return trackers(v); }},
+        {"trackerStats", [](V v) -> json { return tracker_stats(v); }},
+        {"trackerList", [](V v) -> json { return tracker_list(v.meta()); }},
+        {"peers", [](V v) -> json { return peers(v); }},
+        {"queuePosition", [](V v) -> json { return v.queue_position(); }},
+        {"seedRatioLimit", [](V v) -> json { return v.settings().ratio_limit; }},
+        {"seedRatioMode", [](V v) -> json { return ratio_mode(v); }},
+        {"seedIdleLimit", [](V v) -> json { return v.settings().seed_idle_limit / 60; }},
+        {"seedIdleMode", [](V) -> json { return 0; }},  // btd has only the session's idle limit
+        {"honorsSessionLimits", [](V) -> json { return true; }},
+        {"bandwidthPriority", [](V) -> json { return 0; }},
+        {"isPrivate", [](V v) -> json { return v.meta().is_private; }},
+        {"comment", [](V v) -> json { return v.meta().comment; }},
+        {"creator", [](V v) -> json { return v.meta().created_by; }},
+        {"dateCreated", [](V v) -> json { return v.meta().creation_date; }},
+        {"pieceCount", [](V v) -> json { return v.meta().num_pieces(); }},
+        {"pieceSize", [](V v) -> json { return v.meta().piece_length; }},
+        {"pieces", [](V v) -> json { return pieces_base64(v.details().pieces); }},
+        {"magnetLink", [](V v) -> json { return magnet_link(v.meta()); }},
+        {"metadataPercentComplete", [](V) -> json { return 1.0; }},  // btd adds .torrent files
+        {"webseeds", [](V) -> json { return json::array(); }},       // btd uses no web seeds
+        {"webseedsSendingToUs", [](V) -> json { return 0; }},
+    };
+}
+
+}  // namespace
+
+const std::map<std::string_view, FieldFn>& torrent_fields() {
+    static const auto fields = make_fields();
+    return fields;
+}
+
+int transmission_status(const TorrentStatus& s) {
+    switch (s.state) {
+        case TorrentState::paused:
+        case TorrentState::error:
+            return 0;  // stopped
+        case TorrentState::checking:
+            return 2;  // verifying
+        case TorrentState::queued:
+            return left_until_done(s) == 0 ? 5 : 3;
+        case TorrentState::seeding:
+            return 6;
+        case TorrentState::downloading:
+        case TorrentState::downloading_metadata:
+            return 4;
+    }
+    return 0;
+}
+
+int transmission_priority(int p) {
+    if (p == 0 || p == 4) return 0;  // a skipped file keeps no priority of its own in btd
+    return p < 4 ? -1 : 1;
+}
+
+int btd_priority(int p) {
+    return p < 0 ? 1 : p > 0 ? 7 : 4;
+}
+
+std::vector<int> visible_file_indices(const Metainfo& meta) {
+    std::vector<int> out;
+    for (std::size_t i = 0; i < meta.files.size(); ++i)
+        if (!meta.files[i].pad) out.push_back(static_cast<int>(i));
+    return out;
+}
+
+}  // namespace btd::rpc::transmission

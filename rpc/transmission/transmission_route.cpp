@@ -1,0 +1,83 @@
+#include "rpc/transmission/transmission_route.hpp"
+
+#include "core/util/ascii.hpp"
+#include "rpc/base64.hpp"
+#include "rpc/secret.hpp"
+
+namespace btd::rpc::transmission {
+namespace {
+
+namespace http = boost::beast::http;
+
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    return s;
+}
+
+HttpResponse text(const HttpRequest& request, http::status status, std::string body) {
+    HttpResponse response{status, request.version()};
+    response.set(http::field::content_type, "text/plain");
+    response.body() = std::move(body);
+    response.keep_alive(request.keep_alive());
+    return response;
+}
+
+}  // namespace
+
+bool credentials_match(std::string_view header, std::string_view secret) {
+    auto value = trim(header);
+    auto space = value.find(' ');
+    if (space == std::string_view::npos) return false;
+    auto scheme = ascii_lower(value.substr(0, space));
+    auto token = trim(value.substr(space + 1));
+    if (scheme == "bearer") return !token.empty() && secrets_equal(token, secret);
+    if (scheme != "basic") return false;
+    auto decoded = base64_decode(token);
+    if (!decoded) return false;
+    auto colon = decoded->find(':');
+    if (colon == std::string::npos) return false;
+    return secrets_equal(std::string_view(*decoded).substr(colon + 1), secret);
+}
+
+std::optional<HttpResponse> TransmissionRoute::check_headers(const HttpRequest& request) const {
+    if (secret_) {
+        auto auth = request.find(http::field::authorization);
+        if (auth == request.end() || !credentials_match(auth->value(), *secret_)) {
+            auto response = text(request, http::status::unauthorized,
+                                 "authentication required: any user name, and btd's RPC secret "
+                                 "(rpc.secret in the daemon's state dir) as the password\n");
+            response.set(http::field::www_authenticate, "Basic realm=\"btd\"");
+            return response;
+        }
+    }
+    const auto& session_id = rpc_.options().session_id;
+    auto sent = request.find(kSessionIdHeader);
+    if (sent == request.end() || !secrets_equal(trim(sent->value()), session_id)) {
+        auto response = text(request, http::status::conflict,
+                             "missing or outdated X-Transmission-Session-Id: send the one in "
+                             "this response's header and repeat the request\n");
+        response.set(kSessionIdHeader, session_id);
+        return response;
+    }
+    if (request.method() != http::verb::post) {
+        auto response = text(request, http::status::method_not_allowed, "use POST\n");
+        response.set(http::field::allow, "POST");
+        return response;
+    }
+    return std::nullopt;
+}
+
+void TransmissionRoute::serve(HttpRequest request, std::function<void(HttpResponse)> reply) {
+    auto version = request.version();
+    bool keep_alive = request.keep_alive();
+    rpc_.handle(request.body(), [reply = std::move(reply), version, keep_alive](std::string body) {
+        HttpResponse response{http::status::ok, version};
+        response.set(http::field::content_type, "application/json; charset=UTF-8");
+        response.body() = std::move(body);
+        response.keep_alive(keep_alive);
+        reply(std::move(response));
+    });
+}
+
+}  // namespace btd::rpc::transmission

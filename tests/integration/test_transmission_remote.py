@@ -1,0 +1,278 @@
+#!/usr/bin/python3
+"""Debian's transmission-remote (3.00) drives btd through /transmission/rpc: add a .torrent,
+download it from a libtorrent seeder (every byte compared), list, info, files, stop, start,
+verify, session info and stats, remove and remove-and-delete; and the HTTP handshake (401 Basic
+before 409 X-Transmission-Session-Id) from a raw client.
+
+Skips when transmission-remote is not installed (Debian package transmission-cli).
+"""
+
+import base64
+import http.client
+import json
+import os
+import re
+import shutil
+import subprocess
+import time
+import unittest
+
+import harness as H
+from test_daemon_lifecycle import DaemonTestCase
+
+REMOTE = shutil.which("transmission-remote")
+
+
+@unittest.skipUnless(REMOTE, "transmission-remote is not installed (apt install transmission-cli)")
+class TransmissionRemote(DaemonTestCase):
+    def setUp(self):
+        self.swarm = self.make_swarm(3 * H.MIB + 12345, "tr.bin")
+        self.daemon = self.make_daemon(self.swarm).start()
+
+    def remote(self, *args, check=True):
+        env = dict(os.environ, TR_AUTH=f"btd:{self.daemon.secret}")
+        res = subprocess.run([REMOTE, self.daemon.address, "-ne", *args], env=env,
+                             capture_output=True, text=True, timeout=60)
+        H.log(f"transmission-remote {' '.join(args)} -> {res.returncode}\n{res.stdout}{res.stderr}")
+        if check:
+            self.assertEqual(res.returncode, 0, res.stdout + res.stderr)
+            self.assertNotIn("Error", res.stdout + res.stderr)
+        return res.stdout
+
+    def list_row(self, torrent_id):
+        for line in self.remote("-l").splitlines():
+            fields = line.split()
+            if fields and fields[0].rstrip("*") == str(torrent_id):
+                return line
+        return None
+
+    def wait_list(self, torrent_id, pattern, timeout):
+        deadline = time.monotonic() + timeout
+        row = None
+        while time.monotonic() < deadline:
+            row = self.list_row(torrent_id)
+            if row and re.search(pattern, row):
+                return row
+            time.sleep(0.5)
+        raise AssertionError(f"-l row {row!r} never matched {pattern!r}\n"
+                             + self.daemon.log()[-3000:])
+
+    def raw(self, method="POST", headers=None, body=None):
+        host, port = self.daemon.address.rsplit(":", 1)
+        conn = http.client.HTTPConnection(host, int(port), timeout=10)
+        try:
+            conn.request(method, "/transmission/rpc", body=body, headers=headers or {})
+            resp = conn.getresponse()
+            return resp.status, dict(resp.getheaders()), resp.read()
+        finally:
+            conn.close()
+
+    def test_handshake_from_a_raw_client(self):
+        basic = "Basic " + base64.b64encode(f"anyone:{self.daemon.secret}".encode()).decode()
+        status, headers, _ = self.raw("GET")
+        self.assertEqual(status, 401)
+        self.assertEqual(headers.get("WWW-Authenticate"), 'Basic realm="btd"')
+        status, _, _ = self.raw(headers={"Authorization": "Basic "
+                                         + base64.b64encode(b"anyone:wrong").decode()})
+        self.assertEqual(status, 401)
+        for method in ("GET", "POST"):
+            status, headers, _ = self.raw(method, {"Authorization": basic})
+            self.assertEqual(status, 409, method)
+            session_id = headers["X-Transmission-Session-Id"]
+            self.assertNotIn("X-Transmission-Rpc-Version", headers)
+        body = json.dumps({"method": "session-get", "arguments": {"fields": ["version"]},
+                           "tag": 77})
+        status, headers, reply = self.raw(
+            headers={"Authorization": basic, "X-Transmission-Session-Id": session_id}, body=body)
+        self.assertEqual(status, 200)
+        self.assertNotIn("X-Transmission-Rpc-Version", headers)
+        reply = json.loads(reply)
+        self.assertEqual(reply["result"], "success")
+        self.assertEqual(reply["tag"], 77)
+        self.assertTrue(reply["arguments"]["version"].startswith("4.0.0 (btd "))
+        status, _, _ = self.raw(headers={"Authorization": basic, "X-Transmission-Session-Id":
+                                         session_id, "Host": "evil.example"}, body=body)
+        self.assertEqual(status, 403)  # the Host allow-list of /rpc applies
+        status, _, _ = self.raw(headers={"Authorization": basic, "X-Transmission-Session-Id":
+                                         session_id, "Origin": "http://evil.example"}, body=body)
+        self.assertEqual(status, 403)  # and so does the Origin refusal
+
+    def test_transmission_remote_end_to_end(self):
+        sw = self.swarm
+        self.assertIn("success", self.remote("-a", sw.torrent))
+        info = self.remote("-t", "1", "-i")
+        self.assertIn(f"Hash: {sw.info_hash}", info)
+        self.assertIn("Name: tr.bin", info)
+        self.wait_list(1, r"100%.*(Seeding|Idle)", H.LEECH_TIMEOUT)
+        sw.check_download()
+        files = self.remote("-t", "1", "-f")
+        self.assertRegex(files, r"0: +100% +Normal +Yes +3\.\d+ MB +tr\.bin")
+
+        self.remote("-t", "1", "-S")
+        self.wait_list(1, r"Stopped", 20)
+        self.remote("-t", sw.info_hash, "-s")
+        self.wait_list(1, r"100%.*(Seeding|Idle)", 30)
+        self.remote("-t", "1", "-v")
+        self.wait_list(1, r"100%.*(Seeding|Idle)", 60)  # verified again: still complete
+        sw.check_download()
+
+        si = self.remote("-si")
+        self.assertIn("Daemon version: 4.0.0 (btd ", si)
+        self.assertIn("RPC version: 17", si)
+        self.assertIn(f"Download directory: {os.path.abspath(sw.dl_dir)}", si)
+        st = self.remote("-st")
+        self.assertRegex(st, r"CURRENT SESSION\n +Uploaded: .*\n +Downloaded: +3\.\d+ MB")
+
+        self.remote("-t", "1", "-r")
+        self.assertIsNone(self.list_row(1))
+        self.assertTrue(os.path.exists(os.path.join(sw.dl_dir, "tr.bin")))  # data kept
+        self.assertIn("success", self.remote("-a", sw.torrent))
+        self.wait_list(1, r"100%", 60)  # the same id comes back for the same torrent
+        self.remote("-t", "1", "--remove-and-delete")
+        self.assertIsNone(self.list_row(1))
+        self.assertFalse(os.path.exists(os.path.join(sw.dl_dir, "tr.bin")))
+
+    def test_refusals_are_reported(self):
+        self.remote("-a", self.swarm.torrent)
+        out = self.remote("-t", "1", "--reannounce", check=False)
+        self.assertIn("not supported", out)
+        out = self.remote("-pt", check=False)
+        self.assertIn("no outside service", out)
+        out = self.remote("-a", "magnet:?xt=urn:btih:" + "0" * 40, check=False)
+        self.assertIn("magnet links are not supported yet", out)
+
+
+DAEMON = shutil.which("transmission-daemon")
+
+
+def json_kind(value):
+    """The JSON type a client sees (ints and reals are both numbers)."""
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    return type(value).__name__
+
+
+class TransmissionClient:
+    """A raw /transmission/rpc client doing the 409 dance; optional Basic auth."""
+
+    def __init__(self, address, secret=None):
+        self.address, self.secret, self.session_id = address, secret, ""
+
+    def call(self, method, arguments=None):
+        host, port = self.address.rsplit(":", 1)
+        headers = {"X-Transmission-Session-Id": self.session_id}
+        if self.secret:
+            headers["Authorization"] = "Basic " + base64.b64encode(
+                f"btd:{self.secret}".encode()).decode()
+        body = json.dumps({"method": method, "arguments": arguments or {}})
+        for _ in range(2):
+            conn = http.client.HTTPConnection(host, int(port), timeout=20)
+            conn.request("POST", "/transmission/rpc", body=body, headers=headers)
+            resp = conn.getresponse()
+            data = resp.read()
+            conn.close()
+            if resp.status != 409:
+                break
+            self.session_id = headers["X-Transmission-Session-Id"] = \
+                resp.getheader("X-Transmission-Session-Id")
+        assert resp.status == 200, (resp.status, data)
+        return json.loads(data)
+
+
+@unittest.skipUnless(REMOTE and DAEMON, "transmission-daemon is not installed")
+class SameShapeAsTransmission(DaemonTestCase):
+    """btd's replies have the fields and JSON types of Debian's transmission-daemon 3.00's, for
+    the same torrent (every field btd answers must exist in Transmission with the same type)."""
+
+    def start_transmission(self, swarm):
+        conf = os.path.join(swarm.dir, "tr-config")
+        os.makedirs(conf)
+        rpc_port, peer_port = H.free_port(), H.free_port()
+        settings = {"rpc-bind-address": "127.0.0.1", "rpc-port": rpc_port,
+                    "rpc-authentication-required": False, "rpc-whitelist": "127.0.0.1",
+                    "bind-address-ipv4": "127.0.0.1", "bind-address-ipv6": "::1",
+                    "peer-port": peer_port, "peer-port-random-on-start": False,
+                    "dht-enabled": False, "lpd-enabled": False, "utp-enabled": False,
+                    "pex-enabled": False, "port-forwarding-enabled": False,
+                    "download-dir": os.path.join(swarm.dir, "tr-download"),
+                    "incomplete-dir-enabled": False, "message-level": 1}
+        with open(os.path.join(conf, "settings.json"), "w") as f:
+            json.dump(settings, f)
+        log = open(os.path.join(swarm.dir, "transmission.log"), "wb")
+        self.addCleanup(log.close)
+        proc = H.spawn([DAEMON, "-f", "-g", conf], stdout=log, stderr=log,
+                       stdin=subprocess.DEVNULL)
+        self.addCleanup(H.kill_process, proc)
+        H.wait_for_tcp(rpc_port, 30, proc)
+        return TransmissionClient(f"127.0.0.1:{rpc_port}")
+
+    def test_fields_and_types_match(self):
+        swarm = self.make_swarm(2 * H.MIB + 1, "shape.bin")
+        btd = self.make_daemon(swarm).start()
+        ours = TransmissionClient(btd.address, btd.secret)
+        theirs = self.start_transmission(swarm)
+        with open(swarm.torrent, "rb") as f:
+            metainfo = base64.b64encode(f.read()).decode()
+        for client in (ours, theirs):
+            reply = client.call("torrent-add", {"metainfo": metainfo, "paused": True})
+            self.assertEqual(reply["result"], "success", reply)
+            self.assertIn("torrent-added", reply["arguments"])
+            again = client.call("torrent-add", {"metainfo": metainfo})
+            self.assertIn("torrent-duplicate", again["arguments"])
+        self.compare(ours, theirs, "session-get", {})
+        self.compare(ours, theirs, "session-stats", {})
+        mine = self.settled(ours)
+        real = self.settled(theirs)
+        self.assert_same_shape(mine, real, "torrent-get")
+        for name in ("files", "fileStats", "trackers", "trackerStats"):
+            self.assertEqual(len(mine[name]), len(real[name]), name)
+            self.assert_same_shape(mine[name][0], real[name][0], name)
+        for name in ("hashString", "name", "totalSize", "sizeWhenDone", "leftUntilDone",
+                     "status", "pieceCount", "pieceSize", "wanted", "priorities",
+                     "isPrivate", "percentDone", "error", "eta", "magnetLink"):
+            self.assertEqual(mine[name], real[name], name)
+
+    def settled(self, client, timeout=30):
+        """The torrent once its check of the (absent) files is over: stopped."""
+        deadline = time.monotonic() + timeout
+        while True:
+            t = client.call("torrent-get", {"fields": FIELDS})["arguments"]["torrents"][0]
+            if t["status"] == 0 or time.monotonic() > deadline:
+                return t
+            time.sleep(0.2)
+
+    def compare(self, ours, theirs, method, arguments):
+        mine = ours.call(method, arguments)
+        real = theirs.call(method, arguments)
+        self.assertEqual(mine["result"], real["result"])
+        self.assert_same_shape(mine["arguments"], real["arguments"], method)
+
+    def assert_same_shape(self, mine, real, what):
+        for key, value in mine.items():
+            if key in NEW_IN_4_0:
+                continue
+            self.assertIn(key, real, f"{what}: btd sends {key}, Transmission does not")
+            self.assertEqual(json_kind(value), json_kind(real[key]), f"{what}: {key}")
+            if isinstance(value, dict):
+                self.assert_same_shape(value, real[key], f"{what}.{key}")
+
+
+# rpc-version 17 (Transmission 4.0) additions, which Debian's 3.00 daemon cannot show.
+NEW_IN_4_0 = {"rpc-version-semver", "file-count", "percentComplete", "trackerList", "sitename"}
+
+FIELDS = ["id", "hashString", "name", "status", "error", "errorString", "totalSize",
+          "sizeWhenDone", "leftUntilDone", "percentDone", "recheckProgress", "haveValid",
+          "haveUnchecked", "rateDownload", "rateUpload", "eta", "etaIdle", "downloadDir",
+          "labels", "isFinished", "addedDate", "uploadedEver", "downloadedEver", "uploadRatio",
+          "peersConnected", "peersSendingToUs", "peersGettingFromUs", "peer-limit", "files",
+          "fileStats", "priorities", "wanted", "trackers", "trackerStats", "peers",
+          "queuePosition", "seedRatioLimit", "seedRatioMode", "seedIdleLimit", "seedIdleMode",
+          "honorsSessionLimits", "bandwidthPriority", "isPrivate", "comment", "creator",
+          "dateCreated", "pieceCount", "pieceSize", "pieces", "magnetLink",
+          "metadataPercentComplete", "webseeds", "webseedsSendingToUs"]
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,352 @@
+// The Transmission-compatible RPC (rpc/transmission) against a real Session: the translation of
+// each method, and the HTTP handshake rules of its route.
+#include <doctest/doctest.h>
+
+#include "rpc/transmission/transmission_route.hpp"
+#include "tests/unit/rpc_session/rpc_harness.hpp"
+
+using namespace btd;
+using namespace btd::rpc;
+using namespace btd::rpc::transmission;
+using nlohmann::json;
+using namespace btd::rpc::testing;
+namespace http = boost::beast::http;
+
+namespace {
+
+const std::string kMultiId = "46a3342638698392a696662409e7e0757308590b";
+const fs::path kMultiTorrent = fs::path(BTD_TEST_DATA_DIR) / "lt_multi_v1.torrent";
+const std::string kHybridId = "739a4991e31b420c388838ae597d5a5066407d88";
+const fs::path kHybridTorrent = fs::path(BTD_TEST_DATA_DIR) / "lt_hybrid.torrent";
+
+TransmissionOptions test_options() {
+    TransmissionOptions options;
+    options.config_dir = "/state";
+    options.session_id = "sid";
+    return options;
+}
+
+struct TransmissionHarness : Harness {
+    TransmissionRpc rpc{*session, io, test_options()};
+
+    json call(const json& request) {
+        std::optional<std::string> reply;
+        rpc.handle(request.dump(), [&](std::string r) { reply = std::move(r); });
+        for (int i = 0; i < 200 && !reply; ++i) io.run_for(std::chrono::milliseconds(25));
+        REQUIRE(reply.has_value());
+        return json::parse(*reply);
+    }
+    json call(const std::string& method, const json& args = json::object()) {
+        return call(json{{"method", method}, {"arguments", args}});
+    }
+    json ok(const std::string& method, const json& args = json::object()) {
+        auto r = call(method, args);
+        CAPTURE(r.dump());
+        REQUIRE(r["result"] == "success");
+        return r["arguments"];
+    }
+    std::string fails(const std::string& method, const json& args = json::object()) {
+        auto r = call(method, args);
+        CAPTURE(r.dump());
+        REQUIRE(r["result"] != "success");
+        return r["result"].get<std::string>();
+    }
+    json add(const fs::path& torrent, json extra = json::object()) {
+        extra["metainfo"] = base64_encode(read_file(torrent));
+        extra["paused"] = true;
+        return ok("torrent-add", extra);
+    }
+    json get(const json& fields, const json& ids) {
+        json args = {{"fields", fields}};
+        if (!ids.is_null()) args["ids"] = ids;
+        return ok("torrent-get", args)["torrents"];
+    }
+};
+
+bool contains(const std::string& text, const std::string& part) {
+    return text.find(part) != std::string::npos;
+}
+
+}  // namespace
+
+TEST_CASE("transmission: the tag is echoed, unknown methods and bad requests get a result") {
+    TransmissionHarness h;
+    auto r = h.call(json{{"method", "session-stats"}, {"tag", 42}});
+    CHECK(r["result"] == "success");
+    CHECK(r["tag"] == 42);
+    CHECK(
+        h.call(json{{"method", "no-such-thing"}, {"tag", 7}}) ==
+        json{{"result", "method name not recognized"}, {"arguments", json::object()}, {"tag", 7}});
+    std::optional<std::string> reply;
+    h.rpc.handle("{not json", [&](std::string s) { reply = s; });
+    REQUIRE(reply);
+    CHECK(json::parse(*reply)["result"] != "success");
+    CHECK(h.call(json{{"method", "torrent-get"}, {"arguments", 5}})["result"] != "success");
+}
+
+TEST_CASE("transmission: session-get reports a 4.x version with btd's, and btd's settings") {
+    TransmissionHarness h;
+    auto s = h.ok("session-get");
+    CHECK(s["version"] == "4.0.0 (btd " + std::string(kClientVersion) + ")");
+    CHECK(s["rpc-version"] == 17);
+    CHECK(s["rpc-version-minimum"] == 14);
+    CHECK(s["config-dir"] == "/state");
+    CHECK(s["session-id"] == "sid");
+    CHECK(s["download-dir"] == (h.dir / "downloads").string());
+    CHECK(s["speed-limit-down-enabled"] == false);
+    CHECK(s["seedRatioLimited"] == false);
+    auto only = h.ok("session-get", {{"fields", {"version", "download-dir"}}});
+    CHECK(only.size() == 2);
+}
+
+TEST_CASE("transmission: session-set maps kB/s, minutes and switches onto session settings") {
+    TransmissionHarness h;
+    h.ok("session-set", {{"speed-limit-down", 200},
+                         {"speed-limit-down-enabled", true},
+                         {"speed-limit-up", 300},
+                         {"seedRatioLimit", 1.5},
+                         {"seedRatioLimited", true},
+                         {"idle-seeding-limit", 30},
+                         {"idle-seeding-limit-enabled", true}});
+    const auto& s = h.session->settings();
+    CHECK(s.download_rate_limit == 200000);
+    CHECK(s.upload_rate_limit == 300000);  // a value alone turns the limit on
+    CHECK(s.ratio_limit == 1.5);
+    CHECK(s.seed_idle_limit == 1800);
+    REQUIRE(h.saved_settings.empty());  // only btd's own session.set reports to this harness
+    auto got = h.ok("session-get");
+    CHECK(got["speed-limit-down"] == 200);
+    CHECK(got["speed-limit-up-enabled"] == true);
+    CHECK(got["idle-seeding-limit"] == 30);
+    h.ok("session-set", {{"speed-limit-down-enabled", false}});
+    CHECK(h.session->settings().download_rate_limit == 0);
+    CHECK(contains(h.fails("session-set", {{"speed-limit-down-enabled", true}}),
+                   "give speed-limit-down"));
+    auto refused = h.fails("session-set", {{"speed-limit-up", 1}, {"alt-speed-enabled", true}});
+    CHECK(contains(refused, "alt-speed-enabled"));
+    CHECK(h.session->settings().upload_rate_limit == 300000);  // nothing half-applied
+    CHECK(contains(h.fails("session-set", {{"speed-limit-up", "fast"}}), "speed-limit-up"));
+}
+
+TEST_CASE("transmission: torrent-add replies torrent-added, then torrent-duplicate, same id") {
+    TransmissionHarness h;
+    auto added = h.add(kSingleTorrent);
+    REQUIRE(added.contains("torrent-added"));
+    CHECK(added["torrent-added"]["hashString"] == kSingleId);
+    CHECK(added["torrent-added"]["name"] == "lt_single");
+    int id = added["torrent-added"]["id"];
+    auto again = h.ok("torrent-add", {{"filename", kSingleTorrent.string()}});
+    REQUIRE(again.contains("torrent-duplicate"));
+    CHECK(again["torrent-duplicate"]["id"] == id);
+    auto multi = h.add(kMultiTorrent, {{"download-dir", (h.dir / "other").string()}});
+    CHECK(multi["torrent-added"]["id"] == id + 1);
+    CHECK(h.session->details(*sha1_from_hex(kMultiId)).status.download_dir == h.dir / "other");
+    CHECK(h.fails("torrent-add", {{"filename", "magnet:?xt=urn:btih:" + kSingleId}}) ==
+          "magnet links are not supported yet; add the .torrent file instead");
+    CHECK(contains(h.fails("torrent-add", {{"metainfo", "!!"}}), "base64"));
+    CHECK(contains(h.fails("torrent-add", {{"filename", (h.dir / "none.torrent").string()}}),
+                   ".torrent"));
+    CHECK(contains(
+        h.fails("torrent-add", {{"filename", kSingleTorrent.string()}, {"labels", {"tv"}}}),
+        "labels"));
+    CHECK(contains(h.fails("torrent-add", json::object()), "filename or metainfo"));
+}
+
+TEST_CASE("transmission: ids stay stable and select by number, hash, list or all") {
+    TransmissionHarness h;
+    int single = h.add(kSingleTorrent)["torrent-added"]["id"];
+    int multi = h.add(kMultiTorrent)["torrent-added"]["id"];
+    CHECK(h.get({"id"}, nullptr) == json{{{"id", single}}, {{"id", multi}}});
+    CHECK(h.get({"hashString"}, multi) == json{{{"hashString", kMultiId}}});
+    CHECK(h.get({"id"}, kMultiId) == json{{{"id", multi}}});
+    CHECK(h.get({"id"}, {kSingleId, multi}).size() == 2);
+    CHECK(h.get({"id"}, 999).empty());  // unknown ids are skipped, as Transmission does
+    CHECK(h.get({"id"}, "recently-active").size() == 2);  // both were just added
+    CHECK(contains(h.fails("torrent-get", {{"fields", {"id"}}, {"ids", "nonsense"}}), "ids"));
+    h.ok("torrent-remove", {{"ids", single}});
+    auto recent = h.ok("torrent-get", {{"fields", {"id"}}, {"ids", "recently-active"}});
+    CHECK(recent["removed"] == json{single});
+    h.add(kSingleTorrent);
+    CHECK(h.get({"id"}, kSingleId) == json{{{"id", single}}});  // the same id comes back
+    auto table = h.ok("torrent-get", {{"fields", {"id", "name"}}, {"format", "table"}});
+    CHECK(table["torrents"][0] == json{"id", "name"});
+    CHECK(table["torrents"].size() == 3);
+}
+
+TEST_CASE("transmission: torrent-get fields for transmission-remote -l and Sonarr") {
+    TransmissionHarness h;
+    h.add(kSingleTorrent);
+    auto t = h.get({"id",
+                    "name",
+                    "status",
+                    "totalSize",
+                    "sizeWhenDone",
+                    "leftUntilDone",
+                    "percentDone",
+                    "rateDownload",
+                    "rateUpload",
+                    "eta",
+                    "downloadDir",
+                    "labels",
+                    "error",
+                    "errorString",
+                    "isFinished",
+                    "uploadRatio",
+                    "addedDate",
+                    "uploadedEver",
+                    "downloadedEver",
+                    "peersConnected",
+                    "peersSendingToUs",
+                    "queuePosition",
+                    "seedRatioLimit",
+                    "seedRatioMode",
+                    "seedIdleLimit",
+                    "seedIdleMode",
+                    "file-count",
+                    "noSuchField"},
+                   nullptr)[0];
+    CHECK(t["name"] == "lt_single");
+    CHECK(t["status"] == 0);  // added paused: stopped
+    CHECK(t["totalSize"] == 40000);
+    CHECK(t["sizeWhenDone"] == 40000);
+    CHECK(t["leftUntilDone"] == 40000);
+    CHECK(t["percentDone"] == 0.0);
+    CHECK(t["eta"] == -1);  // not downloading
+    CHECK(t["labels"] == json::array());
+    CHECK(t["error"] == 0);
+    CHECK(t["isFinished"] == false);
+    CHECK(t["uploadRatio"] == -1);
+    CHECK(t["queuePosition"] == 0);
+    CHECK(t["seedRatioMode"] == 0);
+    CHECK(t["file-count"] == 1);
+    CHECK(t["downloadDir"] == (h.dir / "downloads").string());
+    CHECK_FALSE(t.contains("noSuchField"));
+    h.ok("torrent-start", {{"ids", {kSingleId}}});
+    auto started = h.get({"status"}, kSingleId)[0]["status"].get<int>();
+    CHECK((started == 2 || started == 4));  // checking the (absent) files, or downloading
+    h.ok("torrent-stop", {{"ids", 1}});
+    CHECK(h.get({"status"}, 1)[0]["status"] == 0);
+}
+
+TEST_CASE("transmission: files, wanted and priorities hide pad files and map indices") {
+    TransmissionHarness h;
+    h.add(kHybridTorrent, {{"files-unwanted", {1}}, {"priority-high", {0}}});
+    auto id = *sha1_from_hex(kHybridId);
+    auto btd = h.session->file_priorities(id);
+    REQUIRE(btd.size() == 6);  // three of them pad files
+    auto t = h.get({"files", "fileStats", "wanted", "priorities"}, kHybridId)[0];
+    REQUIRE(t["files"].size() == 3);
+    CHECK(t["wanted"] == json{1, 0, 1});
+    CHECK(t["priorities"] == json{1, 0, 0});
+    CHECK(t["fileStats"][1]["wanted"] == false);
+    CHECK(contains(t["files"][0]["name"].get<std::string>(), "lt_hybrid/"));
+    h.ok("torrent-set", {{"ids", {kHybridId}}, {"files-wanted", {1}}, {"priority-low", {2}}});
+    t = h.get({"wanted", "priorities"}, kHybridId)[0];
+    CHECK(t["wanted"] == json{1, 1, 1});
+    CHECK(t["priorities"] == json{1, 0, -1});
+    h.ok("torrent-set", {{"ids", {kHybridId}}, {"files-unwanted", json::array()}});
+    CHECK(h.get({"wanted"}, kHybridId)[0]["wanted"] == json{0, 0, 0});
+    CHECK(contains(h.fails("torrent-set", {{"ids", {kHybridId}}, {"files-wanted", {3}}}),
+                   "out of range"));
+}
+
+TEST_CASE("transmission: torrent-set limits, refused arguments, remove with data") {
+    TransmissionHarness h;
+    h.add(kSingleTorrent);
+    auto id = *sha1_from_hex(kSingleId);
+    h.ok("torrent-set", {{"ids", 1},
+                         {"downloadLimit", 100},
+                         {"downloadLimited", true},
+                         {"seedRatioLimit", 2},
+                         {"seedRatioMode", 1}});
+    CHECK(contains(h.fails("torrent-set", {{"ids", 1}, {"uploadLimited", true}}), "uploadLimit"));
+    CHECK(contains(h.fails("torrent-set", {{"ids", 1}, {"location", "/x"}}), "location"));
+    CHECK(contains(h.fails("torrent-set", {{"ids", 1}, {"seedRatioMode", 0}}), "ratio"));
+    CHECK(contains(h.fails("torrent-reannounce", {{"ids", 1}}), "not supported"));
+    CHECK(contains(h.fails("queue-move-top", {{"ids", 1}}), "queue"));
+    CHECK(contains(h.fails("port-test"), "no outside service"));
+    auto data = h.dir / "downloads" / "lt_single";
+    fs::create_directories(data.parent_path());
+    std::ofstream(data) << "partial";
+    h.ok("torrent-remove", {{"ids", 1}, {"delete-local-data", true}});
+    CHECK_FALSE(h.session->contains(id));
+    CHECK_FALSE(fs::exists(data));  // deleted before the reply
+}
+
+TEST_CASE("transmission: session-stats and free-space") {
+    TransmissionHarness h;
+    h.add(kSingleTorrent);
+    auto s = h.ok("session-stats");
+    CHECK(s["torrentCount"] == 1);
+    CHECK(s["pausedTorrentCount"] == 1);
+    CHECK(s["current-stats"]["filesAdded"] == 1);
+    CHECK(s["cumulative-stats"].contains("downloadedBytes"));
+    auto f = h.ok("free-space", {{"path", h.dir.string()}});
+    CHECK(f["path"] == h.dir.string());
+    CHECK(f["size-bytes"].get<std::int64_t>() > 0);
+    CHECK(f["total_size"].get<std::int64_t>() >= f["size-bytes"].get<std::int64_t>());
+    CHECK(contains(h.fails("free-space", {{"path", (h.dir / "nope").string()}}), "cannot"));
+}
+
+TEST_CASE("transmission route: 401 before 409, 409 only for the session id, then 405") {
+    TransmissionHarness h;
+    TransmissionRoute route(h.rpc, std::string("s3cret"));
+    HttpRequest request{http::verb::get, "/transmission/rpc", 11};
+    auto r = route.check_headers(request);
+    REQUIRE(r);
+    CHECK(r->result() == http::status::unauthorized);
+    CHECK(r->at(http::field::www_authenticate) == "Basic realm=\"btd\"");
+    CHECK(r->find("X-Transmission-Rpc-Version") == r->end());
+    request.set(http::field::authorization, "Basic " + base64_encode("anyone:wrong"));
+    CHECK(route.check_headers(request)->result() == http::status::unauthorized);
+    request.set(http::field::authorization, "Basic " + base64_encode("anyone:s3cret"));
+    r = route.check_headers(request);
+    REQUIRE(r);
+    CHECK(r->result() == http::status::conflict);
+    CHECK(r->at(kSessionIdHeader) == "sid");
+    request.set(kSessionIdHeader, "stale");
+    CHECK(route.check_headers(request)->result() == http::status::conflict);
+    request.set(kSessionIdHeader, "sid");
+    CHECK(route.check_headers(request)->result() == http::status::method_not_allowed);
+    request.method(http::verb::post);
+    CHECK_FALSE(route.check_headers(request));
+    CHECK(credentials_match("Bearer s3cret", "s3cret"));
+    CHECK_FALSE(credentials_match("Basic " + base64_encode("s3cret"), "s3cret"));  // no colon
+    CHECK_FALSE(credentials_match("Basic !!!", "s3cret"));
+    TransmissionRoute open(h.rpc, std::nullopt);
+    HttpRequest bare{http::verb::post, "/transmission/rpc", 11};
+    CHECK(open.check_headers(bare)->result() == http::status::conflict);
+}
+
+TEST_CASE("transmission: download-dir obeys allowed_download_dirs; a new job replies when stored") {
+    Harness h;
+    std::vector<std::function<void()>> pending;
+    TransmissionOptions options = test_options();
+    options.allowed_download_dirs = {h.dir / "allowed"};
+    options.job_added = [&](std::function<void()> stored) { pending.push_back(stored); };
+    TransmissionRpc rpc(*h.session, h.io, options);
+    std::optional<std::string> reply;  // outlives every call: a stored job replies later
+    auto call = [&](const std::string& method, const json& args) {
+        reply.reset();
+        rpc.handle(json{{"method", method}, {"arguments", args}}.dump(),
+                   [&](std::string r) { reply = std::move(r); });
+        for (int i = 0; i < 20 && !reply; ++i) h.io.run_for(std::chrono::milliseconds(10));
+        return reply;
+    };
+    json add = {{"metainfo", base64_encode(read_file(kSingleTorrent))}, {"paused", true}};
+    add["download-dir"] = (h.dir / "elsewhere").string();
+    auto refused = call("torrent-add", add);
+    REQUIRE(refused);
+    CHECK(contains(*refused, "allowed_download_dirs"));
+    auto set = call("session-set", {{"download-dir", (h.dir / "elsewhere").string()}});
+    REQUIRE(set);
+    CHECK(contains(*set, "allowed_download_dirs"));
+    add["download-dir"] = (h.dir / "allowed" / "tv").string();
+    CHECK_FALSE(call("torrent-add", add));  // waits until the daemon says the job is stored
+    REQUIRE(pending.size() == 1);
+    pending[0]();
+    REQUIRE(reply);
+    CHECK(contains(*reply, "torrent-added"));
+    CHECK(h.session->details(*sha1_from_hex(kSingleId)).status.download_dir ==
+          h.dir / "allowed" / "tv");
+}
