@@ -70,7 +70,9 @@ TorrentLimits decode_limits(const json& j) {
 
 std::string encode_resume_json(const Sha1Hash& id, const ResumeData& d) {
     json files = json::array();
-    for (auto& f : d.files) files.push_back({{"size", f.size}, {"mtime", f.mtime}});
+    for (auto& f : d.files)
+        files.push_back(
+            {{"size", f.size}, {"mtime", f.mtime}, {"inode", f.inode}, {"mtime_ns", f.mtime_ns}});
     json j = {{"version", kResumeVersion},
               {"info_hash", to_hex(id)},
               {"have", d.have},
@@ -126,7 +128,11 @@ ResumeData decode_resume_json(std::string_view text, const Sha1Hash& expected_id
         throw ResumeFormatError("'files' is missing or not an array");
     for (auto& f : *files) {
         if (!f.is_object()) throw ResumeFormatError("an entry of 'files' is not an object");
-        d.files.push_back({get_int(f, "size", -1), get_int(f, "mtime", INT64_MIN)});
+        ResumeFile file{get_int(f, "size", -1), get_int(f, "mtime", INT64_MIN)};
+        // Written since btd tells a replaced file from the one it verified; absent = unknown.
+        if (f.contains("inode")) file.inode = get_int(f, "inode", 0);
+        if (f.contains("mtime_ns")) file.mtime_ns = get_int(f, "mtime_ns", -1);
+        d.files.push_back(file);
     }
     auto paused = j.find("paused");
     if (paused == j.end() || !paused->is_boolean())

@@ -23,6 +23,8 @@ RpcError to_rpc_error(const SessionError& error) {
             return RpcError(errc::invalid_params, error.what());
         case SessionError::Code::shutting_down:
             return RpcError(errc::shutting_down, error.what());
+        case SessionError::Code::being_removed:
+            return RpcError(errc::being_removed, error.what());
     }
     return RpcError(errc::internal_error, error.what());
 }

@@ -21,6 +21,7 @@ inline constexpr int bad_download_dir = -32004;
 inline constexpr int fetch_failed = -32005;
 inline constexpr int not_supported = -32006;
 inline constexpr int shutting_down = -32007;
+inline constexpr int being_removed = -32008;
 }  // namespace errc
 
 // Thrown by method handlers; becomes the `error` member of the response.

@@ -78,14 +78,23 @@ void register_torrent_methods(Dispatcher& d, Session& s) {
     add_bulk_action(d, s, "torrent.resume", &Session::resume);
     add_bulk_action(d, s, "torrent.verify", &Session::verify);
 
-    d.add("torrent.remove", [&s](const json& params) {
+    // Answers only once every job's disk work is over and, with delete_data, its files are
+    // gone: a client that adds the torrent again right after must not race the deletion.
+    d.add_async("torrent.remove", [&s](const json& params, Dispatcher::Completion done) {
         require_object(params);
         reject_unknown(params, {"ids", "delete_data"});
         bool delete_data = optional_bool(params, "delete_data").value_or(false);
-        return translate_errors([&] {
-            for (const auto& id : parse_torrent_ids(params, s, false)) s.remove(id, delete_data);
-            return json::object();
+        std::vector<Sha1Hash> ids;
+        translate_errors([&] {
+            ids = parse_torrent_ids(params, s, false);
+            return json();
         });
+        auto pending = std::make_shared<std::size_t>(ids.size() + 1);
+        auto one_done = [pending, done] {
+            if (--*pending == 0) done(json::object());
+        };
+        for (const auto& id : ids) s.remove(id, delete_data, one_done);
+        one_done();
     });
 
     d.add("torrent.set", [&s](const json& params) {

@@ -6,6 +6,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <map>
+#include <set>
 
 #include "core/session/listener.hpp"
 #include "core/session/peer_policy.hpp"
@@ -49,6 +50,12 @@ struct Session::Impl {
     std::map<Sha1Hash, std::unique_ptr<Torrent>> torrents;
     // Removed torrents still finishing disk work; destroyed when their stop() completes.
     std::map<Torrent*, std::unique_ptr<Torrent>> retiring;
+    // Until a removed job's disk work is over (and its files deleted), the same torrent and
+    // other torrents using the paths being deleted cannot be added: their check would hash
+    // files that are about to vanish and count them as had.
+    std::map<Sha1Hash, int> removing;
+    std::multiset<std::filesystem::path> deleting;  // top-level paths of the files
+
     boost::asio::steady_timer tick_timer;
     std::function<void(const SessionEvent&)> handler;
     bool shutting_down = false;
@@ -132,22 +139,58 @@ struct Session::Impl {
         });
     }
 
+    // done() runs once no disk job of the torrent is left and, with delete_data, its files are
+    // gone; the torrent itself goes when the trackers were told `stopped` too.
     void retire(std::unique_ptr<Torrent> torrent, bool delete_data, std::function<void()> done) {
         Torrent* raw = torrent.get();
+        Sha1Hash id = raw->metainfo().info_hash;
+        auto roots = delete_data ? top_level_paths(raw->metainfo(), raw->download_dir())
+                                 : std::vector<std::filesystem::path>{};
         retiring.emplace(raw, std::move(torrent));
-        raw->stop([this, raw, delete_data, done = std::move(done)]() mutable {
-            auto finish = [this, raw, done = std::move(done)] {
-                // Destroy outside the torrent's own call stack.
-                boost::asio::post(ctx.io, [this, raw, done] {
-                    retiring.erase(raw);
-                    if (done) done();
-                });
-            };
+        ++removing[id];
+        deleting.insert(roots.begin(), roots.end());
+        auto pending = std::make_shared<int>(2);  // stopped, and files done
+        auto release = [this, raw, pending] {
+            if (--*pending > 0) return;
+            // Destroy outside the torrent's own call stack.
+            boost::asio::post(ctx.io, [this, raw] { retiring.erase(raw); });
+        };
+        raw->stop(release);
+        auto files_done = [this, id, roots, done = std::move(done), release] {
+            if (--removing[id] == 0) removing.erase(id);
+            for (const auto& r : roots) deleting.erase(deleting.find(r));
+            if (done) done();
+            release();
+        };
+        raw->when_disk_idle([raw, delete_data, files_done] {
             if (delete_data)
-                raw->delete_files(std::move(finish));
+                raw->delete_files(files_done);
             else
-                finish();
+                files_done();
         });
+    }
+
+    static std::vector<std::filesystem::path> top_level_paths(const Metainfo& meta,
+                                                              const std::filesystem::path& dir) {
+        std::set<std::filesystem::path> roots;
+        for (const auto& f : meta.files)
+            if (!f.pad && !f.path.empty()) roots.insert((dir / *f.path.begin()).lexically_normal());
+        return {roots.begin(), roots.end()};
+    }
+
+    // Throws SessionError{being_removed} while the torrent or its paths are being removed.
+    void check_not_being_removed(const Metainfo& meta, const std::filesystem::path& dir) const {
+        if (removing.count(meta.info_hash))
+            throw SessionError(SessionError::Code::being_removed,
+                               "torrent " + to_hex(meta.info_hash) +
+                                   " is still being removed (its disk work is finishing or its "
+                                   "data is being deleted); try again in a moment");
+        for (const auto& root : top_level_paths(meta, dir))
+            if (deleting.count(root))
+                throw SessionError(SessionError::Code::being_removed,
+                                   "'" + root.string() +
+                                       "' is still being deleted by the removal of a torrent; "
+                                       "try again in a moment");
     }
 };
 
@@ -187,6 +230,7 @@ AddResult Session::add_torrent(Metainfo meta, AddTorrentParams params) {
                                                 ? params.resume->download_dir
                                                 : impl_->ctx.settings.default_download_dir);
     dir = std::filesystem::absolute(dir);
+    impl_->check_not_being_removed(meta, dir);
     check_download_dir(dir);
     bool paused = params.resume ? params.resume->paused : params.paused;
     std::unique_ptr<Torrent> torrent;

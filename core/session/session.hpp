@@ -33,7 +33,9 @@ class Session {
     void pause(const Sha1Hash& id);
     void resume(const Sha1Hash& id);
     void verify(const Sha1Hash& id);  // drop state and re-check the data on disk
-    // The job disappears from list() at once; done() runs when its files are closed (and deleted).
+    // The job disappears from list() at once; done() runs when its disk work is over and, with
+    // delete_data, its files are deleted. Until then add_torrent() of the same torrent (or of
+    // one using the paths being deleted) throws SessionError{being_removed}.
     void remove(const Sha1Hash& id, bool delete_data, std::function<void()> done = {});
     void set_torrent_limits(const Sha1Hash& id, const TorrentLimits& limits);
     // One priority per file: 0 = skip, 1 = low, 4 = normal, 7 = high. Throws

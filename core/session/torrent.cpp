@@ -39,6 +39,7 @@ constexpr auto kMaxDiskRetry = 300s;
 // A connected peer that has given nothing for this long (neither side interested, no payload
 // either way) may be dropped when its slot is wanted for a new candidate or an incoming peer.
 constexpr auto kUselessPeerGrace = 60s;
+constexpr int kFilesCheckEvery = 30;  // seconds between checks that files are still ours
 
 std::int64_t now_seconds() {
     return std::chrono::duration_cast<std::chrono::seconds>(
@@ -52,6 +53,18 @@ std::string endpoint_string(const boost::asio::ip::tcp::endpoint& ep) {
     return ep.address().to_string() + ":" + std::to_string(ep.port());
 }
 }  // namespace
+
+// On the pool: the file behind `e`, and every other file deleted or replaced meanwhile (a removed
+// directory takes several at once), so one re-check covers them all.
+std::vector<FileProblem> Torrent::changed_files_after(Storage& storage, const FileChangedError& e) {
+    std::vector<FileProblem> out{{e.file(), e.reason()}};
+    try {
+        for (auto& p : storage.find_changed_files({}, false, false))
+            if (p.file != e.file()) out.push_back(std::move(p));
+    } catch (...) {  // the one file is enough to act on
+    }
+    return out;
+}
 
 template <class Fn>
 auto Torrent::guarded(Fn fn) {
@@ -118,25 +131,50 @@ void Torrent::start() {
         resume_->files.size() == meta_.files.size()) {
         // Trust the resume data for files that did not change; re-check pieces touching the rest.
         auto now = stat_files(meta_, download_dir_);
-        std::vector<bool> changed(meta_.files.size(), false);
+        std::fill(to_check.begin(), to_check.end(), false);
+        std::vector<FileIdentity> unchanged(meta_.files.size());
         for (std::size_t f = 0; f < meta_.files.size(); ++f) {
             if (meta_.files[f].pad) continue;
-            changed[f] =
-                now[f].size != resume_->files[f].size || now[f].mtime != resume_->files[f].mtime;
+            if (resume_file_changed(resume_->files[f], now[f]))
+                mark_file_pieces(static_cast<int>(f), to_check);
+            else
+                unchanged[f] = now[f];
         }
-        std::fill(to_check.begin(), to_check.end(), false);
-        for (std::size_t f = 0; f < meta_.files.size(); ++f) {
-            const auto& file = meta_.files[f];
-            if (!changed[f] || file.length == 0) continue;
-            int first = static_cast<int>(file.offset / meta_.piece_length);
-            int last = static_cast<int>((file.offset + file.length - 1) / meta_.piece_length);
-            for (int p = first; p <= last; ++p) to_check[p] = true;
-        }
+        // A byte that is not on disk is never had, whatever the resume data says.
+        auto cut_short = pieces_past_file_ends(now);
         for (int p = 0; p < meta_.num_pieces(); ++p)
-            if (!to_check[p] && resume_->have[p] == '1') picker_.we_have(p);
+            if (!to_check[p] && !cut_short[p] && resume_->have[p] == '1') picker_.we_have(p);
+        storage_->adopt_identities(unchanged);
     }
     resume_.reset();
     begin_check(to_check);
+}
+
+bool Torrent::resume_file_changed(const ResumeFile& saved, const FileIdentity& now) {
+    if (now.size != saved.size || now.mtime != saved.mtime) return true;
+    if (saved.inode != 0 && static_cast<std::uint64_t>(saved.inode) != now.inode) return true;
+    return saved.mtime_ns >= 0 && saved.mtime_ns != now.mtime_ns;
+}
+
+void Torrent::mark_file_pieces(int file, std::vector<bool>& pieces) const {
+    const auto& f = meta_.files[file];
+    if (f.length == 0) return;
+    int first = static_cast<int>(f.offset / meta_.piece_length);
+    int last = static_cast<int>((f.offset + f.length - 1) / meta_.piece_length);
+    for (int p = first; p <= last; ++p) pieces[p] = true;
+}
+
+std::vector<bool> Torrent::pieces_past_file_ends(const std::vector<FileIdentity>& now) const {
+    std::vector<bool> out(meta_.num_pieces(), false);
+    for (std::size_t i = 0; i < meta_.files.size(); ++i) {
+        const auto& f = meta_.files[i];
+        std::int64_t on_disk = std::max<std::int64_t>(0, now[i].size);
+        if (f.pad || f.length == 0 || on_disk >= f.length) continue;
+        int first = static_cast<int>((f.offset + on_disk) / meta_.piece_length);
+        int last = static_cast<int>((f.offset + f.length - 1) / meta_.piece_length);
+        for (int p = first; p <= last; ++p) out[p] = true;
+    }
+    return out;
 }
 
 void Torrent::begin_check(const std::vector<bool>& pieces_to_check) {
@@ -163,6 +201,7 @@ void Torrent::begin_check(const std::vector<bool>& pieces_to_check) {
 }
 
 void Torrent::on_check_done() {
+    if (!recheck_pending_.empty() && !stopping_) return start_pending_recheck();
     spdlog::info("{}: {} of {} pieces present", meta_.name, picker_.have_bitfield().count(),
                  meta_.num_pieces());
     if (is_complete()) completed_announced_ = true;  // nothing to announce as newly completed
@@ -263,6 +302,11 @@ void Torrent::stop(std::function<void()> done) {
         on_disk_idle_.push_back(step);
 }
 
+void Torrent::when_disk_idle(std::function<void()> fn) {
+    if (disk_jobs_ == 0) return fn();
+    on_disk_idle_.push_back(std::move(fn));
+}
+
 void Torrent::delete_files(std::function<void()> done) {
     auto storage = storage_;
     ctx_.disk.submit(
@@ -288,6 +332,54 @@ void Torrent::cancel_check() {
     *check_cancel_ = true;  // the checker then calls nothing back, so account for it here
     checking_ = false;
     disk_job_finished();
+}
+
+void Torrent::recheck_files(const std::vector<FileProblem>& problems) {
+    for (const auto& p : problems) {
+        spdlog::warn("{}: '{}' {}; checking its pieces again", meta_.name,
+                     (download_dir_ / meta_.files[p.file].path).string(), p.reason);
+        recheck_pending_.insert(p.file);
+    }
+    if (!checking_ && !stopping_) start_pending_recheck();  // else on_check_done starts it
+}
+
+// The pieces of changed files stop counting (and being served) until a check says otherwise;
+// peers are dropped so no request for them is in flight, and come back after the check.
+void Torrent::start_pending_recheck() {
+    std::vector<int> files(recheck_pending_.begin(), recheck_pending_.end());
+    recheck_pending_.clear();
+    deactivate();
+    storage_->forget_files(files);
+    std::vector<bool> to_check(meta_.num_pieces(), false);
+    for (int f : files) mark_file_pieces(f, to_check);
+    Bitfield had = picker_.have_bitfield();
+    reset_picker();
+    for (int p = 0; p < meta_.num_pieces(); ++p)
+        if (had.test(p) && !to_check[p]) picker_.we_have(p);
+    emit(SessionEvent::Kind::resume_data_changed);
+    begin_check(to_check);
+}
+
+void Torrent::check_files_on_disk() {
+    if (files_check_running_ || checking_ || stopping_ || !error_.empty() || !active()) return;
+    files_check_running_ = true;
+    bool seeding = finished();  // btd writes nothing: size and mtime must not move either
+    auto storage = storage_;
+    disk_job_started();
+    ctx_.disk.submit(
+        ctx_.io,
+        [storage, seeding] {
+            try {
+                return storage->find_changed_files({}, seeding, false);
+            } catch (...) {
+                return std::vector<FileProblem>{};
+            }
+        },
+        guarded([this](std::vector<FileProblem> problems) {
+            disk_job_finished();
+            files_check_running_ = false;
+            if (!problems.empty() && !stopping_) recheck_files(problems);
+        }));
 }
 
 void Torrent::disk_job_finished() {
@@ -826,6 +918,7 @@ void Torrent::serve_uploads(PeerConnection& peer) {
         struct Read {
             std::vector<std::uint8_t> data;
             std::string error;
+            std::vector<FileProblem> changed;  // never served: checked again first
         };
         auto storage = storage_;
         ctx_.disk.submit(
@@ -835,6 +928,8 @@ void Torrent::serve_uploads(PeerConnection& peer) {
                 r.data.resize(block.length);
                 try {
                     storage->read(block.piece, block.offset, r.data);
+                } catch (const FileChangedError& e) {
+                    r.changed = changed_files_after(*storage, e);
                 } catch (const std::exception& e) {
                     r.error = e.what();
                 }
@@ -842,6 +937,7 @@ void Torrent::serve_uploads(PeerConnection& peer) {
             },
             guarded([this, block, weak = weak_peer](Read r) {
                 disk_job_finished();
+                if (!r.changed.empty()) return recheck_files(r.changed);
                 if (!r.error.empty()) return set_error("cannot read data to upload: " + r.error);
                 auto peer = weak.lock();
                 if (!peer || peer->closed()) return;
@@ -1055,7 +1151,8 @@ void Torrent::hash_and_write(int piece) {
     struct Result {
         bool ok = false;
         std::string error;
-        bool transient = false;  // out of space or descriptors: try again later
+        bool transient = false;            // out of space or descriptors: try again later
+        std::vector<FileProblem> changed;  // files not the ones btd wrote before
     };
     disk_job_started();
     auto storage = storage_;
@@ -1070,6 +1167,8 @@ void Torrent::hash_and_write(int piece) {
             if (!r.ok) return r;
             try {
                 storage->write_piece(piece, std::span(data, size));
+            } catch (const FileChangedError& e) {
+                r.changed = changed_files_after(*storage, e);
             } catch (const StorageError& e) {
                 r.error = e.what();
                 r.transient = is_transient_os_error(e.os_error());
@@ -1080,7 +1179,10 @@ void Torrent::hash_and_write(int piece) {
         },
         guarded([this, piece](Result r) {
             disk_job_finished();
-            on_piece_written(piece, r.ok, r.error, r.transient);
+            if (r.changed.empty()) return on_piece_written(piece, r.ok, r.error, r.transient);
+            release_buffer(piece);
+            picker_.piece_failed(piece);
+            recheck_files(r.changed);
         }));
 }
 
@@ -1141,42 +1243,58 @@ void Torrent::release_buffer(int piece) {
 }
 
 void Torrent::on_completed() {
-    // Zero-length files have no pieces: create every wanted file before saying "complete". (No
-    // fsync here: save_resume_data() flushes before any saved state claims the pieces.)
+    if (checking_ || stopping_) return;  // a check ends with its own call
+    // Every wanted file must still be the one btd wrote or verified, at full length; only
+    // zero-length files (no pieces) are created here, never a sparse stand-in for a lost file.
+    // (No fsync here: save_resume_data() flushes before any saved state claims the pieces.)
     auto storage = storage_;
-    std::vector<bool> wanted;
-    for (auto priority : file_priorities_) wanted.push_back(priority != kPriorityDontDownload);
+    std::vector<bool> wanted, empty_wanted;
+    for (std::size_t f = 0; f < meta_.files.size(); ++f) {
+        bool w = file_priorities_[f] != kPriorityDontDownload;
+        wanted.push_back(w);
+        empty_wanted.push_back(w && meta_.files[f].length == 0);
+    }
+    struct Outcome {
+        std::vector<FileProblem> problems;
+        std::string error;
+    };
     disk_job_started();
     ctx_.disk.submit(
         ctx_.io,
-        [storage, wanted = std::move(wanted)] {
-            std::string error;
+        [storage, wanted = std::move(wanted), empty_wanted = std::move(empty_wanted)] {
+            Outcome out;
             try {
-                storage->create_files(wanted);
+                out.problems = storage->find_changed_files(wanted, true, true);
+                if (out.problems.empty()) storage->create_files(empty_wanted);
             } catch (const std::exception& e) {
-                error = e.what();
+                out.error = e.what();
             }
-            return error;
+            return out;
         },
-        guarded([this](std::string error) {
+        guarded([this](Outcome out) {
             disk_job_finished();
-            if (!error.empty()) return set_error(error);
-            if (!finished()) return;  // a file was wanted again meanwhile
-            seeding_since_ = Clock::now();
-            std::vector<PeerConnection*> seeds;
-            for (auto& [ptr, peer] : peers_) {
-                update_interest(*peer);
-                if (peer->connected() && peer->peer_has.all()) seeds.push_back(ptr);
-            }
-            for (auto* p : seeds) p->close("both sides are seeds");
-            if (!completed_announced_ && is_complete()) {  // not for a partial download
-                completed_announced_ = true;
-                if (announcer_) announcer_->completed();
-                spdlog::info("{}: download complete", meta_.name);
-            }
-            emit(SessionEvent::Kind::completed);
-            emit(SessionEvent::Kind::resume_data_changed);
+            if (!out.error.empty()) return set_error(out.error);
+            if (!out.problems.empty()) return recheck_files(out.problems);
+            if (!finished() || checking_) return;  // a file was wanted again meanwhile
+            announce_completion();
         }));
+}
+
+void Torrent::announce_completion() {
+    seeding_since_ = Clock::now();
+    std::vector<PeerConnection*> seeds;
+    for (auto& [ptr, peer] : peers_) {
+        update_interest(*peer);
+        if (peer->connected() && peer->peer_has.all()) seeds.push_back(ptr);
+    }
+    for (auto* p : seeds) p->close("both sides are seeds");
+    if (!completed_announced_ && is_complete()) {  // not for a partial download
+        completed_announced_ = true;
+        if (announcer_) announcer_->completed();
+        spdlog::info("{}: download complete", meta_.name);
+    }
+    emit(SessionEvent::Kind::completed);
+    emit(SessionEvent::Kind::resume_data_changed);
 }
 
 void Torrent::save_resume_data(std::function<void(ResumeData)> done) {
@@ -1206,7 +1324,9 @@ void Torrent::save_resume_data(std::function<void(ResumeData)> done) {
         },
         [this, weak = std::weak_ptr<bool>(alive_), rd = std::move(rd),
          done = std::move(done)](std::vector<ResumeFileInfo> stats) mutable {
-            for (auto& s : stats) rd.files.push_back({s.size, s.mtime});
+            for (auto& s : stats)
+                rd.files.push_back({s.size, s.mtime, static_cast<std::int64_t>(s.inode),
+                                    s.exists() ? s.mtime_ns : -1});
             if (weak.lock()) disk_job_finished();
             done(std::move(rd));
         });
@@ -1363,6 +1483,7 @@ void Torrent::tick() {
         ptr->close("no message for " + std::to_string(kInactivityTimeout.count()) + " s");
     ++tick_count_;
     if (tick_count_ % kRechokeEvery == 0) rechoke(tick_count_ % kOptimisticEvery == 0);
+    if (tick_count_ % kFilesCheckEvery == 0) check_files_on_disk();
     check_seed_limits();
     connect_more();
 }

@@ -37,13 +37,18 @@ class Torrent : public PeerConnection::Handler {
     void verify();
     // Disconnects, tells trackers `stopped`, waits for disk jobs; done() runs afterwards.
     void stop(std::function<void()> done);
-    void delete_files(std::function<void()> done);  // after stop()
-    void tick();                                    // once per second
+    // After stop() and when_disk_idle(): no job of this torrent may touch the files meanwhile.
+    // done() runs once the files are gone (or could not be deleted: logged).
+    void delete_files(std::function<void()> done);
+    // Runs fn on the network thread once no disk job of this torrent is left (at once if none).
+    void when_disk_idle(std::function<void()> fn);
+    void tick();  // once per second
     // An incoming connection for this torrent; false if refused (paused, full, duplicate).
     bool accept_incoming(boost::asio::ip::tcp::socket socket, const wire::Handshake& theirs);
     bool accepting() const { return active() && !stopping_; }
 
     const Metainfo& metainfo() const { return meta_; }
+    const std::filesystem::path& download_dir() const { return download_dir_; }
     TorrentStatus status() const;
     TorrentDetails details() const;
     // Flushes written data to disk first, so the resume data never claims unsaved pieces.
@@ -80,6 +85,17 @@ class Torrent : public PeerConnection::Handler {
     };
 
     void begin_check(const std::vector<bool>& pieces_to_check);
+    static bool resume_file_changed(const ResumeFile& saved, const FileIdentity& now);
+    void mark_file_pieces(int file, std::vector<bool>& pieces) const;
+    // Pieces with bytes past the current end of a file (missing or short): never had.
+    std::vector<bool> pieces_past_file_ends(const std::vector<FileIdentity>& now) const;
+    // Files no longer the ones btd wrote or verified: their pieces are dropped and re-checked.
+    void recheck_files(const std::vector<FileProblem>& problems);
+    void start_pending_recheck();
+    void check_files_on_disk();
+    static std::vector<FileProblem> changed_files_after(
+        Storage& storage,
+        const FileChangedError& e);  // periodic, on the pool: deleted, replaced or modified files
     void on_check_done();
     void cancel_check();
     void activate();
@@ -119,6 +135,7 @@ class Torrent : public PeerConnection::Handler {
     static std::string offender_key(const Endpoint& remote, const PeerId& peer_id);
     void release_buffer(int piece);
     void on_completed();
+    void announce_completion();
     void reset_picker();  // a fresh picker with this torrent's priorities
     void check_file_priorities(const std::vector<int>& priorities) const;
     void apply_file_priorities();
@@ -153,6 +170,8 @@ class Torrent : public PeerConnection::Handler {
     bool skips_files_ = false;                   // some file with data has priority 0
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
     std::shared_ptr<std::atomic<bool>> check_cancel_;
+    std::set<int> recheck_pending_;  // files whose pieces wait for a check
+    bool files_check_running_ = false;
 
     bool paused_ = false;
     bool checking_ = false;

@@ -51,8 +51,10 @@ struct TorrentLimits {
 
 // What is needed to restore a job without re-hashing unchanged files.
 struct ResumeFile {
-    std::int64_t size = -1;  // -1: file absent
-    std::int64_t mtime = 0;  // seconds since epoch
+    std::int64_t size = -1;      // -1: file absent
+    std::int64_t mtime = 0;      // seconds since epoch
+    std::int64_t inode = 0;      // 0: unknown (resume data from an older btd)
+    std::int64_t mtime_ns = -1;  // nanoseconds within mtime; -1: unknown (older resume data)
 };
 struct ResumeData {
     std::string have;               // '0'/'1' per piece (verified and written)
@@ -166,7 +168,8 @@ class SessionError : public std::runtime_error {
         bad_download_dir,
         bad_torrent,
         invalid_argument,
-        shutting_down
+        shutting_down,
+        being_removed  // the same torrent or its files are still being removed: try again
     };
     SessionError(Code code, const std::string& what) : std::runtime_error(what), code_(code) {}
     Code code() const { return code_; }

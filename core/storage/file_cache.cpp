@@ -1,6 +1,7 @@
 #include "core/storage/file_cache.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -95,6 +96,52 @@ void FileCache::close_all() {
 void FileCache::forget_unsynced() {
     std::lock_guard lock(mutex_);
     unsynced_closed_.clear();
+}
+
+FileCache::Snapshot FileCache::snapshot(int file) {
+    std::lock_guard lock(mutex_);
+    auto it = records_.find(file);
+    return it == records_.end() ? Snapshot{} : it->second;
+}
+
+std::string FileCache::begin_write(int file, const OpenFile& handle) {
+    std::lock_guard lock(mutex_);
+    auto& r = records_[file];
+    std::string reason;
+    struct stat st {};
+    if (r.known && ::fstat(handle.fd, &st) == 0)
+        reason = describe_change(r.known, identity_of(st), r.writing == 0);
+    ++r.writes;
+    ++r.writing;
+    return reason;
+}
+
+void FileCache::end_write(int file, const OpenFile* written) {
+    std::lock_guard lock(mutex_);
+    auto& r = records_[file];
+    --r.writing;
+    struct stat st {};
+    if (!written || ::fstat(written->fd, &st) != 0) return;
+    FileIdentity now = identity_of(st);
+    if (now.exists() && now.link_count > 0) r.known = now;  // never a deleted file's inode
+}
+
+void FileCache::record(int file, const FileIdentity& now) {
+    std::lock_guard lock(mutex_);
+    records_[file].known = now;
+}
+
+void FileCache::forget(int file) {
+    std::shared_ptr<OpenFile> dropped;  // closed after unlocking
+    std::lock_guard lock(mutex_);
+    auto it = open_.find(file);
+    if (it != open_.end()) {
+        if (it->second.file->dirty) unsynced_closed_.insert(file);
+        dropped = std::move(it->second.file);
+        open_.erase(it);
+    }
+    auto r = records_.find(file);
+    if (r != records_.end()) r->second.known.reset();
 }
 
 }  // namespace btd

@@ -7,9 +7,12 @@
 #include <filesystem>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <unordered_map>
 #include <vector>
+
+#include "core/storage/file_stat.hpp"
 
 namespace btd {
 
@@ -38,6 +41,28 @@ class FileCache {
 
     std::filesystem::path full_path(int file) const { return dir_ / relative_[file]; }
 
+    // What btd last knew a file to be (after its own write, or when it hashed the file), and
+    // whether its own writes ran meanwhile: a change seen while `quiet_between` two snapshots
+    // is not ours. A write is bracketed by begin_write() and end_write().
+    struct Snapshot {
+        std::optional<FileIdentity> known;
+        std::uint64_t writes = 0;  // writes begun so far
+        int writing = 0;           // writes in progress
+    };
+    Snapshot snapshot(int file);
+    static bool quiet_between(const Snapshot& before, const Snapshot& after) {
+        return before.writes == after.writes && before.writing == 0 && after.writing == 0;
+    }
+    // Returns why the open file is no longer the one recorded ("" if it is). With no other
+    // write in progress, size and modification time count too (compared under the lock).
+    std::string begin_write(int file, const OpenFile& handle);
+    // With `written`, records the file as it is now (fstat under the lock, so the last writer to
+    // finish records what every finished write left); without, keeps the record.
+    void end_write(int file, const OpenFile* written);
+    void record(int file, const FileIdentity& now);
+    // Closes the file's cached descriptor (users finish with theirs) and drops its record.
+    void forget(int file);
+
   private:
     struct Entry {
         std::shared_ptr<OpenFile> file;
@@ -50,6 +75,7 @@ class FileCache {
     std::mutex mutex_;
     std::unordered_map<int, Entry> open_;
     std::set<int> unsynced_closed_;  // written files that were closed before a flush
+    std::unordered_map<int, Snapshot> records_;
     std::uint64_t clock_ = 0;
 };
 

@@ -64,6 +64,34 @@ void pread_all(const OpenFile& f, std::uint8_t* data, std::size_t n, std::int64_
     }
 }
 
+FileIdentity fstat_identity(const OpenFile& f) {
+    struct stat st {};
+    if (::fstat(f.fd, &st) != 0) return {};
+    return identity_of(st);
+}
+
+enum class ReadPurpose { upload, check };
+
+// Brackets one of btd's own writes, so a reader never takes it for a change behind btd's back;
+// done() records the file as the write left it.
+class OwnWrite {
+  public:
+    OwnWrite(FileCache& cache, int file, const OpenFile& handle)
+        : cache_(cache), file_(file), changed_(cache.begin_write(file, handle)) {}
+    ~OwnWrite() { cache_.end_write(file_, written_); }
+    OwnWrite(const OwnWrite&) = delete;
+    OwnWrite& operator=(const OwnWrite&) = delete;
+    // Why the file is no longer the one recorded before this write ("" if it is).
+    const std::string& changed() const { return changed_; }
+    void done(const OpenFile& handle) { written_ = &handle; }
+
+  private:
+    FileCache& cache_;
+    int file_;
+    std::string changed_;
+    const OpenFile* written_ = nullptr;
+};
+
 }  // namespace
 
 struct Storage::Impl {
@@ -95,7 +123,7 @@ struct Storage::Impl {
         if (done < length) throw StorageError("byte range outside the torrent's files");
     }
 
-    void read_range(std::int64_t start, std::span<std::uint8_t> out) {
+    void read_range(std::int64_t start, std::span<std::uint8_t> out, ReadPurpose purpose) {
         for_each_slice(start, static_cast<std::int64_t>(out.size()),
                        [&](int file, std::int64_t file_pos, std::int64_t buf_pos, std::int64_t n) {
                            std::uint8_t* dst = out.data() + buf_pos;
@@ -106,9 +134,46 @@ struct Storage::Impl {
                            if (read_part(file, start + buf_pos, {dst, static_cast<std::size_t>(n)}))
                                return;
                            auto handle = cache.get(file, false);
+                           auto before = cache.snapshot(file);
                            pread_all(*handle, dst, static_cast<std::size_t>(n), file_pos,
                                      cache.full_path(file));
+                           after_read(file, *handle, before, purpose);
                        });
+    }
+
+    // The identity is taken after reading: a change made before or during the read shows.
+    void after_read(int file, const OpenFile& handle, const FileCache::Snapshot& before,
+                    ReadPurpose purpose) {
+        FileIdentity now = fstat_identity(handle);
+        auto after = cache.snapshot(file);
+        bool quiet = FileCache::quiet_between(before, after);
+        if (purpose == ReadPurpose::check) {
+            if (now.link_count == 0)
+                throw StorageError("'" + cache.full_path(file).string() + "' was deleted");
+            if (quiet) cache.record(file, now);
+            return;
+        }
+        std::string reason = after.known ? describe_change(after.known, now, quiet)
+                                         : "was not verified since it was opened";
+        if (!reason.empty()) throw FileChangedError(file, cache.full_path(file), reason);
+    }
+
+    // Writes one slice; refuses to add to a file that is no longer the one btd knew.
+    void write_slice(int file, const std::uint8_t* data, std::int64_t n, std::int64_t file_pos) {
+        auto handle = cache.get(file, true);
+        OwnWrite own(cache, file, *handle);
+        if (!own.changed().empty()) {
+            cache.forget(file);
+            throw FileChangedError(file, cache.full_path(file),
+                                   own.changed() + " while downloading");
+        }
+        pwrite_all(*handle, data, static_cast<std::size_t>(n), file_pos, cache.full_path(file));
+        handle->dirty = true;
+        if (fstat_identity(*handle).link_count == 0) {
+            cache.forget(file);
+            throw FileChangedError(file, cache.full_path(file), "was deleted while downloading");
+        }
+        own.done(*handle);
     }
 
     std::int64_t piece_start(int piece) const { return std::int64_t{piece} * meta.piece_length; }
@@ -189,6 +254,7 @@ struct Storage::Impl {
         constexpr std::int64_t kChunk = 256 * 1024;
         std::vector<std::uint8_t> buffer(static_cast<std::size_t>(std::min(end - begin, kChunk)));
         auto handle = cache.get(file, true);
+        OwnWrite own(cache, file, *handle);
         for (std::int64_t pos = begin; pos < end; pos += kChunk) {
             std::span<std::uint8_t> chunk(buffer.data(),
                                           static_cast<std::size_t>(std::min(kChunk, end - pos)));
@@ -198,6 +264,7 @@ struct Storage::Impl {
         }
         if (::fsync(handle->fd) != 0)
             throw StorageError(os_error_message("sync", cache.full_path(file), errno));
+        own.done(*handle);
     }
 
     bool piece_needs_part_store(int piece) {
@@ -251,10 +318,7 @@ void Storage::write_piece(int piece, std::span<const std::uint8_t> data) {
             auto slice =
                 data.subspan(static_cast<std::size_t>(buf_pos), static_cast<std::size_t>(n));
             if (impl_->write_part(file, impl_->piece_start(piece) + buf_pos, slice)) return;
-            auto handle = impl_->cache.get(file, true);
-            pwrite_all(*handle, data.data() + buf_pos, static_cast<std::size_t>(n), file_pos,
-                       impl_->cache.full_path(file));
-            handle->dirty = true;
+            impl_->write_slice(file, data.data() + buf_pos, n, file_pos);
         });
 }
 
@@ -263,7 +327,7 @@ void Storage::read(int piece, int offset, std::span<std::uint8_t> out) {
                           piece_size(piece))
         throw StorageError("read outside piece " + std::to_string(piece) + " of '" +
                            impl_->meta.name + "'");
-    impl_->read_range(impl_->piece_start(piece) + offset, out);
+    impl_->read_range(impl_->piece_start(piece) + offset, out, ReadPurpose::upload);
 }
 
 bool Storage::check_piece(int piece) {
@@ -276,7 +340,7 @@ bool Storage::check_piece(int piece) {
         for (std::int64_t done = 0; done < size;) {
             auto n = static_cast<std::size_t>(std::min(kChunk, size - done));
             std::span<std::uint8_t> chunk(buffer.data(), n);
-            impl_->read_range(impl_->piece_start(piece) + done, chunk);
+            impl_->read_range(impl_->piece_start(piece) + done, chunk, ReadPurpose::check);
             hasher.update(chunk);
             done += static_cast<std::int64_t>(n);
         }
@@ -366,6 +430,37 @@ void Storage::delete_files() {
         impl_->parts.remove_all();
     }
     if (!first_error.empty()) throw StorageError(first_error);
+}
+
+std::vector<FileProblem> Storage::find_changed_files(const std::vector<bool>& which,
+                                                     bool compare_contents, bool require_present) {
+    std::vector<FileProblem> problems;
+    auto& cache = impl_->cache;
+    for (std::size_t i = 0; i < impl_->meta.files.size(); ++i) {
+        const auto& f = impl_->meta.files[i];
+        if (f.pad || f.length == 0 || (!which.empty() && (i >= which.size() || !which[i])))
+            continue;
+        const int file = static_cast<int>(i);
+        auto before = cache.snapshot(file);
+        FileIdentity now = stat_file(impl_->dir, impl_->relative[i]);
+        auto after = cache.snapshot(file);
+        bool contents = compare_contents && FileCache::quiet_between(before, after);
+        std::string reason = describe_change(after.known, now, contents);
+        if (reason.empty() && require_present && now.size < f.length)
+            reason = now.exists() ? "is shorter than the torrent says" : "is missing";
+        if (!reason.empty()) problems.push_back({file, std::move(reason)});
+    }
+    return problems;
+}
+
+void Storage::adopt_identities(const std::vector<FileIdentity>& now) {
+    for (std::size_t i = 0; i < now.size() && i < impl_->meta.files.size(); ++i)
+        if (!impl_->meta.files[i].pad && now[i].exists())
+            impl_->cache.record(static_cast<int>(i), now[i]);
+}
+
+void Storage::forget_files(const std::vector<int>& files) {
+    for (int f : files) impl_->cache.forget(f);
 }
 
 }  // namespace btd

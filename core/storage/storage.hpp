@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/metainfo/metainfo.hpp"
+#include "core/storage/file_stat.hpp"
 #include "core/util/bitfield.hpp"
 
 namespace btd {
@@ -31,6 +32,25 @@ class StorageError : public std::runtime_error {
     int os_error_ = 0;
 };
 
+// A file is no longer the one btd wrote or verified (deleted, replaced, or modified by someone
+// else): its pieces must be checked again before they count or are served.
+class FileChangedError : public StorageError {
+  public:
+    FileChangedError(int file, const std::filesystem::path& path, const std::string& reason)
+        : StorageError("'" + path.string() + "' " + reason), file_(file), reason_(reason) {}
+    int file() const { return file_; }
+    const std::string& reason() const { return reason_; }  // "was deleted while downloading"
+
+  private:
+    int file_;
+    std::string reason_;
+};
+
+struct FileProblem {
+    int file = 0;        // index into the metainfo's files
+    std::string reason;  // the end of a sentence about the file: "was deleted"
+};
+
 class Storage {
   public:
     static constexpr std::size_t kMaxOpenFiles = 64;
@@ -44,8 +64,12 @@ class Storage {
 
     // Writes a whole verified piece; skips pad files; creates directories and files as needed.
     // data.size() must equal the piece's size.
+    // Throws FileChangedError (and writes nothing more) if the file was deleted or replaced
+    // since btd last wrote or verified it: the pieces already in it are then suspect.
     void write_piece(int piece, std::span<const std::uint8_t> data);
-    // Reads part of a piece (for uploading). Throws StorageError if a file is missing/short.
+    // Reads part of a piece (for uploading). Throws StorageError if a file is missing/short, and
+    // FileChangedError if a file is not what btd last wrote or verified (deleted, replaced, or
+    // its size or modification time changed), so changed bytes are never served as verified.
     void read(int piece, int offset, std::span<std::uint8_t> out);
     // Reads and hashes a piece from disk; false if any file is missing, short, unreadable or the
     // hash differs. Never throws StorageError.
@@ -67,6 +91,17 @@ class Storage {
     void flush();         // fsync files written since the last flush (before resume data)
     void close_files();   // drop cached handles (e.g. before delete)
     void delete_files();  // removes the torrent's files and empty directories it created
+
+    // Identity checks. btd records what each file is when it writes or hashes it; these compare
+    // the paths on disk with that record. For the flagged files (empty = all) that have data:
+    // deleted or replaced files, with `compare_contents` also a changed size or modification
+    // time, with `require_present` also files missing or shorter than the torrent says.
+    std::vector<FileProblem> find_changed_files(const std::vector<bool>& which,
+                                                bool compare_contents, bool require_present);
+    // Takes what is on disk now as verified (restoring from resume data that matched it).
+    void adopt_identities(const std::vector<FileIdentity>& now);
+    // Drops the files' cached descriptors and records, before their pieces are checked again.
+    void forget_files(const std::vector<int>& files);
 
     const Metainfo& metainfo() const;
     const std::filesystem::path& download_dir() const;

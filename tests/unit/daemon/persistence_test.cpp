@@ -110,6 +110,23 @@ TEST_CASE("resume JSON round trip") {
     CHECK(back.download_dir == "/srv/downloads");
 }
 
+TEST_CASE("resume JSON keeps each file's inode and nanoseconds; older data leaves them unknown") {
+    Sha1Hash id{};
+    auto d = sample_resume();
+    d.files[0].inode = 123456789;
+    d.files[0].mtime_ns = 987654321;
+    auto back = decode_resume_json(encode_resume_json(id, d), id);
+    CHECK(back.files[0].inode == 123456789);
+    CHECK(back.files[0].mtime_ns == 987654321);
+    auto text = encode_resume_json(id, sample_resume());
+    for (const char* key : {"\"inode\": 0,", "\"mtime_ns\": -1,"})
+        for (auto at = text.find(key); at != std::string::npos; at = text.find(key))
+            text.erase(at, std::string(key).size());
+    auto old = decode_resume_json(text, id);
+    CHECK(old.files[0].inode == 0);
+    CHECK(old.files[0].mtime_ns == -1);
+}
+
 TEST_CASE("resume JSON: a download dir that is not UTF-8 survives") {
     Sha1Hash id{};
     auto d = sample_resume();

@@ -230,3 +230,35 @@ TEST_CASE("daemon.shutdown runs the callback after replying") {
     for (int i = 0; i < 20 && h.shutdowns == 0; ++i) h.io.run_for(std::chrono::milliseconds(10));
     CHECK(h.shutdowns == 1);
 }
+
+TEST_CASE(
+    "torrent.remove with delete_data answers once the data is gone; a re-add meanwhile is "
+    "refused") {
+    Harness h;
+    h.add_single(true);
+    auto details = h.result("torrent.get", {{"id", kSingleId}});
+    fs::path file = h.dir / "downloads" / details["files"][0]["path"].get<std::string>();
+    fs::create_directories(file.parent_path());
+    std::ofstream(file) << "some bytes";
+    for (int i = 0; i < 100 && h.result("torrent.list")[0]["state"] == "checking"; ++i)
+        h.io.run_for(std::chrono::milliseconds(50));
+
+    json request = {{"jsonrpc", "2.0"},
+                    {"method", "torrent.remove"},
+                    {"params", {{"ids", {kSingleId}}, {"delete_data", true}}},
+                    {"id", 99}};
+    std::optional<std::string> reply;
+    h.dispatcher.handle(request.dump(), [&](std::optional<std::string> r) { reply = r; });
+    CHECK_FALSE(reply.has_value());  // the file is not deleted yet: no answer yet
+    CHECK(fs::exists(file));
+    auto readd = h.call("torrent.add",
+                        {{"metainfo", base64_encode(read_file(kSingleTorrent))}, {"paused", true}});
+    CHECK(readd["error"]["code"] == errc::being_removed);
+    CHECK(readd["error"]["message"].get<std::string>().find("try again") != std::string::npos);
+
+    for (int i = 0; i < 200 && !reply; ++i) h.io.run_for(std::chrono::milliseconds(25));
+    REQUIRE(reply.has_value());
+    CHECK(json::parse(*reply)["result"] == json::object());
+    CHECK_FALSE(fs::exists(file));
+    CHECK(h.add_single()["duplicate"] == false);  // and now it may come back
+}
