@@ -1314,13 +1314,13 @@ void Torrent::save_resume_data(std::function<void(ResumeData)> done) {
     disk_job_started();
     ctx_.disk.submit(
         ctx_.io,
-        [storage, dir = download_dir_] {
+        [storage] {
             try {
                 storage->flush();
             } catch (const std::exception& e) {
                 spdlog::warn("flush before saving resume data: {}", e.what());
             }
-            return stat_files(storage->metainfo(), dir);
+            return storage->identities_for_resume();
         },
         [this, weak = std::weak_ptr<bool>(alive_), rd = std::move(rd),
          done = std::move(done)](std::vector<ResumeFileInfo> stats) mutable {

@@ -453,6 +453,15 @@ std::vector<FileProblem> Storage::find_changed_files(const std::vector<bool>& wh
     return problems;
 }
 
+std::vector<FileIdentity> Storage::identities_for_resume() {
+    auto out = stat_files(impl_->meta, impl_->dir);
+    for (std::size_t i = 0; i < out.size(); ++i) {
+        auto known = impl_->cache.snapshot(static_cast<int>(i)).known;
+        if (known && !impl_->meta.files[i].pad) out[i] = *known;
+    }
+    return out;
+}
+
 void Storage::adopt_identities(const std::vector<FileIdentity>& now) {
     for (std::size_t i = 0; i < now.size() && i < impl_->meta.files.size(); ++i)
         if (!impl_->meta.files[i].pad && now[i].exists())

@@ -98,6 +98,9 @@ class Storage {
     // time, with `require_present` also files missing or shorter than the torrent says.
     std::vector<FileProblem> find_changed_files(const std::vector<bool>& which,
                                                 bool compare_contents, bool require_present);
+    // What resume data should say each file is: what btd last wrote or verified where it knows
+    // (so a file replaced but not yet noticed is caught at the next start), else what is on disk.
+    std::vector<FileIdentity> identities_for_resume();
     // Takes what is on disk now as verified (restoring from resume data that matched it).
     void adopt_identities(const std::vector<FileIdentity>& now);
     // Drops the files' cached descriptors and records, before their pieces are checked again.

@@ -220,3 +220,19 @@ TEST_CASE("adopt_identities takes what is on disk as known") {
     fs::rename(dir.path() / "t/new", dir.path() / "t/a.bin");
     CHECK(problem_files(st.find_changed_files({}, true, false)) == std::vector<int>{0});
 }
+
+TEST_CASE("resume data records what btd wrote, so a replacement not yet noticed shows at restart") {
+    TempDir dir;
+    auto t = two_files();
+    Storage st(t.meta, dir.path());
+    write_all(st, t);
+    auto written = stat_files(t.meta, dir.path());
+    CHECK(st.identities_for_resume() == written);
+    write_file(dir.path() / "t/new", t.file_bytes(0));
+    fs::rename(dir.path() / "t/new", dir.path() / "t/a.bin");
+    auto saved = st.identities_for_resume();
+    CHECK(saved[0].inode == written[0].inode);  // not the replacement's
+    CHECK(saved[0].inode != stat_files(t.meta, dir.path())[0].inode);
+    Storage fresh(t.meta, dir.path());  // nothing known yet: what is on disk
+    CHECK(fresh.identities_for_resume() == stat_files(t.meta, dir.path()));
+}
