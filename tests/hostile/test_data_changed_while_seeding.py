@@ -3,13 +3,16 @@
 
 btd seeds 8 MiB (32 pieces). A raw peer downloads a block of piece 5 (the original bytes).
 Then (a) bytes of piece 5 are overwritten in place, or (b) the file is replaced by a copy with
-changed bytes in piece 9 (new inode, same size). The raw peer asks for those blocks again, and a
+changed bytes in piece 9 (new inode, same size), or (c) while btd is stopped, by a copy with
+changed bytes in piece 3 and the same size and mtime (to the nanosecond), which the resume data
+must not vouch for. The raw peer asks for those blocks again, and a
 fresh raw peer asks after btd had time to notice: no block with the changed bytes may ever be
 sent. btd must re-check the file and stop offering the changed piece (its `pieces` show it
 missing) while every other piece stays had and is served right.
 """
 
 import os
+import signal
 import struct
 import time
 import unittest
@@ -125,6 +128,33 @@ class DataChangedWhileSeeding(unittest.TestCase):
         got = self.blocks_served(peer, [(9, 0), (10, 0)])
         self.assert_only_original_bytes(got, "right after the replacement")
         self.check_after_recheck(9)
+
+    def test_file_replaced_while_stopped_with_same_size_and_mtime(self):
+        """The resume data must not be trusted for another inode, even one that looks alike."""
+        rc, _ = self.daemon.signal_and_wait(signal.SIGTERM, timeout=30)
+        self.assertEqual(rc, 0)
+        st = os.stat(self.path)
+        changed = bytearray(self.original)
+        changed[3 * PIECE + 7:3 * PIECE + 17] = b"Y" * 10
+        tmp = self.path + ".new"
+        with open(tmp, "wb") as f:
+            f.write(changed)
+        os.utime(tmp, ns=(st.st_atime_ns, st.st_mtime_ns))  # same size, same mtime to the ns
+        os.replace(tmp, self.path)
+        self.daemon.start()
+        deadline = time.monotonic() + TIMEOUT
+        while True:
+            details = assert_claims_hold(self, self.daemon, self.id, self.layout, self.dl,
+                                         "after a restart over a replaced file")
+            if details["state"] != "checking":
+                break
+            self.assertLess(time.monotonic(), deadline, "still checking")
+            time.sleep(0.2)
+        self.assertEqual([p for p, f in enumerate(details["pieces"]) if f == "0"], [3])
+        self.port = self.daemon.rpc("session.get")["listen_port"]
+        got = self.blocks_served(self.connect(), [(3, 0), (4, 0)])
+        self.assert_only_original_bytes(got, "after the restart")
+        self.assertNotIn((3, 0), got)
 
 
 if __name__ == "__main__":
