@@ -256,12 +256,86 @@ def seeds_job_store():
     }
 
 
+def seeds_magnet():
+    h = SINGLE_HASH
+    b32 = base64.b32encode(bytes.fromhex(h)).decode()
+    return {
+        "full": ("magnet:?xt=urn:btih:%s&dn=lt%%20single&tr=http%%3A%%2F%%2F127.0.0.1%%3A6969%%2Fannounce"
+                 "&tr=udp://127.0.0.1:6969&x.pe=127.0.0.1:6881&x.pe=[::1]:6882" % h).encode(),
+        "base32": ("magnet:?xt=urn:btih:%s" % b32).encode(),
+        "upper_case": ("MAGNET:?XT=urn:btih:%s&DN=x" % h.upper()).encode(),
+        "ignored_parts": ("magnet:?xt=urn:btih:%s&ws=http://a/b&so=0-3&tr=ftp://x&x.pe=host:1" % h).encode(),
+        "conflicting_btih": ("magnet:?xt=urn:btih:%s&xt=urn:btih:%s" % (h, "00" * 20)).encode(),
+        "btmh_only": b"magnet:?xt=urn:btmh:1220" + b"ab" * 32,
+        "bad_percent": ("magnet:?xt=urn:btih:%s&dn=%%zz" % h).encode(),
+        "no_xt": b"magnet:?dn=x&tr=http://127.0.0.1/",
+        "short_hash": b"magnet:?xt=urn:btih:0dd3ba",
+    }
+
+
+def node_id(byte):
+    return bytes([byte]) * 20
+
+
+def seeds_krpc():
+    nid = node_id(1)
+    node4 = node_id(2) + bytes([127, 0, 0, 1]) + struct.pack(">H", 6881)
+    node6 = node_id(3) + bytes(15) + b"\x01" + struct.pack(">H", 6881)
+    peer4 = bytes([127, 0, 0, 1]) + struct.pack(">H", 51413)
+    ih = bytes.fromhex(SINGLE_HASH)
+    return {
+        "ping": bencode({"t": b"aa", "y": "q", "q": "ping", "a": {"id": nid}}),
+        "find_node": bencode({"t": b"ab", "y": "q", "q": "find_node", "v": "LT01",
+                              "a": {"id": nid, "target": node_id(9), "want": ["n4", "n6"]}}),
+        "get_peers": bencode({"t": b"ac", "y": "q", "q": "get_peers", "ro": 1,
+                              "a": {"id": nid, "info_hash": ih}}),
+        "announce_peer": bencode({"t": b"ad", "y": "q", "q": "announce_peer",
+                                  "a": {"id": nid, "info_hash": ih, "port": 6881,
+                                        "implied_port": 1, "token": b"tok"}}),
+        "reply_nodes": bencode({"t": b"ab", "y": "r", "ip": peer4,
+                                "r": {"id": nid, "nodes": node4 * 2, "nodes6": node6}}),
+        "reply_values": bencode({"t": b"ac", "y": "r",
+                                 "r": {"id": nid, "token": b"xyz", "values": [peer4, peer4]}}),
+        "error": bencode({"t": b"ae", "y": "e", "e": [201, "A Generic Error Ocurred"]}),
+        "unknown_method": bencode({"t": b"af", "y": "q", "q": "vote", "a": {"id": nid}}),
+        "short_id": bencode({"t": b"ag", "y": "q", "q": "ping", "a": {"id": b"short"}}),
+        "routing_table": bencode({"id": nid, "nodes": node4 * 3, "nodes6": node6}),
+    }
+
+
+def seeds_ut_metadata():
+    return {
+        "request": bencode({"msg_type": 0, "piece": 0}),
+        "data": bencode({"msg_type": 1, "piece": 0, "total_size": 5}) + b"abcde",
+        "data_second_piece": bencode({"msg_type": 1, "piece": 1, "total_size": 16385}) + b"z",
+        "reject": bencode({"msg_type": 2, "piece": 3}),
+        "handshake": bencode({"m": {"ut_metadata": 3}, "metadata_size": 31235}),
+        "huge_total": bencode({"msg_type": 1, "piece": 0, "total_size": 1 << 40}) + b"x",
+        "negative_piece": bencode({"msg_type": 0, "piece": -1}),
+    }
+
+
+def seeds_ut_pex():
+    peer4 = bytes([127, 0, 0, 1]) + struct.pack(">H", 6881)
+    peer6 = bytes(15) + b"\x01" + struct.pack(">H", 6881)
+    return {
+        "full": bencode({"added": peer4 * 2, "added.f": b"\x12\x01", "added6": peer6,
+                         "added6.f": b"\x10", "dropped": peer4, "dropped6": peer6}),
+        "empty": bencode({"added": b"", "added.f": b"", "dropped": b""}),
+        "flags_mismatch": bencode({"added": peer4 * 2, "added.f": b"\x01"}),
+        "odd_length": bencode({"added": peer4[:5]}),
+        "port_zero": bencode({"added": bytes([127, 0, 0, 1, 0, 0])}),
+        "not_dict": b"le",
+    }
+
+
 TARGETS = {
     "bencode": seeds_bencode, "metainfo": seeds_metainfo, "tracker_http": seeds_tracker_http,
     "tracker_udp": seeds_tracker_udp, "peer_wire": seeds_peer_wire,
     "extension_handshake": seeds_extension_handshake, "rpc": seeds_rpc, "config": seeds_config,
     "resume_json": seeds_resume_json, "runtime_settings": seeds_runtime_settings,
-    "job_store": seeds_job_store,
+    "job_store": seeds_job_store, "magnet": seeds_magnet, "krpc": seeds_krpc,
+    "ut_metadata": seeds_ut_metadata, "ut_pex": seeds_ut_pex,
 }
 
 
