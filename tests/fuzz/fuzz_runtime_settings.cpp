@@ -1,6 +1,7 @@
 // libFuzzer target: <state>/settings.json, the settings changed at run time
-// (daemon/runtime_settings), read from a real file as btd does at start, then applied over the
-// config, logged and merged as btd does after a reload and after session.set.
+// (daemon/runtime_settings): parsed, then read from a real file as btd does at start (a corrupt
+// file is set aside), applied over the config, logged and merged as btd does after a reload and
+// after session.set.
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
@@ -9,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <string_view>
 
 #include "daemon/runtime_settings.hpp"
 
@@ -30,6 +32,11 @@ const fs::path& state_dir() {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    std::string_view text(reinterpret_cast<const char*>(data), size);
+    (void)daemon::parse_runtime_overrides(text);
+    // A corrupt file is set aside under a new name: start each input from an empty dir.
+    fs::remove_all(state_dir());
+    fs::create_directories(state_dir());
     auto file = state_dir() / daemon::kRuntimeSettingsFile;
     {
         std::ofstream out(file, std::ios::binary | std::ios::trunc);
