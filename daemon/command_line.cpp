@@ -18,10 +18,10 @@ const char* usage_text() {
            "\n"
            "Runs in the foreground (--foreground is accepted and implied). SIGTERM/SIGINT stop\n"
            "it after saving state; SIGHUP reloads the config file. RATE is bytes/s, with an\n"
-           "optional K, M or G (x1024), e.g. 500K, 2M, 1.5MiB/s; 0 = unlimited. --download exits when complete\n"
-           "(with --seed: keeps seeding until SIGINT/SIGTERM). Seeding torrents pause at\n"
-           "--ratio-limit (uploaded/downloaded) or after --seed-idle-limit seconds without\n"
-           "uploading; 0 = never.\n";
+           "optional K, M or G (x1024), e.g. 500K, 2M, 1.5MiB/s; 0 = unlimited. --download\n"
+           "exits when complete (with --seed: keeps seeding until SIGINT/SIGTERM). Seeding\n"
+           "torrents pause at --ratio-limit (uploaded/downloaded) or after --seed-idle-limit\n"
+           "seconds without uploading; 0 = never.\n";
 }
 
 CommandLine parse_command_line(const std::vector<std::string>& args) {
