@@ -202,6 +202,10 @@ void PeerConnection::finish(const std::string& reason, CloseReason kind, bool no
     handshake_timer_.cancel();
     socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
     socket_.close(ignored);
+    // A limiter's waiters hold this connection; holding the limiters back would be a cycle
+    // that outlives the limiters' owners. A closed connection never asks for bandwidth again.
+    download_limiters_.clear();
+    upload_limiters_.clear();
     auto* handler = handler_;
     handler_ = nullptr;
     if (notify && handler) handler->on_peer_closed(*this, reason);
