@@ -156,11 +156,15 @@ bool Torrent::resume_file_changed(const ResumeFile& saved, const FileIdentity& n
     return saved.mtime_ns >= 0 && saved.mtime_ns != now.mtime_ns;
 }
 
+std::pair<int, int> Torrent::piece_span(std::int64_t begin, std::int64_t end) const {
+    return {static_cast<int>(begin / meta_.piece_length),
+            static_cast<int>((end - 1) / meta_.piece_length)};
+}
+
 void Torrent::mark_file_pieces(int file, std::vector<bool>& pieces) const {
     const auto& f = meta_.files[file];
     if (f.length == 0) return;
-    int first = static_cast<int>(f.offset / meta_.piece_length);
-    int last = static_cast<int>((f.offset + f.length - 1) / meta_.piece_length);
+    auto [first, last] = piece_span(f.offset, f.offset + f.length);
     for (int p = first; p <= last; ++p) pieces[p] = true;
 }
 
@@ -170,8 +174,7 @@ std::vector<bool> Torrent::pieces_past_file_ends(const std::vector<FileIdentity>
         const auto& f = meta_.files[i];
         std::int64_t on_disk = std::max<std::int64_t>(0, now[i].size);
         if (f.pad || f.length == 0 || on_disk >= f.length) continue;
-        int first = static_cast<int>((f.offset + on_disk) / meta_.piece_length);
-        int last = static_cast<int>((f.offset + f.length - 1) / meta_.piece_length);
+        auto [first, last] = piece_span(f.offset + on_disk, f.offset + f.length);
         for (int p = first; p <= last; ++p) out[p] = true;
     }
     return out;
@@ -491,8 +494,7 @@ void Torrent::apply_file_priorities() {
             wanted_size_ += file.length;
         else
             skips_files_ = skipped[f] = true;
-        int first = static_cast<int>(file.offset / meta_.piece_length);
-        int last = static_cast<int>((file.offset + file.length - 1) / meta_.piece_length);
+        auto [first, last] = piece_span(file.offset, file.offset + file.length);
         for (int p = first; p <= last; ++p) pieces[p] = std::max(pieces[p], priority);
     }
     picker_.set_piece_priorities(pieces);
@@ -1346,8 +1348,7 @@ std::int64_t Torrent::file_have_bytes(const FileEntry& file) const {
     if (file.length == 0) return 0;
     const auto& have = picker_.have_bitfield();
     std::int64_t bytes = 0;
-    int first = static_cast<int>(file.offset / meta_.piece_length);
-    int last = static_cast<int>((file.offset + file.length - 1) / meta_.piece_length);
+    auto [first, last] = piece_span(file.offset, file.offset + file.length);
     for (int p = first; p <= last; ++p) {
         if (!have.test(p)) continue;
         std::int64_t piece_begin = std::int64_t(p) * meta_.piece_length;

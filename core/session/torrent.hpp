@@ -86,6 +86,8 @@ class Torrent : public PeerConnection::Handler {
 
     void begin_check(const std::vector<bool>& pieces_to_check);
     static bool resume_file_changed(const ResumeFile& saved, const FileIdentity& now);
+    // First and last piece holding bytes [begin, end) of the torrent; end > begin.
+    std::pair<int, int> piece_span(std::int64_t begin, std::int64_t end) const;
     void mark_file_pieces(int file, std::vector<bool>& pieces) const;
     // Pieces with bytes past the current end of a file (missing or short): never had.
     std::vector<bool> pieces_past_file_ends(const std::vector<FileIdentity>& now) const;
