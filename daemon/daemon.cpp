@@ -64,7 +64,7 @@ class Daemon {
         overrides_ = load_runtime_overrides(config_.state_dir);
         start_session();
         saver_ = std::make_unique<ResumeSaver>(io_, *session_, store_, worker_);
-        session_->set_event_handler([this](const SessionEvent& e) { on_event(e); });
+        events_ = session_->add_event_listener([this](const SessionEvent& e) { on_event(e); });
         restore_jobs();
         saver_->start();
         if (!start_rpc()) return 1;
@@ -163,24 +163,17 @@ class Daemon {
     }
 
     void on_event(const SessionEvent& e) {
-        using Kind = SessionEvent::Kind;
-        auto name = [&] { return e.message.empty() ? to_hex(e.id) : e.message; };
-        switch (e.kind) {
-            case Kind::added:
-                spdlog::info("added {} ({})", name(), to_hex(e.id));
-                break;
-            case Kind::removed:
-                spdlog::info("removed {} ({})", name(), to_hex(e.id));
-                break;
-            case Kind::state_changed:
-                if (session_->contains(e.id))
-                    spdlog::info("{}: now {}", session_->metainfo(e.id).name, e.message);
-                break;
-            case Kind::error:
-                spdlog::error("{}: {}", to_hex(e.id), e.message);
-                break;
-            default:
-                break;
+        auto name = [&](const std::string& n) { return n.empty() ? to_hex(e.id) : n; };
+        if (auto* added = e.get<AddedEvent>()) {
+            spdlog::info("added {} ({})", name(added->name), to_hex(e.id));
+        } else if (auto* removed = e.get<RemovedEvent>()) {
+            spdlog::info("removed {} ({})", name(removed->name), to_hex(e.id));
+        } else if (auto* change = e.get<StateChangedEvent>()) {
+            if (session_->contains(e.id))
+                spdlog::info("{}: now {}", session_->metainfo(e.id).name,
+                             to_string(change->new_state));
+        } else if (auto* error = e.get<ErrorEvent>()) {
+            spdlog::error("{}: {}", to_hex(e.id), error->message);
         }
         saver_->on_event(e);
     }
@@ -340,6 +333,7 @@ class Daemon {
     SerialWorker worker_{[this] { store_.commit(); }};
     std::unique_ptr<Session> session_;
     std::unique_ptr<ResumeSaver> saver_;
+    EventSubscription events_;  // the session's events to on_event()
     rpc::Dispatcher dispatcher_;
     std::unique_ptr<rpc::transmission::TransmissionRpc> transmission_;  // outlives server_
     std::unique_ptr<rpc::RpcServer> server_;

@@ -38,17 +38,19 @@ int run_download_mode(const DownloadModeOptions& options) {
     };
 
     Sha1Hash id{};
-    session.set_event_handler([&](const SessionEvent& e) {
+    // finish() shuts the session down from inside a listener: safe, as events are delivered
+    // after the engine's operation is over (session.hpp).
+    auto subscription = session.add_event_listener([&](const SessionEvent& e) {
         if (e.id != id) return;
-        if (e.kind == SessionEvent::Kind::completed) {
+        if (e.get<CompletedEvent>()) {
             completed = true;
             if (options.seed)
                 spdlog::info("{}: complete, seeding until stopped", meta.name);
             else
                 finish(0);
         }
-        if (e.kind == SessionEvent::Kind::error) {
-            std::fprintf(stderr, "btd: %s\n", e.message.c_str());
+        if (auto* error = e.get<ErrorEvent>()) {
+            std::fprintf(stderr, "btd: %s\n", error->message.c_str());
             finish(1);
         }
     });

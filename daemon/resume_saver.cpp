@@ -61,46 +61,36 @@ void ResumeSaver::schedule_tick() {
 }
 
 void ResumeSaver::on_event(const SessionEvent& e) {
-    using Kind = SessionEvent::Kind;
-    if (e.kind == Kind::removed) {
+    if (e.get<RemovedEvent>()) {
         entries_.erase(e.id);
         worker_.post([store = &store_, id = e.id] { store->remove(id); });
         return;
     }
     auto it = entries_.find(e.id);
     if (it == entries_.end()) {
-        if (e.kind != Kind::added || !session_.contains(e.id)) return;
+        if (!e.get<AddedEvent>() || !session_.contains(e.id)) return;
         it = entries_.emplace(e.id, Entry{}).first;
         it->second.generation = next_generation_++;
     }
     auto& entry = it->second;
-    switch (e.kind) {
-        case Kind::added:
-            entry.urgent = true;
-            // A new job's resume file holds its add parameters at once: the first real save
-            // waits for the check, and a stop before it must not lose download_dir & co.
-            worker_.post([store = &store_, id = e.id,
-                          bytes = encode_torrent_file(session_.metainfo(e.id)),
-                          params = add_parameters(session_, e.id)] {
-                if (store->has_torrent(id)) return;  // restored, not new
-                store->save_torrent(id, bytes);
-                store->save_resume(id, params);
-            });
-            break;
-        case Kind::state_changed:
-            entry.checking = e.message == "checking";
-            entry.urgent = true;
-            break;
-        case Kind::piece_verified:
-            entry.dirty = true;
-            break;
-        case Kind::completed:
-        case Kind::error:
-        case Kind::resume_data_changed:
-            entry.urgent = true;
-            break;
-        default:
-            break;
+    if (e.get<AddedEvent>()) {
+        entry.urgent = true;
+        // A new job's resume file holds its add parameters at once: the first real save
+        // waits for the check, and a stop before it must not lose download_dir & co.
+        worker_.post([store = &store_, id = e.id,
+                      bytes = encode_torrent_file(session_.metainfo(e.id)),
+                      params = add_parameters(session_, e.id)] {
+            if (store->has_torrent(id)) return;  // restored, not new
+            store->save_torrent(id, bytes);
+            store->save_resume(id, params);
+        });
+    } else if (auto* change = e.get<StateChangedEvent>()) {
+        entry.checking = change->new_state == TorrentState::checking;
+        entry.urgent = true;
+    } else if (e.get<PieceVerifiedEvent>()) {
+        entry.dirty = true;
+    } else if (e.get<CompletedEvent>() || e.get<ErrorEvent>() || e.get<ResumeDataChangedEvent>()) {
+        entry.urgent = true;
     }
 }
 

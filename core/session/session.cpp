@@ -8,6 +8,7 @@
 #include <map>
 #include <set>
 
+#include "core/session/event_queue.hpp"
 #include "core/session/listener.hpp"
 #include "core/session/peer_policy.hpp"
 #include "core/session/session_context.hpp"
@@ -23,6 +24,28 @@ namespace {
 constexpr long kReservedDescriptors = 160;
 // Below this many peer connections a torrent can hardly work; a tiny limit is logged instead.
 constexpr long kMinPeerDescriptors = 16;
+
+// What a stats event reports as moved; the ETA and ratio follow from these.
+bool status_moved(const TorrentStatus& a, const TorrentStatus& b) {
+    return a.state != b.state || a.progress != b.progress || a.download_rate != b.download_rate ||
+           a.upload_rate != b.upload_rate || a.peers != b.peers || a.seeds != b.seeds ||
+           a.downloaded != b.downloaded || a.uploaded != b.uploaded || a.error != b.error;
+}
+
+SessionStats sum_up(const std::vector<TorrentStatus>& statuses, std::uint16_t listen_port) {
+    SessionStats s;
+    s.listen_port = listen_port;
+    for (const auto& st : statuses) {
+        ++s.torrents;
+        ++s.by_state[to_string(st.state)];
+        s.download_rate += st.download_rate;
+        s.upload_rate += st.upload_rate;
+        s.downloaded += st.downloaded;
+        s.uploaded += st.uploaded;
+        s.peers += st.peers;
+    }
+    return s;
+}
 }  // namespace
 
 const char* to_string(TorrentState s) {
@@ -45,8 +68,43 @@ const char* to_string(TorrentState s) {
     return "unknown";
 }
 
+const char* to_string(TorrentErrorCode code) {
+    switch (code) {
+        case TorrentErrorCode::write_failed:
+            return "write_failed";
+        case TorrentErrorCode::read_failed:
+            return "read_failed";
+        case TorrentErrorCode::check_failed:
+            return "check_failed";
+    }
+    return "unknown";
+}
+
+const char* event_name(const SessionEvent& event) {
+    struct Name {
+        const char* operator()(const AddedEvent&) const { return "added"; }
+        const char* operator()(const StateChangedEvent&) const { return "state_changed"; }
+        const char* operator()(const MetadataReceivedEvent&) const { return "metadata_received"; }
+        const char* operator()(const PieceVerifiedEvent&) const { return "piece_verified"; }
+        const char* operator()(const PieceFailedEvent&) const { return "piece_failed"; }
+        const char* operator()(const CompletedEvent&) const { return "completed"; }
+        const char* operator()(const ErrorEvent&) const { return "error"; }
+        const char* operator()(const RemovedEvent&) const { return "removed"; }
+        const char* operator()(const ResumeDataChangedEvent&) const {
+            return "resume_data_changed";
+        }
+        const char* operator()(const StatsEvent&) const { return "stats"; }
+    };
+    return std::visit(Name{}, event.payload);
+}
+
 struct Session::Impl {
     SessionContext ctx;
+    EventQueue events;  // destroyed after the torrents (none of their teardown may push to it)
+    // Per torrent, the state its last StateChangedEvent reported, and the status its last
+    // StatsEvent carried.
+    std::map<Sha1Hash, TorrentState> reported_states;
+    std::map<Sha1Hash, TorrentStatus> reported_status;
     std::map<Sha1Hash, std::unique_ptr<Torrent>> torrents;
     // Removed torrents still finishing disk work; destroyed when their stop() completes.
     std::map<Torrent*, std::unique_ptr<Torrent>> retiring;
@@ -57,12 +115,12 @@ struct Session::Impl {
     std::multiset<std::filesystem::path> deleting;  // top-level paths of the files
 
     boost::asio::steady_timer tick_timer;
-    std::function<void(const SessionEvent&)> handler;
     bool shutting_down = false;
     Listener listener;
 
     Impl(boost::asio::io_context& io, SessionSettings settings)
         : ctx(io, std::move(settings)),
+          events(io),
           tick_timer(io),
           listener(
               io,
@@ -78,9 +136,35 @@ struct Session::Impl {
         ctx.listen_port = listener.listen(ctx.settings.listen_address, ctx.settings.listen_port);
         ctx.settings.listen_port = ctx.listen_port;  // settings() shows the bound port, never 0
         spdlog::info("listening for peers on port {}", ctx.listen_port);
-        ctx.emit = [this](const SessionEvent& e) {
-            if (handler) handler(e);
-        };
+        ctx.emit = [this](SessionEvent e) { queue_event(std::move(e)); };
+    }
+
+    void queue_event(SessionEvent e) {
+        if (auto* change = std::get_if<StateChangedEvent>(&e.payload)) {
+            auto it = reported_states.try_emplace(e.id, TorrentState::checking).first;
+            change->old_state = it->second;
+            it->second = change->new_state;
+        } else if (e.get<RemovedEvent>()) {
+            reported_states.erase(e.id);
+            reported_status.erase(e.id);
+        }
+        events.push(std::move(e));
+    }
+
+    // Only while someone listens: a status of every torrent each second is not free.
+    void queue_stats() {
+        if (!events.has_listeners()) return;
+        std::vector<TorrentStatus> all;
+        all.reserve(torrents.size());
+        for (auto& [id, t] : torrents) all.push_back(t->status());
+        StatsEvent stats{sum_up(all, ctx.listen_port), {}};
+        for (auto& status : all) {
+            auto it = reported_status.find(status.id);
+            if (it != reported_status.end() && !status_moved(it->second, status)) continue;
+            reported_status.insert_or_assign(status.id, status);
+            stats.torrents.push_back(std::move(status));
+        }
+        queue_event({Sha1Hash{}, std::move(stats)});
     }
 
     Torrent& get(const Sha1Hash& id) {
@@ -135,6 +219,7 @@ struct Session::Impl {
             if (ec) return;
             update_descriptor_cap();
             for (auto& [id, t] : torrents) t->tick();
+            queue_stats();
             schedule_tick();
         });
     }
@@ -219,6 +304,7 @@ static void check_download_dir(const std::filesystem::path& dir) {
 }
 
 AddResult Session::add_torrent(Metainfo meta, AddTorrentParams params) {
+    EventQueue::Operation operation(impl_->events);
     AddResult result{meta.info_hash, meta.name, false};
     if (impl_->torrents.count(meta.info_hash)) {
         result.duplicate = true;
@@ -243,36 +329,42 @@ AddResult Session::add_torrent(Metainfo meta, AddTorrentParams params) {
     }
     auto& ref = *torrent;
     impl_->torrents.emplace(result.id, std::move(torrent));
-    impl_->ctx.emit({SessionEvent::Kind::added, result.id, result.name});
+    impl_->ctx.emit({result.id, AddedEvent{result.name}});
     ref.start();
     return result;
 }
 
 void Session::pause(const Sha1Hash& id) {
+    EventQueue::Operation operation(impl_->events);
     impl_->get(id).pause();
 }
 void Session::resume(const Sha1Hash& id) {
+    EventQueue::Operation operation(impl_->events);
     impl_->get(id).resume();
 }
 void Session::verify(const Sha1Hash& id) {
+    EventQueue::Operation operation(impl_->events);
     impl_->get(id).verify();
 }
 
 void Session::remove(const Sha1Hash& id, bool delete_data, std::function<void()> done) {
+    EventQueue::Operation operation(impl_->events);
     impl_->get(id);
     auto node = impl_->torrents.extract(id);
-    impl_->ctx.emit({SessionEvent::Kind::removed, id, node.mapped()->metainfo().name});
+    impl_->ctx.emit({id, RemovedEvent{node.mapped()->metainfo().name}});
     impl_->retire(std::move(node.mapped()), delete_data, std::move(done));
 }
 
 void Session::set_torrent_limits(const Sha1Hash& id, const TorrentLimits& limits) {
+    EventQueue::Operation operation(impl_->events);
     impl_->get(id).set_limits(limits);
-    impl_->ctx.emit({SessionEvent::Kind::resume_data_changed, id, {}});
+    impl_->ctx.emit({id, ResumeDataChangedEvent{}});
 }
 
 void Session::set_file_priorities(const Sha1Hash& id, const std::vector<int>& priorities) {
+    EventQueue::Operation operation(impl_->events);
     impl_->get(id).set_file_priorities(priorities);
-    impl_->ctx.emit({SessionEvent::Kind::resume_data_changed, id, {}});
+    impl_->ctx.emit({id, ResumeDataChangedEvent{}});
 }
 
 std::vector<int> Session::file_priorities(const Sha1Hash& id) const {
@@ -280,8 +372,9 @@ std::vector<int> Session::file_priorities(const Sha1Hash& id) const {
 }
 
 void Session::set_sequential(const Sha1Hash& id, bool on) {
+    EventQueue::Operation operation(impl_->events);
     impl_->get(id).set_sequential(on);
-    impl_->ctx.emit({SessionEvent::Kind::resume_data_changed, id, {}});
+    impl_->ctx.emit({id, ResumeDataChangedEvent{}});
 }
 
 bool Session::contains(const Sha1Hash& id) const {
@@ -314,19 +407,7 @@ const Metainfo& Session::metainfo(const Sha1Hash& id) const {
 }
 
 SessionStats Session::stats() const {
-    SessionStats s;
-    s.listen_port = impl_->ctx.listen_port;
-    for (auto& [id, t] : impl_->torrents) {
-        auto st = t->status();
-        ++s.torrents;
-        ++s.by_state[to_string(st.state)];
-        s.download_rate += st.download_rate;
-        s.upload_rate += st.upload_rate;
-        s.downloaded += st.downloaded;
-        s.uploaded += st.uploaded;
-        s.peers += st.peers;
-    }
-    return s;
+    return sum_up(list(), impl_->ctx.listen_port);
 }
 
 const SessionSettings& Session::settings() const {
@@ -357,11 +438,12 @@ void Session::apply_settings(const SessionSettings& settings) {
     impl_->ctx.upload_limit->set_rate(settings.upload_rate_limit);
 }
 
-void Session::set_event_handler(std::function<void(const SessionEvent&)> handler) {
-    impl_->handler = std::move(handler);
+EventSubscription Session::add_event_listener(EventHandler handler) {
+    return impl_->events.subscribe(std::move(handler));
 }
 
 void Session::shutdown(std::function<void()> done) {
+    EventQueue::Operation operation(impl_->events);
     impl_->shutting_down = true;
     impl_->tick_timer.cancel();
     impl_->listener.close();

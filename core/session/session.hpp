@@ -2,6 +2,9 @@
 // The engine's public face: all torrent jobs, the shared listen port, limits and events.
 // Every member function must be called on the network thread (the io_context's thread); the
 // daemon and the RPC server run on that same thread, so no locks are needed.
+//
+// Events (types.hpp) are typed and delivered after the operation that raised them, never in the
+// middle of it (see add_event_listener), so a listener may call any member function.
 #include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <cstdint>
@@ -19,6 +22,37 @@
 namespace btd {
 
 class Torrent;
+
+using EventHandler = std::function<void(const SessionEvent&)>;
+
+// Keeps a listener subscribed while it lives (move-only). Destroying it, or reset(), stops
+// delivery at once, also in the middle of delivering an event to other listeners. It may
+// outlive the Session.
+class EventSubscription {
+  public:
+    EventSubscription() = default;
+    explicit EventSubscription(std::function<void()> cancel) : cancel_(std::move(cancel)) {}
+    EventSubscription(EventSubscription&& other) noexcept : cancel_(std::move(other.cancel_)) {
+        other.cancel_ = nullptr;
+    }
+    EventSubscription& operator=(EventSubscription&& other) noexcept {
+        if (this != &other) {
+            reset();
+            cancel_ = std::move(other.cancel_);
+            other.cancel_ = nullptr;
+        }
+        return *this;
+    }
+    ~EventSubscription() { reset(); }
+    void reset() {
+        auto cancel = std::move(cancel_);
+        cancel_ = nullptr;
+        if (cancel) cancel();
+    }
+
+  private:
+    std::function<void()> cancel_;
+};
 
 class Session {
   public:
@@ -56,8 +90,18 @@ class Session {
     const SessionSettings& settings() const;
     void apply_settings(const SessionSettings& settings);  // limits etc. at run time
 
-    // Events: completed, error, state changed, piece failed, ... (see types.hpp).
-    void set_event_handler(std::function<void(const SessionEvent&)> handler);
+    // Subscribes `handler` to every event (types.hpp), in the order the engine raised them;
+    // several listeners may be subscribed (the daemon's log and state files, an event stream).
+    // Delivery happens on the network thread after the operation that raised the event is over:
+    // - events raised by a member function call are delivered just before the outermost call
+    //   returns (so a caller such as torrent.add sees its `added` handled by then);
+    // - events raised by the engine's own work (disk, timers, peers) are delivered by a handler
+    //   posted to the io_context.
+    // A handler may call any member function (add, remove, shutdown, ...); that call does its
+    // work at once, and the events it raises are delivered after the handler returns, behind
+    // the ones already queued. A handler must not destroy the Session; an exception it throws is
+    // logged and goes no further.
+    [[nodiscard]] EventSubscription add_event_listener(EventHandler handler);
 
     // Tells trackers `stopped`, flushes storage; done() runs when finished (bounded time).
     void shutdown(std::function<void()> done);

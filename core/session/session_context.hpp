@@ -32,7 +32,8 @@ struct SessionContext {
     std::set<boost::asio::ip::tcp::endpoint> self_endpoints;
     std::shared_ptr<RateLimiter> download_limit;  // session-wide token buckets
     std::shared_ptr<RateLimiter> upload_limit;
-    std::function<void(const SessionEvent&)> emit = [](const SessionEvent&) {};
+    // Queues an event; the Session delivers it after the current operation (session.hpp).
+    std::function<void(SessionEvent)> emit = [](SessionEvent) {};
 
     int connection_limit() const { return std::min(settings.max_connections, descriptor_cap); }
 

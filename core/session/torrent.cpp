@@ -119,8 +119,8 @@ Torrent::~Torrent() {
     for (auto& [piece, buf] : buffers_) ctx_.memory_in_use -= buf.size;
 }
 
-void Torrent::emit(SessionEvent::Kind kind, std::string message) {
-    ctx_.emit(SessionEvent{kind, meta_.info_hash, std::move(message)});
+void Torrent::emit(EventPayload event) {
+    ctx_.emit(SessionEvent{meta_.info_hash, std::move(event)});
 }
 
 // ---- lifecycle -------------------------------------------------------------------------------
@@ -186,7 +186,7 @@ void Torrent::begin_check(const std::vector<bool>& pieces_to_check) {
     checked_pieces_ = 0;
     if (pieces_to_check_ == 0) return on_check_done();
     checking_ = true;
-    emit(SessionEvent::Kind::state_changed, "checking");
+    emit(StateChangedEvent{.new_state = TorrentState::checking});
     check_cancel_ = std::make_shared<std::atomic<bool>>(false);
     disk_job_started();
     check_all_pieces(ctx_.disk, ctx_.io, storage_, pieces_to_check,
@@ -208,9 +208,9 @@ void Torrent::on_check_done() {
     spdlog::info("{}: {} of {} pieces present", meta_.name, picker_.have_bitfield().count(),
                  meta_.num_pieces());
     if (is_complete()) completed_announced_ = true;  // nothing to announce as newly completed
-    emit(SessionEvent::Kind::resume_data_changed);
+    emit(ResumeDataChangedEvent{});
     if (!paused_ && !stopping_ && error_.empty()) activate();
-    emit(SessionEvent::Kind::state_changed, to_string(status().state));
+    emit(StateChangedEvent{.new_state = status().state});
     if (finished()) on_completed();
 }
 
@@ -267,8 +267,8 @@ void Torrent::pause() {
     if (paused_) return;
     paused_ = true;
     deactivate();
-    emit(SessionEvent::Kind::state_changed, "paused");
-    emit(SessionEvent::Kind::resume_data_changed);
+    emit(StateChangedEvent{.new_state = TorrentState::paused});
+    emit(ResumeDataChangedEvent{});
 }
 
 void Torrent::resume() {
@@ -277,8 +277,8 @@ void Torrent::resume() {
     error_.clear();
     seeding_since_ = Clock::now();  // the idle-seeding limit counts from here again
     if (!checking_) activate();
-    emit(SessionEvent::Kind::state_changed, to_string(status().state));
-    emit(SessionEvent::Kind::resume_data_changed);
+    emit(StateChangedEvent{.new_state = status().state});
+    emit(ResumeDataChangedEvent{});
 }
 
 void Torrent::verify() {
@@ -359,7 +359,7 @@ void Torrent::start_pending_recheck() {
     reset_picker();
     for (int p = 0; p < meta_.num_pieces(); ++p)
         if (had.test(p) && !to_check[p]) picker_.we_have(p);
-    emit(SessionEvent::Kind::resume_data_changed);
+    emit(ResumeDataChangedEvent{});
     begin_check(to_check);
 }
 
@@ -392,11 +392,11 @@ void Torrent::disk_job_finished() {
     for (auto& w : waiters) w();
 }
 
-void Torrent::set_error(const std::string& message) {
+void Torrent::set_error(TorrentErrorCode code, const std::string& message) {
     spdlog::error("{}: {}", meta_.name, message);
     error_ = message;
     deactivate();
-    emit(SessionEvent::Kind::error, message);
+    emit(ErrorEvent{code, message});
 }
 
 // Out of space or descriptors usually passes (a file is deleted, a connection flood ends): stop
@@ -416,7 +416,7 @@ void Torrent::wait_out_disk_error(const std::string& message) {
         disk_error_.clear();
         if (paused_ || stopping_ || checking_ || !error_.empty()) return;
         activate();
-        emit(SessionEvent::Kind::state_changed, to_string(status().state));
+        emit(StateChangedEvent{.new_state = status().state});
     }));
 }
 
@@ -444,7 +444,7 @@ void Torrent::set_file_priorities(const std::vector<int>& priorities) {
         request_blocks(*peer);
     }
     connect_more();
-    emit(SessionEvent::Kind::state_changed, to_string(status().state));
+    emit(StateChangedEvent{.new_state = status().state});
 }
 
 // A file wanted again gets the bytes kept for it in the part store now, not only when a piece
@@ -465,7 +465,7 @@ void Torrent::move_parts_to_wanted_files() {
         },
         guarded([this](std::string error) {
             disk_job_finished();
-            if (!error.empty()) set_error(error);
+            if (!error.empty()) set_error(TorrentErrorCode::write_failed, error);
         }));
 }
 
@@ -940,7 +940,9 @@ void Torrent::serve_uploads(PeerConnection& peer) {
             guarded([this, block, weak = weak_peer](Read r) {
                 disk_job_finished();
                 if (!r.changed.empty()) return recheck_files(r.changed);
-                if (!r.error.empty()) return set_error("cannot read data to upload: " + r.error);
+                if (!r.error.empty())
+                    return set_error(TorrentErrorCode::read_failed,
+                                     "cannot read data to upload: " + r.error);
                 auto peer = weak.lock();
                 if (!peer || peer->closed()) return;
                 on_block_read(*peer, block, r.data);
@@ -1194,7 +1196,8 @@ void Torrent::on_piece_written(int piece, bool hash_ok, const std::string& error
     if (!hash_ok) return on_piece_failed(piece, contributors);
     if (!error.empty()) {
         picker_.piece_failed(piece);
-        return transient ? wait_out_disk_error(error) : set_error(error);
+        return transient ? wait_out_disk_error(error)
+                         : set_error(TorrentErrorCode::write_failed, error);
     }
     disk_retry_delay_ = {};  // writing works (again)
     picker_.we_have(piece);
@@ -1205,7 +1208,8 @@ void Torrent::on_piece_written(int piece, bool hash_ok, const std::string& error
         peer->send(have);
         if (peer->am_interested && peer->requests.empty()) update_interest(*peer);
     }
-    emit(SessionEvent::Kind::piece_verified, std::to_string(piece));
+    emit(PieceVerifiedEvent{piece});
+    if (finished()) emit(StateChangedEvent{.new_state = status().state});  // now seeding
     if (finished()) on_completed();
 }
 
@@ -1218,7 +1222,7 @@ std::string Torrent::offender_key(const Endpoint& remote, const PeerId& peer_id)
 void Torrent::on_piece_failed(int piece, const std::vector<std::string>& contributors) {
     picker_.piece_failed(piece);
     spdlog::warn("{}: piece {} failed its hash check; fetching it again", meta_.name, piece);
-    emit(SessionEvent::Kind::piece_failed, std::to_string(piece));
+    emit(PieceFailedEvent{piece});
     for (const auto& key : contributors) {
         int& strikes = strikes_[key];
         strikes += contributors.size() == 1 ? 2 : 1;
@@ -1275,7 +1279,7 @@ void Torrent::on_completed() {
         },
         guarded([this](Outcome out) {
             disk_job_finished();
-            if (!out.error.empty()) return set_error(out.error);
+            if (!out.error.empty()) return set_error(TorrentErrorCode::check_failed, out.error);
             if (!out.problems.empty()) return recheck_files(out.problems);
             if (!finished() || checking_) return;  // a file was wanted again meanwhile
             announce_completion();
@@ -1295,8 +1299,8 @@ void Torrent::announce_completion() {
         if (announcer_) announcer_->completed();
         spdlog::info("{}: download complete", meta_.name);
     }
-    emit(SessionEvent::Kind::completed);
-    emit(SessionEvent::Kind::resume_data_changed);
+    emit(CompletedEvent{});
+    emit(ResumeDataChangedEvent{});
 }
 
 void Torrent::save_resume_data(std::function<void(ResumeData)> done) {

@@ -103,7 +103,7 @@ class Torrent : public PeerConnection::Handler {
     void activate();
     void deactivate(std::function<void()> trackers_stopped = {});
     bool active() const { return announcer_ != nullptr; }
-    void set_error(const std::string& message);
+    void set_error(TorrentErrorCode code, const std::string& message);
     void add_peers(const std::vector<Endpoint>& endpoints);
     void add_connection(const std::shared_ptr<PeerConnection>& peer);
     void forget_connection(PeerConnection& peer);
@@ -149,7 +149,7 @@ class Torrent : public PeerConnection::Handler {
     bool is_complete() const { return picker_.is_complete(); }
     std::int64_t have_bytes() const;  // all verified pieces
     PeerConnection* find_peer(PeerKey key);
-    void emit(SessionEvent::Kind kind, std::string message = {});
+    void emit(EventPayload event);  // about this torrent, delivered after the operation
     template <class Fn>
     auto guarded(Fn fn);  // wraps a callback so it is dropped if this torrent is gone
 

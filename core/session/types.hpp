@@ -6,6 +6,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "core/tracker/announcer.hpp"
@@ -144,21 +145,71 @@ struct SessionStats {
     std::uint16_t listen_port = 0;
 };
 
-struct SessionEvent {
-    enum class Kind {
-        added,
-        state_changed,
-        piece_verified,
-        piece_failed,
-        completed,
-        error,
-        removed,
-        resume_data_changed
-    };
-    Kind kind;
-    Sha1Hash id{};
-    std::string message;
+// ---- Engine events (model: libtorrent's alerts) ------------------------------------------------
+// One type per kind, each with typed fields; a SessionEvent carries one of them and the torrent
+// it is about. How and when they are delivered: Session::add_event_listener.
+
+// Why a torrent stopped with TorrentState::error (resume() clears it).
+enum class TorrentErrorCode {
+    write_failed,  // a verified piece, or bytes kept for a skipped file, could not be written
+    read_failed,   // data a peer asked for could not be read
+    check_failed   // the files could not be checked once every wanted piece was in
 };
+const char* to_string(TorrentErrorCode code);
+
+struct AddedEvent {
+    std::string name;  // the job is in Session::list() from now on
+};
+struct StateChangedEvent {
+    // The state last reported for this torrent (a new job counts as `checking` until its first
+    // report); filled in by the session. The same state may be reported twice in a row.
+    TorrentState old_state = TorrentState::checking;
+    // `checking` whenever a check starts (even while paused: the have-bits are incomplete until
+    // it ends); otherwise what TorrentStatus::state says at that moment.
+    TorrentState new_state = TorrentState::checking;
+};
+struct MetadataReceivedEvent {
+    std::string name;  // a magnet's info dictionary arrived (not raised until magnets download)
+};
+struct PieceVerifiedEvent {
+    int piece = 0;  // hashed right and written to disk
+};
+struct PieceFailedEvent {
+    int piece = 0;  // failed its hash check; it is fetched again
+};
+struct CompletedEvent {};  // every wanted piece verified and every wanted file in place
+struct ErrorEvent {
+    TorrentErrorCode code = TorrentErrorCode::write_failed;
+    std::string message;  // for the user: names the file and the OS error
+};
+struct RemovedEvent {
+    std::string name;  // gone from Session::list(); its disk work may still be finishing
+};
+struct ResumeDataChangedEvent {};  // something resume data holds changed: worth saving soon
+// Once a second while anyone listens (SessionEvent::id is all zero): the session totals and the
+// status of each torrent whose state, progress, rates, peers or totals moved since the last one.
+struct StatsEvent {
+    SessionStats session;
+    std::vector<TorrentStatus> torrents;
+};
+
+using EventPayload = std::variant<AddedEvent, StateChangedEvent, MetadataReceivedEvent,
+                                  PieceVerifiedEvent, PieceFailedEvent, CompletedEvent, ErrorEvent,
+                                  RemovedEvent, ResumeDataChangedEvent, StatsEvent>;
+
+struct SessionEvent {
+    Sha1Hash id{};  // the torrent; all zero for session-wide events (StatsEvent)
+    EventPayload payload;
+
+    // The payload if it is of kind T, else nullptr: `if (auto* s = e.get<StateChangedEvent>())`.
+    template <class T>
+    const T* get() const {
+        return std::get_if<T>(&payload);
+    }
+};
+// "added", "state_changed", "metadata_received", "piece_verified", "piece_failed", "completed",
+// "error", "removed", "resume_data_changed", "stats".
+const char* event_name(const SessionEvent& event);
 
 class SessionError : public std::runtime_error {
   public:

@@ -52,7 +52,7 @@ TEST_CASE("resume saver keeps the state dir in step with the session") {
     SerialWorker worker([&] { store.commit(); });
     SaveTiming fast{0ms, 50ms, 10ms};
     ResumeSaver saver(io, *session, store, worker, fast);
-    session->set_event_handler([&](const SessionEvent& e) { saver.on_event(e); });
+    auto events = session->add_event_listener([&](const SessionEvent& e) { saver.on_event(e); });
     saver.start();
 
     auto meta = load_metainfo_file(fs::path(BTD_TEST_DATA_DIR) / "lt_multi_v1.torrent");
@@ -163,7 +163,7 @@ TEST_CASE("a new job's add parameters are stored before torrent.add would reply"
     auto session = std::make_unique<Session>(io, settings);
     SerialWorker worker([&] { store.commit(); });
     ResumeSaver saver(io, *session, store, worker);
-    session->set_event_handler([&](const SessionEvent& e) { saver.on_event(e); });
+    auto events = session->add_event_listener([&](const SessionEvent& e) { saver.on_event(e); });
     saver.start();
 
     auto meta = load_metainfo_file(fs::path(BTD_TEST_DATA_DIR) / "lt_multi_v1.torrent");
