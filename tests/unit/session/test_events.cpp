@@ -122,7 +122,11 @@ class FakeSeeder {
     }
 
   private:
-    void write(const std::string& bytes) { asio::write(socket_, asio::buffer(bytes)); }
+    // The session may have closed the connection (an error, both sides seeds): nothing to do.
+    void write(const std::string& bytes) {
+        boost::system::error_code ignored;
+        asio::write(socket_, asio::buffer(bytes), ignored);
+    }
 
     void read_frame() {
         asio::async_read(socket_, asio::buffer(length_),
