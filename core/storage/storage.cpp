@@ -12,6 +12,7 @@
 #include "core/storage/file_cache.hpp"
 #include "core/storage/part_store.hpp"
 #include "core/storage/safe_path.hpp"
+#include "core/storage/write_behind.hpp"
 #include "core/util/hash.hpp"
 
 namespace fs = std::filesystem;
@@ -158,22 +159,28 @@ struct Storage::Impl {
         if (!reason.empty()) throw FileChangedError(file, cache.full_path(file), reason);
     }
 
-    // Writes one slice; refuses to add to a file that is no longer the one btd knew.
+    // Writes one slice; refuses to add to a file that is no longer the one btd knew. Then hands
+    // the range to the write-behind (after the write is recorded, so readers see it finished).
     void write_slice(int file, const std::uint8_t* data, std::int64_t n, std::int64_t file_pos) {
         auto handle = cache.get(file, true);
-        OwnWrite own(cache, file, *handle);
-        if (!own.changed().empty()) {
-            cache.forget(file);
-            throw FileChangedError(file, cache.full_path(file),
-                                   own.changed() + " while downloading");
+        {
+            OwnWrite own(cache, file, *handle);
+            if (!own.changed().empty()) {
+                cache.forget(file);
+                throw FileChangedError(file, cache.full_path(file),
+                                       own.changed() + " while downloading");
+            }
+            pwrite_all(*handle, data, static_cast<std::size_t>(n), file_pos, cache.full_path(file));
+            handle->dirty = true;
+            if (fstat_identity(*handle).link_count == 0) {
+                cache.forget(file);
+                throw FileChangedError(file, cache.full_path(file),
+                                       "was deleted while downloading");
+            }
+            own.done(*handle);
         }
-        pwrite_all(*handle, data, static_cast<std::size_t>(n), file_pos, cache.full_path(file));
-        handle->dirty = true;
-        if (fstat_identity(*handle).link_count == 0) {
-            cache.forget(file);
-            throw FileChangedError(file, cache.full_path(file), "was deleted while downloading");
-        }
-        own.done(*handle);
+        write_behind.wrote(file, std::move(handle), file_pos, n,
+                           [this](int f) { return cache.full_path(f).string(); });
     }
 
     std::int64_t piece_start(int piece) const { return std::int64_t{piece} * meta.piece_length; }
@@ -283,6 +290,7 @@ struct Storage::Impl {
     std::vector<fs::path> relative;  // checked, empty for pad files
     std::vector<std::int64_t> offsets;
     FileCache cache;
+    WriteBehind write_behind;
     std::mutex part_mutex;
     PartStore parts{dir, meta.info_hash};
     std::vector<bool> skipped;        // empty until set_skipped_files
@@ -404,10 +412,12 @@ fs::path Storage::part_store_path() const {
 }
 
 void Storage::close_files() {
+    impl_->write_behind.clear();
     impl_->cache.close_all();
 }
 
 void Storage::delete_files() {
+    impl_->write_behind.clear();
     impl_->cache.close_all();
     impl_->cache.forget_unsynced();
     std::string first_error;
@@ -469,6 +479,7 @@ void Storage::adopt_identities(const std::vector<FileIdentity>& now) {
 }
 
 void Storage::forget_files(const std::vector<int>& files) {
+    impl_->write_behind.clear();
     for (int f : files) impl_->cache.forget(f);
 }
 
