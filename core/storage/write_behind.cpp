@@ -42,7 +42,7 @@ void WriteBehind::wrote(int file, std::shared_ptr<OpenFile> handle, std::int64_t
             ranges_.pop_front();
         }
     }
-    for (const auto& d : due) finish(d, name);
+    for (const auto& d : due) finish(d);
 }
 
 bool WriteBehind::start_writeback(const Range& r, const std::function<std::string(int)>& name) {
@@ -56,13 +56,11 @@ bool WriteBehind::start_writeback(const Range& r, const std::function<std::strin
     throw StorageError(os_error_message("write back", name(r.file), err), err);
 }
 
-void WriteBehind::finish(const Range& r, const std::function<std::string(int)>& name) {
-    int err = sync_range(
-        r.handle->fd, r.offset, r.length,
-        SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER);
-    if (err != 0 && !unsupported(err))
-        throw StorageError(os_error_message("write back", name(r.file), err), err);
-    // Only clean pages go: a page written again meanwhile stays until its own turn.
+void WriteBehind::finish(const Range& r) {
+    // Never waits: pages whose write-back has not completed yet are not dropped (DONTNEED
+    // skips dirty and in-flight pages) and the kernel evicts them later as it always does.
+    // Waiting here would stall the pool (and, through the piece-buffer budget, the download)
+    // whenever the disk is busy; the kernel's own dirty limits still throttle a slow disk.
     ::posix_fadvise(r.handle->fd, r.offset, r.length, POSIX_FADV_DONTNEED);
 }
 

@@ -7,9 +7,10 @@
 // per page: 1 MiB pwrites ran at 120-530 MiB/s instead of 1-1.6 GiB/s here), and the kernel
 // throttles the writer in bursts when dirty pages pile up. With it, each write starts its
 // write-back at once (sync_file_range WRITE, asynchronous), and once more than `window` bytes
-// are in flight the oldest range is waited for and dropped from the cache
-// (POSIX_FADV_DONTNEED), so the cache pages are recycled while still warm and dirty memory
-// stays bounded. The newest `window` bytes stay cached for peers that ask for fresh pieces.
+// were written after a range, that range is dropped from the cache (POSIX_FADV_DONTNEED, which
+// frees the pages already written back), so cache pages are recycled while still warm and
+// dirty memory stays small when the disk keeps up. Nothing waits for the disk here. The
+// newest `window` bytes stay cached for peers that ask for fresh pieces.
 //
 // Thread-safe (disk pool threads). File systems without sync_file_range (it fails with EINVAL,
 // ESPIPE, ENOSYS or EOPNOTSUPP) switch it off for good: writes then behave as before.
@@ -33,7 +34,8 @@ class WriteBehind {
 
     // After `length` bytes were written at `offset` of `file` (an index the caller names
     // errors with) through `handle`. Throws StorageError, naming the file via `name`, if the
-    // kernel reports a write-back error for a range (the data did not reach the disk).
+    // kernel refuses to start the write-back (write-back errors themselves surface at the next
+    // fsync, Storage::flush, as before).
     void wrote(int file, std::shared_ptr<OpenFile> handle, std::int64_t offset, std::int64_t length,
                const std::function<std::string(int)>& name);
     // Drops every pending range without waiting (files closed, deleted or to be re-checked).
@@ -50,7 +52,7 @@ class WriteBehind {
     };
     // False (and write-behind off) if the file system does not support sync_file_range.
     bool start_writeback(const Range& r, const std::function<std::string(int)>& name);
-    void finish(const Range& r, const std::function<std::string(int)>& name);
+    static void finish(const Range& r);
 
     const std::int64_t window_;
     std::atomic<bool> enabled_{true};

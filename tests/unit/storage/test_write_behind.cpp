@@ -81,10 +81,13 @@ TEST_CASE("write-behind keeps at most its window in flight and drops older range
         return;
     }
     // Reading back above brought the pages in again: write a fresh file and look before reading.
+    // Each chunk is synced first: only pages already written back can leave the cache, and
+    // write-behind never waits for the disk.
     auto fresh = open_new(dir.path() / "fresh.bin");
     WriteBehind wb2(4 * kChunk);
     for (std::int64_t i = 0; i < 16; ++i) {
         write_chunk(*fresh, i);
+        REQUIRE(::fdatasync(fresh->fd) == 0);
         wb2.wrote(1, fresh, i * kChunk, kChunk, name_of);
     }
     CHECK(resident_pages(fresh->fd, 0, 8 * kChunk) == 0);           // written back and dropped
