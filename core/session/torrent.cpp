@@ -200,7 +200,7 @@ void Torrent::begin_check(const std::vector<bool>& pieces_to_check) {
                          checking_ = false;
                          on_check_done();
                      }),
-                     check_cancel_);
+                     check_cancel_, {.priority = added_at_});
 }
 
 void Torrent::on_check_done() {

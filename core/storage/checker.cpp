@@ -1,8 +1,23 @@
 #include "core/storage/checker.hpp"
 
+#include <algorithm>
+
+#include "core/storage/file_stat.hpp"
+
 namespace btd {
 
 namespace {
+
+// Bytes of the torrent's (non-pad) files that exist on disk. Disk work: runs on the pool.
+std::int64_t bytes_on_disk(const Storage& storage) {
+    const auto& meta = storage.metainfo();
+    auto now = stat_files(meta, storage.download_dir());
+    std::int64_t total = 0;
+    for (std::size_t i = 0; i < now.size() && i < meta.files.size(); ++i)
+        if (!meta.files[i].pad)
+            total += std::clamp<std::int64_t>(now[i].size, 0, meta.files[i].length);
+    return total;
+}
 
 // Lives as long as a job or the io thread still refers to it; only touched on io's thread.
 struct CheckRun : std::enable_shared_from_this<CheckRun> {
@@ -15,8 +30,38 @@ struct CheckRun : std::enable_shared_from_this<CheckRun> {
     std::function<void(int, bool)> on_piece;
     std::function<void()> on_done;
     std::shared_ptr<std::atomic<bool>> cancel;
+    CheckOptions options;
+    bool holds_turn = false;
 
     bool cancelled() const { return cancel && cancel->load(); }
+
+    // Small checks start at once; long ones wait for their turn on the pool's queue.
+    void queue_or_start(std::int64_t bytes_to_read) {
+        if (cancelled()) return release();
+        if (bytes_to_read <= options.queue_above_bytes) return start_more();
+        auto self = shared_from_this();
+        pool->check_turns().enqueue(
+            options.priority,
+            [self] {
+                self->holds_turn = true;
+                if (!self->cancelled()) return self->start_more();
+                self->release();
+                self->give_back_turn();
+            },
+            [self] { return self->cancelled(); });
+    }
+
+    void give_back_turn() {
+        if (!holds_turn) return;
+        holds_turn = false;
+        pool->check_turns().finished();
+    }
+
+    // Every started job has reported back after a cancel.
+    void cancelled_and_idle() {
+        release();
+        if (in_flight == 0) give_back_turn();
+    }
 
     void start_more() {
         const std::size_t target = std::size_t{pool->threads()} * 2;
@@ -42,13 +87,14 @@ struct CheckRun : std::enable_shared_from_this<CheckRun> {
 
     void finished(int piece, bool ok) {
         --in_flight;
-        if (cancelled()) return release();
+        if (cancelled()) return cancelled_and_idle();
         on_piece(piece, ok);
-        if (cancelled()) return release();
+        if (cancelled()) return cancelled_and_idle();
         start_more();
         if (in_flight == 0 && next == pieces.size()) {
             auto done = std::move(on_done);
             release();
+            give_back_turn();  // the next torrent's check starts reading now
             if (done) done();
         }
     }
@@ -65,7 +111,8 @@ struct CheckRun : std::enable_shared_from_this<CheckRun> {
 void check_all_pieces(DiskPool& pool, boost::asio::io_context& io, std::shared_ptr<Storage> storage,
                       std::vector<bool> pieces_to_check,
                       std::function<void(int piece, bool ok)> on_piece,
-                      std::function<void()> on_done, std::shared_ptr<std::atomic<bool>> cancel) {
+                      std::function<void()> on_done, std::shared_ptr<std::atomic<bool>> cancel,
+                      CheckOptions options) {
     auto run = std::make_shared<CheckRun>();
     run->pool = &pool;
     run->io = &io;
@@ -80,6 +127,7 @@ void check_all_pieces(DiskPool& pool, boost::asio::io_context& io, std::shared_p
     run->on_piece = std::move(on_piece);
     run->on_done = std::move(on_done);
     run->cancel = std::move(cancel);
+    run->options = options;
     if (run->pieces.empty()) {
         // Still asynchronous, so callers see the same ordering either way.
         boost::asio::post(io, [run] {
@@ -90,7 +138,12 @@ void check_all_pieces(DiskPool& pool, boost::asio::io_context& io, std::shared_p
         });
         return;
     }
-    run->start_more();
+    const std::int64_t at_most =
+        static_cast<std::int64_t>(run->pieces.size()) * run->storage->metainfo().piece_length;
+    if (at_most <= options.queue_above_bytes) return run->start_more();
+    pool.submit(
+        io, [storage = run->storage] { return bytes_on_disk(*storage); },
+        [run](std::int64_t on_disk) { run->queue_or_start(on_disk); });
 }
 
 }  // namespace btd

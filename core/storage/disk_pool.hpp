@@ -8,6 +8,8 @@
 #include <mutex>
 #include <type_traits>
 
+#include "core/storage/turn_queue.hpp"
+
 namespace btd {
 
 class DiskPool {
@@ -41,9 +43,12 @@ class DiskPool {
     }
     unsigned threads() const { return threads_; }
     void join();  // waits for all queued jobs; idempotent
+    // Whole-torrent hash checks take turns here, one at a time (see checker.hpp).
+    TurnQueue& check_turns() { return check_turns_; }
 
   private:
     unsigned threads_;
+    TurnQueue check_turns_{1};
     boost::asio::thread_pool pool_;
     std::once_flag joined_;
 };

@@ -185,3 +185,85 @@ TEST_CASE("check_all_pieces: subset, empty subset, cancel") {
         CHECK(watch.expired());  // the callbacks (and what they hold) were released
     }
 }
+
+TEST_CASE("TurnQueue: at most `concurrent` running, highest priority first, FIFO among equals") {
+    TurnQueue q(1);
+    std::vector<int> started;
+    bool drop_four = false;
+    q.enqueue(
+        0, [&] { started.push_back(1); }, nullptr);  // free turn: starts at once
+    q.enqueue(
+        5, [&] { started.push_back(2); }, nullptr);
+    q.enqueue(
+        9, [&] { started.push_back(3); }, nullptr);
+    q.enqueue(
+        9, [&] { started.push_back(4); }, [&] { return drop_four; });
+    q.enqueue(
+        5, [&] { started.push_back(5); }, nullptr);
+    CHECK(started == std::vector<int>{1});
+    CHECK(q.running() == 1);
+    CHECK(q.waiting() == 4);
+    q.finished();
+    drop_four = true;  // leaves without a turn
+    q.finished();
+    q.finished();
+    q.finished();
+    CHECK(started == std::vector<int>{1, 3, 2, 5});
+    CHECK(q.running() == 0);
+    CHECK(q.waiting() == 0);
+}
+
+TEST_CASE("long checks wait for their turn, newest first; small ones and cancels do not wait") {
+    TempDir dir;
+    boost::asio::io_context io;
+    DiskPool pool(1);
+    std::vector<std::shared_ptr<Storage>> storages;
+    for (int i = 0; i < 3; ++i) {
+        auto t = make_torrent({{"q" + std::to_string(i) + "/data", 32 * 1024}}, 1024, 20 + i);
+        storages.push_back(std::make_shared<Storage>(t.meta, dir.path()));
+        for (int p = 0; p < t.meta.num_pieces(); ++p) storages[i]->write_piece(p, t.piece(p));
+    }
+    // Another long check holds the only turn.
+    bool other_running = false;
+    pool.check_turns().enqueue(
+        0, [&] { other_running = true; }, nullptr);
+    REQUIRE(other_running);
+
+    std::vector<int> order;  // torrent of each reported piece
+    std::vector<int> done_order;
+    auto check = [&](int i, CheckOptions options, std::shared_ptr<std::atomic<bool>> cancel) {
+        check_all_pieces(
+            pool, io, storages[i], {},
+            [&order, i](int, bool ok) {
+                CHECK(ok);
+                order.push_back(i);
+            },
+            [&done_order, i] { done_order.push_back(i); }, cancel, options);
+    };
+    SUBCASE("small checks skip the queue") {
+        check(0, CheckOptions{}, nullptr);  // 32 KiB <= the default 64 MiB
+        REQUIRE(run_until(io, [&] { return done_order.size() == 1; }));
+        CHECK(order.size() == 32);
+    }
+    SUBCASE("long ones take turns, the highest priority (newest added) first") {
+        check(0, {.priority = 100, .queue_above_bytes = 0}, nullptr);
+        check(1, {.priority = 300, .queue_above_bytes = 0}, nullptr);
+        check(2, {.priority = 200, .queue_above_bytes = 0}, nullptr);
+        auto cancel = std::make_shared<std::atomic<bool>>(false);
+        check(0, {.priority = 400, .queue_above_bytes = 0}, cancel);
+        // Each statted its files and queued; nothing reads while the turn is taken.
+        REQUIRE(run_until(io, [&] { return pool.check_turns().waiting() == 4; }));
+        io.restart();
+        io.run_for(100ms);
+        CHECK(order.empty());
+        cancel->store(true);  // the newest one is removed before its turn: it never reports
+        pool.check_turns().finished();
+        REQUIRE(run_until(io, [&] { return done_order.size() == 3; }));
+        CHECK(done_order == std::vector<int>{1, 2, 0});
+        REQUIRE(order.size() == 96);
+        // One torrent at a time: every piece of 1, then of 2, then of 0.
+        for (std::size_t k = 0; k < order.size(); ++k) CHECK(order[k] == done_order[k / 32]);
+        CHECK(pool.check_turns().running() == 0);
+        CHECK(pool.check_turns().waiting() == 0);
+    }
+}
