@@ -142,6 +142,18 @@ struct Storage::Impl {
                        });
     }
 
+    // Read-ahead hint for the files under torrent bytes [start, start + length); best effort.
+    void will_need(std::int64_t start, std::int64_t length) {
+        for_each_slice(start, length, [&](int file, std::int64_t file_pos, auto, std::int64_t n) {
+            if (meta.files[file].pad || kept_in_part_store(file)) return;
+            try {
+                ::posix_fadvise(cache.get(file, false)->fd, file_pos, n, POSIX_FADV_WILLNEED);
+            } catch (const StorageError&) {
+                // missing or unreadable: the read itself reports it
+            }
+        });
+    }
+
     // The identity is taken after reading: a change made before or during the read shows.
     void after_read(int file, const OpenFile& handle, const FileCache::Snapshot& before,
                     ReadPurpose purpose) {
@@ -342,12 +354,16 @@ bool Storage::check_piece(int piece) {
     const std::int64_t size = piece_size(piece);
     if (size <= 0) return false;
     constexpr std::int64_t kChunk = 256 * 1024;  // bounded memory whatever the piece length
-    std::vector<std::uint8_t> buffer(static_cast<std::size_t>(std::min(size, kChunk)));
+    auto buffer = std::make_unique_for_overwrite<std::uint8_t[]>(
+        static_cast<std::size_t>(std::min(size, kChunk)));
     Sha1Hasher hasher;
+    // Uncached data: ask for the whole piece at once, so the disk works on it while the first
+    // chunk is hashed (and several pieces in flight keep its queue full).
+    impl_->will_need(impl_->piece_start(piece), size);
     try {
         for (std::int64_t done = 0; done < size;) {
             auto n = static_cast<std::size_t>(std::min(kChunk, size - done));
-            std::span<std::uint8_t> chunk(buffer.data(), n);
+            std::span<std::uint8_t> chunk(buffer.get(), n);
             impl_->read_range(impl_->piece_start(piece) + done, chunk, ReadPurpose::check);
             hasher.update(chunk);
             done += static_cast<std::int64_t>(n);
