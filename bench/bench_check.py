@@ -35,6 +35,9 @@ def parse_args():
     ap.add_argument("--piece-kib", type=int, default=1024, help="piece length (default 1024)")
     ap.add_argument("--runs", type=int, default=3, help="runs of each kind (default 3)")
     ap.add_argument("--quick", action="store_true", help="256 MiB, 1 run each")
+    ap.add_argument("--many", type=int, default=0,
+                    help="also: N torrents (size/N each, data present) added to one daemon at "
+                         "once; shows how their checks are queued (default 0 = skip)")
     ap.add_argument("--json", default=None, help="also write the results to this file")
     args = ap.parse_args()
     if args.quick:
@@ -84,6 +87,48 @@ def check_once(torrent, src_dir, size):
             "mib_per_cpu_s": size / H.MIB / max(cpu, 1e-9)}
 
 
+def many_checks(work, args):
+    """N torrents with their data, added one after another to a daemon: every check is
+    requested at once. Polls torrent.list every 50 ms: how many checks read at the same time,
+    and in which order they finish (the queue runs one long check at a time, newest first)."""
+    import bench_daemon as D
+
+    n, each = args.many, max(1, args.size_mib // args.many)
+    src = os.path.join(work, "many")
+    torrents = []
+    filler = H._Filler(17)
+    os.makedirs(src)
+    for i in range(n):
+        path = os.path.join(src, f"m{i:02d}.bin")
+        filler.write_file(path, each * H.MIB)
+        torrents.append(H.make_torrent(path, [], args.piece_kib * H.KIB,
+                                       os.path.join(work, f"m{i:02d}.torrent"))[0])
+    daemon = D.Daemon(os.path.join(work, "daemon"), src, "info")
+    os.makedirs(daemon.root)
+    rpc, _ = daemon.start()
+    try:
+        start = time.monotonic()
+        ids = [rpc.call("torrent.add", {"path": t})["id"] for t in torrents]
+        finished, most_reading = [], 0
+        while len(finished) < n and time.monotonic() - start < 600:
+            rows = rpc.call("torrent.list", {"fields": ["state", "progress"]})
+            reading = sum(1 for r in rows if r["state"] == "checking" and r["progress"] > 0)
+            most_reading = max(most_reading, reading)
+            for r in rows:
+                if r["state"] == "seeding" and r["id"] not in finished:
+                    finished.append(r["id"])
+            time.sleep(0.05)
+        took = time.monotonic() - start
+        rpc.close()
+        daemon.stop()
+    finally:
+        H.kill_process(daemon.proc)
+    order = [ids.index(i) + 1 for i in finished]
+    print(f"\n{n} torrents x {each} MiB added at once: all checked in {took:.2f} s "
+          f"({n * each / took:.0f} MiB/s); at most {most_reading} read at the same time; "
+          f"finished in add order {order} (1 = added first)")
+
+
 def main():
     args = parse_args()
     H.btd_binary()
@@ -100,6 +145,8 @@ def main():
             print(f"run {run + 1}: cached {rows['cached'][-1]['mib_s']:7.0f} MiB/s   uncached "
                   f"{rows['uncached'][-1]['mib_s']:7.0f} MiB/s   file read alone (uncached) "
                   f"{rows['disk_read'][-1]['mib_s']:7.0f} MiB/s", flush=True)
+        if args.many:
+            many_checks(work, args)
         limits = L.measure(work, quick=args.quick)
     med = {k: statistics.median(r["mib_s"] for r in v) for k, v in rows.items()}
     per_cpu = statistics.median(r["mib_per_cpu_s"] for r in rows["cached"])

@@ -1,6 +1,7 @@
 #pragma once
 // Long jobs that take turns: at most `concurrent` run at once, the waiting one with the highest
-// priority starts next (first come, first served among equals). Used for whole-torrent hash
+// priority starts next (the most recently queued among equals: checks go newest first, and
+// torrents added within the same second have the same added_at). Used for whole-torrent hash
 // checks, so many torrents checked after a crash do not all read the disk at the same time.
 // Thread-safe; start callbacks run on the thread that calls enqueue() or finished(), never under
 // the lock.
@@ -31,8 +32,8 @@ class TurnQueue {
         std::uint64_t order;
         mutable std::function<void()> start;
         mutable std::function<bool()> dropped;
-        bool operator<(const Waiting& o) const {  // highest priority first, then oldest
-            return std::tie(o.priority, order) < std::tie(priority, o.order);
+        bool operator<(const Waiting& o) const {  // highest priority first, then newest
+            return std::tie(o.priority, o.order) < std::tie(priority, order);
         }
     };
     void start_next();

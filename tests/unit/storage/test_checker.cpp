@@ -186,7 +186,7 @@ TEST_CASE("check_all_pieces: subset, empty subset, cancel") {
     }
 }
 
-TEST_CASE("TurnQueue: at most `concurrent` running, highest priority first, FIFO among equals") {
+TEST_CASE("TurnQueue: at most `concurrent` running, highest priority first, newest among equals") {
     TurnQueue q(1);
     std::vector<int> started;
     bool drop_four = false;
@@ -203,12 +203,14 @@ TEST_CASE("TurnQueue: at most `concurrent` running, highest priority first, FIFO
     CHECK(started == std::vector<int>{1});
     CHECK(q.running() == 1);
     CHECK(q.waiting() == 4);
+    drop_four = true;  // the newest of the highest priority leaves without a turn
     q.finished();
-    drop_four = true;  // leaves without a turn
+    CHECK(started == std::vector<int>{1, 3});
+    CHECK(q.waiting() == 2);
     q.finished();
     q.finished();
+    CHECK(started == std::vector<int>{1, 3, 5, 2});
     q.finished();
-    CHECK(started == std::vector<int>{1, 3, 2, 5});
     CHECK(q.running() == 0);
     CHECK(q.waiting() == 0);
 }
