@@ -31,7 +31,7 @@ void WriteBehind::wrote(int file, std::shared_ptr<OpenFile> handle, std::int64_t
     if (!enabled() || length <= 0) return;
     Range r{file, std::move(handle), offset, length};
     if (!start_writeback(r, name)) return;
-    std::vector<Range> due;  // waited for outside the lock: other writers keep going
+    std::vector<Range> due;  // dropped outside the lock: other writers keep going
     {
         std::lock_guard lock(mutex_);
         bytes_ += r.length;
