@@ -156,6 +156,13 @@ void add_options_of_set(CLI::App& c, CliOptions& o) {
         ->type_name("on|off");
 }
 
+void add_options_of_token(CLI::App& c, CliOptions& o) {
+    c.add_option("words", o.args, "create NAME, list, or revoke NAME")
+        ->type_name("create NAME|list|revoke NAME");
+    c.add_flag("--read-only", o.read_only,
+               "with create: the token can list, watch and scrape but change nothing");
+}
+
 void add_no_options(CLI::App&, CliOptions&) {}
 
 // -- the command table ---------------------------------------------------------------------------
@@ -204,6 +211,18 @@ const Command kCommands[] = {
     {{"stats", "", "[--json]", "session totals: torrents, rates, bytes transferred", "",
       "btctl stats"},
      add_no_options},
+    {{"watch", "", "[--json]", "print btd's events as they happen, until btd stops",
+      "Follows GET /events: torrent-added, state-changed, completed, error, removed, and a stats\n"
+      "line at most once a second. --json prints one JSON object per line.",
+      "btctl watch\nbtctl watch --json | jq -c 'select(.event == \"completed\")'"},
+     add_no_options},
+    {{"token", "create NAME|list|revoke NAME", "[--read-only] [--json]",
+      "manage named RPC tokens (needs the admin secret, rpc.secret)",
+      "A token is printed once, at creation; btd keeps only its hash (tokens.json in its state\n"
+      "dir). A --read-only token can list, get, watch and scrape /metrics; every changing call\n"
+      "gets error -32010. Revoking a token ends its use and its browser logins at once.",
+      "btctl token create grafana --read-only\nbtctl token list\nbtctl token revoke grafana"},
+     add_options_of_token},
     {{"version", "", "[--json]", "print the running btd's name and version", "", "btctl version"},
      add_no_options},
     {{"shutdown", "", "[--json]", "ask btd to save its state and exit", "", "btctl shutdown"},
@@ -297,12 +316,22 @@ void reject_extras(const CLI::App& app, const std::string& command) {
     throw usage_error(command + " takes no arguments, not '" + word + "' " + help_hint(command));
 }
 
+void check_token_arguments(const CliOptions& o) {
+    const auto& a = o.args;
+    auto action = a.empty() ? std::string() : a.front();
+    if (action == "list" && a.size() == 1 && !o.read_only) return;
+    if (action == "revoke" && a.size() == 2 && !o.read_only) return;
+    if (action == "create" && a.size() == 2) return;
+    throw usage_error("token takes: create NAME [--read-only], list, or revoke NAME " +
+                      help_hint("token"));
+}
+
 // How many IDs each command takes, and which options belong together.
 void check_arguments(const CliOptions& o) {
     const auto& c = o.command;
     auto n = o.args.size();
     if (c == "add" && n == 0) throw usage_error("add needs a .torrent file, URL or magnet link");
-    if ((c == "list" || c == "stats" || c == "version" || c == "shutdown") && n > 0)
+    if ((c == "list" || c == "stats" || c == "version" || c == "shutdown" || c == "watch") && n > 0)
         throw usage_error(c + " takes no arguments");
     if (c == "info" && n != 1) throw usage_error("info needs exactly one torrent id");
     if (c == "remove" && n == 0) throw usage_error("remove needs one or more torrent ids");
@@ -310,6 +339,7 @@ void check_arguments(const CliOptions& o) {
         if (o.all && n > 0) throw usage_error(c + ": give torrent ids or --all, not both");
         if (!o.all && n == 0) throw usage_error(c + " needs torrent ids or --all");
     }
+    if (c == "token") check_token_arguments(o);
     if (c == "set" && !o.down_limit && !o.up_limit && !o.ratio_limit && o.file_priorities.empty() &&
         !o.sequential)
         throw usage_error(

@@ -28,6 +28,7 @@ struct CliOptions {
     bool all = false;
     bool paused = false;
     bool delete_data = false;
+    bool read_only = false;  // token create --read-only
     std::optional<std::string> dir;
     std::optional<std::int64_t> down_limit;  // bytes/s, 0 = unlimited
     std::optional<std::int64_t> up_limit;

@@ -5,6 +5,7 @@
 #include <iterator>
 
 #include "cli-remote/cli_error.hpp"
+#include "cli-remote/event_watch.hpp"
 #include "cli-remote/format.hpp"
 #include "cli-remote/id_prefix.hpp"
 #include "cli-remote/rpc_client.hpp"
@@ -93,6 +94,27 @@ void simple_action(const CliOptions& o, const RpcCall& call, std::ostream& out,
     }
 }
 
+void token_command(const CliOptions& o, const RpcCall& call, std::ostream& out) {
+    const auto& action = o.args.front();
+    if (action == "create") {
+        auto r = call("token.create", {{"name", o.args[1]}, {"read_only", o.read_only}});
+        if (o.json) return print_json(out, r);
+        out << "token " << r.value("name", std::string()) << " (" << r.value("scope", std::string())
+            << "): " << r.value("token", std::string())
+            << "\nbtd keeps only its hash: store it now (e.g. in the dashboard's settings).\n";
+        return;
+    }
+    if (action == "revoke") {
+        auto r = call("token.revoke", {{"name", o.args[1]}});
+        return o.json ? print_json(out, r) : void(out << "revoked " << o.args[1] << "\n");
+    }
+    auto r = call("token.list", json::object());
+    if (o.json) return print_json(out, r);
+    if (r.empty()) out << "no tokens (create one with `btctl token create NAME`)\n";
+    for (const auto& t : r)
+        out << t.value("name", std::string()) << "  " << t.value("scope", std::string()) << "\n";
+}
+
 }  // namespace
 
 void run_command(const CliOptions& o, const RpcCall& call, std::ostream& out) {
@@ -136,6 +158,7 @@ void run_command(const CliOptions& o, const RpcCall& call, std::ostream& out) {
         }
         return simple_action(o, call, out, "torrent.set", params, "updated");
     }
+    if (c == "token") return token_command(o, call, out);
     if (c == "version") {
         auto r = call("daemon.version", json::object());
         if (o.json) return print_json(out, r);
@@ -164,6 +187,11 @@ int btctl_main(const std::vector<std::string>& args, std::ostream& out, std::ost
         }
         auto state_dir = find_state_dir(options.state_dir, env);
         auto endpoint = find_endpoint(options.rpc_url, options.token, state_dir, env);
+        if (options.command == "watch") {
+            watch_events(endpoint.url, endpoint.token,
+                         std::chrono::seconds(options.timeout_seconds), options.json, out);
+            return exit_code::ok;
+        }
         RpcClient client(endpoint.url, endpoint.token,
                          std::chrono::seconds(options.timeout_seconds));
         run_command(

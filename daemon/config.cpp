@@ -111,16 +111,28 @@ void ConfigValues::override_with(const ConfigValues& h) {
     take(memory_budget_mib, h.memory_budget_mib);
     take(disk_threads, h.disk_threads);
     take(rpc_auth, h.rpc_auth);
+    take(metrics_public, h.metrics_public);
     take(rpc_allowed_hosts, h.rpc_allowed_hosts);
     take(allowed_download_dirs, h.allowed_download_dirs);
 }
 
 const std::vector<std::string>& config_keys() {
-    static const std::vector<std::string> keys = {
-        "download_dir", "state_dir",           "rpc_listen",           "listen_port",
-        "log_level",    "download_rate_limit", "upload_rate_limit",    "max_peers_per_torrent",
-        "ratio_limit",  "seed_idle_limit",     "memory_budget_mib",    "disk_threads",
-        "rpc_auth",     "rpc_allowed_hosts",   "allowed_download_dirs"};
+    static const std::vector<std::string> keys = {"download_dir",
+                                                  "state_dir",
+                                                  "rpc_listen",
+                                                  "listen_port",
+                                                  "log_level",
+                                                  "download_rate_limit",
+                                                  "upload_rate_limit",
+                                                  "max_peers_per_torrent",
+                                                  "ratio_limit",
+                                                  "seed_idle_limit",
+                                                  "memory_budget_mib",
+                                                  "disk_threads",
+                                                  "rpc_auth",
+                                                  "rpc_allowed_hosts",
+                                                  "allowed_download_dirs",
+                                                  "metrics_public"};
     return keys;
 }
 
@@ -221,6 +233,8 @@ void set_config_value(ConfigValues& v, std::string_view key, std::string_view va
             v.disk_threads = static_cast<unsigned>(parse_uint(value, 0, 256, "a thread count"));
         else if (key == "rpc_auth")
             v.rpc_auth = parse_bool(value);
+        else if (key == "metrics_public")
+            v.metrics_public = parse_bool(value);
         else if (key == "rpc_allowed_hosts")
             v.rpc_allowed_hosts = parse_list(value);
         else if (key == "allowed_download_dirs")
@@ -320,6 +334,7 @@ DaemonConfig resolve_config(const ConfigValues& v, const Getenv& getenv) {
     c.memory_budget_mib = v.memory_budget_mib.value_or(c.memory_budget_mib);
     c.disk_threads = v.disk_threads.value_or(c.disk_threads);
     c.rpc_auth = v.rpc_auth.value_or(c.rpc_auth);
+    c.metrics_public = v.metrics_public.value_or(c.metrics_public);
     c.rpc_allowed_hosts = v.rpc_allowed_hosts.value_or(c.rpc_allowed_hosts);
     c.allowed_download_dirs = v.allowed_download_dirs.value_or(c.allowed_download_dirs);
     return c;
@@ -366,6 +381,7 @@ std::map<std::string, std::string> DaemonConfig::describe() const {
             {"memory_budget_mib", std::to_string(memory_budget_mib)},
             {"disk_threads", std::to_string(disk_threads)},
             {"rpc_auth", rpc_auth ? "true" : "false"},
+            {"metrics_public", metrics_public ? "true" : "false"},
             {"rpc_allowed_hosts", hosts},
             {"allowed_download_dirs", allowed_dirs}};
 }

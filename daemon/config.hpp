@@ -50,6 +50,7 @@ struct ConfigValues {
     std::optional<std::int64_t> memory_budget_mib;
     std::optional<unsigned> disk_threads;  // 0 = number of cores
     std::optional<bool> rpc_auth;
+    std::optional<bool> metrics_public;  // /metrics without a token
     std::optional<std::vector<std::string>> rpc_allowed_hosts;
     // Where RPC callers may put data (torrent.add, session.set download_dir); absolute paths.
     std::optional<std::vector<std::filesystem::path>> allowed_download_dirs;
@@ -97,6 +98,7 @@ struct DaemonConfig {
     std::int64_t memory_budget_mib = 256;
     unsigned disk_threads = 0;
     bool rpc_auth = true;
+    bool metrics_public = false;
     std::vector<std::string> rpc_allowed_hosts;
     std::vector<std::filesystem::path> allowed_download_dirs;  // empty = anywhere
 

@@ -18,6 +18,7 @@
 #include "daemon/serial_worker.hpp"
 #include "daemon/state_dir.hpp"
 #include "daemon/systemd_notify.hpp"
+#include "daemon/web_services.hpp"
 #include "rpc/dispatcher.hpp"
 #include "rpc/http_server.hpp"
 #include "rpc/secret.hpp"
@@ -134,6 +135,9 @@ class Daemon {
                 saver_->when_stored(std::move(stored));
             };
             rpc::register_session_methods(dispatcher_, *session_, io_, methods);
+            web_ = std::make_unique<WebServices>(io_, *session_, config_.state_dir,
+                                                 options.auth_secret, config_.metrics_public);
+            web_->install(dispatcher_, options);
             add_transmission_route(options, methods);
             server_ = std::make_unique<rpc::RpcServer>(io_, options, dispatcher_);
             server_->start();
@@ -176,6 +180,7 @@ class Daemon {
             spdlog::error("{}: {}", to_hex(e.id), error->message);
         }
         saver_->on_event(e);
+        if (web_) web_->on_event(e);
     }
 
     void start_session() {
@@ -317,6 +322,7 @@ class Daemon {
                      config_.state_dir.string(), store_.resume_files_written(),
                      store_.resume_writes_skipped());
         if (server_) server_->stop();
+        if (web_) web_->stop();
         deadline_.cancel();
         signals_.cancel();
         io_.stop();
@@ -336,6 +342,7 @@ class Daemon {
     EventSubscription events_;  // the session's events to on_event()
     rpc::Dispatcher dispatcher_;
     std::unique_ptr<rpc::transmission::TransmissionRpc> transmission_;  // outlives server_
+    std::unique_ptr<WebServices> web_;                                  // outlives server_
     std::unique_ptr<rpc::RpcServer> server_;
     asio::signal_set signals_;
     asio::steady_timer status_timer_;

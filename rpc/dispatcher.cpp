@@ -94,7 +94,7 @@ bool Dispatcher::has(std::string_view name) const {
     return methods_.find(name) != methods_.end();
 }
 
-void Dispatcher::handle(std::string_view body, ReplyCallback reply) const {
+void Dispatcher::handle(std::string_view body, ReplyCallback reply, MethodFilter filter) const {
     auto parsed = parse_json_limited(body, limits_.max_depth);
     if (!parsed) {
         auto err =
@@ -108,7 +108,7 @@ void Dispatcher::handle(std::string_view body, ReplyCallback reply) const {
     if (!message.is_array()) {
         bool respond = wants_reply(message);
         json id = reply_id(message);
-        call(message, [respond, id, reply = std::move(reply)](Outcome outcome) {
+        call(message, filter, [respond, id, reply = std::move(reply)](Outcome outcome) {
             if (respond)
                 reply(dump_json(make_response(id, std::move(outcome))));
             else
@@ -136,7 +136,7 @@ void Dispatcher::handle(std::string_view body, ReplyCallback reply) const {
         const json& request = message[i];
         bool respond = wants_reply(request);
         json id = reply_id(request);
-        call(request, [batch, i, respond, id](Outcome outcome) {
+        call(request, filter, [batch, i, respond, id](Outcome outcome) {
             if (respond) batch->responses[i] = make_response(id, std::move(outcome));
             batch->finish_one();
         });
@@ -144,7 +144,7 @@ void Dispatcher::handle(std::string_view body, ReplyCallback reply) const {
     batch->finish_one();
 }
 
-void Dispatcher::call(const json& request, Completion done) const {
+void Dispatcher::call(const json& request, const MethodFilter& filter, Completion done) const {
     try {
         validate_request(request);
     } catch (const RpcError& e) {
@@ -154,11 +154,30 @@ void Dispatcher::call(const json& request, Completion done) const {
     const auto& name = request["method"].get_ref<const std::string&>();
     auto method = methods_.find(name);
     if (method == methods_.end()) {
-        done(RpcError(errc::method_not_found, "unknown method '" + name + "'"));
+        observed("unknown", std::move(done))(
+            RpcError(errc::method_not_found, "unknown method '" + name + "'"));
         return;
+    }
+    done = observed(method->first, std::move(done));
+    if (filter) {
+        if (auto refusal = filter(name)) {
+            done(std::move(*refusal));
+            return;
+        }
     }
     auto params = request.find("params");
     invoke(method->second, params != request.end() ? *params : json::object(), std::move(done));
+}
+
+Dispatcher::Completion Dispatcher::observed(std::string_view method, Completion done) const {
+    if (!observer_) return done;
+    // `method` is a key of methods_ (or a literal): it outlives the call.
+    return [this, method, start = std::chrono::steady_clock::now(),
+            done = std::move(done)](Outcome outcome) {
+        observer_(method, std::chrono::steady_clock::now() - start,
+                  std::holds_alternative<json>(outcome));
+        done(std::move(outcome));
+    };
 }
 
 void Dispatcher::invoke(const Entry& entry, const json& params, Completion done) const {

@@ -1,6 +1,7 @@
 #pragma once
 // JSON-RPC 2.0 over any transport: a table of methods, request validation, batches and
 // notifications. Knows nothing of HTTP. Runs on one thread (the io_context's); not thread-safe.
+#include <chrono>
 #include <cstddef>
 #include <functional>
 #include <map>
@@ -35,6 +36,14 @@ class Dispatcher {
     // Gets the reply body, or nullopt when nothing must be sent (only notifications).
     using ReplyCallback = std::function<void(std::optional<std::string> reply)>;
 
+    // Decides per call whether the caller may use a method (e.g. a read-only token): nullopt
+    // allows it, an error refuses that call alone (a batch's other calls still run).
+    using MethodFilter = std::function<std::optional<RpcError>(std::string_view method)>;
+    // Told of every finished call: the method's name ("unknown" for one not in the table), the
+    // time to its result, and whether it succeeded (for metrics).
+    using Observer =
+        std::function<void(std::string_view method, std::chrono::steady_clock::duration, bool ok)>;
+
     explicit Dispatcher(DispatcherLimits limits = {}) : limits_(limits) {}
 
     void add(std::string name, Handler handler);
@@ -43,15 +52,18 @@ class Dispatcher {
 
     // Handles one request body (a single request or a batch). `reply` may run before this returns
     // (all-synchronous methods) or later (async methods). The dispatcher must outlive it.
-    void handle(std::string_view body, ReplyCallback reply) const;
+    void handle(std::string_view body, ReplyCallback reply, MethodFilter filter = {}) const;
+    void set_observer(Observer observer) { observer_ = std::move(observer); }
 
   private:
     using Entry = std::variant<Handler, AsyncHandler>;
-    void call(const nlohmann::json& request, Completion done) const;
+    void call(const nlohmann::json& request, const MethodFilter& filter, Completion done) const;
+    Completion observed(std::string_view method, Completion done) const;
     void invoke(const Entry& entry, const nlohmann::json& params, Completion done) const;
 
     DispatcherLimits limits_;
     std::map<std::string, Entry, std::less<>> methods_;
+    Observer observer_;
 };
 
 // Builds a complete response object for one request id.

@@ -22,6 +22,8 @@ inline constexpr int fetch_failed = -32005;
 inline constexpr int not_supported = -32006;
 inline constexpr int shutting_down = -32007;
 inline constexpr int being_removed = -32008;
+// The caller's token (read-only, or not the admin secret) may not call this method.
+inline constexpr int not_permitted = -32010;
 }  // namespace errc
 
 // Thrown by method handlers; becomes the `error` member of the response.

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <charconv>
 #include <utility>
 
 #include "rpc/http_server_state.hpp"
@@ -13,6 +14,27 @@ namespace {
 namespace beast = boost::beast;
 constexpr std::string_view kServerName = "btd";
 constexpr std::string_view kRpcPath = "/rpc";
+constexpr std::string_view kEventsPath = "/events";
+
+// The id after which a reconnecting SSE client wants events: the Last-Event-ID header (set by
+// browsers' EventSource), else a `last_event_id=N` query parameter (for curl and btctl).
+std::optional<std::uint64_t> last_event_id(const HttpConnection::Request& request) {
+    std::string_view text;
+    if (auto it = request.find("Last-Event-ID"); it != request.end()) {
+        text = it->value();
+    } else {
+        std::string_view target = request.target();
+        constexpr std::string_view kParam = "last_event_id=";
+        auto at = target.find(kParam);
+        if (at == std::string_view::npos) return std::nullopt;
+        text = target.substr(at + kParam.size());
+        text = text.substr(0, text.find('&'));
+    }
+    std::uint64_t id = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+    if (ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
+    return id;
+}
 
 }  // namespace
 
@@ -117,6 +139,7 @@ void HttpConnection::on_read(beast::error_code ec) {
         return;
     }
     auto request = parser_->release();
+    if (std::exchange(events_request_, false)) return hand_over_to_events(request);
     if (auto route = std::exchange(route_, nullptr)) return serve_route(*route, request);
     dispatch(std::move(request.body()), request.version(), request.keep_alive());
 }
@@ -147,8 +170,9 @@ std::optional<HttpConnection::Response> HttpConnection::answer_from_headers(
     if (host == request.end() || !host_allowed(host->value(), options.extra_allowed_hosts))
         return text_response(http::status::forbidden, "Host not allowed\n", version, false);
     auto origin = request.find(http::field::origin);
-    if (!origin_allowed(origin != request.end() ? origin->value() : std::string_view{},
-                        origin != request.end(), options.allowed_origins))
+    auto origin_value = origin != request.end() ? origin->value() : std::string_view{};
+    if (!origin_allowed(origin_value, origin != request.end(), options.allowed_origins) &&
+        !transport::same_origin(origin_value, host->value()))
         return text_response(http::status::forbidden, "cross-origin requests are not allowed\n",
                              version, false);
 
@@ -161,6 +185,8 @@ std::optional<HttpConnection::Response> HttpConnection::answer_from_headers(
         route_ = route->second;  // and answers once the body is read
         return std::nullopt;
     }
+    if (auto web = transport::answer_web_request(request, *state_->access, options.web)) return web;
+    if (path == kEventsPath && options.events) return accept_events(request);
     if (path == "/" && request.method() == http::verb::get)
         return text_response(http::status::ok, "btd: JSON-RPC 2.0 at POST /rpc\n", version,
                              keep_alive);
@@ -173,24 +199,38 @@ std::optional<HttpConnection::Response> HttpConnection::answer_from_headers(
         response.set(http::field::allow, "POST");
         return response;
     }
-    if (options.auth_secret) {
-        auto auth = request.find(http::field::authorization);
-        if (auth == request.end() || !bearer_token_matches(auth->value(), *options.auth_secret)) {
-            auto response = text_response(
-                http::status::unauthorized,
-                "authentication required: send 'Authorization: Bearer <secret>' (the secret is "
-                "in rpc.secret in the daemon's state dir)\n",
-                version, keep_alive);
-            response.set(http::field::www_authenticate, "Bearer realm=\"btd\"");
-            return response;
-        }
-    }
+    auto checked = transport::authorize(request, *state_->access, true);
+    if (auto* refused = std::get_if<Response>(&checked)) return std::move(*refused);
+    scope_ = std::get<transport::Caller>(checked).scope;
     authenticated_ = true;
     auto content_type = request.find(http::field::content_type);
     if (content_type == request.end() || !is_json_content_type(content_type->value()))
         return text_response(http::status::unsupported_media_type,
                              "Content-Type must be application/json\n", version, keep_alive);
     return std::nullopt;
+}
+
+// `GET /events` by an authorised caller: the connection is handed to the EventStream once the
+// (empty) body is read.
+std::optional<HttpConnection::Response> HttpConnection::accept_events(const Request& request) {
+    if (request.method() != http::verb::get) {
+        auto response = text_response(http::status::method_not_allowed, "use GET\n",
+                                      request.version(), request.keep_alive());
+        response.set(http::field::allow, "GET");
+        return response;
+    }
+    auto checked = transport::authorize(request, *state_->access, false);
+    if (auto* refused = std::get_if<Response>(&checked)) return std::move(*refused);
+    authenticated_ = true;
+    events_request_ = true;
+    return std::nullopt;
+}
+
+void HttpConnection::hand_over_to_events(const Request& request) {
+    closed_ = true;  // the socket now belongs to the stream; this object just goes away
+    state_->connections.erase(id_);
+    stream_.expires_never();
+    state_->options.events->attach(stream_.release_socket(), last_event_id(request));
 }
 
 // A small announced body is read (bounded by unauthenticated_body_limit) so a client that sent
@@ -242,7 +282,8 @@ void HttpConnection::dispatch(std::string body, unsigned version, bool keep_aliv
     // No read is pending while a method runs; an async method (URL fetch) bounds its own time.
     stream_.expires_never();
     state_->dispatcher->handle(
-        body, [self = shared_from_this(), version, keep_alive](std::optional<std::string> reply) {
+        body,
+        [self = shared_from_this(), version, keep_alive](std::optional<std::string> reply) {
             if (self->closed_) return;
             if (!reply) {
                 Response response{http::status::no_content, version};
@@ -255,7 +296,8 @@ void HttpConnection::dispatch(std::string body, unsigned version, bool keep_aliv
             response.body() = std::move(*reply);
             response.keep_alive(keep_alive);
             self->send(std::move(response));
-        });
+        },
+        transport::method_filter(scope_));
 }
 
 void HttpConnection::send_text(http::status status, std::string text, unsigned version,

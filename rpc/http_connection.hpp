@@ -36,6 +36,8 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
     void on_read(boost::beast::error_code ec);
     std::optional<Response> answer_from_headers(const Request& request);
     void answer_early(Response response);
+    std::optional<Response> accept_events(const Request& request);
+    void hand_over_to_events(const Request& request);
     void drain_then_close();
     void drain_some();
     void serve_route(HttpRoute& route, Request& request);
@@ -53,6 +55,8 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
     std::size_t drained_ = 0;
     std::shared_ptr<HttpRoute> route_;  // serves the current request instead of the dispatcher
     bool authenticated_ = false;
+    bool events_request_ = false;  // the current request is `GET /events`, to hand over
+    transport::Scope scope_ = transport::Scope::none;  // of the current /rpc request
     bool drain_on_close_ = false;  // the request's body was not read: drain it before closing
     std::shared_ptr<RpcServer::State> state_;
     std::uint64_t id_;

@@ -1,7 +1,8 @@
 #pragma once
 // The RPC endpoint: HTTP/1.1 (Beast, async, keep-alive) on the caller's io_context, serving
-// `POST /rpc` through a Dispatcher. Enforces the security rules of docs/architecture: bearer
-// auth, Host allow-list, no cross-origin requests, bounded headers, bodies, time and connections.
+// `POST /rpc` through a Dispatcher, the page at `/`, `/metrics` and `GET /events`. Enforces the
+// security rules of docs/architecture: bearer auth or a browser session with CSRF token, Host
+// allow-list, no cross-origin requests, bounded headers, bodies, time and connections.
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <chrono>
@@ -16,6 +17,9 @@
 #include "rpc/dispatcher.hpp"
 #include "rpc/http_route.hpp"
 #include "rpc/state_files.hpp"
+#include "rpc/transport/access.hpp"
+#include "rpc/transport/event_stream.hpp"
+#include "rpc/transport/web_endpoints.hpp"
 
 namespace btd::rpc {
 
@@ -23,7 +27,14 @@ struct RpcServerOptions {
     std::string address = std::string(kDefaultRpcAddress);  // an IP literal, not a host name
     std::uint16_t port = kDefaultRpcPort;  // 0 = any free port (see local_endpoint())
     // Required bearer token; nullopt disables authentication (tests, or an explicit opt-out).
+    // Ignored when `access` is set.
     std::optional<std::string> auth_secret;
+    // Admin secret, named tokens and browser sessions; unset: built from auth_secret alone.
+    std::shared_ptr<transport::Access> access;
+    // The page, login and /metrics (see rpc/transport/web_endpoints.hpp).
+    transport::WebOptions web;
+    // Serves `GET /events`; unset: /events is 404.
+    std::shared_ptr<transport::EventStream> events;
     // Host header names accepted besides localhost, 127.0.0.1 and [::1] (e.g. "mybox.lan").
     std::vector<std::string> extra_allowed_hosts;
     // Exact Origin values accepted (e.g. "http://localhost:8080"); by default every request that

@@ -15,9 +15,13 @@ class HttpConnection;
 
 struct RpcServer::State {
     State(boost::asio::io_context& io, RpcServerOptions opts, const Dispatcher& d)
-        : options(std::move(opts)), dispatcher(&d), acceptor(io), retry_timer(io) {}
+        : options(std::move(opts)), dispatcher(&d), acceptor(io), retry_timer(io) {
+        access = options.access ? options.access
+                                : std::make_shared<transport::Access>(options.auth_secret, nullptr);
+    }
 
     RpcServerOptions options;
+    std::shared_ptr<transport::Access> access;
     const Dispatcher* dispatcher;
     boost::asio::ip::tcp::acceptor acceptor;
     boost::asio::steady_timer retry_timer;  // backs off after accept errors (e.g. EMFILE)

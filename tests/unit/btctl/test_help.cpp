@@ -26,6 +26,8 @@ const std::map<std::string, std::set<std::string>> kOwnOptions = {
     {"stats", {"--json"}},
     {"version", {"--json"}},
     {"shutdown", {"--json"}},
+    {"watch", {"--json"}},
+    {"token", {"--read-only", "--json"}},
 };
 
 std::set<std::string> all_command_options() {
