@@ -274,6 +274,18 @@ class WebAccess(unittest.TestCase):
         self.assertTrue(stats, "no stats event during the download")
         self.assertTrue(all(e[0] is None for e in stats))
         H.compare_trees(os.path.join(self.src, "web.bin"), os.path.join(self.dl, "web.bin"))
+        # The scrape's counters are session.stats' numbers (nothing downloads any more).
+        families = self.scrape(W.bearer(self.secret))
+        stats = self.daemon.rpc("session.stats")
+        self.assertGreaterEqual(stats["downloaded"], SIZE)
+        self.assertEqual(families["btd_downloaded_bytes"].samples[0].value, stats["downloaded"])
+        self.assertEqual(families["btd_uploaded_bytes"].samples[0].value, stats["uploaded"])
+        seeding = [s for s in families["btd_torrents"].samples if s.labels["state"] == "seeding"]
+        self.assertEqual(seeding[0].value, stats["by_state"].get("seeding", 0))
+        progress = [s for s in families["btd_torrent_progress"].samples
+                    if s.labels["info_hash"] == self.info_hash]
+        self.assertEqual([s.value for s in progress], [1.0])
+        self.assertEqual(progress[0].labels["name"], "web.bin")
         # btctl watch saw the same events, one JSON object per line.
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline and not any('"completed"' in l for l in watch_lines):
