@@ -216,8 +216,8 @@ const Command kCommands[] = {
       "line at most once a second. --json prints one JSON object per line.",
       "btctl watch\nbtctl watch --json | jq -c 'select(.event == \"completed\")'"},
      add_no_options},
-    {{"token", "create NAME|list|revoke NAME", "[--read-only] [--json]",
-      "manage named RPC tokens (needs the admin secret, rpc.secret)",
+    {{"token", "ACTION [NAME]", "[--read-only] [--json]",
+      "manage named RPC tokens: create NAME, list, revoke NAME (needs rpc.secret)",
       "A token is printed once, at creation; btd keeps only its hash (tokens.json in its state\n"
       "dir). A --read-only token can list, get, watch and scrape /metrics; every changing call\n"
       "gets error -32010. Revoking a token ends its use and its browser logins at once.",

@@ -10,6 +10,7 @@ Needs BTD_BIN and BTCTL_BIN (ctest sets both), python3-prometheus-client.
 
 import json
 import os
+import re
 import stat
 import subprocess
 import threading
@@ -241,6 +242,11 @@ class WebAccess(unittest.TestCase):
         self.assertTrue(calls and calls[0].value >= 1)
         histogram = families["btd_rpc_request_duration_seconds"].samples
         self.assertTrue(any(s.name.endswith("_count") and s.value >= 1 for s in histogram))
+        # The sample Grafana dashboard asks only for series btd exports.
+        with open(os.path.join(H.REPO_ROOT, "docs", "grafana-dashboard.json")) as f:
+            wanted = set(re.findall(r"\bbtd_[a-z_]+", f.read())) - {"btd_overview"}
+        exported = set(families) | {s.name for f in families.values() for s in f.samples}
+        self.assertEqual(wanted - exported, set())
 
     # -- events --------------------------------------------------------------------------------
 
