@@ -180,7 +180,6 @@ class Daemon {
             spdlog::error("{}: {}", to_hex(e.id), error->message);
         }
         saver_->on_event(e);
-        if (web_) web_->on_event(e);
     }
 
     void start_session() {

@@ -7,7 +7,7 @@ namespace btd::daemon {
 
 namespace transport = rpc::transport;
 
-WebServices::WebServices(boost::asio::io_context& io, const Session& session,
+WebServices::WebServices(boost::asio::io_context& io, Session& session,
                          const std::filesystem::path& state_dir,
                          std::optional<std::string> admin_secret, bool metrics_public)
     : session_(session),
@@ -15,9 +15,11 @@ WebServices::WebServices(boost::asio::io_context& io, const Session& session,
           std::move(admin_secret),
           std::make_shared<transport::TokenStore>(state_dir / transport::kTokensFile))),
       events_(std::make_shared<transport::EventStream>(io)),
-      stats_(session),
       metrics_public_(metrics_public) {
     events_->set_stats_source([this] { return stats_.next(); });
+    subscription_ = session.add_event_listener([this](const SessionEvent& event) {
+        transport::publish_session_event(*events_, stats_, session_, event);
+    });
 }
 
 void WebServices::install(rpc::Dispatcher& dispatcher, rpc::RpcServerOptions& options) {
@@ -33,11 +35,8 @@ void WebServices::install(rpc::Dispatcher& dispatcher, rpc::RpcServerOptions& op
     };
 }
 
-void WebServices::on_event(const SessionEvent& event) {
-    transport::publish_session_event(*events_, session_, event);
-}
-
 void WebServices::stop() {
+    subscription_.reset();
     events_->stop();
 }
 

@@ -1,7 +1,8 @@
 #pragma once
 // The parts of the RPC listener beyond JSON-RPC, wired for the daemon: named tokens
 // (<state_dir>/tokens.json), browser sessions, `/events` fed by the engine's events, `/metrics`
-// and the RPC call counters behind it. Network thread only.
+// and the RPC call counters behind it. Subscribes to the session's events itself. Network thread
+// only.
 #include <boost/asio/io_context.hpp>
 #include <filesystem>
 #include <memory>
@@ -19,21 +20,21 @@ namespace btd::daemon {
 class WebServices {
   public:
     // Loads the token list; throws std::runtime_error if it cannot be read (permissions).
-    WebServices(boost::asio::io_context& io, const Session& session,
+    WebServices(boost::asio::io_context& io, Session& session,
                 const std::filesystem::path& state_dir, std::optional<std::string> admin_secret,
                 bool metrics_public);
 
     // Adds the token methods and the call observer to `dispatcher`, and the page, login,
     // /metrics and /events to `options`. Both must outlive this object's use by the server.
     void install(rpc::Dispatcher& dispatcher, rpc::RpcServerOptions& options);
-    void on_event(const SessionEvent& event);  // to /events
-    void stop();                               // closes every /events client
+    void stop();  // closes every /events client and unsubscribes
 
   private:
     const Session& session_;
     std::shared_ptr<rpc::transport::Access> access_;
     std::shared_ptr<rpc::transport::EventStream> events_;
     rpc::transport::StatsFeed stats_;
+    EventSubscription subscription_;  // the engine's events to /events
     rpc::transport::RpcMetrics rpc_metrics_;
     bool metrics_public_;
 };

@@ -5,26 +5,9 @@ namespace {
 
 using json = nlohmann::json;
 
-const char* stream_type(SessionEvent::Kind kind) {
-    using Kind = SessionEvent::Kind;
-    switch (kind) {
-        case Kind::added:
-            return "torrent-added";
-        case Kind::state_changed:
-            return "state-changed";
-        case Kind::completed:
-            return "completed";
-        case Kind::error:
-            return "error";
-        case Kind::removed:
-            return "removed";
-        default:
-            return nullptr;  // piece and resume-data events stay inside the daemon
-    }
-}
-
 json torrent_fields(const TorrentStatus& s) {
-    return {{"progress", s.progress},
+    return {{"id", to_hex(s.id)},
+            {"progress", s.progress},
             {"download_rate", s.download_rate},
             {"upload_rate", s.upload_rate},
             {"peers", s.peers},
@@ -35,55 +18,51 @@ json torrent_fields(const TorrentStatus& s) {
             {"uploaded", s.uploaded}};
 }
 
+// The stream's name and data of a discrete event; an empty name: not sent.
+std::pair<const char*, json> describe(const SessionEvent& e) {
+    if (auto* added = e.get<AddedEvent>()) return {"torrent-added", {{"name", added->name}}};
+    if (auto* change = e.get<StateChangedEvent>())
+        return {"state-changed",
+                {{"state", to_string(change->new_state)}, {"from", to_string(change->old_state)}}};
+    if (auto* meta = e.get<MetadataReceivedEvent>())
+        return {"metadata-received", {{"name", meta->name}}};
+    if (e.get<CompletedEvent>()) return {"completed", json::object()};
+    if (auto* error = e.get<ErrorEvent>())
+        return {"error", {{"message", error->message}, {"code", to_string(error->code)}}};
+    if (auto* removed = e.get<RemovedEvent>()) return {"removed", {{"name", removed->name}}};
+    return {"", nullptr};
+}
+
 }  // namespace
 
-void publish_session_event(EventStream& stream, const Session& session, const SessionEvent& e) {
-    const char* type = stream_type(e.kind);
-    if (!type) return;
-    json data = {{"id", to_hex(e.id)}};
-    bool known = session.contains(e.id);
-    if (known) data["name"] = session.metainfo(e.id).name;
-    switch (e.kind) {
-        case SessionEvent::Kind::state_changed:
-            data["state"] = e.message;
-            break;
-        case SessionEvent::Kind::error:
-            data["message"] = e.message;
-            break;
-        case SessionEvent::Kind::added:
-        case SessionEvent::Kind::removed:
-            if (!known && !e.message.empty()) data["name"] = e.message;
-            break;
-        default:
-            break;
-    }
-    stream.publish(type, data);
+void StatsFeed::add(const StatsEvent& stats) {
+    const auto& s = stats.session;
+    totals_ = {{"download_rate", s.download_rate}, {"upload_rate", s.upload_rate},
+               {"downloaded", s.downloaded},       {"uploaded", s.uploaded},
+               {"torrents", s.torrents},           {"peers", s.peers}};
+    for (const auto& status : stats.torrents) changed_[to_hex(status.id)] = torrent_fields(status);
 }
 
 json StatsFeed::next() {
-    auto stats = session_.stats();
-    json totals = {{"download_rate", stats.download_rate}, {"upload_rate", stats.upload_rate},
-                   {"downloaded", stats.downloaded},       {"uploaded", stats.uploaded},
-                   {"torrents", stats.torrents},           {"peers", stats.peers}};
+    if (totals_.is_null()) return nullptr;
+    json out = std::move(totals_);
+    totals_ = nullptr;
     json changed = json::array();
-    std::map<std::string, json> now;
-    for (const auto& status : session_.list()) {
-        auto id = to_hex(status.id);
-        auto fields = torrent_fields(status);
-        auto before = last_.find(id);
-        if (before == last_.end() || before->second != fields) {
-            json entry = fields;
-            entry["id"] = id;
-            changed.push_back(std::move(entry));
-        }
-        now.emplace(std::move(id), std::move(fields));
-    }
-    bool same = changed.empty() && totals == last_totals_ && now.size() == last_.size();
-    last_ = std::move(now);
-    last_totals_ = totals;
-    if (same) return nullptr;
-    totals["changed"] = std::move(changed);
-    return totals;
+    for (auto& [id, fields] : changed_) changed.push_back(std::move(fields));
+    changed_.clear();
+    out["changed"] = std::move(changed);
+    return out;
+}
+
+void publish_session_event(EventStream& stream, StatsFeed& stats, const Session& session,
+                           const SessionEvent& e) {
+    if (auto* report = e.get<StatsEvent>()) return stats.add(*report);
+    auto [type, data] = describe(e);
+    if (*type == '\0') return;
+    data["id"] = to_hex(e.id);
+    if (!data.contains("name") && session.contains(e.id))
+        data["name"] = session.metainfo(e.id).name;
+    stream.publish(type, data);
 }
 
 }  // namespace btd::rpc::transport

@@ -1,6 +1,6 @@
 #pragma once
-// The adapter from the engine's events to `/events`: the one file that knows SessionEvent, so
-// the switch to typed events changes only this file. Network thread only.
+// The adapter from the engine's typed events (core/session/types.hpp) to `/events`: the one
+// file that knows SessionEvent. Network thread only.
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -10,22 +10,23 @@
 
 namespace btd::rpc::transport {
 
-// Publishes `event` as torrent-added, state-changed, completed, error or removed (others are
-// not sent). `session` names the torrent while it is still there.
-void publish_session_event(EventStream& stream, const Session& session, const SessionEvent& event);
-
-// Makes the `stats` snapshots: session rates and totals, and the torrents whose progress, rates,
-// peers or state changed since the previous snapshot (so 10,000 idle torrents cost nothing).
-// Null when nothing changed at all.
+// Coalesces the engine's StatsEvents into the stream's `stats` snapshots: the latest session
+// totals and, per torrent, the latest status of every torrent that changed since the last
+// snapshot sent (so no change is lost when two engine reports fall into one interval).
 class StatsFeed {
   public:
-    explicit StatsFeed(const Session& session) : session_(session) {}
-    nlohmann::json next();
+    void add(const StatsEvent& stats);
+    nlohmann::json next();  // null when nothing arrived since the last call
 
   private:
-    const Session& session_;
-    std::map<std::string, nlohmann::json> last_;  // id -> the fields last sent
-    nlohmann::json last_totals_;
+    nlohmann::json totals_;                          // null: nothing pending
+    std::map<std::string, nlohmann::json> changed_;  // id -> latest fields
 };
+
+// Sends `event` to the stream: torrent-added, state-changed, metadata-received, completed,
+// error and removed as discrete events; StatsEvent into `stats`; the rest stays inside btd.
+// `session` names the torrent while it is still there.
+void publish_session_event(EventStream& stream, StatsFeed& stats, const Session& session,
+                           const SessionEvent& event);
 
 }  // namespace btd::rpc::transport
