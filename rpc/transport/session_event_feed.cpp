@@ -56,7 +56,11 @@ json StatsFeed::next() {
 
 void publish_session_event(EventStream& stream, StatsFeed& stats, const Session& session,
                            const SessionEvent& e) {
-    if (auto* report = e.get<StatsEvent>()) return stats.add(*report);
+    if (auto* report = e.get<StatsEvent>()) {
+        // Nobody to send it to: nothing is kept (a churn of torrents must not pile up here).
+        if (stream.client_count() > 0) stats.add(*report);
+        return;
+    }
     auto [type, data] = describe(e);
     if (*type == '\0') return;
     data["id"] = to_hex(e.id);

@@ -24,7 +24,8 @@ class StatsFeed {
 };
 
 // Sends `event` to the stream: torrent-added, state-changed, metadata-received, completed,
-// error and removed as discrete events; StatsEvent into `stats`; the rest stays inside btd.
+// error and removed as discrete events; StatsEvent into `stats` (only while clients listen);
+// the rest stays inside btd.
 // `session` names the torrent while it is still there.
 void publish_session_event(EventStream& stream, StatsFeed& stats, const Session& session,
                            const SessionEvent& event);

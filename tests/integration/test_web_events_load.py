@@ -84,7 +84,10 @@ class EventsUnderLoad(unittest.TestCase):
                 seeder.wait_ready(60)
                 daemon = BtdDaemon(os.path.join(d, "state"), dl).start()
                 self.addCleanup(H.kill_process, daemon.proc)
-                self.run_load(daemon, torrent, src, dl)
+                try:
+                    self.run_load(daemon, torrent, src, dl)
+                except AssertionError as e:
+                    raise AssertionError(f"{e}\nbtd log tail:\n{daemon.log()[-4000:]}") from None
 
     def run_load(self, daemon, torrent, src, dl):
         baseline = rpc_latencies(daemon, 40)
