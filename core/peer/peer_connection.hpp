@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "core/peer/upload_queue.hpp"
 #include "core/peer/wire.hpp"
 #include "core/pieces/picker.hpp"
 #include "core/util/bitfield.hpp"
@@ -101,11 +102,7 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection> {
     std::string offender;          // whom strikes and bans count against (set by the owner)
     std::vector<std::uint32_t> allowed_fast_in;  // pieces it lets us request while choked
 
-    // Uploading: requests the peer made that we have accepted, in order.
-    std::deque<BlockRef> upload_queue;
-    std::vector<BlockRef> reads_in_flight;  // being read from disk; a cancel drops them on arrival
-    std::vector<std::uint32_t> allowed_fast_out;  // pieces we serve even while choking it
-    int invalid_requests = 0;
+    UploadQueue uploads;      // what it asked us for and we accepted
     bool optimistic = false;  // holds the optimistic unchoke slot
     Clock::time_point last_unchoked{};
     Clock::time_point last_upload{};

@@ -1,6 +1,18 @@
 #pragma once
 // One torrent job: checks existing data, talks to trackers and peers, requests blocks, verifies
 // and stores pieces. Lives on the network thread; disk and hashing go through the pool.
+// Torrent coordinates its parts and emits every event; the parts decide, Torrent acts:
+//   PeerList          peer_list.hpp          candidates, back-off, bans
+//   choker            choker.hpp             whom to unchoke
+//   request_scheduler request_scheduler.hpp  how many blocks to ask each peer for
+//   UploadQueue       peer/upload_queue.hpp  how each request from a peer is answered
+//   PieceWriter       piece_writer.hpp       piece buffers, hash-and-write jobs
+//   piece_layout      piece_layout.hpp       file/piece byte arithmetic, piece priorities
+//   torrent_status    torrent_status.hpp     state, progress, ratio, seeding limits
+//   TorrentTuning     tuning.hpp             timeouts, queue depths, ban thresholds
+// The implementation is spread by concern: torrent.cpp (lifecycle, checking, files),
+// torrent_peers.cpp (connections, messages), torrent_transfer.cpp (requests, pieces, completion,
+// uploads, choking), torrent_report.cpp (status, resume data, the once-a-second tick).
 #include <atomic>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -9,13 +21,15 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <random>
 #include <set>
-#include <unordered_map>
 
 #include "core/metainfo/metainfo.hpp"
 #include "core/peer/peer_connection.hpp"
 #include "core/pieces/picker.hpp"
-#include "core/session/peer_policy.hpp"
+#include "core/session/disk_jobs.hpp"
+#include "core/session/peer_list.hpp"
+#include "core/session/piece_writer.hpp"
 #include "core/session/session_context.hpp"
 #include "core/session/types.hpp"
 #include "core/storage/storage.hpp"
@@ -57,6 +71,9 @@ class Torrent : public PeerConnection::Handler {
     // One per file, 0 (skip) to 7; throws SessionError{invalid_argument} otherwise.
     void set_file_priorities(const std::vector<int>& priorities);
     void set_sequential(bool on) { picker_.set_sequential(on); }
+    // For ~Session: stops a running check (without callbacks), so the disk pool can be joined
+    // before the torrent goes.
+    void cancel_disk_work();
     std::vector<int> file_priorities() const {
         return {file_priorities_.begin(), file_priorities_.end()};
     }
@@ -70,27 +87,11 @@ class Torrent : public PeerConnection::Handler {
 
   private:
     using Endpoint = boost::asio::ip::tcp::endpoint;
-    struct KnownPeer {
-        std::chrono::steady_clock::time_point next_attempt{};
-        int failures = 0;    // ordinary failures in a row; a clean handshake resets it
-        int violations = 0;  // protocol violations, never reset: the ban grows with each
-        bool connected = false;
-        bool banned = false;  // never dial again (ourselves, wrong torrent, sent bad data)
-    };
-    struct PieceBuffer {
-        std::unique_ptr<std::uint8_t[]> data;
-        int size = 0;
-        std::vector<std::string> contributors;  // offender keys of the peers that sent blocks
-        bool hashing = false;
-    };
+    using Clock = std::chrono::steady_clock;
 
     void begin_check(const std::vector<bool>& pieces_to_check);
     static bool resume_file_changed(const ResumeFile& saved, const FileIdentity& now);
-    // First and last piece holding bytes [begin, end) of the torrent; end > begin.
-    std::pair<int, int> piece_span(std::int64_t begin, std::int64_t end) const;
-    void mark_file_pieces(int file, std::vector<bool>& pieces) const;
-    // Pieces with bytes past the current end of a file (missing or short): never had.
-    std::vector<bool> pieces_past_file_ends(const std::vector<FileIdentity>& now) const;
+    std::vector<bool> pieces_to_check_after_resume();
     // Files no longer the ones btd wrote or verified: their pieces are dropped and re-checked.
     void recheck_files(const std::vector<FileProblem>& problems);
     void start_pending_recheck();
@@ -98,6 +99,8 @@ class Torrent : public PeerConnection::Handler {
     static std::vector<FileProblem> changed_files_after(
         Storage& storage,
         const FileChangedError& e);  // periodic, on the pool: deleted, replaced or modified files
+    static PieceWriter::WriteResult write_verified_piece(Storage& storage, int piece,
+                                                         std::span<const std::uint8_t> data);
     void on_check_done();
     void cancel_check();
     void activate();
@@ -117,33 +120,44 @@ class Torrent : public PeerConnection::Handler {
     void set_choke(PeerConnection& peer, bool choke);
     void check_seed_limits();
     void connect_more();
-    bool dialable(const Endpoint& ep, const KnownPeer& info,
-                  std::chrono::steady_clock::time_point now,
+    bool dialable(const Endpoint& ep,
                   const std::map<boost::asio::ip::address, int>& per_address) const;
-    void dial(const Endpoint& ep, KnownPeer& info);
+    void dial(const Endpoint& ep);
+    bool refuse_incoming(const Endpoint& remote, const wire::Handshake& theirs);
+    bool refuse_banned(PeerConnection& peer);  // an outgoing peer that turned out banned
+    void send_opening(PeerConnection& peer);
+    void on_extended(PeerConnection& peer, const wire::Message& msg);
+    void on_have(PeerConnection& peer, const wire::Message& msg);
+    void on_bitfield(PeerConnection& peer, const wire::Message& msg);
+    void on_have_all_or_none(PeerConnection& peer, const wire::Message& msg);
+    void on_allowed_fast(PeerConnection& peer, const wire::Message& msg);
+    void on_cancel(PeerConnection& peer, const wire::Message& msg);
+    void on_reject(PeerConnection& peer, const wire::Message& msg);
+    void ban_for_bad_data(const std::string& offender);
+    void cancel_duplicates(const BlockRef& block, const std::vector<PeerKey>& others);
+    void open_buffers(const std::vector<BlockRef>& blocks);
+    void tick_peer(PeerConnection& peer, Clock::time_point now);
+    UploadQueue::Limits upload_limits() const;
     std::map<boost::asio::ip::address, int> connections_per_address() const;
     bool drop_useless_peer(bool incoming_only);
     void record_violation(PeerConnection& peer, const std::string& reason);
+    void note_closed(PeerConnection& peer);
     void request_blocks(PeerConnection& peer);
     void update_interest(PeerConnection& peer);
     void drop_requests(PeerConnection& peer);
     void on_block(PeerConnection& peer, const wire::Message& msg);
     void hash_and_write(int piece);
-    void on_piece_written(int piece, bool hash_ok, const std::string& error, bool transient);
+    void on_piece_done(int piece, PieceWriter::Outcome out);
+    void on_piece_written(int piece);
     void wait_out_disk_error(const std::string& message);
     void on_piece_failed(int piece, const std::vector<std::string>& contributors);
-    // Who a peer is for strikes and bans: its IP address, or on loopback, where every local
-    // client shares one address, its peer id. A reconnect from a new port is the same offender.
-    static std::string offender_key(const Endpoint& remote, const PeerId& peer_id);
-    void release_buffer(int piece);
+    void release_buffer(int piece) { writer_.release(piece); }
     void on_completed();
     void announce_completion();
     void reset_picker();  // a fresh picker with this torrent's priorities
-    void check_file_priorities(const std::vector<int>& priorities) const;
     void apply_file_priorities();
     void move_parts_to_wanted_files();                       // on the disk pool
     bool finished() const { return picker_.is_finished(); }  // every wanted piece verified
-    std::int64_t file_have_bytes(const FileEntry& file) const;
     void disk_job_started() { ++disk_jobs_; }
     void disk_job_finished();
     bool is_complete() const { return picker_.is_complete(); }
@@ -151,7 +165,11 @@ class Torrent : public PeerConnection::Handler {
     PeerConnection* find_peer(PeerKey key);
     void emit(EventPayload event);  // about this torrent, delivered after the operation
     template <class Fn>
-    auto guarded(Fn fn);  // wraps a callback so it is dropped if this torrent is gone
+    auto guarded(Fn fn) {  // wraps a callback so it is dropped if this torrent is gone
+        return [weak = std::weak_ptr<bool>(alive_), fn = std::move(fn)](auto&&... args) mutable {
+            if (weak.lock()) fn(std::forward<decltype(args)>(args)...);
+        };
+    }
 
     SessionContext& ctx_;
     Metainfo meta_;
@@ -160,11 +178,11 @@ class Torrent : public PeerConnection::Handler {
     PiecePicker picker_;
     std::unique_ptr<tracker::Announcer> announcer_;
     std::map<PeerConnection*, std::shared_ptr<PeerConnection>> peers_;
-    std::map<Endpoint, KnownPeer> known_peers_;
-    std::map<std::string, int> strikes_;  // bad pieces each offender took part in
-    std::set<std::string> banned_;
-    peer_policy::ViolatorBans violators_;  // protocol violators, banned for a growing time
-    std::unordered_map<int, PieceBuffer> buffers_;
+    const TorrentTuning& tuning_;
+    PeerList peer_list_;
+    PoolDiskJobs pool_jobs_;
+    PieceWriter writer_;
+    std::mt19937 rng_{std::random_device{}()};  // the optimistic unchoke's draw
     std::optional<ResumeData> resume_;
     TorrentLimits limits_;
     std::vector<std::uint8_t> file_priorities_;  // one per file

@@ -9,6 +9,7 @@
 #include <variant>
 #include <vector>
 
+#include "core/session/tuning.hpp"
 #include "core/tracker/announcer.hpp"
 #include "core/util/hash.hpp"
 
@@ -42,6 +43,7 @@ struct SessionSettings {
     int upload_slots = 4;              // regular unchoke slots per torrent (plus 1 optimistic)
     double ratio_limit = 0;            // stop seeding at this ratio; 0 = seed forever
     std::int64_t seed_idle_limit = 0;  // stop seeding after this many s without upload; 0 = never
+    TorrentTuning tuning;              // per-torrent peer and disk tuning (tuning.hpp)
 };
 
 struct TorrentLimits {

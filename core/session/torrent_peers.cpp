@@ -1,0 +1,380 @@
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "core/peer/extension.hpp"
+#include "core/session/peer_policy.hpp"
+#include "core/session/torrent.hpp"
+
+// A torrent's peer connections: whom to dial (PeerList decides who may be dialled), whom to
+// accept, what happens when a connection opens or ends, and what each peer message changes.
+
+namespace btd {
+
+void Torrent::add_peers(const std::vector<Endpoint>& endpoints) {
+    peer_list_.add(endpoints);
+    connect_more();
+}
+
+void Torrent::connect_more() {
+    // Dropping a peer below calls on_peer_closed, which calls back here: one loop at a time.
+    if (!active() || stopping_ || connecting_) return;
+    connecting_ = true;
+    struct Done {
+        bool& flag;
+        ~Done() { flag = false; }
+    } done{connecting_};
+    const int limit = ctx_.settings.max_peers_per_torrent;
+    auto per_address = connections_per_address();
+    bool turned_over = false;  // at most one useless peer dropped per call: slow, steady churn
+    for (const auto& ep : peer_list_.ready(Clock::now())) {
+        if (half_open_ >= tuning_.max_half_open || ctx_.connections >= ctx_.connection_limit())
+            break;
+        if (!dialable(ep, per_address)) continue;
+        if (static_cast<int>(peers_.size()) >= limit) {
+            if (turned_over || !drop_useless_peer(false)) break;
+            turned_over = true;
+        }
+        ++per_address[peer_policy::address_group(ep.address())];
+        dial(ep);
+    }
+}
+
+bool Torrent::dialable(const Endpoint& ep,
+                       const std::map<boost::asio::ip::address, int>& per_address) const {
+    if (ep.port() == ctx_.listen_port && ep.address().is_loopback()) return false;  // ourselves
+    if (ctx_.self_endpoints.count(ep)) return false;  // answered with our own peer id before
+    auto it = per_address.find(peer_policy::address_group(ep.address()));
+    return it == per_address.end() ||
+           it->second < peer_policy::per_address_limit(ep.address(), ctx_.settings);
+}
+
+void Torrent::dial(const Endpoint& ep) {
+    peer_list_.mark_dialled(ep);
+    auto peer = std::make_shared<PeerConnection>(
+        ctx_.io, ep, *this, wire::make_handshake(meta_.info_hash, ctx_.peer_id),
+        PeerConnection::Options{});
+    add_connection(peer);
+    ++half_open_;
+    peer->start_outgoing();
+}
+
+std::map<boost::asio::ip::address, int> Torrent::connections_per_address() const {
+    std::map<boost::asio::ip::address, int> counts;
+    for (auto& [ptr, peer] : peers_) ++counts[peer_policy::address_group(peer->remote().address())];
+    return counts;
+}
+
+void Torrent::add_connection(const std::shared_ptr<PeerConnection>& peer) {
+    peer->peer_has = Bitfield(meta_.num_pieces());
+    // The largest legal frame: a block, our bitfield, or an extension message.
+    peer->set_max_frame(
+        std::max<std::size_t>({kBlockSize + 13, peer->peer_has.bytes().size() + 1, 64 * 1024}));
+    peer->set_bandwidth({download_limit_, ctx_.download_limit}, {upload_limit_, ctx_.upload_limit});
+    peers_.emplace(peer.get(), peer);
+    ++ctx_.connections;
+}
+
+// Incoming peers may fill all but a few slots (peer_policy::incoming_slot_limit), so that we can
+// always dial a new candidate; beyond that, a peer that has given nothing makes room.
+bool Torrent::make_room_for_incoming() {
+    const int limit = ctx_.settings.max_peers_per_torrent;
+    int incoming = static_cast<int>(
+        std::count_if(peers_.begin(), peers_.end(), [](auto& p) { return p.second->incoming(); }));
+    bool incoming_full = incoming >= peer_policy::incoming_slot_limit(limit);
+    if (static_cast<int>(peers_.size()) < limit && !incoming_full) return true;
+    return drop_useless_peer(incoming_full);
+}
+
+// Drops the oldest peer that has given nothing for tuning.useless_peer_grace: neither side
+// interested and no payload either way. False if there is none.
+bool Torrent::drop_useless_peer(bool incoming_only) {
+    auto now = Clock::now();
+    PeerConnection* victim = nullptr;
+    for (auto& [ptr, peer] : peers_) {
+        if (!peer->connected() || peer->am_interested || peer->peer_interested) continue;
+        if (incoming_only && !peer->incoming()) continue;
+        auto last_payload = std::max({peer->connected_at, peer->last_block, peer->last_upload});
+        if (now - last_payload < tuning_.useless_peer_grace) continue;
+        if (!victim || peer->connected_at < victim->connected_at) victim = ptr;
+    }
+    if (!victim) return false;
+    victim->close("making room for a new peer");
+    return true;
+}
+
+bool Torrent::accept_incoming(boost::asio::ip::tcp::socket socket, const wire::Handshake& theirs) {
+    if (!accepting()) return false;
+    boost::system::error_code ec;
+    auto remote = socket.remote_endpoint(ec);
+    if (ec || refuse_incoming(remote, theirs)) return false;
+    if (!make_room_for_incoming()) return false;
+    auto peer = std::make_shared<PeerConnection>(
+        std::move(socket), *this, wire::make_handshake(meta_.info_hash, ctx_.peer_id), theirs,
+        PeerConnection::Options{});
+    add_connection(peer);
+    peer->start_incoming();
+    return true;
+}
+
+// Ourselves, a peer id already connected, a banned peer, or one address too many.
+bool Torrent::refuse_incoming(const Endpoint& remote, const wire::Handshake& theirs) {
+    if (theirs.peer_id == ctx_.peer_id) return true;
+    for (auto& [ptr, peer] : peers_)
+        if (peer->connected() && peer->remote_handshake().peer_id == theirs.peer_id) return true;
+    if (peer_list_.endpoint_banned(remote)) return true;
+    auto offender = PeerList::offender_key(remote, theirs.peer_id);
+    if (peer_list_.bad_data_banned(offender) || peer_list_.violator_banned(offender, Clock::now()))
+        return true;
+    auto per_address = connections_per_address();
+    return per_address[peer_policy::address_group(remote.address())] >=
+           peer_policy::per_address_limit(remote.address(), ctx_.settings);
+}
+
+PeerConnection* Torrent::find_peer(PeerKey key) {
+    auto it = peers_.find(reinterpret_cast<PeerConnection*>(key));
+    return it == peers_.end() ? nullptr : it->first;
+}
+
+void Torrent::on_peer_connected(PeerConnection& peer) {
+    peer.offender = PeerList::offender_key(peer.remote(), peer.remote_handshake().peer_id);
+    if (!peer.incoming()) {
+        --half_open_;
+        peer_list_.on_handshake(peer.remote());
+        if (refuse_banned(peer)) return;
+    }
+    peer.client = wire::client_name(peer.remote_handshake().peer_id);
+    send_opening(peer);
+    spdlog::debug("{}: connected to {} ({})", meta_.name, endpoint_string(peer.remote()),
+                  wire::client_name(peer.remote_handshake().peer_id));
+}
+
+// A peer we dialled is a duplicate or a banned offender behind another port: close it.
+bool Torrent::refuse_banned(PeerConnection& peer) {
+    for (auto& [ptr, other] : peers_)
+        if (ptr != &peer && other->connected() &&
+            other->remote_handshake().peer_id == peer.remote_handshake().peer_id) {
+            peer.close("duplicate connection");
+            return true;
+        }
+    if (peer_list_.bad_data_banned(peer.offender)) {
+        peer_list_.ban_endpoint(peer.remote());
+        peer.close("banned: sent data that failed the hash check");
+        return true;
+    }
+    if (peer_list_.violator_banned(peer.offender, Clock::now())) {
+        peer.close("banned for breaking the protocol");
+        return true;
+    }
+    return false;
+}
+
+// What we have, our extension handshake and the allowed-fast pieces, in one send.
+void Torrent::send_opening(PeerConnection& peer) {
+    std::string out;
+    const auto& have = picker_.have_bitfield();
+    if (peer.fast_extension() && have.all()) {
+        wire::append_simple(out, wire::MsgType::have_all);
+    } else if (peer.fast_extension() && have.none()) {
+        wire::append_simple(out, wire::MsgType::have_none);
+    } else if (!have.none()) {
+        wire::append_bitfield(out, have.wire_bytes());
+    }
+    if (peer.remote_handshake().supports_extended()) {
+        wire::ExtensionHandshake ext;
+        ext.client = std::string(kClientName) + " " + std::string(kClientVersion);
+        ext.listen_port = ctx_.listen_port;
+        ext.request_queue = static_cast<int>(tuning_.max_upload_queue);
+        wire::append_extended(out, 0, wire::encode_extension_handshake(ext));
+    }
+    if (peer.fast_extension() && peer.remote().address().is_v4()) {
+        peer.uploads.set_allowed_fast(
+            wire::allowed_fast_set(peer.remote().address().to_v4().to_uint(), meta_.info_hash,
+                                   meta_.num_pieces(), tuning_.allowed_fast_count));
+        for (auto piece : peer.uploads.allowed_fast())
+            if (have.test(piece)) wire::append_piece_index(out, wire::MsgType::allowed_fast, piece);
+    }
+    peer.send(out);
+}
+
+void Torrent::on_peer_closed(PeerConnection& peer, const std::string& reason) {
+    auto it = peers_.find(&peer);
+    if (it == peers_.end()) return;
+    auto keep = it->second;  // the connection must outlive this function
+    peers_.erase(it);
+    --ctx_.connections;
+    if (!peer.connected() && !peer.incoming()) --half_open_;
+    bool was_unchoked = !peer.am_choking;
+    drop_requests(peer);
+    if (peer.connected()) picker_.peer_lost_bitfield(peer.peer_has);
+    using Reason = PeerConnection::CloseReason;
+    if (peer.close_reason() == Reason::protocol_violation) record_violation(peer, reason);
+    if (peer.incoming()) return connect_more();  // its port is not a listen port: forget it
+    note_closed(peer);
+    spdlog::debug("{}: {} closed: {}", meta_.name, endpoint_string(peer.remote()), reason);
+    if (was_unchoked) rechoke(false);  // give its upload slot to someone else now
+    connect_more();
+}
+
+// An outgoing peer's ending, for the peer list's back-off and bans.
+void Torrent::note_closed(PeerConnection& peer) {
+    using Reason = PeerConnection::CloseReason;
+    auto ending = PeerList::Ending::ordinary;
+    switch (peer.close_reason()) {
+        case Reason::ordinary:
+            break;
+        case Reason::protocol_violation:
+            ending = PeerList::Ending::protocol_violation;
+            break;
+        case Reason::connected_to_self:
+            spdlog::info("{}: {} is ourselves; never dialling it again", meta_.name,
+                         endpoint_string(peer.remote()));
+            ctx_.self_endpoints.insert(peer.remote());
+            ending = PeerList::Ending::connected_to_self;
+            break;
+        case Reason::wrong_torrent:
+            ending = PeerList::Ending::wrong_torrent;
+            break;
+    }
+    peer_list_.on_closed(peer.remote(), ending, Clock::now());
+}
+
+void Torrent::record_violation(PeerConnection& peer, const std::string& reason) {
+    std::optional<Endpoint> dialled;
+    if (!peer.incoming()) dialled = peer.remote();
+    auto ban = peer_list_.record_violation(peer.offender, dialled, Clock::now());
+    spdlog::info("{}: {} broke the protocol ({}); banned {}", meta_.name,
+                 endpoint_string(peer.remote()), reason,
+                 ban ? "for " + std::to_string(ban->count()) + " s" : std::string("for good"));
+}
+
+void Torrent::update_interest(PeerConnection& peer) {
+    bool interested = picker_.is_interesting(peer.peer_has);
+    if (interested == peer.am_interested) return;
+    peer.am_interested = interested;
+    std::string out;
+    wire::append_simple(out,
+                        interested ? wire::MsgType::interested : wire::MsgType::not_interested);
+    peer.send(out);
+}
+
+void Torrent::on_peer_message(PeerConnection& peer, const wire::Message& msg) {
+    using wire::MsgType;
+    switch (msg.type) {
+        case MsgType::keep_alive:
+        case MsgType::port:
+            return;
+        case MsgType::suggest_piece:
+            if (!peer.fast_extension())
+                return peer.close_violation("suggest without Fast extension");
+            return;  // our picker's order is good enough; suggestions are only hints
+        case MsgType::allowed_fast:
+            return on_allowed_fast(peer, msg);
+        case MsgType::extended:
+            return on_extended(peer, msg);
+        case MsgType::choke:
+            peer.peer_choking = true;
+            // With the Fast extension the peer rejects what it won't serve; without it, a
+            // choke silently drops every outstanding request.
+            if (!peer.fast_extension()) drop_requests(peer);
+            return;
+        case MsgType::unchoke:
+            peer.peer_choking = false;
+            return request_blocks(peer);
+        case MsgType::interested:
+            peer.peer_interested = true;
+            return rechoke(false);  // a free slot is given at once, not at the next round
+        case MsgType::not_interested:
+            peer.peer_interested = false;
+            if (!peer.am_choking) rechoke(false);
+            return;
+        case MsgType::have:
+            return on_have(peer, msg);
+        case MsgType::bitfield:
+            return on_bitfield(peer, msg);
+        case MsgType::have_all:
+        case MsgType::have_none:
+            return on_have_all_or_none(peer, msg);
+        case MsgType::request:
+            return handle_request(peer, msg);
+        case MsgType::cancel:
+            return on_cancel(peer, msg);
+        case MsgType::reject_request:
+            return on_reject(peer, msg);
+        case MsgType::piece:
+            return on_block(peer, msg);
+    }
+}
+
+void Torrent::on_allowed_fast(PeerConnection& peer, const wire::Message& msg) {
+    if (!peer.fast_extension()) return peer.close_violation("allowed fast without Fast extension");
+    auto& in = peer.allowed_fast_in;
+    if (msg.piece < static_cast<std::uint32_t>(meta_.num_pieces()) &&
+        in.size() < tuning_.max_allowed_fast_in &&
+        std::find(in.begin(), in.end(), msg.piece) == in.end())
+        in.push_back(msg.piece);
+    request_blocks(peer);
+}
+
+void Torrent::on_extended(PeerConnection& peer, const wire::Message& msg) {
+    if (msg.ext_id != 0) return;
+    if (auto ext = wire::decode_extension_handshake(msg.payload)) {
+        if (ext->request_queue) peer.peer_request_limit = ext->request_queue;
+        if (!ext->client.empty()) peer.client = ext->client;
+    }
+}
+
+void Torrent::on_have(PeerConnection& peer, const wire::Message& msg) {
+    if (msg.piece >= static_cast<std::uint32_t>(meta_.num_pieces()))
+        return peer.close_violation("have for piece " + std::to_string(msg.piece) +
+                                    " out of range");
+    if (peer.peer_has.test(msg.piece)) return;
+    peer.peer_has.set(msg.piece);
+    picker_.peer_has_piece(static_cast<int>(msg.piece));
+    if (!peer.am_interested && picker_.wants(static_cast<int>(msg.piece))) update_interest(peer);
+    request_blocks(peer);
+}
+
+void Torrent::on_bitfield(PeerConnection& peer, const wire::Message& msg) {
+    Bitfield bits(meta_.num_pieces());
+    if (!bits.assign_wire(msg.payload)) return peer.close_violation("invalid bitfield");
+    picker_.peer_lost_bitfield(peer.peer_has);
+    peer.peer_has = std::move(bits);
+    picker_.peer_has_bitfield(peer.peer_has);
+    peer.has_all_pieces = peer.peer_has.all();
+    update_interest(peer);
+    request_blocks(peer);
+}
+
+void Torrent::on_have_all_or_none(PeerConnection& peer, const wire::Message& msg) {
+    if (!peer.fast_extension())
+        return peer.close_violation("Fast extension message without support");
+    picker_.peer_lost_bitfield(peer.peer_has);
+    peer.peer_has = Bitfield(meta_.num_pieces());
+    if (msg.type == wire::MsgType::have_all) peer.peer_has.set_all();
+    picker_.peer_has_bitfield(peer.peer_has);
+    peer.has_all_pieces = msg.type == wire::MsgType::have_all;
+    update_interest(peer);
+    request_blocks(peer);
+}
+
+void Torrent::on_cancel(PeerConnection& peer, const wire::Message& msg) {
+    BlockRef block{static_cast<int>(msg.piece), static_cast<int>(msg.offset),
+                   static_cast<int>(msg.length)};
+    // BEP 6: every request is answered, a cancelled one with a reject.
+    if (peer.uploads.cancel(block) && peer.fast_extension()) reject(peer, block);
+}
+
+void Torrent::on_reject(PeerConnection& peer, const wire::Message& msg) {
+    if (!peer.fast_extension()) return peer.close_violation("reject without Fast extension");
+    auto it = std::find_if(peer.requests.begin(), peer.requests.end(), [&](auto& r) {
+        return r.block.piece == static_cast<int>(msg.piece) &&
+               r.block.offset == static_cast<int>(msg.offset);
+    });
+    if (it == peer.requests.end()) return;
+    if (picker_.abort_request(it->block, reinterpret_cast<PeerKey>(&peer)))
+        release_buffer(it->block.piece);
+    peer.requests.erase(it);
+}
+
+}  // namespace btd

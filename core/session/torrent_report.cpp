@@ -1,0 +1,171 @@
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "core/session/piece_layout.hpp"
+#include "core/session/request_scheduler.hpp"
+#include "core/session/torrent.hpp"
+#include "core/session/torrent_status.hpp"
+
+// What a torrent reports (status, details, resume data) and its once-a-second housekeeping.
+
+namespace btd {
+
+// ---- status ----------------------------------------------------------------------------------
+
+std::int64_t Torrent::have_bytes() const {
+    return piece_layout::have_bytes(meta_, picker_.have_bitfield());
+}
+
+TorrentStatus Torrent::status() const {
+    TorrentStatus s;
+    s.id = meta_.info_hash;
+    s.name = meta_.name;
+    s.total_size = meta_.total_size;
+    s.sequential = picker_.sequential();
+    const auto& have = picker_.have_bitfield();
+    if (skips_files_) {
+        s.size = wanted_size_;
+        for (std::size_t f = 0; f < meta_.files.size(); ++f)
+            if (file_priorities_[f] != kPriorityDontDownload && !meta_.files[f].pad)
+                s.have_bytes += piece_layout::file_have_bytes(meta_, meta_.files[f], have);
+    } else {
+        s.size = meta_.total_size;
+        s.have_bytes = have_bytes();
+    }
+    s.downloaded = downloaded_base_ + download_.total();
+    s.uploaded = uploaded_base_ + upload_.total();
+    s.download_rate = download_.rate();
+    s.upload_rate = upload_.rate();
+    s.download_dir = download_dir_;
+    s.added_at = added_at_;
+    s.error = error_.empty() ? disk_error_ : error_;  // a transient one shows, state unchanged
+    for (auto& [ptr, peer] : peers_) {
+        if (!peer->connected()) continue;
+        ++s.peers;
+        if (peer->has_all_pieces || peer->peer_has.all()) ++s.seeds;
+    }
+    torrent_status::derive(
+        s, {!error_.empty(), paused_, checking_, finished(), checked_pieces_, pieces_to_check_});
+    return s;
+}
+
+TorrentDetails Torrent::details() const {
+    TorrentDetails d;
+    d.status = status();
+    d.pieces = picker_.have_bitfield().to_string();
+    d.piece_length = meta_.piece_length;
+    d.is_private = meta_.is_private;
+    d.comment = meta_.comment;
+    for (std::size_t f = 0; f < meta_.files.size(); ++f) {
+        const auto& file = meta_.files[f];
+        FileStatus fs;
+        fs.path = file.path.generic_string();
+        fs.size = file.length;
+        fs.pad = file.pad;
+        fs.priority = file_priorities_[f];
+        fs.have_bytes = piece_layout::file_have_bytes(meta_, file, picker_.have_bitfield());
+        d.files.push_back(std::move(fs));
+    }
+    if (announcer_) d.trackers = announcer_->status();
+    for (auto& [ptr, peer] : peers_) {
+        if (!peer->connected()) continue;
+        PeerStatus ps;
+        ps.address = endpoint_string(peer->remote());
+        ps.client = wire::client_name(peer->remote_handshake().peer_id);
+        ps.progress = meta_.num_pieces() ? double(peer->peer_has.count()) / meta_.num_pieces() : 0;
+        ps.download_rate = peer->download.rate();
+        ps.upload_rate = peer->upload.rate();
+        if (!peer->requests.empty()) ps.flags += 'D';
+        if (peer->peer_choking) ps.flags += 'c';
+        if (peer->am_interested) ps.flags += 'i';
+        if (peer->snubbed) ps.flags += 's';
+        d.peers.push_back(std::move(ps));
+    }
+    return d;
+}
+
+// ---- resume data -----------------------------------------------------------------------------
+
+void Torrent::save_resume_data(std::function<void(ResumeData)> done) {
+    ResumeData rd;
+    rd.have = picker_.have_bitfield().to_string();
+    rd.paused = paused_;
+    rd.total_downloaded = downloaded_base_ + download_.total();
+    rd.total_uploaded = uploaded_base_ + upload_.total();
+    rd.added_at = added_at_;
+    rd.download_dir = download_dir_;
+    rd.limits = limits_;
+    if (std::any_of(file_priorities_.begin(), file_priorities_.end(),
+                    [](auto p) { return p != kPriorityDefault; }))
+        rd.file_priorities.assign(file_priorities_.begin(), file_priorities_.end());
+    rd.sequential = picker_.sequential();
+    auto storage = storage_;
+    disk_job_started();
+    ctx_.disk.submit(
+        ctx_.io,
+        [storage] {
+            try {
+                storage->flush();
+            } catch (const std::exception& e) {
+                spdlog::warn("flush before saving resume data: {}", e.what());
+            }
+            return storage->identities_for_resume();
+        },
+        [this, weak = std::weak_ptr<bool>(alive_), rd = std::move(rd),
+         done = std::move(done)](std::vector<ResumeFileInfo> stats) mutable {
+            for (auto& s : stats)
+                rd.files.push_back({s.size, s.mtime, static_cast<std::int64_t>(s.inode),
+                                    s.exists() ? s.mtime_ns : -1});
+            if (weak.lock()) disk_job_finished();
+            done(std::move(rd));
+        });
+}
+
+// ---- housekeeping ----------------------------------------------------------------------------
+
+void Torrent::tick() {
+    download_.tick();
+    upload_.tick();
+    auto now = Clock::now();
+    std::vector<PeerConnection*> to_close;
+    for (auto& [ptr, peer] : peers_) {
+        peer->download.tick();
+        peer->upload.tick();
+        if (!peer->connected()) continue;
+        if (now - peer->last_receive > tuning_.inactivity_timeout)
+            to_close.push_back(ptr);
+        else
+            tick_peer(*peer, now);
+    }
+    for (auto* ptr : to_close)
+        ptr->close("no message for " + std::to_string(tuning_.inactivity_timeout.count()) + " s");
+    ++tick_count_;
+    if (tick_count_ % tuning_.rechoke_every_s == 0)
+        rechoke(tick_count_ % tuning_.optimistic_every_s == 0);
+    if (tick_count_ % tuning_.files_check_every_s == 0) check_files_on_disk();
+    check_seed_limits();
+    connect_more();
+}
+
+// The pipeline follows the peer's rate; a peer that stopped delivering is snubbed: its blocks go
+// to others and it is asked for very little until it delivers.
+void Torrent::tick_peer(PeerConnection& peer, Clock::time_point now) {
+    if (!peer.requests.empty() &&
+        request_scheduler::snubbed(now, peer.last_block, peer.requests.front().sent, tuning_)) {
+        peer.snubbed = true;
+        drop_requests(peer);
+        peer.queue_target = 1;
+    } else if (!peer.snubbed) {
+        peer.queue_target =
+            request_scheduler::queue_target(peer.download.rate(), peer.peer_request_limit, tuning_);
+    }
+    if (now - peer.last_send > tuning_.keep_alive_interval) {
+        std::string ka;
+        wire::append_keep_alive(ka);
+        peer.send(ka);
+    }
+    request_blocks(peer);
+}
+
+}  // namespace btd

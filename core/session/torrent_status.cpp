@@ -1,0 +1,43 @@
+#include "core/session/torrent_status.hpp"
+
+#include <algorithm>
+
+namespace btd::torrent_status {
+
+namespace {
+// Paused wins over checking: the user asked for it (the check still completes meanwhile).
+TorrentState state_of(const Phase& p) {
+    if (p.error) return TorrentState::error;
+    if (p.paused) return TorrentState::paused;
+    if (p.checking) return TorrentState::checking;
+    if (p.finished) return TorrentState::seeding;
+    return TorrentState::downloading;
+}
+}  // namespace
+
+void derive(TorrentStatus& s, const Phase& phase) {
+    s.state = state_of(phase);
+    if (phase.checking)
+        s.progress =
+            phase.pieces_to_check ? double(phase.checked_pieces) / phase.pieces_to_check : 0;
+    else
+        s.progress = s.size ? double(s.have_bytes) / double(s.size) : 1.0;
+    if (s.state == TorrentState::downloading && s.download_rate > 0)
+        s.eta = (s.size - s.have_bytes) / s.download_rate;
+    // A torrent seeded from data it never downloaded counts its ratio against its size.
+    std::int64_t ratio_base = s.downloaded > 0 ? s.downloaded : (s.have_bytes > 0 ? s.size : 0);
+    s.ratio = ratio_base ? double(s.uploaded) / double(ratio_base) : 0;
+}
+
+std::string seed_limit_reached(double ratio, double ratio_limit, std::int64_t idle_limit_s,
+                               Clock::time_point now, Clock::time_point last_upload,
+                               Clock::time_point seeding_since) {
+    std::string reason;
+    if (ratio_limit > 0 && ratio >= ratio_limit) reason = "ratio limit reached";
+    auto since = std::max(last_upload, seeding_since);
+    if (idle_limit_s > 0 && now - since > std::chrono::seconds(idle_limit_s))
+        reason = "seeding idle limit reached";
+    return reason;
+}
+
+}  // namespace btd::torrent_status
