@@ -284,11 +284,15 @@ Session::Session(boost::asio::io_context& io, SessionSettings settings)
     impl_->schedule_tick();
 }
 
+// Disk work ends before the torrents go: running checks are cancelled, then the pool is joined,
+// so no pool thread is left using anything a torrent owns (jobs also own what they read).
 Session::~Session() {
     impl_->tick_timer.cancel();
+    for (auto& [id, t] : impl_->torrents) t->cancel_disk_work();
+    for (auto& [ptr, t] : impl_->retiring) t->cancel_disk_work();
+    impl_->ctx.disk.join();
     impl_->torrents.clear();
     impl_->retiring.clear();
-    impl_->ctx.disk.join();
 }
 
 static void check_download_dir(const std::filesystem::path& dir) {
