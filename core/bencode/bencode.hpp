@@ -39,11 +39,11 @@ struct Limits {
 };
 
 class DecodeError : public std::runtime_error {
-public:
+  public:
     DecodeError(const std::string& what, std::size_t offset);
     std::size_t offset() const { return offset_; }
 
-private:
+  private:
     std::size_t offset_;
 };
 
