@@ -16,7 +16,7 @@ namespace {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
-using tcp = asio::ip::tcp;
+using asio::ip::tcp;
 
 constexpr std::size_t kMaxResponseBytes = 256 * 1024 * 1024;
 

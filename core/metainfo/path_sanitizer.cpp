@@ -7,7 +7,7 @@
 namespace btd {
 
 std::string printable_path(std::string_view path) {
-    static constexpr char hex[] = "0123456789abcdef";
+    static constexpr char kHex[] = "0123456789abcdef";
     static constexpr std::size_t kMaxShown = 200;
     std::string out;
     for (char c : path.substr(0, kMaxShown)) {
@@ -15,8 +15,8 @@ std::string printable_path(std::string_view path) {
         if (u < 0x20 || u == 0x7f || c == '\\' || c == '"') {
             out += '\\';
             out += 'x';
-            out += hex[u >> 4];
-            out += hex[u & 15];
+            out += kHex[u >> 4];
+            out += kHex[u & 15];
         } else {
             out += c;  // UTF-8 bytes pass through so names stay readable
         }

@@ -169,14 +169,14 @@ std::string client_name(const PeerId& id) {
     auto c = [&](int i) { return static_cast<char>(id[i]); };
     if (c(0) != '-' || c(7) != '-') return "unknown";
     std::string code{c(1), c(2)};
-    static const std::pair<const char*, const char*> known[] = {
+    static const std::pair<const char*, const char*> kKnownClients[] = {
         {"LT", "libtorrent"},   {"BD", "btd"},
         {"TR", "Transmission"}, {"qB", "qBittorrent"},
         {"DE", "Deluge"},       {"UT", "uTorrent"},
         {"AZ", "Azureus"},      {"lt", "libTorrent (rakshasa)"},
         {"A2", "aria2"}};
     std::string name = code;
-    for (auto& [k, v] : known)
+    for (auto& [k, v] : kKnownClients)
         if (code == k) name = v;
     std::string version;
     for (int i = 3; i < 7; ++i) {

@@ -27,7 +27,7 @@ std::string with_query(std::string_view url, std::string_view query) {
 }  // namespace
 
 std::string percent_encode(std::string_view bytes) {
-    static constexpr char digits[] = "0123456789ABCDEF";
+    static constexpr char kDigits[] = "0123456789ABCDEF";
     std::string out;
     out.reserve(bytes.size() * 3);
     for (unsigned char c : bytes) {
@@ -35,8 +35,8 @@ std::string percent_encode(std::string_view bytes) {
             out += static_cast<char>(c);
         } else {
             out += '%';
-            out += digits[c >> 4];
-            out += digits[c & 15];
+            out += kDigits[c >> 4];
+            out += kDigits[c & 15];
         }
     }
     return out;

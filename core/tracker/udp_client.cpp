@@ -11,7 +11,7 @@ namespace btd::tracker {
 namespace {
 
 namespace asio = boost::asio;
-using udp_proto = asio::ip::udp;
+using Udp = asio::ip::udp;
 using boost::system::error_code;
 using Clock = std::chrono::steady_clock;
 
@@ -37,8 +37,7 @@ class UdpRequest : public PendingRequest, public std::enable_shared_from_this<Ud
         }
         resolver_.async_resolve(
             url_.host, std::to_string(url_.port),
-            [self = shared_from_this()](error_code ec,
-                                        const udp_proto::resolver::results_type& results) {
+            [self = shared_from_this()](error_code ec, const Udp::resolver::results_type& results) {
                 self->on_resolve(ec, results);
             });
     }
@@ -48,12 +47,12 @@ class UdpRequest : public PendingRequest, public std::enable_shared_from_this<Ud
   private:
     enum class Phase { connect, request };
 
-    void on_resolve(error_code ec, const udp_proto::resolver::results_type& results) {
+    void on_resolve(error_code ec, const Udp::resolver::results_type& results) {
         if (done_) return;
         if (ec || results.empty())
             return finish("cannot resolve " + url_.host + ": " +
                           (ec ? ec.message() : "no address"));
-        udp_proto::endpoint endpoint = results.begin()->endpoint();
+        Udp::endpoint endpoint = results.begin()->endpoint();
         ipv6_ = endpoint.address().is_v6();
         socket_.open(endpoint.protocol(), ec);
         // A connected UDP socket only accepts the tracker's datagrams and reports ICMP errors.
@@ -169,8 +168,8 @@ class UdpRequest : public PendingRequest, public std::enable_shared_from_this<Ud
     Url url_;
     std::string cache_key_;
     UdpExchange exchange_;
-    udp_proto::resolver resolver_;
-    udp_proto::socket socket_;
+    Udp::resolver resolver_;
+    Udp::socket socket_;
     asio::steady_timer retransmit_timer_;
     asio::steady_timer deadline_;
     std::vector<char> receive_buffer_;

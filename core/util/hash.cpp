@@ -38,12 +38,12 @@ Sha1Hash Sha1Hasher::finish() {
 }
 
 std::string to_hex(std::span<const std::uint8_t> bytes) {
-    static constexpr char digits[] = "0123456789abcdef";
+    static constexpr char kDigits[] = "0123456789abcdef";
     std::string out;
     out.reserve(bytes.size() * 2);
     for (auto b : bytes) {
-        out.push_back(digits[b >> 4]);
-        out.push_back(digits[b & 15]);
+        out.push_back(kDigits[b >> 4]);
+        out.push_back(kDigits[b & 15]);
     }
     return out;
 }
