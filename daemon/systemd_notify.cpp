@@ -38,12 +38,13 @@ std::string status_summary(const SessionStats& s) {
         auto it = s.by_state.find(state);
         return it == s.by_state.end() ? 0 : it->second;
     };
-    constexpr double mib = 1024.0 * 1024.0;
+    constexpr double kMib = 1024.0 * 1024.0;
     std::string out = fmt::format("{} torrent{}", s.torrents, s.torrents == 1 ? "" : "s");
     for (const char* state : {"downloading", "seeding", "checking", "paused", "error"})
         if (int n = count(state)) out += fmt::format(", {} {}", n, state);
-    out += fmt::format(", {:.1f} MiB/s down, {:.1f} MiB/s up", s.download_rate / mib,
-                       s.upload_rate / mib);
+    out += fmt::format(", {:.1f} MiB/s down, {:.1f} MiB/s up",
+                       static_cast<double>(s.download_rate) / kMib,
+                       static_cast<double>(s.upload_rate) / kMib);
     return out;
 }
 

@@ -5,12 +5,12 @@ namespace btd::rpc {
 using nlohmann::json;
 
 const std::vector<std::string>& summary_fields() {
-    static const std::vector<std::string> fields = {
+    static const std::vector<std::string> kFields = {
         "id",           "name",       "state",      "progress",      "size",
         "have_bytes",   "downloaded", "uploaded",   "download_rate", "upload_rate",
         "peers",        "seeds",      "eta",        "ratio",         "error",
         "download_dir", "added_at",   "total_size", "sequential"};
-    return fields;
+    return kFields;
 }
 
 json to_json(const TorrentStatus& s) {

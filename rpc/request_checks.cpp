@@ -63,10 +63,10 @@ bool origin_allowed(std::string_view origin_header, bool has_origin,
 
 bool bearer_token_matches(std::string_view authorization_header, std::string_view secret) {
     auto value = trim(authorization_header);
-    constexpr std::string_view scheme = "bearer ";
-    if (value.size() <= scheme.size() || ascii_lower(value.substr(0, scheme.size())) != scheme)
+    constexpr std::string_view kScheme = "bearer ";
+    if (value.size() <= kScheme.size() || ascii_lower(value.substr(0, kScheme.size())) != kScheme)
         return false;
-    auto token = trim(value.substr(scheme.size()));
+    auto token = trim(value.substr(kScheme.size()));
     return !token.empty() && secrets_equal(token, secret);
 }
 

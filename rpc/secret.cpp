@@ -96,11 +96,11 @@ std::string generate_secret() {
     std::array<unsigned char, kSecretBytes> bytes{};
     if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1)
         throw std::runtime_error("cannot generate rpc secret: no randomness from OpenSSL");
-    static constexpr char digits[] = "0123456789abcdef";
+    static constexpr char kDigits[] = "0123456789abcdef";
     std::string hex;
     for (unsigned char b : bytes) {
-        hex.push_back(digits[b >> 4]);
-        hex.push_back(digits[b & 15]);
+        hex.push_back(kDigits[b >> 4]);
+        hex.push_back(kDigits[b & 15]);
     }
     return hex;
 }

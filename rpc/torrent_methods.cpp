@@ -101,10 +101,10 @@ void register_torrent_methods(Dispatcher& d, Session& s) {
         require_object(params);
         reject_unknown(params, {"ids", "all", "download_rate_limit", "upload_rate_limit",
                                 "ratio_limit", "file_priorities", "sequential"});
-        constexpr std::int64_t max_rate = std::int64_t(1) << 40;
+        constexpr std::int64_t kMaxRate = std::int64_t(1) << 40;
         TorrentLimits limits;
-        limits.download_rate_limit = optional_int(params, "download_rate_limit", 0, max_rate);
-        limits.upload_rate_limit = optional_int(params, "upload_rate_limit", 0, max_rate);
+        limits.download_rate_limit = optional_int(params, "download_rate_limit", 0, kMaxRate);
+        limits.upload_rate_limit = optional_int(params, "upload_rate_limit", 0, kMaxRate);
         limits.ratio_limit = optional_number(params, "ratio_limit", 0);
         auto sequential = optional_bool(params, "sequential");
         const json* priorities =

@@ -82,9 +82,9 @@ std::optional<std::string> scrape_url_from_announce(std::string_view announce_ur
     auto scheme_end = url.find("://");
     if (slash == std::string::npos || scheme_end == std::string::npos || slash < scheme_end + 3)
         return std::nullopt;
-    constexpr std::string_view word = "announce";
-    if (url.compare(slash + 1, word.size(), word) != 0) return std::nullopt;
-    url.replace(slash + 1, word.size(), "scrape");
+    constexpr std::string_view kWord = "announce";
+    if (url.compare(slash + 1, kWord.size(), kWord) != 0) return std::nullopt;
+    url.replace(slash + 1, kWord.size(), "scrape");
     return url;
 }
 

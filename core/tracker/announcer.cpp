@@ -296,7 +296,7 @@ Announcer::Announcer(TrackerContext& ctx, std::vector<std::vector<std::string>> 
     : impl_(std::make_shared<Impl>(ctx, tiers, info_hash, peer_id, std::move(listen_port),
                                    std::move(totals), std::move(on_peers))) {}
 
-Announcer::~Announcer() {
+Announcer::~Announcer() {  // NOLINT(bugprone-exception-escape): see the header
     impl_->detach();
 }
 

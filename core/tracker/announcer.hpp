@@ -49,7 +49,7 @@ class Announcer {
     Announcer(TrackerContext& ctx, std::vector<std::vector<std::string>> tiers,
               const Sha1Hash& info_hash, const PeerId& peer_id, PortProvider listen_port,
               TotalsProvider totals, PeersHandler on_peers);
-    ~Announcer();
+    ~Announcer();  // NOLINT(bugprone-exception-escape): detach() only cancels a timer and requests
 
     void start();      // announces `started`, then re-announces at the tracker's interval
     void completed();  // announces `completed`

@@ -80,9 +80,9 @@ void random_bytes(std::span<std::uint8_t> out) {
 
 PeerId make_peer_id() {
     PeerId id{};
-    constexpr std::string_view prefix = "-BD0010-";
-    for (std::size_t i = 0; i < prefix.size(); ++i) id[i] = static_cast<std::uint8_t>(prefix[i]);
-    random_bytes(std::span(id).subspan(prefix.size()));
+    constexpr std::string_view kPrefix = "-BD0010-";
+    for (std::size_t i = 0; i < kPrefix.size(); ++i) id[i] = static_cast<std::uint8_t>(kPrefix[i]);
+    random_bytes(std::span(id).subspan(kPrefix.size()));
     return id;
 }
 

@@ -12,7 +12,7 @@ constexpr std::size_t kMaxChunk = 16 * 1024 + 13;  // one block message: fair in
 RateLimiter::RateLimiter(boost::asio::io_context& io)
     : timer_(io), last_refill_(std::chrono::steady_clock::now()) {}
 
-RateLimiter::~RateLimiter() {
+RateLimiter::~RateLimiter() {  // NOLINT(bugprone-exception-escape): see the header
     *alive_ = false;
     timer_.cancel();
 }

@@ -17,7 +17,7 @@ class RateLimiter {
     using Grant = std::function<void(std::size_t granted)>;
 
     explicit RateLimiter(boost::asio::io_context& io);
-    ~RateLimiter();
+    ~RateLimiter();  // NOLINT(bugprone-exception-escape): a timer's cancel() cannot fail
     RateLimiter(const RateLimiter&) = delete;
     RateLimiter& operator=(const RateLimiter&) = delete;
 

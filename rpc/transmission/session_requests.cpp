@@ -83,20 +83,20 @@ T merge_limit(std::optional<bool> enabled, std::optional<T> value, T current, T 
 
 SessionSettings settings_from(const json& args, SessionSettings next,
                               const std::vector<std::filesystem::path>& allowed_dirs) {
-    constexpr std::int64_t max_kb = (std::int64_t(1) << 40) / kSpeedUnit;
-    constexpr std::int64_t max_minutes = 10LL * 365 * 24 * 60;
+    constexpr std::int64_t kMaxKb = (std::int64_t(1) << 40) / kSpeedUnit;
+    constexpr std::int64_t kMaxMinutes = 10LL * 365 * 24 * 60;
     next.download_rate_limit = merge_limit<std::int64_t>(
-        get_bool(args, "speed-limit-down-enabled"), get_int(args, "speed-limit-down", 0, max_kb),
+        get_bool(args, "speed-limit-down-enabled"), get_int(args, "speed-limit-down", 0, kMaxKb),
         next.download_rate_limit, kSpeedUnit, "speed-limit-down");
     next.upload_rate_limit = merge_limit<std::int64_t>(
-        get_bool(args, "speed-limit-up-enabled"), get_int(args, "speed-limit-up", 0, max_kb),
+        get_bool(args, "speed-limit-up-enabled"), get_int(args, "speed-limit-up", 0, kMaxKb),
         next.upload_rate_limit, kSpeedUnit, "speed-limit-up");
     next.ratio_limit = merge_limit<double>(get_bool(args, "seedRatioLimited"),
                                            get_number(args, "seedRatioLimit", 0), next.ratio_limit,
                                            1.0, "seedRatioLimit");
     next.seed_idle_limit =
         merge_limit<std::int64_t>(get_bool(args, "idle-seeding-limit-enabled"),
-                                  get_int(args, "idle-seeding-limit", 0, max_minutes),
+                                  get_int(args, "idle-seeding-limit", 0, kMaxMinutes),
                                   next.seed_idle_limit, 60, "idle-seeding-limit");
     if (auto v = get_int(args, "peer-port", 0, 65535))
         next.listen_port = static_cast<std::uint16_t>(*v);

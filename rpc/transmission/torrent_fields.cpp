@@ -287,8 +287,8 @@ std::map<std::string_view, FieldFn> make_fields() {
 }  // namespace
 
 const std::map<std::string_view, FieldFn>& torrent_fields() {
-    static const auto fields = make_fields();
-    return fields;
+    static const auto kFields = make_fields();
+    return kFields;
 }
 
 int transmission_status(const TorrentStatus& s) {
