@@ -1,101 +1,175 @@
 #include "daemon/command_line.hpp"
 
-#include <map>
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <memory>
+
+#include "daemon/settings.hpp"
 
 namespace btd::daemon {
+namespace {
 
-const char* usage_text() {
-    return "usage: btd [--config FILE] [--state-dir DIR] [--download-dir DIR]\n"
-           "           [--rpc-listen HOST:PORT] [--listen-port PORT] [--log-level LEVEL]\n"
-           "           [--foreground]\n"
-           "           [--download-rate-limit RATE] [--upload-rate-limit RATE]\n"
-           "           [--ratio-limit RATIO] [--seed-idle-limit SECONDS]\n"
-           "           [--allowed-download-dirs DIR,...]\n"
-           "       btd --download FILE.torrent [--download-dir DIR] [--listen-port PORT]\n"
-           "           [--timeout SECONDS] [--seed] [--download-rate-limit RATE]\n"
-           "           [--upload-rate-limit RATE] [--log-level LEVEL]\n"
-           "       btd --help | --version\n"
-           "\n"
-           "Runs in the foreground (--foreground is accepted and implied). SIGTERM/SIGINT stop\n"
-           "it after saving state; SIGHUP reloads the config file. RATE is bytes/s, with an\n"
-           "optional K, M or G (x1024), e.g. 500K, 2M, 1.5MiB/s; 0 = unlimited. --download\n"
-           "exits when complete (with --seed: keeps seeding until SIGINT/SIGTERM). Seeding\n"
-           "torrents pause at --ratio-limit (uploaded/downloaded) or after --seed-idle-limit\n"
-           "seconds without uploading; 0 = never.\n";
+constexpr const char* kDescription = "btd: the BitTorrent download daemon.";
+
+constexpr const char* kNotes =
+    "Runs in the foreground (--foreground is accepted and implied). SIGTERM/SIGINT stop it\n"
+    "after saving state; SIGHUP reloads the config file. Flags win over the config file; every\n"
+    "setting and its syntax is in btd.conf(5). RATE is bytes/s with an optional K, M or G\n"
+    "(x1024), e.g. 500K, 2M, 1.5MiB/s; 0 = unlimited. --download exits when complete (with\n"
+    "--seed: keeps seeding until SIGINT/SIGTERM). Seeding torrents pause at --ratio-limit\n"
+    "(uploaded/downloaded) or after --seed-idle-limit seconds without uploading; 0 = never.";
+
+constexpr const char* kDownloadUsage =
+    "btd --download FILE.torrent [--download-dir DIR] [--listen-port PORT]\n"
+    "           [--timeout SECONDS] [--seed] [--download-rate-limit RATE]\n"
+    "           [--upload-rate-limit RATE] [--log-level LEVEL]";
+
+constexpr std::size_t kUsageWidth = 96;
+
+// "[--config FILE] [--state-dir DIR] ... [--foreground]": every flag of the table, wrapped.
+std::string daemon_usage() {
+    std::vector<std::string> words = {"[--config FILE]"};
+    for (const auto& s : settings())
+        if (s.from(kFlag)) words.push_back("[" + s.flag + " " + s.value_name + "]");
+    words.push_back("[--foreground]");
+    const std::string indent(11, ' ');  // under the first flag, after "usage: btd "
+    std::string out = "btd", line = "usage: btd";
+    for (const auto& word : words) {
+        if (line.size() + 1 + word.size() > kUsageWidth) {
+            out += "\n" + indent;
+            line = indent;
+        } else {
+            out += ' ';
+            line += ' ';
+        }
+        out += word;
+        line += word;
+    }
+    return out;
+}
+
+// CLI11's layout, with btd's usage lines on top.
+class BtdFormatter : public CLI::Formatter {
+  public:
+    std::string make_usage(const CLI::App*, std::string) const override {
+        return "usage: " + daemon_usage() + "\n       " + kDownloadUsage +
+               "\n       btd --help | --version\n";
+    }
+};
+
+std::string setting_help(const Setting& s) {
+    std::string text = s.help;
+    if (!s.default_text.empty()) text += " [" + s.default_text + "]";
+    return text;
+}
+
+void add_setting_flags(CLI::App& app, CommandLine& cl) {
+    for (const auto& s : settings()) {
+        if (!s.from(kFlag)) continue;
+        app.add_option_function<std::string>(
+               s.flag,
+               [&cl, &s](const std::string& value) {
+                   try {
+                       s.set_text(cl.overrides, value);
+                   } catch (const ConfigError& e) {
+                       throw UsageError("invalid " + s.flag + ": " + e.what());
+                   }
+               },
+               setting_help(s))
+            ->type_name(s.value_name);
+    }
+}
+
+unsigned parse_timeout(const std::string& v) {
+    try {
+        std::size_t used = 0;
+        auto n = std::stoul(v, &used);
+        if (used != v.size() || n > 1000000) throw std::out_of_range(v);
+        return static_cast<unsigned>(n);
+    } catch (const std::exception&) {
+        throw UsageError("invalid --timeout: '" + v + "' is not a number of seconds");
+    }
+}
+
+// What the download mode's flags hold until the mode is known.
+struct DownloadFlags {
+    std::string torrent;
+    std::optional<unsigned> timeout;
+    bool seed = false;
+    bool version = false;
+    bool foreground = false;  // always the case
+};
+
+std::unique_ptr<CLI::App> make_app(CommandLine& cl, DownloadFlags& d) {
+    auto app = std::make_unique<CLI::App>(kDescription, "btd");
+    app->formatter(std::make_shared<BtdFormatter>());
+    app->footer(kNotes);
+    app->option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+    app->set_help_flag("-h,--help", "print this help and exit");
+    app->add_flag("--version", d.version, "print btd's version and exit");
+    app->option_defaults()->group("Settings");
+    app->add_option_function<std::string>(
+           "--config",
+           [&cl](const std::string& v) {
+               if (v.empty()) throw UsageError("--config needs a file name");
+               cl.config_file = v;
+           },
+           "the config file (TOML, see btd.conf(5))")
+        ->type_name("FILE");
+    add_setting_flags(*app, cl);
+    app->add_flag("--foreground", d.foreground,
+                  "accepted and implied: systemd or a terminal supervises btd");
+    app->option_defaults()->group("One-shot download");
+    app->add_option("--download", d.torrent, "download FILE.torrent, then exit")
+        ->type_name("FILE.torrent");
+    app->add_option_function<std::string>(
+           "--timeout", [&d](const std::string& v) { d.timeout = parse_timeout(v); },
+           "give up after this long (with --download)")
+        ->type_name("SECONDS");
+    app->add_flag("--seed", d.seed, "keep seeding after the download (with --download)");
+    return app;
+}
+
+void select_mode(CommandLine& cl, const DownloadFlags& d) {
+    if (d.version) cl.mode = CommandLine::Mode::version;
+    if (cl.mode != CommandLine::Mode::daemon) return;
+    if (!d.torrent.empty()) {
+        cl.mode = CommandLine::Mode::download;
+        cl.download.torrent_file = d.torrent;
+        if (cl.overrides.download_dir) cl.download.download_dir = *cl.overrides.download_dir;
+        if (cl.overrides.listen_port) cl.download.listen_port = *cl.overrides.listen_port;
+        if (d.timeout) cl.download.timeout_s = *d.timeout;
+        cl.download.seed = d.seed;
+        cl.download.download_rate_limit = cl.overrides.download_rate_limit.value_or(0);
+        cl.download.upload_rate_limit = cl.overrides.upload_rate_limit.value_or(0);
+    } else if (d.timeout || d.seed) {
+        throw UsageError(std::string(d.timeout ? "--timeout" : "--seed") +
+                         " applies only to --download");
+    }
+}
+
+}  // namespace
+
+std::string usage_text() {
+    CommandLine cl;
+    DownloadFlags d;
+    return make_app(cl, d)->help();
 }
 
 CommandLine parse_command_line(const std::vector<std::string>& args) {
-    // Config keys that have a flag of their own.
-    static const std::map<std::string, std::string> flag_keys = {
-        {"--state-dir", "state_dir"},
-        {"--download-dir", "download_dir"},
-        {"--allowed-download-dirs", "allowed_download_dirs"},
-        {"--rpc-listen", "rpc_listen"},
-        {"--listen-port", "listen_port"},
-        {"--log-level", "log_level"},
-        {"--download-rate-limit", "download_rate_limit"},
-        {"--upload-rate-limit", "upload_rate_limit"},
-        {"--ratio-limit", "ratio_limit"},
-        {"--seed-idle-limit", "seed_idle_limit"}};
     CommandLine cl;
-    std::optional<std::filesystem::path> torrent;
-    std::optional<unsigned> timeout;
-    bool seed = false;
-    for (std::size_t i = 0; i < args.size(); ++i) {
-        const std::string& flag = args[i];
-        auto value = [&]() -> const std::string& {
-            if (i + 1 >= args.size()) throw UsageError(flag + " needs a value");
-            return args[++i];
-        };
-        if (auto key = flag_keys.find(flag); key != flag_keys.end()) {
-            const std::string& v = value();
-            try {
-                set_config_value(cl.overrides, key->second, v);
-            } catch (const ConfigError& e) {
-                throw UsageError("invalid " + flag + ": " + e.what());
-            }
-        } else if (flag == "--help" || flag == "-h") {
-            cl.mode = CommandLine::Mode::help;
-        } else if (flag == "--version") {
-            cl.mode = CommandLine::Mode::version;
-        } else if (flag == "--config") {
-            const std::string& v = value();
-            if (v.empty()) throw UsageError("--config needs a file name");
-            cl.config_file = v;
-        } else if (flag == "--foreground") {
-            // Always the case: systemd (Type=notify) or a terminal supervises btd.
-        } else if (flag == "--seed") {
-            seed = true;
-        } else if (flag == "--download") {
-            torrent = value();
-        } else if (flag == "--timeout") {
-            const std::string& v = value();
-            try {
-                std::size_t used = 0;
-                auto n = std::stoul(v, &used);
-                if (used != v.size() || n > 1000000) throw std::out_of_range(v);
-                timeout = static_cast<unsigned>(n);
-            } catch (const std::exception&) {
-                throw UsageError("invalid --timeout: '" + v + "' is not a number of seconds");
-            }
-        } else {
-            throw UsageError("unknown argument " + flag);
-        }
+    DownloadFlags d;
+    auto app = make_app(cl, d);
+    try {
+        std::vector<std::string> reversed(args.rbegin(), args.rend());  // as CLI11 takes them
+        app->parse(reversed);
+    } catch (const CLI::CallForHelp&) {
+        cl.mode = CommandLine::Mode::help;
+        return cl;
+    } catch (const CLI::ParseError& e) {
+        throw UsageError(e.what());
     }
-    if (cl.mode != CommandLine::Mode::daemon) return cl;
-    if (torrent) {
-        cl.mode = CommandLine::Mode::download;
-        cl.download.torrent_file = *torrent;
-        if (cl.overrides.download_dir) cl.download.download_dir = *cl.overrides.download_dir;
-        if (cl.overrides.listen_port) cl.download.listen_port = *cl.overrides.listen_port;
-        if (timeout) cl.download.timeout_s = *timeout;
-        cl.download.seed = seed;
-        cl.download.download_rate_limit = cl.overrides.download_rate_limit.value_or(0);
-        cl.download.upload_rate_limit = cl.overrides.upload_rate_limit.value_or(0);
-    } else if (timeout || seed) {
-        throw UsageError(std::string(timeout ? "--timeout" : "--seed") +
-                         " applies only to --download");
-    }
+    select_mode(cl, d);
     return cl;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
-// btd's command line. Flags override the config file; `--download FILE` selects the one-shot
-// foreground download mode (used by tests and benchmarks).
+// btd's command line (CLI11). The setting flags and their help come from the settings table
+// (daemon/settings_table.hpp) and override the config file; `--download FILE` selects the
+// one-shot foreground download mode (used by tests and benchmarks).
 #include <filesystem>
 #include <optional>
 #include <stdexcept>
@@ -27,6 +28,7 @@ struct CommandLine {
 // `args` excludes the program name. Throws UsageError with a message for the user.
 CommandLine parse_command_line(const std::vector<std::string>& args);
 
-const char* usage_text();
+// The --help text: usage lines, every flag with its help and default, notes.
+std::string usage_text();
 
 }  // namespace btd::daemon

@@ -1,10 +1,10 @@
 #pragma once
-// btd's configuration: the `key = value` config file, command-line overrides, and the resolved
-// settings the daemon runs with. The config file belongs to the user; btd only reads it.
+// btd's configuration: the config file (TOML), command-line overrides, and the resolved settings
+// the daemon runs with. Which settings exist is the settings table (daemon/settings_table.hpp).
+// The config file belongs to the user; btd only reads it.
 //
-// Format (see systemd/btd.conf.sample): one `key = value` per line; blank lines and lines whose
-// first non-blank character is `#` are ignored; values are taken verbatim after trimming blanks
-// (no quoting, no inline comments). Unknown keys and bad values are errors naming the line.
+// Format (see systemd/btd.conf.sample): TOML, one `key = value` per setting at the top level.
+// Unknown keys and bad values are errors naming the line.
 #include <spdlog/common.h>
 
 #include <cstdint>
@@ -18,6 +18,8 @@
 #include <vector>
 
 #include "core/session/types.hpp"
+#include "daemon/settings_table.hpp"
+#include "rpc/state_files.hpp"
 
 namespace btd::daemon {
 
@@ -35,45 +37,47 @@ struct HostPort {
     bool operator==(const HostPort&) const = default;
 };
 
-// Every setting, each optional so that layers (file, command line) can be merged.
+inline const HostPort kDefaultRpcListen{std::string(rpc::kDefaultRpcAddress), rpc::kDefaultRpcPort};
+
+// Every setting of the table, each optional so that layers (file, command line) can be merged.
 struct ConfigValues {
-    std::optional<std::filesystem::path> download_dir;
-    std::optional<std::filesystem::path> state_dir;
-    std::optional<HostPort> rpc_listen;
-    std::optional<std::uint16_t> listen_port;
-    std::optional<spdlog::level::level_enum> log_level;
-    std::optional<std::int64_t> download_rate_limit;  // bytes/s, 0 = unlimited
-    std::optional<std::int64_t> upload_rate_limit;
-    std::optional<int> max_peers_per_torrent;
-    std::optional<double> ratio_limit;            // stop seeding at this ratio; 0 = never
-    std::optional<std::int64_t> seed_idle_limit;  // seconds without upload; 0 = never
-    std::optional<std::int64_t> memory_budget_mib;
-    std::optional<unsigned> disk_threads;  // 0 = number of cores
-    std::optional<bool> rpc_auth;
-    std::optional<bool> metrics_public;  // /metrics without a token
-    std::optional<std::vector<std::string>> rpc_allowed_hosts;
-    // Where RPC callers may put data (torrent.add, session.set download_dir); absolute paths.
-    std::optional<std::vector<std::filesystem::path>> allowed_download_dirs;
+#define BTD_OPTIONAL_FIELD(type, name, ...) std::optional<type> name;
+    BTD_SETTINGS(BTD_OPTIONAL_FIELD)
+#undef BTD_OPTIONAL_FIELD
 
     // Values set in `higher` replace ours.
     void override_with(const ConfigValues& higher);
 };
 
-// The keys the config file accepts, in documentation order.
+// The keys the config file accepts, in documentation order (the table's rows).
 const std::vector<std::string>& config_keys();
 
 // Sets one key from its text form; throws ConfigError("...") naming the key and what is wrong.
 void set_config_value(ConfigValues& values, std::string_view key, std::string_view value);
+// Sets a list key (rpc_allowed_hosts, allowed_download_dirs) from a TOML array's items.
+void set_config_items(ConfigValues& values, std::string_view key,
+                      const std::vector<std::string>& items);
 
-// The value part of a `key = value` line: trimmed; a '#' at its start or after a blank begins a
-// comment. A value in double quotes is taken literally up to the closing quote (backslash
-// escapes a quote or a backslash), so it may hold " #"; only a comment may follow it.
+// The value part of a legacy `key = value` line: trimmed; a '#' at its start or after a blank
+// begins a comment. A value in double quotes is taken literally up to the closing quote
+// (backslash escapes a quote or a backslash), so it may hold " #"; only a comment may follow it.
 // Throws ConfigError for a missing closing quote or text after it.
 std::string config_value_text(std::string_view raw);
 
-// Parses config file text; `source` (usually the file name) prefixes error messages:
+// What parsing a config file found besides its values.
+struct ConfigFileText {
+    ConfigValues values;
+    // Set when some line is in the old unquoted form (not TOML): one line for the log saying
+    // how to write it as TOML. Such lines are read as before.
+    std::optional<std::string> legacy_warning;
+};
+
+// Parses config file text (TOML; lines in the old `key = value` form are still read, see
+// daemon/config_file.cpp); `source` (usually the file name) prefixes error messages:
 // "btd.conf:7: unknown key 'foo'".
+ConfigFileText parse_config_file_text(std::string_view text, const std::string& source);
 ConfigValues parse_config_text(std::string_view text, const std::string& source);
+// Reads and parses the file; logs the legacy warning, if any.
 ConfigValues load_config_file(const std::filesystem::path& file);
 
 // Parsers for the value syntaxes (exposed for the command line and tests).
@@ -85,25 +89,14 @@ double parse_ratio(std::string_view text);  // a finite decimal number >= 0, e.g
 
 // The configuration the daemon runs with: every value decided.
 struct DaemonConfig {
-    std::filesystem::path state_dir;
-    std::filesystem::path download_dir;
-    HostPort rpc_listen;
-    std::uint16_t listen_port = 6881;
-    spdlog::level::level_enum log_level = spdlog::level::info;
-    std::int64_t download_rate_limit = 0;
-    std::int64_t upload_rate_limit = 0;
-    int max_peers_per_torrent = 60;
-    double ratio_limit = 0;
-    std::int64_t seed_idle_limit = 0;
-    std::int64_t memory_budget_mib = 256;
-    unsigned disk_threads = 0;
-    bool rpc_auth = true;
-    bool metrics_public = false;
-    std::vector<std::string> rpc_allowed_hosts;
-    std::vector<std::filesystem::path> allowed_download_dirs;  // empty = anywhere
+#define BTD_FIELD(type, name, default_value, ...) type name = default_value;
+    BTD_SETTINGS(BTD_FIELD)
+#undef BTD_FIELD
 
+    // The engine's settings: every row's engine field, over the engine's own defaults.
     SessionSettings session_settings() const;
-    // key -> printable value, for logging the configuration and what a reload changed.
+    // key -> printable value of every config key, for logging the configuration and what a
+    // reload changed. Each value parses back to the same value.
     std::map<std::string, std::string> describe() const;
 };
 

@@ -9,13 +9,13 @@
 #include <cstdlib>
 #include <memory>
 #include <nlohmann/json.hpp>
-#include <set>
 
 #include "core/session/session.hpp"
 #include "daemon/job_store.hpp"
 #include "daemon/resume_saver.hpp"
 #include "daemon/runtime_settings.hpp"
 #include "daemon/serial_worker.hpp"
+#include "daemon/settings.hpp"
 #include "daemon/state_dir.hpp"
 #include "daemon/systemd_notify.hpp"
 #include "daemon/web_services.hpp"
@@ -35,12 +35,6 @@ namespace asio = boost::asio;
 
 constexpr auto kStatusInterval = 5s;
 constexpr auto kShutdownDeadline = 15s;  // systemd's TimeoutStopSec is 20 s
-
-// Config keys the running daemon can change; the others are read once at start.
-const std::set<std::string> kReloadableKeys = {
-    "download_dir",          "log_level",         "download_rate_limit", "upload_rate_limit",
-    "max_peers_per_torrent", "memory_budget_mib", "listen_port",         "ratio_limit",
-    "seed_idle_limit"};
 
 DaemonConfig load_config(const DaemonOptions& options) {
     ConfigValues values;
@@ -127,6 +121,7 @@ class Daemon {
                     "program can control btd");
             rpc::SessionMethodsOptions methods;
             methods.shutdown = [this] { begin_shutdown("RPC request"); };
+            methods.settings = {rpc_settings, apply_rpc_settings};
             methods.settings_changed = [this](const SessionSettings& s) { settings_changed(s); };
             methods.allowed_download_dirs = config_.allowed_download_dirs;
             // torrent.add answers once the new job's files are durable (ResumeSaver::on_event
@@ -241,18 +236,15 @@ class Daemon {
         for (auto& [key, value] : after) {
             if (before[key] == value) continue;
             ++changes;
-            if (kReloadableKeys.count(key))
+            if (find_setting(key)->reloadable)
                 spdlog::info("reload: {} = {} (was {})", key, value, before[key]);
             else
                 spdlog::warn("reload: {} = {} needs a restart to take effect (running with {})",
                              key, value, before[key]);
         }
         // Keys the daemon cannot change at run time stay as they are until a restart.
-        next.state_dir = config_.state_dir;
-        next.rpc_listen = config_.rpc_listen;
-        next.rpc_auth = config_.rpc_auth;
-        next.rpc_allowed_hosts = config_.rpc_allowed_hosts;
-        next.allowed_download_dirs = config_.allowed_download_dirs;
+        for (const auto& setting : settings())
+            if (!setting.reloadable) setting.keep(next, config_);
         auto dropped = drop_overrides_changed_in_config(overrides_, config_.session_settings(),
                                                         next.session_settings());
         for (auto& key : dropped)

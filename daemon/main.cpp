@@ -18,7 +18,7 @@ int main(int argc, char** argv) {
     try {
         cl = btd::daemon::parse_command_line(std::vector<std::string>(argv + 1, argv + argc));
     } catch (const btd::daemon::UsageError& e) {
-        std::fprintf(stderr, "btd: %s\n%s", e.what(), btd::daemon::usage_text());
+        std::fprintf(stderr, "btd: %s (try btd --help)\n", e.what());
         return 2;
     }
     if (cl.overrides.log_level) spdlog::set_level(*cl.overrides.log_level);
@@ -27,7 +27,7 @@ int main(int argc, char** argv) {
         spdlog::debug("open file limit: {} (hard {})", limit->soft, limit->hard);
     switch (cl.mode) {
         case btd::daemon::CommandLine::Mode::help:
-            std::fputs(btd::daemon::usage_text(), stdout);
+            std::fputs(btd::daemon::usage_text().c_str(), stdout);
             return 0;
         case btd::daemon::CommandLine::Mode::version:
             std::printf("%s %s\n", std::string(btd::kClientName).c_str(),

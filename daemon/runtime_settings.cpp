@@ -2,10 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
-#include <cmath>
-
 #include "daemon/atomic_file.hpp"
-#include "daemon/config.hpp"
+#include "daemon/settings.hpp"
 #include "rpc/json_parse.hpp"
 #include "rpc/safe_file.hpp"
 
@@ -15,24 +13,13 @@ using nlohmann::json;
 
 namespace {
 
-// The runtime-settable keys as JSON, read from settings.
+// The runtime-settable keys as JSON: the table's RPC settings.
 json settable(const SessionSettings& s) {
-    return {{"download_dir", s.default_download_dir.string()},
-            {"listen_port", s.listen_port},
-            {"download_rate_limit", s.download_rate_limit},
-            {"upload_rate_limit", s.upload_rate_limit},
-            {"max_peers_per_torrent", s.max_peers_per_torrent},
-            {"max_connections", s.max_connections},
-            {"ratio_limit", s.ratio_limit},
-            {"seed_idle_limit", s.seed_idle_limit}};
+    return rpc_settings(s);
 }
 
 constexpr std::size_t kMaxSettingsBytes = 1024 * 1024;
 constexpr std::size_t kMaxSettingsDepth = 8;  // the file is one flat object
-
-bool int_in(const json& v, std::int64_t min, std::int64_t max) {
-    return v.is_number_integer() && v.get<std::int64_t>() >= min && v.get<std::int64_t>() <= max;
-}
 
 }  // namespace
 
@@ -57,29 +44,15 @@ json overrides_after_set(const json& current, const SessionSettings& base,
 
 SessionSettings apply_overrides(SessionSettings s, const json& overrides) {
     if (!overrides.is_object()) return s;
-    constexpr std::int64_t max_rate = std::int64_t(1) << 40;
     for (auto& [key, v] : overrides.items()) {
-        bool ok = true;
-        if (key == "download_dir" && v.is_string() && !v.get<std::string>().empty())
-            s.default_download_dir = v.get<std::string>();
-        else if (key == "listen_port" && int_in(v, 0, 65535))
-            s.listen_port = static_cast<std::uint16_t>(v.get<int>());
-        else if (key == "download_rate_limit" && int_in(v, 0, max_rate))
-            s.download_rate_limit = v.get<std::int64_t>();
-        else if (key == "upload_rate_limit" && int_in(v, 0, max_rate))
-            s.upload_rate_limit = v.get<std::int64_t>();
-        else if (key == "max_peers_per_torrent" && int_in(v, 1, 10000))
-            s.max_peers_per_torrent = v.get<int>();
-        else if (key == "max_connections" && int_in(v, 1, 100000))
-            s.max_connections = v.get<int>();
-        else if (key == "ratio_limit" && v.is_number() && std::isfinite(v.get<double>()) &&
-                 v.get<double>() >= 0)
-            s.ratio_limit = v.get<double>();
-        else if (key == "seed_idle_limit" && int_in(v, 0, kMaxSeedIdleLimit))
-            s.seed_idle_limit = v.get<std::int64_t>();
-        else
-            ok = false;
-        if (!ok) spdlog::warn("{}: ignoring {} = {}", kRuntimeSettingsFile, key, v.dump());
+        const auto* setting = find_setting(key);
+        try {
+            if (!setting || !setting->from(kRpc) || !setting->in_engine())
+                throw BadSettingValue("is not a runtime setting");
+            setting->set_json(s, v);
+        } catch (const BadSettingValue&) {
+            spdlog::warn("{}: ignoring {} = {}", kRuntimeSettingsFile, key, v.dump());
+        }
     }
     return s;
 }

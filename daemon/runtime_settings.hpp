@@ -15,9 +15,8 @@ namespace btd::daemon {
 
 inline constexpr const char* kRuntimeSettingsFile = "settings.json";
 
-// Object of the runtime-settable keys whose value in `now` differs from `base`: download_dir,
-// listen_port, download_rate_limit, upload_rate_limit, max_peers_per_torrent, max_connections,
-// ratio_limit, seed_idle_limit.
+// Object of the runtime-settable keys (the settings table's kRpc rows: download_dir,
+// listen_port, the rate limits, ...) whose value in `now` differs from `base`.
 nlohmann::json runtime_overrides(const SessionSettings& base, const SessionSettings& now);
 
 // The overrides to keep after session.set left the session at `now`. `last_port` is the port
@@ -27,7 +26,8 @@ nlohmann::json runtime_overrides(const SessionSettings& base, const SessionSetti
 nlohmann::json overrides_after_set(const nlohmann::json& current, const SessionSettings& base,
                                    const SessionSettings& now, std::uint16_t last_port);
 
-// `base` with every valid override applied; unknown keys and bad values are logged and skipped.
+// `base` with every valid override applied (names and ranges of the settings table); unknown
+// keys and bad values are logged and skipped.
 SessionSettings apply_overrides(SessionSettings base, const nlohmann::json& overrides);
 
 // Removes from `overrides` the keys whose config value changed between old_base and new_base.

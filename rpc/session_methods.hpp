@@ -13,7 +13,20 @@
 
 namespace btd::rpc {
 
+// What session.get shows and session.set takes: names, types and ranges. The daemon's settings
+// table provides them (daemon/settings.hpp: rpc_settings, apply_rpc_settings).
+struct SettingsSchema {
+    // The settings by name, read from the engine's settings.
+    std::function<nlohmann::json(const SessionSettings&)> values;
+    // `params` applied over `current` after every param was checked; throws
+    // std::invalid_argument with a message for the caller (the first unknown or bad param).
+    std::function<SessionSettings(const nlohmann::json& params, SessionSettings current)> apply;
+};
+
 struct SessionMethodsOptions {
+    // session.get / session.set. Unset: session.get shows the engine's settings and session.set
+    // answers "not supported".
+    SettingsSchema settings;
     // daemon.shutdown: posted to the io_context after the reply is queued. Unset: the method
     // answers "not supported".
     std::function<void()> shutdown;

@@ -22,6 +22,7 @@
 #include <string>
 #include <string_view>
 
+#include "daemon/settings.hpp"
 #include "rpc/dispatcher.hpp"
 #include "rpc/session_methods.hpp"
 
@@ -50,7 +51,9 @@ struct Engine {
         settings.default_download_dir = dir / "downloads";
         settings.disk_threads = 1;
         session = std::make_unique<Session>(io, settings);
-        rpc::register_session_methods(inner, *session, io, {});
+        rpc::SessionMethodsOptions options;
+        options.settings = {daemon::rpc_settings, daemon::apply_rpc_settings};
+        rpc::register_session_methods(inner, *session, io, options);
         for (const char* name :
              {"torrent.add", "torrent.get", "torrent.list", "torrent.pause", "torrent.remove",
               "torrent.set", "torrent.verify", "session.get", "session.set", "session.stats",

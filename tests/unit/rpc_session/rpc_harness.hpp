@@ -9,6 +9,7 @@
 #include <fstream>
 #include <functional>
 
+#include "daemon/settings.hpp"
 #include "rpc/base64.hpp"
 #include "rpc/session_methods.hpp"
 
@@ -53,6 +54,7 @@ struct Harness {
             saved_settings.push_back(s);
         };
         options.fetch.timeout = std::chrono::seconds(3);
+        options.settings = {daemon::rpc_settings, daemon::apply_rpc_settings};
         if (configure) configure(options, dir);
         register_session_methods(dispatcher, *session, io, options);
     }

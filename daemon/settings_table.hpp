@@ -1,0 +1,111 @@
+#pragma once
+// btd's settings table: one row per setting. Everything else is generated from these rows: the
+// fields of ConfigValues and DaemonConfig (daemon/config.hpp), the config file keys and their
+// syntax, btd's command-line flags and --help, session.get/session.set (names, types, ranges),
+// the runtime overrides in settings.json and what a SIGHUP reload applies (daemon/settings.hpp).
+// Adding a setting is adding a row here (plus btd.conf.sample, btd.conf.5 and btd.8 when users
+// see it: tests/integration/test_install.py checks that the docs match).
+//
+// A row: X(C++ type, name, default, details). `name` is the config key, the RPC param and the
+// settings.json key. `details` continues a Row<type> (daemon/settings.hpp):
+//   .from(kConfig | kFlag | kRpc)  who may set it: the config file, a flag, RPC session.set
+//                                  (RPC settings are kept in settings.json across restarts)
+//   .reload()                      a SIGHUP applies a changed value (else: needs a restart)
+//   .flag("--name", "VALUE")       the flag, and the name of its value in --help
+//   .syntax(rate())                the value syntax with its range, written once (settings.cpp)
+//   .engine(&SessionSettings::x)   the engine field it sets, one line (scaled, nested: see Row)
+//   .help("...")                   one line for --help
+// A default of {} for download_dir and state_dir means "computed" (resolve_config).
+
+#define BTD_SETTINGS(X)                                                                    \
+    X(std::filesystem::path, download_dir, {},                                             \
+      .from(kConfig | kFlag | kRpc)                                                        \
+          .reload()                                                                        \
+          .flag("--download-dir", "DIR")                                                   \
+          .syntax(path())                                                                  \
+          .engine(&SessionSettings::default_download_dir)                                  \
+          .help("default directory for new downloads"))                                    \
+    X(std::filesystem::path, state_dir, {},                                                \
+      .from(kConfig | kFlag)                                                               \
+          .flag("--state-dir", "DIR")                                                      \
+          .syntax(path())                                                                  \
+          .help("job list, resume data and RPC secret"))                                   \
+    X(HostPort, rpc_listen, kDefaultRpcListen,                                             \
+      .from(kConfig | kFlag)                                                               \
+          .flag("--rpc-listen", "HOST:PORT")                                               \
+          .syntax(host_port())                                                             \
+          .help("JSON-RPC endpoint (IPv6 in brackets)"))                                   \
+    X(std::uint16_t, listen_port, 6881,                                                    \
+      .from(kConfig | kFlag | kRpc)                                                        \
+          .reload()                                                                        \
+          .flag("--listen-port", "PORT")                                                   \
+          .syntax(whole<std::uint16_t>(0, 65535, "a port"))                                \
+          .engine(&SessionSettings::listen_port)                                           \
+          .help("TCP port for incoming peers (0 = any free port)"))                        \
+    X(spdlog::level::level_enum, log_level, spdlog::level::info,                           \
+      .from(kConfig | kFlag)                                                               \
+          .reload()                                                                        \
+          .flag("--log-level", "LEVEL")                                                    \
+          .syntax(level_name())                                                            \
+          .help("trace, debug, info, warn, error, critical or off"))                       \
+    X(std::int64_t, download_rate_limit, 0,                                                \
+      .from(kConfig | kFlag | kRpc)                                                        \
+          .reload()                                                                        \
+          .flag("--download-rate-limit", "RATE")                                           \
+          .syntax(rate())                                                                  \
+          .engine(&SessionSettings::download_rate_limit)                                   \
+          .help("all torrents together, e.g. 500K, 2M, 1.5MiB/s (0 = unlimited)"))         \
+    X(std::int64_t, upload_rate_limit, 0,                                                  \
+      .from(kConfig | kFlag | kRpc)                                                        \
+          .reload()                                                                        \
+          .flag("--upload-rate-limit", "RATE")                                             \
+          .syntax(rate())                                                                  \
+          .engine(&SessionSettings::upload_rate_limit)                                     \
+          .help("all torrents together, e.g. 500K, 2M, 1.5MiB/s (0 = unlimited)"))         \
+    X(int, max_peers_per_torrent, 60,                                                      \
+      .from(kConfig | kRpc)                                                                \
+          .reload()                                                                        \
+          .syntax(whole<int>(1, 10000, "a peer count"))                                    \
+          .engine(&SessionSettings::max_peers_per_torrent)                                 \
+          .help("peer connections per torrent"))                                           \
+    X(double, ratio_limit, 0,                                                              \
+      .from(kConfig | kFlag | kRpc)                                                        \
+          .reload()                                                                        \
+          .flag("--ratio-limit", "RATIO")                                                  \
+          .syntax(ratio())                                                                 \
+          .engine(&SessionSettings::ratio_limit)                                           \
+          .help("stop seeding at this upload/download ratio (0 = never)"))                 \
+    X(std::int64_t, seed_idle_limit, 0,                                                    \
+      .from(kConfig | kFlag | kRpc)                                                        \
+          .reload()                                                                        \
+          .flag("--seed-idle-limit", "SECONDS")                                            \
+          .syntax(whole<std::int64_t>(0, kMaxSeedIdleLimit, "a number of seconds"))        \
+          .engine(&SessionSettings::seed_idle_limit)                                       \
+          .help("stop seeding after this long without uploading (0 = never)"))             \
+    X(std::int64_t, memory_budget_mib, 256,                                                \
+      .from(kConfig)                                                                       \
+          .reload()                                                                        \
+          .syntax(whole<std::int64_t>(16, 1 << 20, "a size in MiB"))                       \
+          .engine_scaled(&SessionSettings::memory_budget, 1 << 20)                         \
+          .help("memory for pieces in flight, all torrents (MiB)"))                        \
+    X(unsigned, disk_threads, 0,                                                           \
+      .from(kConfig)                                                                       \
+          .syntax(whole<unsigned>(0, 256, "a thread count"))                               \
+          .engine(&SessionSettings::disk_threads)                                          \
+          .help("threads for disk writes and hash checks (0 = CPU cores)"))                \
+    X(bool, rpc_auth, true,                                                                \
+      .from(kConfig).syntax(boolean()).help("require the bearer secret from rpc.secret"))  \
+    X(bool, metrics_public, false,                                                         \
+      .from(kConfig).syntax(boolean()).help("serve /metrics without a token"))             \
+    X(std::vector<std::string>, rpc_allowed_hosts, {},                                     \
+      .from(kConfig).syntax(names()).help("Host header names accepted besides localhost")) \
+    X(std::vector<std::filesystem::path>, allowed_download_dirs, {},                       \
+      .from(kConfig | kFlag)                                                               \
+          .flag("--allowed-download-dirs", "DIR,...")                                      \
+          .syntax(absolute_dirs())                                                         \
+          .help("where RPC callers may put data (empty = anywhere)"))                      \
+    X(int, max_connections, 500,                                                           \
+      .from(kRpc)                                                                          \
+          .syntax(whole<int>(1, 100000, "a connection count"))                             \
+          .engine(&SessionSettings::max_connections)                                       \
+          .help("peer connections, all torrents together"))
