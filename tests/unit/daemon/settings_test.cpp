@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <fstream>
 #include <set>
 
 #include "daemon/command_line.hpp"
@@ -300,4 +301,24 @@ TEST_CASE("config file: old unquoted lines are read as before, with one line on 
     auto back = parse_config_file_text(suggestion, "t");
     CHECK_FALSE(back.legacy_warning);
     CHECK(*back.values.rpc_allowed_hosts == *list.values.rpc_allowed_hosts);
+}
+
+TEST_CASE("the sample config, every key uncommented, is TOML and names every config key") {
+    auto sample =
+        std::filesystem::path(BTD_TEST_DATA_DIR) / ".." / ".." / "systemd" / "btd.conf.sample";
+    std::ifstream in(sample);
+    REQUIRE(in);
+    std::string text, line;
+    std::set<std::string> keys;
+    while (std::getline(in, line)) {
+        auto eq = line.find(" = ");
+        if (line.size() < 2 || line[0] != '#' || line[1] == ' ' || eq == std::string::npos)
+            continue;
+        keys.insert(line.substr(1, eq - 1));
+        text += line.substr(1) + "\n";
+    }
+    auto parsed = parse_config_file_text(text, "btd.conf.sample");
+    CHECK_FALSE(parsed.legacy_warning);
+    auto all = config_keys();
+    CHECK(keys == std::set<std::string>(all.begin(), all.end()));
 }
