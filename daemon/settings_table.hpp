@@ -104,6 +104,12 @@
           .flag("--allowed-download-dirs", "DIR,...")                                      \
           .syntax(absolute_dirs())                                                         \
           .help("where RPC callers may put data (empty = anywhere)"))                      \
+    X(int, upload_slots, 4,                                                                \
+      .from(kConfig | kRpc)                                                                \
+          .reload()                                                                        \
+          .syntax(whole<int>(1, 100, "a slot count"))                                      \
+          .engine(&SessionSettings::upload_slots)                                          \
+          .help("peers each torrent uploads to at once, besides one optimistic slot"))     \
     X(int, max_connections, 500,                                                           \
       .from(kRpc)                                                                          \
           .syntax(whole<int>(1, 100000, "a connection count"))                             \
