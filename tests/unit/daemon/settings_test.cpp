@@ -331,3 +331,21 @@ TEST_CASE("the sample config, every key uncommented, is TOML and names every con
     auto all = config_keys();
     CHECK(keys == std::set<std::string>(all.begin(), all.end()));
 }
+
+TEST_CASE("a row added to the table (upload_slots) reaches the file, RPC, settings.json, reload") {
+    const auto* row = find_setting("upload_slots");
+    REQUIRE(row);
+    auto c = resolved(parse_config_text("upload_slots = 2\n", "t"));
+    CHECK(c.session_settings().upload_slots == 2);
+    CHECK(c.describe()["upload_slots"] == "2");
+    CHECK(error_of("upload_slots = 0\n").find("is not a slot count (1..100)") != std::string::npos);
+    auto set = apply_rpc_settings(json{{"upload_slots", 9}}, c.session_settings());
+    CHECK(set.upload_slots == 9);
+    CHECK(rpc_settings(set)["upload_slots"] == 9);
+    CHECK_THROWS_WITH(apply_rpc_settings(json{{"upload_slots", 101}}, set),
+                      "upload_slots must be an integer from 1 to 100");
+    auto o = runtime_overrides(c.session_settings(), set);
+    CHECK(o == json{{"upload_slots", 9}});
+    CHECK(apply_overrides(c.session_settings(), o).upload_slots == 9);
+    CHECK(row->reloadable);
+}
