@@ -349,3 +349,15 @@ TEST_CASE("a row added to the table (upload_slots) reaches the file, RPC, settin
     CHECK(apply_overrides(c.session_settings(), o).upload_slots == 9);
     CHECK(row->reloadable);
 }
+
+TEST_CASE("config file: non-ASCII text outside quotes is read the old way, never given to toml++") {
+    // An unquoted Cyrillic path: toml++ 3.3.0 reached __builtin_unreachable on it (fuzz_config).
+    auto parsed = parse_config_file_text(
+        "state_dir = /srv/\xd1\x87\ndownload_dir = \"/srv/\xd1\x87\"\n", "t");
+    CHECK(*parsed.values.state_dir == "/srv/\xd1\x87");
+    CHECK(*parsed.values.download_dir == "/srv/\xd1\x87");
+    CHECK(parsed.legacy_warning);
+    auto toml = parse_config_file_text("download_dir = \"/srv/\xd1\x87\"  # \xd1\x87\n", "t");
+    CHECK_FALSE(toml.legacy_warning);
+    CHECK(*toml.values.download_dir == "/srv/\xd1\x87");
+}
