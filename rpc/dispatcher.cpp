@@ -49,20 +49,23 @@ json reply_id(const json& request) {
 
 // Collects the responses of a batch; replies once the last request has answered.
 struct BatchState {
-    std::vector<std::optional<json>> responses;
+    std::vector<std::optional<std::string>> responses;  // JSON text of each
     std::size_t pending = 0;
     Dispatcher::ReplyCallback reply;
 
     void finish_one() {
         if (--pending > 0) return;
-        json out = json::array();
-        for (auto& r : responses)
-            if (r) out.push_back(std::move(*r));
+        std::string out;
+        for (auto& r : responses) {
+            if (!r) continue;
+            out += out.empty() ? '[' : ',';
+            out += *r;
+        }
         auto cb = std::move(reply);
         if (out.empty())
             cb(std::nullopt);
         else
-            cb(dump_json(out));
+            cb(out + ']');
     }
 };
 
@@ -70,7 +73,9 @@ struct BatchState {
 
 json make_response(const json& id, Outcome outcome) {
     json response = {{"jsonrpc", "2.0"}};
-    if (auto* result = std::get_if<json>(&outcome)) {
+    if (auto* raw = std::get_if<RawJson>(&outcome)) {
+        response["result"] = json::parse(raw->text);
+    } else if (auto* result = std::get_if<json>(&outcome)) {
         response["result"] = std::move(*result);  // a 1,000-torrent list is not copied
     } else {
         const auto& err = std::get<RpcError>(outcome);
@@ -80,6 +85,17 @@ json make_response(const json& id, Outcome outcome) {
     }
     response["id"] = id;
     return response;
+}
+
+std::string response_text(const json& id, Outcome outcome) {
+    auto* raw = std::get_if<RawJson>(&outcome);
+    if (!raw) return dump_json(make_response(id, std::move(outcome)));
+    // Members in the order dump_json() gives an object's: by name.
+    std::string out = "{\"id\":" + dump_json(id) + ",\"jsonrpc\":\"2.0\",\"result\":";
+    out.reserve(out.size() + raw->text.size() + 1);
+    out += raw->text;
+    out += '}';
+    return out;
 }
 
 void Dispatcher::add(std::string name, Handler handler) {
@@ -110,7 +126,7 @@ void Dispatcher::handle(std::string_view body, ReplyCallback reply, MethodFilter
         json id = reply_id(message);
         call(message, filter, [respond, id, reply = std::move(reply)](Outcome outcome) {
             if (respond)
-                reply(dump_json(make_response(id, std::move(outcome))));
+                reply(response_text(id, std::move(outcome)));
             else
                 reply(std::nullopt);
         });
@@ -137,7 +153,7 @@ void Dispatcher::handle(std::string_view body, ReplyCallback reply, MethodFilter
         bool respond = wants_reply(request);
         json id = reply_id(request);
         call(request, filter, [batch, i, respond, id](Outcome outcome) {
-            if (respond) batch->responses[i] = make_response(id, std::move(outcome));
+            if (respond) batch->responses[i] = response_text(id, std::move(outcome));
             batch->finish_one();
         });
     }
@@ -175,7 +191,7 @@ Dispatcher::Completion Dispatcher::observed(std::string_view method, Completion 
     return [this, method, start = std::chrono::steady_clock::now(),
             done = std::move(done)](Outcome outcome) {
         observer_(method, std::chrono::steady_clock::now() - start,
-                  std::holds_alternative<json>(outcome));
+                  !std::holds_alternative<RpcError>(outcome));
         done(std::move(outcome));
     };
 }

@@ -16,8 +16,14 @@
 
 namespace btd::rpc {
 
-// What a method produced: a result value or an error.
-using Outcome = std::variant<nlohmann::json, RpcError>;
+// A result already serialised to JSON text by the method (a large list written straight into
+// its string instead of built as a tree). The method must make it valid JSON.
+struct RawJson {
+    std::string text;
+};
+
+// What a method produced: a result value, one already serialised, or an error.
+using Outcome = std::variant<nlohmann::json, RpcError, RawJson>;
 
 struct DispatcherLimits {
     std::size_t max_depth = kDefaultMaxJsonDepth;
@@ -68,5 +74,7 @@ class Dispatcher {
 
 // Builds a complete response object for one request id.
 nlohmann::json make_response(const nlohmann::json& id, Outcome outcome);  // moves the result
+// The response's text: dump_json(make_response(id, outcome)), a RawJson result pasted in as is.
+std::string response_text(const nlohmann::json& id, Outcome outcome);
 
 }  // namespace btd::rpc

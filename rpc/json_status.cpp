@@ -1,5 +1,9 @@
 #include "rpc/json_status.hpp"
 
+#include <iterator>
+
+#include "rpc/json_writer.hpp"
+
 namespace btd::rpc {
 
 using nlohmann::json;
@@ -11,6 +15,89 @@ const std::vector<std::string>& summary_fields() {
         "peers",        "seeds",      "eta",        "ratio",         "error",
         "download_dir", "added_at",   "total_size", "sequential"};
     return kFields;
+}
+
+namespace {
+
+using MemberWriter = void (*)(std::string&, const TorrentStatus&);
+
+struct Member {
+    std::string_view name;
+    MemberWriter write;
+};
+
+// In name order: the order nlohmann::json objects dump their members in.
+constexpr Member kSummaryMembers[] = {
+    {"added_at", [](std::string& o, const TorrentStatus& s) { append_json_number(o, s.added_at); }},
+    {"download_dir",
+     [](std::string& o, const TorrentStatus& s) {
+         append_json_string(o, s.download_dir.native());
+     }},
+    {"download_rate",
+     [](std::string& o, const TorrentStatus& s) { append_json_number(o, s.download_rate); }},
+    {"downloaded",
+     [](std::string& o, const TorrentStatus& s) { append_json_number(o, s.downloaded); }},
+    {"error", [](std::string& o, const TorrentStatus& s) { append_json_string(o, s.error); }},
+    {"eta", [](std::string& o, const TorrentStatus& s) { append_json_number(o, s.eta); }},
+    {"have_bytes",
+     [](std::string& o, const TorrentStatus& s) { append_json_number(o, s.have_bytes); }},
+    {"id", [](std::string& o, const TorrentStatus& s) { append_json_string(o, to_hex(s.id)); }},
+    {"name", [](std::string& o, const TorrentStatus& s) { append_json_string(o, s.name); }},
+    {"peers",
+     [](std::string& o, const TorrentStatus& s) { append_json_number(o, std::int64_t(s.peers)); }},
+    {"progress", [](std::string& o, const TorrentStatus& s) { append_json_number(o, s.progress); }},
+    {"ratio", [](std::string& o, const TorrentStatus& s) { append_json_number(o, s.ratio); }},
+    {"seeds",
+     [](std::string& o, const TorrentStatus& s) { append_json_number(o, std::int64_t(s.seeds)); }},
+    {"sequential",
+     [](std::string& o, const TorrentStatus& s) { append_json_bool(o, s.sequential); }},
+    {"size", [](std::string& o, const TorrentStatus& s) { append_json_number(o, s.size); }},
+    {"state",
+     [](std::string& o, const TorrentStatus& s) { append_json_string(o, to_string(s.state)); }},
+    {"total_size",
+     [](std::string& o, const TorrentStatus& s) { append_json_number(o, s.total_size); }},
+    {"upload_rate",
+     [](std::string& o, const TorrentStatus& s) { append_json_number(o, s.upload_rate); }},
+    {"uploaded", [](std::string& o, const TorrentStatus& s) { append_json_number(o, s.uploaded); }},
+};
+
+// kSummaryMembers[i]'s bit in SummaryFields.
+const std::vector<SummaryFields>& member_bits() {
+    static const std::vector<SummaryFields> bits = [] {
+        std::vector<SummaryFields> out;
+        for (const auto& m : kSummaryMembers) out.push_back(summary_field_bit(m.name));
+        return out;
+    }();
+    return bits;
+}
+
+}  // namespace
+
+SummaryFields all_summary_fields() {
+    return (SummaryFields(1) << summary_fields().size()) - 1;
+}
+
+SummaryFields summary_field_bit(std::string_view name) {
+    const auto& names = summary_fields();
+    for (std::size_t i = 0; i < names.size(); ++i)
+        if (names[i] == name) return SummaryFields(1) << i;
+    return 0;
+}
+
+void append_summary(std::string& out, const TorrentStatus& status, SummaryFields fields) {
+    fields |= summary_field_bit("id");
+    const auto& bits = member_bits();
+    char separator = '{';
+    for (std::size_t i = 0; i < std::size(kSummaryMembers); ++i) {
+        if (!(fields & bits[i])) continue;
+        out += separator;
+        separator = ',';
+        out += '"';
+        out += kSummaryMembers[i].name;
+        out += "\":";
+        kSummaryMembers[i].write(out, status);
+    }
+    out += '}';
 }
 
 json to_json(const TorrentStatus& s) {

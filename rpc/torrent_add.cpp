@@ -1,5 +1,6 @@
-// torrent.add: from a path on the daemon's disk, base64 metainfo, or an http(s) URL (fetched
-// asynchronously so the network thread never blocks).
+// torrent.add: from a path on the daemon's disk, base64 metainfo, or an http(s) URL. Nothing
+// blocks the network thread: the URL is fetched asynchronously, and the file read and the
+// download directory's creation run on the disk pool (Session::add_torrent_file/add_torrent).
 #include <algorithm>
 #include <cctype>
 
@@ -17,17 +18,28 @@ namespace {
 
 using nlohmann::json;
 
-json add_to_session(Session& s, Metainfo meta, AddTorrentParams params) {
-    auto id = meta.info_hash;
-    auto name = meta.name;
+// The reply to an add: the job's id and name, or the error the engine's add raised, mapped to
+// its RPC code. Never throws: it runs later on the io_context.
+Outcome add_reply(const Session::AddOutcome& outcome) {
     try {
-        auto result = s.add_torrent(std::move(meta), std::move(params));
-        return {{"id", to_hex(result.id)}, {"name", result.name}, {"duplicate", result.duplicate}};
-    } catch (const SessionError& e) {
-        // Adding a torrent twice is not an error for the caller: report the existing job.
-        if (e.code() != SessionError::Code::duplicate_torrent) throw;
-        return {{"id", to_hex(id)}, {"name", name}, {"duplicate", true}};
+        return translate_errors([&] {
+            if (auto* error = std::get_if<std::exception_ptr>(&outcome))
+                std::rethrow_exception(*error);
+            const auto& result = std::get<AddResult>(outcome);
+            return json{
+                {"id", to_hex(result.id)}, {"name", result.name}, {"duplicate", result.duplicate}};
+        });
+    } catch (const RpcError& e) {
+        return e;
+    } catch (const std::exception& e) {
+        return RpcError(errc::internal_error, std::string("internal error: ") + e.what());
     }
+}
+
+// Adds without waiting for the disk: creating the download directory (and reading the file,
+// for add_torrent_file) runs on the disk pool; `done` gets the reply afterwards.
+Session::AddDone reply_with(Dispatcher::Completion done) {
+    return [done = std::move(done)](Session::AddOutcome outcome) { done(add_reply(outcome)); };
 }
 
 // Replies once a new job's add parameters are durable (when the daemon asked to be told);
@@ -72,16 +84,16 @@ void register_torrent_add(Dispatcher& d, Session& s, boost::asio::io_context& io
         }
         auto done = reply_when_stored(std::move(reply), hook);
 
-        if (path) {
-            done(translate_errors(
-                [&] { return add_to_session(s, load_metainfo_file(*path), add); }));
-            return;
-        }
+        if (path) return s.add_torrent_file(*path, add, reply_with(done));
         if (metainfo) {
             auto bytes = base64_decode(*metainfo);
             if (!bytes) throw invalid_params("metainfo is not valid base64");
-            done(translate_errors([&] { return add_to_session(s, parse_metainfo(*bytes), add); }));
-            return;
+            Metainfo meta;
+            translate_errors([&] {
+                meta = parse_metainfo(*bytes);
+                return json();
+            });
+            return s.add_torrent(std::move(meta), add, reply_with(done));
         }
         if (starts_with_ci(*uri, "magnet:"))
             throw RpcError(errc::not_supported,
@@ -97,15 +109,13 @@ void register_torrent_add(Dispatcher& d, Session& s, boost::asio::io_context& io
                     return;
                 }
                 // This runs later on the io_context: report, never throw.
+                Metainfo meta;
                 try {
-                    done(translate_errors(
-                        [&] { return add_to_session(s, parse_metainfo(body), add); }));
-                } catch (const RpcError& e) {
-                    done(e);
-                } catch (const std::exception& e) {
-                    done(
-                        RpcError(errc::internal_error, std::string("internal error: ") + e.what()));
+                    meta = parse_metainfo(body);
+                } catch (...) {
+                    return done(add_reply(std::current_exception()));
                 }
+                s.add_torrent(std::move(meta), add, reply_with(done));
             });
     });
 }

@@ -1,5 +1,6 @@
 // torrent.list, torrent.get, torrent.pause/resume/verify, torrent.remove, torrent.set.
 #include <algorithm>
+#include <charconv>
 
 #include "rpc/error_mapping.hpp"
 #include "rpc/file_priorities.hpp"
@@ -12,31 +13,60 @@ namespace {
 
 using nlohmann::json;
 
-// Keeps only the requested summary members (plus id, which identifies the row).
-json select_fields(const json& summary, const std::vector<std::string>& fields) {
-    json out = {{"id", summary["id"]}};
-    for (const auto& f : fields) out[f] = summary[f];
-    return out;
-}
-
-std::vector<std::string> parse_fields(const json& params) {
+// The members a torrent.list asks for; all of them without `fields`.
+SummaryFields parse_fields(const json& params) {
     auto it = params.find("fields");
-    if (it == params.end() || it->is_null()) return {};
-    const auto& known = summary_fields();
+    if (it == params.end() || it->is_null()) return all_summary_fields();
     auto bad = [&]() {
         std::string list;
-        for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
+        for (const auto& k : summary_fields()) list += (list.empty() ? "" : ", ") + k;
         return invalid_params("fields must be an array of: " + list);
     };
     if (!it->is_array()) throw bad();
-    std::vector<std::string> fields;
+    SummaryFields fields = 0;
     for (const auto& f : *it) {
-        if (!f.is_string() ||
-            std::find(known.begin(), known.end(), f.get<std::string>()) == known.end())
-            throw bad();
-        fields.push_back(f.get<std::string>());
+        auto bit = f.is_string() ? summary_field_bit(f.get_ref<const std::string&>()) : 0;
+        if (!bit) throw bad();
+        fields |= bit;
     }
     return fields;
+}
+
+// The `since` token of torrent.list: a decimal sequence number in a string ("" = none yet).
+std::uint64_t parse_since(const json& value) {
+    if (!value.is_string())
+        throw invalid_params("since must be a string: a token from torrent.list");
+    const auto& text = value.get_ref<const std::string&>();
+    std::uint64_t since = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), since);
+    if (!text.empty() && (ec != std::errc() || end != text.data() + text.size()))
+        throw invalid_params("since is not a token from torrent.list: '" + text + "'");
+    return since;
+}
+
+void append_summaries(std::string& out, const std::vector<TorrentStatus>& statuses,
+                      SummaryFields fields) {
+    out += '[';
+    for (std::size_t i = 0; i < statuses.size(); ++i) {
+        if (i) out += ',';
+        append_summary(out, statuses[i], fields);
+    }
+    out += ']';
+}
+
+// {"complete":..,"removed":[ids],"token":"..","torrents":[..]} (members by name, as dumped).
+std::string changes_text(const StatusChanges& changes, SummaryFields fields) {
+    std::string out = "{\"complete\":";
+    out += changes.complete ? "true" : "false";
+    out += ",\"removed\":[";
+    for (std::size_t i = 0; i < changes.removed.size(); ++i) {
+        if (i) out += ',';
+        out += '"' + to_hex(changes.removed[i]) + '"';
+    }
+    out += "],\"token\":\"" + std::to_string(changes.sequence) + "\",\"torrents\":";
+    append_summaries(out, changes.changed, fields);
+    out += '}';
+    return out;
 }
 
 void add_bulk_action(Dispatcher& d, Session& s, const std::string& name,
@@ -54,16 +84,20 @@ void add_bulk_action(Dispatcher& d, Session& s, const std::string& name,
 }  // namespace
 
 void register_torrent_methods(Dispatcher& d, Session& s) {
-    d.add("torrent.list", [&s](const json& params) {
+    // Written straight into the reply text: only the asked members are formatted, and no
+    // JSON tree is built (see rpc/README.md).
+    d.add_async("torrent.list", [&s](const json& params, Dispatcher::Completion done) {
         require_object(params);
-        reject_unknown(params, {"fields"});
+        reject_unknown(params, {"fields", "since"});
         auto fields = parse_fields(params);
-        json out = json::array();
-        for (const auto& status : s.list()) {
-            auto summary = to_json(status);
-            out.push_back(fields.empty() ? std::move(summary) : select_fields(summary, fields));
-        }
-        return out;
+        auto since = params.find("since");
+        if (since != params.end())
+            return done(RawJson{changes_text(s.changes_since(parse_since(*since)), fields)});
+        auto statuses = s.list();
+        std::string out;
+        out.reserve(statuses.size() * 64);
+        append_summaries(out, statuses, fields);
+        done(RawJson{std::move(out)});
     });
 
     d.add("torrent.get", [&s](const json& params) {

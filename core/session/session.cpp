@@ -12,6 +12,7 @@
 #include "core/session/listener.hpp"
 #include "core/session/peer_policy.hpp"
 #include "core/session/session_context.hpp"
+#include "core/session/status_changes.hpp"
 #include "core/session/torrent.hpp"
 #include "core/util/open_file_limit.hpp"
 
@@ -113,6 +114,10 @@ struct Session::Impl {
     // files that are about to vanish and count them as had.
     std::map<Sha1Hash, int> removing;
     std::multiset<std::filesystem::path> deleting;  // top-level paths of the files
+
+    StatusChangeTracker changes;  // for torrent.list {since}
+    // Disk-pool completions of an add hold it weakly: they do nothing once the Session is gone.
+    std::shared_ptr<bool> alive = std::make_shared<bool>(true);
 
     boost::asio::steady_timer tick_timer;
     bool shutting_down = false;
@@ -263,6 +268,22 @@ struct Session::Impl {
         return {roots.begin(), roots.end()};
     }
 
+    // Runs `work` on the disk pool, then `then(result)` on the network thread if the Session
+    // still lives. `work` returns a value or an exception_ptr, never throws.
+    template <class Work, class Then>
+    void on_disk(Work work, Then then) {
+        ctx.disk.submit(
+            ctx.io, std::move(work),
+            [alive = std::weak_ptr<bool>(alive), then = std::move(then)](auto result) mutable {
+                if (alive.lock()) then(std::move(result));
+            });
+    }
+
+    std::filesystem::path download_dir_for(const AddTorrentParams& params) const;
+    std::optional<AddResult> refuse_or_duplicate(const Metainfo& meta,
+                                                 const std::filesystem::path& dir) const;
+    AddResult insert(Metainfo meta, const std::filesystem::path& dir, AddTorrentParams params);
+
     // Throws SessionError{being_removed} while the torrent or its paths are being removed.
     void check_not_being_removed(const Metainfo& meta, const std::filesystem::path& dir) const {
         if (removing.count(meta.info_hash))
@@ -307,35 +328,102 @@ static void check_download_dir(const std::filesystem::path& dir) {
                            "download directory " + dir.string() + " is not writable");
 }
 
-AddResult Session::add_torrent(Metainfo meta, AddTorrentParams params) {
-    EventQueue::Operation operation(impl_->events);
-    AddResult result{meta.info_hash, meta.name, false};
-    if (impl_->torrents.count(meta.info_hash)) {
-        result.duplicate = true;
-        return result;
-    }
-    if (impl_->shutting_down)
-        throw SessionError(SessionError::Code::shutting_down, "the daemon is shutting down");
+std::filesystem::path Session::Impl::download_dir_for(const AddTorrentParams& params) const {
     auto dir = params.download_dir.value_or(params.resume && !params.resume->download_dir.empty()
                                                 ? params.resume->download_dir
-                                                : impl_->ctx.settings.default_download_dir);
-    dir = std::filesystem::absolute(dir);
-    impl_->check_not_being_removed(meta, dir);
-    check_download_dir(dir);
+                                                : ctx.settings.default_download_dir);
+    return std::filesystem::absolute(dir);
+}
+
+// The checks made before any disk work (and again after it, for an asynchronous add): the
+// result for a duplicate, nothing if the add may go on; throws if it is refused.
+std::optional<AddResult> Session::Impl::refuse_or_duplicate(
+    const Metainfo& meta, const std::filesystem::path& dir) const {
+    if (torrents.count(meta.info_hash)) return AddResult{meta.info_hash, meta.name, true};
+    if (shutting_down)
+        throw SessionError(SessionError::Code::shutting_down, "the daemon is shutting down");
+    check_not_being_removed(meta, dir);
+    return std::nullopt;
+}
+
+// Creates the job; the download directory has been checked.
+AddResult Session::Impl::insert(Metainfo meta, const std::filesystem::path& dir,
+                                AddTorrentParams params) {
+    AddResult result{meta.info_hash, meta.name, false};
     bool paused = params.resume ? params.resume->paused : params.paused;
     std::unique_ptr<Torrent> torrent;
     try {
-        torrent =
-            std::make_unique<Torrent>(impl_->ctx, std::move(meta), dir, std::move(params.resume),
-                                      paused, 0, params.file_priorities, params.sequential);
+        torrent = std::make_unique<Torrent>(ctx, std::move(meta), dir, std::move(params.resume),
+                                            paused, 0, params.file_priorities, params.sequential);
     } catch (const StorageError& e) {
         throw SessionError(SessionError::Code::bad_torrent, e.what());
     }
     auto& ref = *torrent;
-    impl_->torrents.emplace(result.id, std::move(torrent));
-    impl_->ctx.emit({result.id, AddedEvent{result.name}});
+    torrents.emplace(result.id, std::move(torrent));
+    ctx.emit({result.id, AddedEvent{result.name}});
     ref.start();
     return result;
+}
+
+AddResult Session::add_torrent(Metainfo meta, AddTorrentParams params) {
+    EventQueue::Operation operation(impl_->events);
+    auto dir = impl_->download_dir_for(params);
+    if (auto duplicate = impl_->refuse_or_duplicate(meta, dir)) return *duplicate;
+    check_download_dir(dir);
+    return impl_->insert(std::move(meta), dir, std::move(params));
+}
+
+void Session::add_torrent(Metainfo meta, AddTorrentParams params, AddDone done) {
+    auto* impl = impl_.get();
+    auto reply_later = [impl, &done](AddOutcome outcome) {
+        boost::asio::post(impl->ctx.io, [done = std::move(done), outcome]() { done(outcome); });
+    };
+    auto dir = impl->download_dir_for(params);
+    try {
+        if (auto duplicate = impl->refuse_or_duplicate(meta, dir)) return reply_later(*duplicate);
+    } catch (...) {
+        return reply_later(std::current_exception());
+    }
+    auto check_dir = [dir]() -> std::exception_ptr {
+        try {
+            check_download_dir(dir);
+            return nullptr;
+        } catch (...) {
+            return std::current_exception();
+        }
+    };
+    auto finish = [impl, meta = std::move(meta), dir, params = std::move(params),
+                   done = std::move(done)](std::exception_ptr error) mutable {
+        AddOutcome outcome = error;
+        if (!error) {
+            EventQueue::Operation operation(impl->events);  // `added` is handled before done()
+            try {
+                auto duplicate = impl->refuse_or_duplicate(meta, dir);
+                outcome =
+                    duplicate ? *duplicate : impl->insert(std::move(meta), dir, std::move(params));
+            } catch (...) {
+                outcome = std::current_exception();
+            }
+        }
+        done(std::move(outcome));
+    };
+    impl->on_disk(std::move(check_dir), std::move(finish));
+}
+
+void Session::add_torrent_file(std::filesystem::path file, AddTorrentParams params, AddDone done) {
+    using Loaded = std::variant<Metainfo, std::exception_ptr>;
+    auto load = [file = std::move(file)]() -> Loaded {
+        try {
+            return load_metainfo_file(file);
+        } catch (...) {
+            return std::current_exception();
+        }
+    };
+    auto then = [this, params = std::move(params), done = std::move(done)](Loaded loaded) mutable {
+        if (auto* error = std::get_if<std::exception_ptr>(&loaded)) return done(*error);
+        add_torrent(std::get<Metainfo>(std::move(loaded)), std::move(params), std::move(done));
+    };
+    impl_->on_disk(std::move(load), std::move(then));
 }
 
 void Session::pause(const Sha1Hash& id) {
@@ -355,6 +443,7 @@ void Session::remove(const Sha1Hash& id, bool delete_data, std::function<void()>
     EventQueue::Operation operation(impl_->events);
     impl_->get(id);
     auto node = impl_->torrents.extract(id);
+    impl_->changes.removed(id);
     impl_->ctx.emit({id, RemovedEvent{node.mapped()->metainfo().name}});
     impl_->retire(std::move(node.mapped()), delete_data, std::move(done));
 }
@@ -395,6 +484,22 @@ std::vector<TorrentStatus> Session::list() const {
     std::vector<TorrentStatus> out;
     out.reserve(impl_->torrents.size());
     for (auto& [id, t] : impl_->torrents) out.push_back(t->status());
+    return out;
+}
+
+StatusChanges Session::changes_since(std::uint64_t since) {
+    auto& tracker = impl_->changes;
+    StatusChanges out;
+    out.complete = !tracker.answers(since);  // asked before observing moves the sequence on
+    for (auto& [id, t] : impl_->torrents) {
+        auto status = t->status();
+        if (tracker.observe(status) > since || out.complete)
+            out.changed.push_back(std::move(status));
+    }
+    if (!out.complete)
+        for (const auto& id : tracker.removed_since(since))
+            if (!impl_->torrents.count(id)) out.removed.push_back(id);  // not removed and re-added
+    out.sequence = tracker.sequence();
     return out;
 }
 

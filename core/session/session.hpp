@@ -8,11 +8,13 @@
 #include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <cstdint>
+#include <exception>
 #include <filesystem>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "core/metainfo/metainfo.hpp"
@@ -61,8 +63,23 @@ class Session {
     Session(const Session&) = delete;
     Session& operator=(const Session&) = delete;
 
-    // Throws SessionError (duplicate torrent, download dir not writable, ...).
+    // Adding a torrent. Creating the download directory and checking it is writable are
+    // file-system calls; where they run is part of each form's contract:
+    // - add_torrent(meta, params) makes them on the calling (network) thread and throws
+    //   SessionError (duplicate torrent, download dir not writable, ...). For start-up and
+    //   single-torrent mode only, where nothing else is waiting on the network thread.
+    // - add_torrent(meta, params, done) and add_torrent_file(...) make every file-system call on
+    //   the disk pool and call done() later on the network thread with the result or the
+    //   exception the first form would throw; the network thread never waits for the disk. The
+    //   checks (duplicate, shutting down, being removed) are made again once the disk answered.
+    //   done() runs exactly once, never before the call returns, unless the Session is
+    //   destroyed first.
     AddResult add_torrent(Metainfo meta, AddTorrentParams params);
+    using AddOutcome = std::variant<AddResult, std::exception_ptr>;
+    using AddDone = std::function<void(AddOutcome)>;
+    void add_torrent(Metainfo meta, AddTorrentParams params, AddDone done);
+    // Also reads and parses the .torrent file on the disk pool (MetainfoError if it cannot).
+    void add_torrent_file(std::filesystem::path file, AddTorrentParams params, AddDone done);
     // All of these throw SessionError{unknown_torrent} for an id not in the session.
     void pause(const Sha1Hash& id);
     void resume(const Sha1Hash& id);
@@ -81,6 +98,11 @@ class Session {
     bool contains(const Sha1Hash& id) const;
     std::vector<Sha1Hash> ids() const;
     std::vector<TorrentStatus> list() const;
+    // For pollers: the torrents whose status changed (or that were added) and the ids removed
+    // after `since`, a sequence number from an earlier result (0 or any unknown value: the
+    // complete list). Compares each torrent's status with the one last seen (a fingerprint
+    // and a counter per torrent); no work at all between calls.
+    StatusChanges changes_since(std::uint64_t since);
     TorrentDetails details(const Sha1Hash& id) const;
     // Flushes the torrent's written data, then reports its resume data (on the network thread).
     void save_resume_data(const Sha1Hash& id, std::function<void(ResumeData)> done);

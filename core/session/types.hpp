@@ -108,6 +108,14 @@ struct TorrentStatus {
     bool sequential = false;
 };
 
+// What torrent.list {since} reports (Session::changes_since).
+struct StatusChanges {
+    std::vector<TorrentStatus> changed;  // added or changed after `since` (all if `complete`)
+    std::vector<Sha1Hash> removed;       // removed after `since` (empty if `complete`)
+    std::uint64_t sequence = 0;          // give it as `since` next time
+    bool complete = false;  // `since` was too old or unknown: `changed` is every torrent
+};
+
 struct FileStatus {
     std::string path;
     std::int64_t size = 0;
