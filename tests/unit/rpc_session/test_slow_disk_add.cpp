@@ -16,6 +16,11 @@
 
 #include "tests/unit/rpc_session/rpc_harness.hpp"
 
+// Interposing open() beside AddressSanitizer's own interceptors crashes the binary at start-up
+// (dlsym(RTLD_NEXT) runs before ASan is ready), so the sanitizer build leaves these cases out;
+// the normal build runs them.
+#if !defined(__SANITIZE_ADDRESS__)
+
 using namespace btd;
 using namespace btd::rpc;
 using namespace btd::rpc::testing;
@@ -176,3 +181,5 @@ TEST_CASE("a slow add finds the torrent added meanwhile: duplicate, one job") {
     CHECK(reply["result"]["duplicate"] == true);
     CHECK(h.session->list().size() == 1);
 }
+
+#endif  // !defined(__SANITIZE_ADDRESS__)
