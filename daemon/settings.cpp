@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 
+#include "core/util/ascii.hpp"
 #include "core/util/units.hpp"
 
 namespace btd::daemon {
@@ -12,20 +13,13 @@ using nlohmann::json;
 
 namespace {
 
-std::string_view trim(std::string_view s) {
-    auto blank = [](char c) { return c == ' ' || c == '\t' || c == '\r'; };
-    while (!s.empty() && blank(s.front())) s.remove_prefix(1);
-    while (!s.empty() && blank(s.back())) s.remove_suffix(1);
-    return s;
-}
-
 // Comma-separated items, each trimmed; empty items are skipped.
 std::vector<std::string> split_list(std::string_view value) {
     std::vector<std::string> items;
     std::string_view rest = value;
     while (!rest.empty()) {
         auto comma = rest.find(',');
-        auto item = trim(rest.substr(0, comma));
+        auto item = trim_blanks(rest.substr(0, comma));
         if (!item.empty()) items.emplace_back(item);
         if (comma == std::string_view::npos) break;
         rest.remove_prefix(comma + 1);
@@ -36,7 +30,7 @@ std::vector<std::string> split_list(std::string_view value) {
 std::vector<std::string> trimmed_items(const std::vector<std::string>& items) {
     std::vector<std::string> out;
     for (const auto& item : items)
-        if (auto t = trim(item); !t.empty()) out.emplace_back(t);
+        if (auto t = trim_blanks(item); !t.empty()) out.emplace_back(t);
     return out;
 }
 

@@ -9,12 +9,6 @@
 namespace btd::rpc {
 namespace {
 
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-}
-
 bool all_digits(std::string_view s) {
     return !s.empty() && s.size() <= 5 &&
            std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); });
@@ -42,7 +36,7 @@ bool split_host(std::string_view host, std::string_view& name) {
 }  // namespace
 
 bool host_allowed(std::string_view host_header, const std::vector<std::string>& extra_hosts) {
-    std::string host = ascii_lower(trim(host_header));
+    std::string host = ascii_lower(trim_blanks(host_header));
     std::string_view name;
     if (!split_host(host, name)) return false;
     auto matches = [&](const std::string& allowed) {
@@ -56,22 +50,22 @@ bool host_allowed(std::string_view host_header, const std::vector<std::string>& 
 bool origin_allowed(std::string_view origin_header, bool has_origin,
                     const std::vector<std::string>& allowed_origins) {
     if (!has_origin) return true;
-    auto origin = ascii_lower(trim(origin_header));
+    auto origin = ascii_lower(trim_blanks(origin_header));
     return std::any_of(allowed_origins.begin(), allowed_origins.end(),
                        [&](const std::string& allowed) { return ascii_lower(allowed) == origin; });
 }
 
 bool bearer_token_matches(std::string_view authorization_header, std::string_view secret) {
-    auto value = trim(authorization_header);
+    auto value = trim_blanks(authorization_header);
     constexpr std::string_view kScheme = "bearer ";
     if (value.size() <= kScheme.size() || ascii_lower(value.substr(0, kScheme.size())) != kScheme)
         return false;
-    auto token = trim(value.substr(kScheme.size()));
+    auto token = trim_blanks(value.substr(kScheme.size()));
     return !token.empty() && secrets_equal(token, secret);
 }
 
 bool is_json_content_type(std::string_view content_type) {
-    auto media = trim(content_type.substr(0, content_type.find(';')));
+    auto media = trim_blanks(content_type.substr(0, content_type.find(';')));
     return ascii_lower(media) == "application/json";
 }
 

@@ -9,12 +9,6 @@ namespace {
 
 namespace http = boost::beast::http;
 
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-}
-
 HttpResponse text(const HttpRequest& request, http::status status, std::string body) {
     HttpResponse response{status, request.version()};
     response.set(http::field::content_type, "text/plain");
@@ -26,11 +20,11 @@ HttpResponse text(const HttpRequest& request, http::status status, std::string b
 }  // namespace
 
 bool credentials_match(std::string_view header, std::string_view secret) {
-    auto value = trim(header);
+    auto value = trim_blanks(header);
     auto space = value.find(' ');
     if (space == std::string_view::npos) return false;
     auto scheme = ascii_lower(value.substr(0, space));
-    auto token = trim(value.substr(space + 1));
+    auto token = trim_blanks(value.substr(space + 1));
     if (scheme == "bearer") return !token.empty() && secrets_equal(token, secret);
     if (scheme != "basic") return false;
     auto decoded = base64_decode(token);
@@ -53,7 +47,7 @@ std::optional<HttpResponse> TransmissionRoute::check_headers(const HttpRequest& 
     }
     const auto& session_id = rpc_.options().session_id;
     auto sent = request.find(kSessionIdHeader);
-    if (sent == request.end() || !secrets_equal(trim(sent->value()), session_id)) {
+    if (sent == request.end() || !secrets_equal(trim_blanks(sent->value()), session_id)) {
         auto response = text(request, http::status::conflict,
                              "missing or outdated X-Transmission-Session-Id: send the one in "
                              "this response's header and repeat the request\n");

@@ -2,17 +2,12 @@
 
 #include <array>
 
+#include "core/util/ascii.hpp"
 #include "rpc/request_checks.hpp"
 #include "rpc/secret.hpp"
 
 namespace btd::rpc::transport {
 namespace {
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-}
 
 constexpr std::array<std::string_view, 5> kReadOnlyMethods = {
     "torrent.list", "torrent.get", "session.get", "session.stats", "daemon.version"};
@@ -55,12 +50,12 @@ Scope Access::scope_of_token(std::string_view token) const {
 }
 
 Scope Access::scope_of_authorization(std::string_view header) const {
-    auto value = trim(header);
+    auto value = trim_blanks(header);
     constexpr std::string_view kScheme = "bearer ";
     if (value.size() <= kScheme.size()) return Scope::none;
     for (std::size_t i = 0; i < kScheme.size(); ++i)
         if (std::tolower(static_cast<unsigned char>(value[i])) != kScheme[i]) return Scope::none;
-    return scope_of_token(trim(value.substr(kScheme.size())));
+    return scope_of_token(trim_blanks(value.substr(kScheme.size())));
 }
 
 const WebSession* Access::session_of_cookie(std::string_view cookie_header) {
@@ -71,10 +66,10 @@ const WebSession* Access::session_of_cookie(std::string_view cookie_header) {
 std::string_view cookie_value(std::string_view header, std::string_view name) {
     while (!header.empty()) {
         auto end = header.find(';');
-        auto pair = trim(header.substr(0, end));
+        auto pair = trim_blanks(header.substr(0, end));
         auto eq = pair.find('=');
-        if (eq != std::string_view::npos && trim(pair.substr(0, eq)) == name)
-            return trim(pair.substr(eq + 1));
+        if (eq != std::string_view::npos && trim_blanks(pair.substr(0, eq)) == name)
+            return trim_blanks(pair.substr(eq + 1));
         if (end == std::string_view::npos) break;
         header.remove_prefix(end + 1);
     }
