@@ -15,6 +15,7 @@
 #include <charconv>
 #include <cstdio>
 
+#include "core/util/ascii.hpp"
 #include "daemon/config.hpp"
 #include "daemon/settings.hpp"
 #include "rpc/safe_file.hpp"
@@ -22,13 +23,6 @@
 namespace btd::daemon {
 
 namespace {
-
-std::string_view trim(std::string_view s) {
-    auto blank = [](char c) { return c == ' ' || c == '\t' || c == '\r'; };
-    while (!s.empty() && blank(s.front())) s.remove_prefix(1);
-    while (!s.empty() && blank(s.back())) s.remove_suffix(1);
-    return s;
-}
 
 // A quoted value: "..." with \" and \\ escapes, then only blanks or a comment.
 std::string unquote(std::string_view text) {
@@ -40,7 +34,7 @@ std::string unquote(std::string_view text) {
         out.push_back(text[i]);
     }
     if (i >= text.size()) throw ConfigError("missing closing '\"'");
-    auto rest = trim(text.substr(i + 1));
+    auto rest = trim_blanks(text.substr(i + 1));
     if (!rest.empty() && rest.front() != '#')
         throw ConfigError("unexpected text after the closing quote: '" + std::string(rest) + "'");
     return out;
@@ -50,27 +44,32 @@ std::string at(const std::string& source, std::size_t line) {
     return source + ":" + std::to_string(line) + ": ";
 }
 
-// True if a byte >= 0x80 stands outside a string or comment. Such text is never TOML (bare
-// keys and values are ASCII), and toml++ 3.3.0 reaches __builtin_unreachable on some of those
-// bytes (is_non_ascii_horizontal_whitespace, found by fuzz_config): it is not given them.
+// True if text must not reach toml++: a byte >= 0x80 outside a string or comment, or a string
+// that is unclosed at its line's end or holds a control byte. None of these is TOML (bare keys and
+// values are ASCII), and toml++ 3.3.0 reaches __builtin_unreachable on such input
+// (is_non_ascii_horizontal_whitespace, found by fuzz_config): it is read the old way instead.
 bool bare_non_ascii(std::string_view text) {
     char quote = 0;  // '"' or '\'' inside a string; '#' inside a comment
     for (std::size_t i = 0; i < text.size(); ++i) {
         char c = text[i];
-        if (quote == '#') {
-            if (c == '\n') quote = 0;
+        auto byte = static_cast<unsigned char>(c);
+        if (c == '\n') {
+            if (quote == '"' || quote == '\'') return true;  // an unclosed string: never TOML
+            quote = 0;
+        } else if (quote == '#') {
         } else if (quote) {
-            if (c == '\\' && quote == '"')
+            if (byte < 0x20 && c != '\t') return true;  // a control byte in a string: never TOML
+            if (c == '\\' && quote == '"' && i + 1 < text.size() && text[i + 1] != '\n')
                 ++i;
             else if (c == quote)
                 quote = 0;
         } else if (c == '"' || c == '\'' || c == '#') {
             quote = c;
-        } else if (static_cast<unsigned char>(c) >= 0x80) {
+        } else if (byte >= 0x80) {
             return true;
         }
     }
-    return false;
+    return quote == '"' || quote == '\'';
 }
 
 // A TOML scalar as the text its setting's syntax reads.
@@ -148,7 +147,7 @@ std::string toml_spelling(std::string_view key, const std::string& text) {
         std::string_view rest = text;
         while (!rest.empty()) {
             auto comma = rest.find(',');
-            if (auto item = trim(rest.substr(0, comma)); !item.empty())
+            if (auto item = trim_blanks(rest.substr(0, comma)); !item.empty())
                 value += (value.empty() ? "" : ", ") + toml_quoted(item);
             if (comma == std::string_view::npos) break;
             rest.remove_prefix(comma + 1);
@@ -172,7 +171,7 @@ void set_legacy_line(ConfigValues& values, std::string_view line, const std::str
     if (eq == std::string_view::npos)
         throw ConfigError(where + "expected 'key = value', got '" + std::string(line) + "'");
     try {
-        auto key = trim(line.substr(0, eq));
+        auto key = trim_blanks(line.substr(0, eq));
         auto text = config_value_text(line.substr(eq + 1));
         set_config_value(values, key, text);
         if (key == "download_dir") check_download_dir(values);
@@ -193,7 +192,7 @@ ConfigFileText parse_by_line(std::string_view text, const std::string& source,
     std::size_t line_no = 0, pos = 0;
     while (pos <= text.size()) {
         auto nl = text.find('\n', pos);
-        auto line = trim(text.substr(pos, nl == std::string_view::npos ? nl : nl - pos));
+        auto line = trim_blanks(text.substr(pos, nl == std::string_view::npos ? nl : nl - pos));
         ++line_no;
         pos = nl == std::string_view::npos ? text.size() + 1 : nl + 1;
         if (line.empty() || line.front() == '#') continue;
@@ -219,12 +218,12 @@ ConfigFileText parse_by_line(std::string_view text, const std::string& source,
 }  // namespace
 
 std::string config_value_text(std::string_view raw) {
-    auto text = trim(raw);
+    auto text = trim_blanks(raw);
     if (!text.empty() && text.front() == '"') return unquote(text);
     // A '#' at the start or after a blank begins a comment; "a#b" stays a value.
     for (std::size_t i = 0; i < text.size(); ++i)
         if (text[i] == '#' && (i == 0 || text[i - 1] == ' ' || text[i - 1] == '\t'))
-            return std::string(trim(text.substr(0, i)));
+            return std::string(trim_blanks(text.substr(0, i)));
     return std::string(text);
 }
 

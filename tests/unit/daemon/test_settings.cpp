@@ -360,4 +360,9 @@ TEST_CASE("config file: non-ASCII text outside quotes is read the old way, never
     auto toml = parse_config_file_text("download_dir = \"/srv/\xd1\x87\"  # \xd1\x87\n", "t");
     CHECK_FALSE(toml.legacy_warning);
     CHECK(*toml.values.download_dir == "/srv/\xd1\x87");
+    // Non-ASCII inside a string that is not TOML (unclosed, or with a control byte) reached the
+    // same point (fuzz_config, corpus regression-toml-unclosed-string-nonascii): now a clear error.
+    CHECK_THROWS_AS(parse_config_file_text("download_dir = \"/srv/\xd1\x87\n", "t"), ConfigError);
+    CHECK_THROWS_AS(parse_config_file_text(std::string("x = \"\x01\xd1\x87\"\n"), "t"),
+                    ConfigError);
 }
