@@ -51,6 +51,12 @@ std::string at(const std::string& source, std::size_t line) {
 bool bare_non_ascii(std::string_view text) {
     // toml++ goes wrong only on bytes >= 0x80: pure ASCII is always safe to give it.
     if (std::none_of(text.begin(), text.end(), [](char c) { return c & 0x80; })) return false;
+    // The same text with those bytes made ASCII must be valid TOML: then they stand only where
+    // toml++ takes its well-trodden path (inside strings and comments); its error paths are not.
+    std::string ascii(text);
+    for (char& c : ascii)
+        if (c & 0x80) c = 'x';
+    if (!toml::parse(ascii)) return true;
     char quote = 0;  // '"' or '\'' inside a string; '#' inside a comment
     for (std::size_t i = 0; i < text.size(); ++i) {
         char c = text[i];
