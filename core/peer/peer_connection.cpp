@@ -16,7 +16,7 @@ PeerConnection::PeerConnection(asio::io_context& io, asio::ip::tcp::endpoint rem
       handler_(&handler),
       ours_(ours),
       options_(options) {
-    last_receive = last_send = last_block = connected_at = Clock::now();
+    last_receive_ = last_send_ = connected_at_ = Clock::now();
 }
 
 PeerConnection::PeerConnection(asio::ip::tcp::socket socket, Handler& handler, wire::Handshake ours,
@@ -30,7 +30,7 @@ PeerConnection::PeerConnection(asio::ip::tcp::socket socket, Handler& handler, w
       incoming_(true) {
     error_code ec;
     remote_ = socket_.remote_endpoint(ec);
-    last_receive = last_send = last_block = connected_at = Clock::now();
+    last_receive_ = last_send_ = connected_at_ = Clock::now();
 }
 
 PeerConnection::~PeerConnection() = default;
@@ -110,7 +110,7 @@ void PeerConnection::on_read(const error_code& ec, std::size_t n) {
     if (closed_) return;
     if (ec) return close(ec == asio::error::eof ? "peer closed the connection" : ec.message());
     rend_ += n;
-    last_receive = Clock::now();
+    last_receive_ = Clock::now();
     if (process_input()) read_more();
 }
 
@@ -127,7 +127,7 @@ bool PeerConnection::process_input() {
         theirs_ = *hs;
         handshake_done_ = true;
         handshake_timer_.cancel();
-        connected_at = Clock::now();
+        connected_at_ = Clock::now();
         handler_->on_peer_connected(*this);
         if (closed_) return false;
     }
@@ -170,7 +170,7 @@ void PeerConnection::flush() {
             self->writing_.assign(self->pending_, 0, n);
             self->pending_.erase(0, n);
         }
-        self->last_send = Clock::now();
+        self->last_send_ = Clock::now();
         asio::async_write(
             self->socket_, asio::buffer(self->writing_), [self](const error_code& ec, std::size_t) {
                 if (self->closed_) return;

@@ -1,22 +1,19 @@
 #pragma once
-// One TCP connection to a peer: connect, handshake, framing with a size limit, a write queue and
-// per-connection state. Policy (what to request, whom to unchoke) lives in the owner (Torrent),
-// which receives events through PeerConnection::Handler. Runs on the network thread only.
+// One TCP connection to a peer: connect, handshake, framing with a size limit and a write queue.
+// It carries the owner's PeerState (peer_state.hpp) but never reads it. Policy (what to request,
+// whom to unchoke) lives in the owner (Torrent), which receives events through
+// PeerConnection::Handler. Runs on the network thread only.
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
-#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "core/peer/upload_queue.hpp"
+#include "core/peer/peer_state.hpp"
 #include "core/peer/wire.hpp"
-#include "core/pieces/picker.hpp"
-#include "core/util/bitfield.hpp"
 #include "core/util/rate_limiter.hpp"
-#include "core/util/rate_meter.hpp"
 
 namespace btd {
 
@@ -83,35 +80,14 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection> {
     bool closed() const { return closed_; }
     bool fast_extension() const;  // both sides support BEP 6
 
-    // State the owner reads and updates.
-    bool am_choking = true;
-    bool am_interested = false;
-    bool peer_choking = true;
-    bool peer_interested = false;
-    bool has_all_pieces = false;  // peer sent have_all or a full bitfield
-    bool snubbed = false;
-    Bitfield peer_has;
-    struct Request {
-        BlockRef block;
-        Clock::time_point sent;
-    };
-    std::deque<Request> requests;  // ours, outstanding, in send order
-    int queue_target = 16;         // pipeline depth the owner aims for
-    int peer_request_limit = 250;  // the peer's `reqq` (BEP 10), caps queue_target
-    std::string client;            // from the extension handshake, else from the peer id
-    std::string offender;          // whom strikes and bans count against (set by the owner)
-    std::vector<std::uint32_t> allowed_fast_in;  // pieces it lets us request while choked
+    // When the last byte came in or went out, and when the handshake completed.
+    Clock::time_point last_receive() const { return last_receive_; }
+    Clock::time_point last_send() const { return last_send_; }
+    Clock::time_point connected_at() const { return connected_at_; }
 
-    UploadQueue uploads;      // what it asked us for and we accepted
-    bool optimistic = false;  // holds the optimistic unchoke slot
-    Clock::time_point last_unchoked{};
-    Clock::time_point last_upload{};
-    RateMeter download;  // payload bytes from the peer
-    RateMeter upload;    // payload bytes to the peer
-    Clock::time_point last_receive;
-    Clock::time_point last_send;
-    Clock::time_point last_block;  // last piece payload received
-    Clock::time_point connected_at;
+    // The owner's protocol state for this peer; the connection itself never reads it.
+    PeerState& state() { return state_; }
+    const PeerState& state() const { return state_; }
 
   private:
     void on_connect(const boost::system::error_code& ec);
@@ -139,6 +115,8 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection> {
     bool closed_ = false;
     bool reading_ = false;
     CloseReason close_reason_ = CloseReason::ordinary;
+    Clock::time_point last_receive_, last_send_, connected_at_;
+    PeerState state_;
 };
 
 }  // namespace btd

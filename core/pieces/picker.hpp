@@ -32,7 +32,15 @@ struct BlockRef {
     bool operator==(const BlockRef&) const = default;
 };
 
-using PeerKey = std::uintptr_t;
+// Names one peer connection to the picker: its owner hands out a fresh value per connection, so a
+// key never outlives or aliases another connection (unlike an address that could be reused).
+// A number converts to a key (owners count them out); a pointer does not.
+struct PeerKey {
+    constexpr PeerKey(std::uint64_t value = 0)
+        : id(value) {}  // NOLINT(google-explicit-constructor)
+    std::uint64_t id;
+    auto operator<=>(const PeerKey&) const = default;
+};
 
 // Priorities of pieces and files, as in libtorrent: 0 = do not download, 1 = low, 4 = normal,
 // 7 = high.

@@ -211,8 +211,8 @@ void Torrent::deactivate(std::function<void()> trackers_stopped) {
     peers_.clear();
     ctx_.connections -= static_cast<int>(peers.size());
     for (auto& [ptr, peer] : peers) {
-        picker_.abort_all(reinterpret_cast<PeerKey>(ptr));
-        if (peer->connected()) picker_.peer_lost_bitfield(peer->peer_has);
+        picker_.abort_all(peer->state().key());
+        if (peer->connected()) picker_.peer_lost_bitfield(peer->state().pieces());
         peer_list_.mark_disconnected(peer->remote());
         peer->detach();
     }

@@ -178,6 +178,7 @@ class Torrent : public PeerConnection::Handler {
     PiecePicker picker_;
     std::unique_ptr<tracker::Announcer> announcer_;
     std::map<PeerConnection*, std::shared_ptr<PeerConnection>> peers_;
+    std::uint64_t next_peer_key_ = 1;  // a fresh PeerKey per connection, never reused
     const TorrentTuning& tuning_;
     PeerList peer_list_;
     PoolDiskJobs pool_jobs_;

@@ -66,10 +66,10 @@ std::map<boost::asio::ip::address, int> Torrent::connections_per_address() const
 }
 
 void Torrent::add_connection(const std::shared_ptr<PeerConnection>& peer) {
-    peer->peer_has = Bitfield(meta_.num_pieces());
+    peer->state() = PeerState(PeerKey{next_peer_key_++}, meta_.num_pieces(), Clock::now());
     // The largest legal frame: a block, our bitfield, or an extension message.
-    peer->set_max_frame(
-        std::max<std::size_t>({kBlockSize + 13, peer->peer_has.bytes().size() + 1, 64 * 1024}));
+    peer->set_max_frame(std::max<std::size_t>(
+        {kBlockSize + 13, peer->state().pieces().bytes().size() + 1, 64 * 1024}));
     peer->set_bandwidth({download_limit_, ctx_.download_limit}, {upload_limit_, ctx_.upload_limit});
     peers_.emplace(peer.get(), peer);
     ++ctx_.connections;
@@ -92,11 +92,12 @@ bool Torrent::drop_useless_peer(bool incoming_only) {
     auto now = Clock::now();
     PeerConnection* victim = nullptr;
     for (auto& [ptr, peer] : peers_) {
-        if (!peer->connected() || peer->am_interested || peer->peer_interested) continue;
+        const auto& st = peer->state();
+        if (!peer->connected() || st.am_interested() || st.peer_interested()) continue;
         if (incoming_only && !peer->incoming()) continue;
-        auto last_payload = std::max({peer->connected_at, peer->last_block, peer->last_upload});
+        auto last_payload = std::max({peer->connected_at(), st.last_block(), st.last_upload()});
         if (now - last_payload < tuning_.useless_peer_grace) continue;
-        if (!victim || peer->connected_at < victim->connected_at) victim = ptr;
+        if (!victim || peer->connected_at() < victim->connected_at()) victim = ptr;
     }
     if (!victim) return false;
     victim->close("making room for a new peer");
@@ -132,21 +133,23 @@ bool Torrent::refuse_incoming(const Endpoint& remote, const wire::Handshake& the
 }
 
 PeerConnection* Torrent::find_peer(PeerKey key) {
-    auto it = peers_.find(reinterpret_cast<PeerConnection*>(key));
-    return it == peers_.end() ? nullptr : it->first;
+    for (auto& [ptr, peer] : peers_)
+        if (peer->state().key() == key) return ptr;
+    return nullptr;
 }
 
 void Torrent::on_peer_connected(PeerConnection& peer) {
-    peer.offender = PeerList::offender_key(peer.remote(), peer.remote_handshake().peer_id);
+    peer.state().set_offender(
+        PeerList::offender_key(peer.remote(), peer.remote_handshake().peer_id));
     if (!peer.incoming()) {
         --half_open_;
         peer_list_.on_handshake(peer.remote());
         if (refuse_banned(peer)) return;
     }
-    peer.client = wire::client_name(peer.remote_handshake().peer_id);
+    peer.state().set_client_from_peer_id(peer.remote_handshake().peer_id);
     send_opening(peer);
-    spdlog::debug("{}: connected to {} ({})", meta_.name, endpoint_string(peer.remote()),
-                  wire::client_name(peer.remote_handshake().peer_id));
+    spdlog::debug("{}: {} {} ({})", meta_.name, peer.incoming() ? "accepted" : "connected to",
+                  endpoint_string(peer.remote()), peer.state().client());
 }
 
 // A peer we dialled is a duplicate or a banned offender behind another port: close it.
@@ -157,12 +160,12 @@ bool Torrent::refuse_banned(PeerConnection& peer) {
             peer.close("duplicate connection");
             return true;
         }
-    if (peer_list_.bad_data_banned(peer.offender)) {
+    if (peer_list_.bad_data_banned(peer.state().offender())) {
         peer_list_.ban_endpoint(peer.remote());
         peer.close("banned: sent data that failed the hash check");
         return true;
     }
-    if (peer_list_.violator_banned(peer.offender, Clock::now())) {
+    if (peer_list_.violator_banned(peer.state().offender(), Clock::now())) {
         peer.close("banned for breaking the protocol");
         return true;
     }
@@ -188,10 +191,10 @@ void Torrent::send_opening(PeerConnection& peer) {
         wire::append_extended(out, 0, wire::encode_extension_handshake(ext));
     }
     if (peer.fast_extension() && peer.remote().address().is_v4()) {
-        peer.uploads.set_allowed_fast(
+        peer.state().uploads().set_allowed_fast(
             wire::allowed_fast_set(peer.remote().address().to_v4().to_uint(), meta_.info_hash,
                                    meta_.num_pieces(), tuning_.allowed_fast_count));
-        for (auto piece : peer.uploads.allowed_fast())
+        for (auto piece : peer.state().uploads().allowed_fast())
             if (have.test(piece)) wire::append_piece_index(out, wire::MsgType::allowed_fast, piece);
     }
     peer.send(out);
@@ -204,14 +207,15 @@ void Torrent::on_peer_closed(PeerConnection& peer, const std::string& reason) {
     peers_.erase(it);
     --ctx_.connections;
     if (!peer.connected() && !peer.incoming()) --half_open_;
-    bool was_unchoked = !peer.am_choking;
+    bool was_unchoked = !peer.state().am_choking();
     drop_requests(peer);
-    if (peer.connected()) picker_.peer_lost_bitfield(peer.peer_has);
+    if (peer.connected()) picker_.peer_lost_bitfield(peer.state().pieces());
     using Reason = PeerConnection::CloseReason;
     if (peer.close_reason() == Reason::protocol_violation) record_violation(peer, reason);
+    spdlog::debug("{}: {} {} closed: {}", meta_.name, peer.incoming() ? "incoming" : "outgoing",
+                  endpoint_string(peer.remote()), reason);
     if (peer.incoming()) return connect_more();  // its port is not a listen port: forget it
     note_closed(peer);
-    spdlog::debug("{}: {} closed: {}", meta_.name, endpoint_string(peer.remote()), reason);
     if (was_unchoked) rechoke(false);  // give its upload slot to someone else now
     connect_more();
 }
@@ -242,16 +246,15 @@ void Torrent::note_closed(PeerConnection& peer) {
 void Torrent::record_violation(PeerConnection& peer, const std::string& reason) {
     std::optional<Endpoint> dialled;
     if (!peer.incoming()) dialled = peer.remote();
-    auto ban = peer_list_.record_violation(peer.offender, dialled, Clock::now());
+    auto ban = peer_list_.record_violation(peer.state().offender(), dialled, Clock::now());
     spdlog::info("{}: {} broke the protocol ({}); banned {}", meta_.name,
                  endpoint_string(peer.remote()), reason,
                  ban ? "for " + std::to_string(ban->count()) + " s" : std::string("for good"));
 }
 
 void Torrent::update_interest(PeerConnection& peer) {
-    bool interested = picker_.is_interesting(peer.peer_has);
-    if (interested == peer.am_interested) return;
-    peer.am_interested = interested;
+    bool interested = picker_.is_interesting(peer.state().pieces());
+    if (!peer.state().set_am_interested(interested)) return;
     std::string out;
     wire::append_simple(out,
                         interested ? wire::MsgType::interested : wire::MsgType::not_interested);
@@ -273,20 +276,20 @@ void Torrent::on_peer_message(PeerConnection& peer, const wire::Message& msg) {
         case MsgType::extended:
             return on_extended(peer, msg);
         case MsgType::choke:
-            peer.peer_choking = true;
+            peer.state().set_peer_choking(true);
             // With the Fast extension the peer rejects what it won't serve; without it, a
             // choke silently drops every outstanding request.
             if (!peer.fast_extension()) drop_requests(peer);
             return;
         case MsgType::unchoke:
-            peer.peer_choking = false;
+            peer.state().set_peer_choking(false);
             return request_blocks(peer);
         case MsgType::interested:
-            peer.peer_interested = true;
+            peer.state().set_peer_interested(true);
             return rechoke(false);  // a free slot is given at once, not at the next round
         case MsgType::not_interested:
-            peer.peer_interested = false;
-            if (!peer.am_choking) rechoke(false);
+            peer.state().set_peer_interested(false);
+            if (!peer.state().am_choking()) rechoke(false);
             return;
         case MsgType::have:
             return on_have(peer, msg);
@@ -308,40 +311,34 @@ void Torrent::on_peer_message(PeerConnection& peer, const wire::Message& msg) {
 
 void Torrent::on_allowed_fast(PeerConnection& peer, const wire::Message& msg) {
     if (!peer.fast_extension()) return peer.close_violation("allowed fast without Fast extension");
-    auto& in = peer.allowed_fast_in;
-    if (msg.piece < static_cast<std::uint32_t>(meta_.num_pieces()) &&
-        in.size() < tuning_.max_allowed_fast_in &&
-        std::find(in.begin(), in.end(), msg.piece) == in.end())
-        in.push_back(msg.piece);
+    if (msg.piece < static_cast<std::uint32_t>(meta_.num_pieces()))
+        peer.state().add_allowed_fast_in(msg.piece, tuning_.max_allowed_fast_in);
     request_blocks(peer);
 }
 
 void Torrent::on_extended(PeerConnection& peer, const wire::Message& msg) {
     if (msg.ext_id != 0) return;
-    if (auto ext = wire::decode_extension_handshake(msg.payload)) {
-        if (ext->request_queue) peer.peer_request_limit = ext->request_queue;
-        if (!ext->client.empty()) peer.client = ext->client;
-    }
+    if (auto ext = wire::decode_extension_handshake(msg.payload))
+        peer.state().on_extension_handshake(*ext);
 }
 
 void Torrent::on_have(PeerConnection& peer, const wire::Message& msg) {
     if (msg.piece >= static_cast<std::uint32_t>(meta_.num_pieces()))
         return peer.close_violation("have for piece " + std::to_string(msg.piece) +
                                     " out of range");
-    if (peer.peer_has.test(msg.piece)) return;
-    peer.peer_has.set(msg.piece);
+    if (!peer.state().add_piece(msg.piece)) return;
     picker_.peer_has_piece(static_cast<int>(msg.piece));
-    if (!peer.am_interested && picker_.wants(static_cast<int>(msg.piece))) update_interest(peer);
+    if (!peer.state().am_interested() && picker_.wants(static_cast<int>(msg.piece)))
+        update_interest(peer);
     request_blocks(peer);
 }
 
 void Torrent::on_bitfield(PeerConnection& peer, const wire::Message& msg) {
     Bitfield bits(meta_.num_pieces());
     if (!bits.assign_wire(msg.payload)) return peer.close_violation("invalid bitfield");
-    picker_.peer_lost_bitfield(peer.peer_has);
-    peer.peer_has = std::move(bits);
-    picker_.peer_has_bitfield(peer.peer_has);
-    peer.has_all_pieces = peer.peer_has.all();
+    bool all = bits.all();
+    picker_.peer_lost_bitfield(peer.state().replace_pieces(std::move(bits), all));
+    picker_.peer_has_bitfield(peer.state().pieces());
     update_interest(peer);
     request_blocks(peer);
 }
@@ -349,11 +346,11 @@ void Torrent::on_bitfield(PeerConnection& peer, const wire::Message& msg) {
 void Torrent::on_have_all_or_none(PeerConnection& peer, const wire::Message& msg) {
     if (!peer.fast_extension())
         return peer.close_violation("Fast extension message without support");
-    picker_.peer_lost_bitfield(peer.peer_has);
-    peer.peer_has = Bitfield(meta_.num_pieces());
-    if (msg.type == wire::MsgType::have_all) peer.peer_has.set_all();
-    picker_.peer_has_bitfield(peer.peer_has);
-    peer.has_all_pieces = msg.type == wire::MsgType::have_all;
+    bool all = msg.type == wire::MsgType::have_all;
+    Bitfield bits(meta_.num_pieces());
+    if (all) bits.set_all();
+    picker_.peer_lost_bitfield(peer.state().replace_pieces(std::move(bits), all));
+    picker_.peer_has_bitfield(peer.state().pieces());
     update_interest(peer);
     request_blocks(peer);
 }
@@ -362,19 +359,15 @@ void Torrent::on_cancel(PeerConnection& peer, const wire::Message& msg) {
     BlockRef block{static_cast<int>(msg.piece), static_cast<int>(msg.offset),
                    static_cast<int>(msg.length)};
     // BEP 6: every request is answered, a cancelled one with a reject.
-    if (peer.uploads.cancel(block) && peer.fast_extension()) reject(peer, block);
+    if (peer.state().uploads().cancel(block) && peer.fast_extension()) reject(peer, block);
 }
 
 void Torrent::on_reject(PeerConnection& peer, const wire::Message& msg) {
     if (!peer.fast_extension()) return peer.close_violation("reject without Fast extension");
-    auto it = std::find_if(peer.requests.begin(), peer.requests.end(), [&](auto& r) {
-        return r.block.piece == static_cast<int>(msg.piece) &&
-               r.block.offset == static_cast<int>(msg.offset);
-    });
-    if (it == peer.requests.end()) return;
-    if (picker_.abort_request(it->block, reinterpret_cast<PeerKey>(&peer)))
-        release_buffer(it->block.piece);
-    peer.requests.erase(it);
+    auto block =
+        peer.state().take_request(static_cast<int>(msg.piece), static_cast<int>(msg.offset));
+    if (!block) return;
+    if (picker_.abort_request(*block, peer.state().key())) release_buffer(block->piece);
 }
 
 }  // namespace btd

@@ -43,7 +43,7 @@ TorrentStatus Torrent::status() const {
     for (auto& [ptr, peer] : peers_) {
         if (!peer->connected()) continue;
         ++s.peers;
-        if (peer->has_all_pieces || peer->peer_has.all()) ++s.seeds;
+        if (peer->state().is_seed()) ++s.seeds;
     }
     torrent_status::derive(
         s, {!error_.empty(), paused_, checking_, finished(), checked_pieces_, pieces_to_check_});
@@ -72,14 +72,13 @@ TorrentDetails Torrent::details() const {
         if (!peer->connected()) continue;
         PeerStatus ps;
         ps.address = endpoint_string(peer->remote());
-        ps.client = wire::client_name(peer->remote_handshake().peer_id);
-        ps.progress = meta_.num_pieces() ? double(peer->peer_has.count()) / meta_.num_pieces() : 0;
-        ps.download_rate = peer->download.rate();
-        ps.upload_rate = peer->upload.rate();
-        if (!peer->requests.empty()) ps.flags += 'D';
-        if (peer->peer_choking) ps.flags += 'c';
-        if (peer->am_interested) ps.flags += 'i';
-        if (peer->snubbed) ps.flags += 's';
+        const auto& st = peer->state();
+        ps.client = st.client();
+        ps.progress = meta_.num_pieces() ? double(st.pieces().count()) / meta_.num_pieces() : 0;
+        ps.download_rate = st.download().rate();
+        ps.upload_rate = st.upload().rate();
+        ps.flags = st.flags();
+        ps.incoming = peer->incoming();
         d.peers.push_back(std::move(ps));
     }
     return d;
@@ -130,10 +129,9 @@ void Torrent::tick() {
     auto now = Clock::now();
     std::vector<PeerConnection*> to_close;
     for (auto& [ptr, peer] : peers_) {
-        peer->download.tick();
-        peer->upload.tick();
+        peer->state().tick();
         if (!peer->connected()) continue;
-        if (now - peer->last_receive > tuning_.inactivity_timeout)
+        if (now - peer->last_receive() > tuning_.inactivity_timeout)
             to_close.push_back(ptr);
         else
             tick_peer(*peer, now);
@@ -151,16 +149,17 @@ void Torrent::tick() {
 // The pipeline follows the peer's rate; a peer that stopped delivering is snubbed: its blocks go
 // to others and it is asked for very little until it delivers.
 void Torrent::tick_peer(PeerConnection& peer, Clock::time_point now) {
-    if (!peer.requests.empty() &&
-        request_scheduler::snubbed(now, peer.last_block, peer.requests.front().sent, tuning_)) {
-        peer.snubbed = true;
+    auto& st = peer.state();
+    if (!st.requests().empty() &&
+        request_scheduler::snubbed(now, st.last_block(), st.requests().front().sent, tuning_)) {
+        st.snub();
         drop_requests(peer);
-        peer.queue_target = 1;
-    } else if (!peer.snubbed) {
-        peer.queue_target =
-            request_scheduler::queue_target(peer.download.rate(), peer.peer_request_limit, tuning_);
+        st.set_queue_target(1);
+    } else if (!st.snubbed()) {
+        st.set_queue_target(
+            request_scheduler::queue_target(st.download().rate(), st.request_limit(), tuning_));
     }
-    if (now - peer.last_send > tuning_.keep_alive_interval) {
+    if (now - peer.last_send() > tuning_.keep_alive_interval) {
         std::string ka;
         wire::append_keep_alive(ka);
         peer.send(ka);

@@ -18,27 +18,28 @@ namespace btd {
 void Torrent::drop_requests(PeerConnection& peer) {
     // A piece nobody is fetching any more, with no block in, must not keep its buffer: held
     // buffers count against the memory budget, and a full budget opens no new piece.
-    for (int piece : picker_.abort_all(reinterpret_cast<PeerKey>(&peer))) release_buffer(piece);
-    peer.requests.clear();
+    for (int piece : picker_.abort_all(peer.state().key())) release_buffer(piece);
+    peer.state().clear_requests();
 }
 
 void Torrent::request_blocks(PeerConnection& peer) {
-    if (!peer.am_interested || !peer.connected() || peer.closed()) return;
-    if (peer.peer_choking && peer.allowed_fast_in.empty()) return;
-    int want = request_scheduler::blocks_to_request(peer.queue_target,
-                                                    static_cast<int>(peer.requests.size()));
+    auto& st = peer.state();
+    if (!st.am_interested() || !peer.connected() || peer.closed()) return;
+    if (st.peer_choking() && st.allowed_fast_in().empty()) return;
+    int want = request_scheduler::blocks_to_request(st.queue_target(),
+                                                    static_cast<int>(st.requests().size()));
     if (want <= 0) return;
     int max_new = request_scheduler::new_pieces_allowed(
         ctx_.settings.memory_budget, ctx_.memory_in_use, meta_.piece_length, writer_.empty());
-    const Bitfield* pickable = &peer.peer_has;
+    const Bitfield* pickable = &st.pieces();
     Bitfield allowed;
-    if (peer.peer_choking) {  // BEP 6: only allowed-fast pieces may be requested while choked
-        allowed = request_scheduler::allowed_while_choked(peer.peer_has, peer.allowed_fast_in);
+    if (st.peer_choking()) {  // BEP 6: only allowed-fast pieces may be requested while choked
+        allowed = request_scheduler::allowed_while_choked(st.pieces(), st.allowed_fast_in());
         pickable = &allowed;
     }
-    auto blocks = picker_.pick(*pickable, reinterpret_cast<PeerKey>(&peer), want, max_new);
+    auto blocks = picker_.pick(*pickable, st.key(), want, max_new);
     if (blocks.empty()) {
-        if (peer.requests.empty()) update_interest(peer);
+        if (st.requests().empty()) update_interest(peer);
         return;
     }
     open_buffers(blocks);
@@ -47,7 +48,7 @@ void Torrent::request_blocks(PeerConnection& peer) {
     auto now = Clock::now();
     for (const auto& b : blocks) {
         wire::append_request(out, wire::MsgType::request, b.piece, b.offset, b.length);
-        peer.requests.push_back({b, now});
+        st.add_request(b, now);
     }
     peer.send(out);
 }
@@ -59,23 +60,19 @@ void Torrent::open_buffers(const std::vector<BlockRef>& blocks) {
 void Torrent::on_block(PeerConnection& peer, const wire::Message& msg) {
     BlockRef block{static_cast<int>(msg.piece), static_cast<int>(msg.offset),
                    static_cast<int>(msg.length)};
-    peer.download.add(msg.length);
+    peer.state().add_downloaded(msg.length);
     download_.add(msg.length);
-    auto it = std::find_if(peer.requests.begin(), peer.requests.end(),
-                           [&](auto& r) { return r.block == block; });
-    if (it != peer.requests.end()) {
-        peer.requests.erase(it);
-        peer.last_block = Clock::now();
-        peer.snubbed = false;
+    if (peer.state().remove_request(block)) {
+        peer.state().on_block_received(Clock::now());
     } else if (!writer_.contains(block.piece)) {
         wasted_bytes_ += msg.length;  // never requested, or for a piece no longer in progress
         return;
     }
     std::vector<PeerKey> others;
-    if (picker_.block_received(block, reinterpret_cast<PeerKey>(&peer), others)) {
+    if (picker_.block_received(block, peer.state().key(), others)) {
         writer_.add_block(block.piece, block.offset,
                           std::span<const char>(msg.payload.data(), msg.payload.size()),
-                          picker_.piece_size(block.piece), peer.offender);
+                          picker_.piece_size(block.piece), peer.state().offender());
         cancel_duplicates(block, others);
         if (picker_.piece_fully_received(block.piece)) hash_and_write(block.piece);
     } else {
@@ -88,11 +85,7 @@ void Torrent::on_block(PeerConnection& peer, const wire::Message& msg) {
 void Torrent::cancel_duplicates(const BlockRef& block, const std::vector<PeerKey>& others) {
     for (PeerKey other_key : others) {
         auto* other = find_peer(other_key);
-        if (!other) continue;
-        auto r = std::find_if(other->requests.begin(), other->requests.end(),
-                              [&](auto& req) { return req.block == block; });
-        if (r == other->requests.end()) continue;
-        other->requests.erase(r);
+        if (!other || !other->state().remove_request(block)) continue;
         std::string out;
         wire::append_request(out, wire::MsgType::cancel, block.piece, block.offset, block.length);
         other->send(out);
@@ -132,7 +125,8 @@ void Torrent::on_piece_written(int piece) {
     for (auto& [ptr, peer] : peers_) {
         if (!peer->connected()) continue;
         peer->send(have);
-        if (peer->am_interested && peer->requests.empty()) update_interest(*peer);
+        if (peer->state().am_interested() && peer->state().requests().empty())
+            update_interest(*peer);
     }
     emit(PieceVerifiedEvent{piece});
     if (finished()) emit(StateChangedEvent{.new_state = status().state});  // now seeding
@@ -150,7 +144,7 @@ void Torrent::on_piece_failed(int piece, const std::vector<std::string>& contrib
 void Torrent::ban_for_bad_data(const std::string& offender) {
     std::vector<PeerConnection*> offenders;
     for (auto& [ptr, peer] : peers_)
-        if (peer->connected() && peer->offender == offender) offenders.push_back(ptr);
+        if (peer->connected() && peer->state().offender() == offender) offenders.push_back(ptr);
     for (auto* peer : offenders) {
         spdlog::warn("{}: banning {} for sending bad data", meta_.name,
                      endpoint_string(peer->remote()));
@@ -206,7 +200,7 @@ void Torrent::announce_completion() {
     std::vector<PeerConnection*> seeds;
     for (auto& [ptr, peer] : peers_) {
         update_interest(*peer);
-        if (peer->connected() && peer->peer_has.all()) seeds.push_back(ptr);
+        if (peer->connected() && peer->state().pieces().all()) seeds.push_back(ptr);
     }
     for (auto* p : seeds) p->close("both sides are seeds");
     if (!completed_announced_ && is_complete()) {  // not for a partial download
@@ -238,8 +232,8 @@ void Torrent::handle_request(PeerConnection& peer, const wire::Message& msg) {
                  msg.length <= wire::kMaxBlockLength &&
                  std::int64_t(msg.offset) + msg.length <= meta_.piece_size(block.piece) &&
                  picker_.have(block.piece);
-    auto verdict = peer.uploads.on_request(block, valid, peer.am_choking, peer.fast_extension(),
-                                           upload_limits());
+    auto verdict = peer.state().uploads().on_request(block, valid, peer.state().am_choking(),
+                                                     peer.fast_extension(), upload_limits());
     switch (verdict.answer) {
         case UploadQueue::Answer::queued:
             return serve_uploads(peer);
@@ -262,8 +256,8 @@ void Torrent::serve_uploads(PeerConnection& peer) {
     if (self == peers_.end()) return;
     std::weak_ptr<PeerConnection> weak_peer = self->second;
     while (!peer.closed()) {
-        auto block = peer.uploads.next_read(peer.send_queue_bytes() < PeerConnection::kLowWatermark,
-                                            upload_limits());
+        auto block = peer.state().uploads().next_read(
+            peer.send_queue_bytes() < PeerConnection::kLowWatermark, upload_limits());
         if (!block) return;
         struct Read {
             std::vector<std::uint8_t> data;
@@ -300,36 +294,32 @@ void Torrent::serve_uploads(PeerConnection& peer) {
 
 void Torrent::on_block_read(PeerConnection& peer, const BlockRef& block,
                             std::vector<std::uint8_t>& data) {
-    if (!peer.uploads.read_done(block)) return;  // cancelled or choked meanwhile
+    if (!peer.state().uploads().read_done(block)) return;  // cancelled or choked meanwhile
     std::string out;
     out.reserve(13 + data.size());
     wire::append_piece_header(out, block.piece, block.offset,
                               static_cast<std::uint32_t>(data.size()));
     out.append(reinterpret_cast<const char*>(data.data()), data.size());
     peer.send(out);
-    peer.upload.add(block.length);
+    last_upload_ = Clock::now();
+    peer.state().add_uploaded(block.length, last_upload_);
     upload_.add(block.length);
-    peer.last_upload = last_upload_ = Clock::now();
     serve_uploads(peer);
 }
 
 // ---- choking -----------------------------------------------------------------------------------
 
 void Torrent::set_choke(PeerConnection& peer, bool choke) {
-    if (peer.am_choking == choke) return;
-    peer.am_choking = choke;
+    if (!peer.state().set_am_choking(choke, Clock::now())) return;
     std::string out;
     wire::append_simple(out, choke ? wire::MsgType::choke : wire::MsgType::unchoke);
     if (choke) {
         // Queued requests die with the choke; with the Fast extension each gets a reject,
         // except those for allowed-fast pieces, which we still serve.
-        for (const auto& b : peer.uploads.on_choke(peer.fast_extension()))
+        for (const auto& b : peer.state().uploads().on_choke(peer.fast_extension()))
             if (peer.fast_extension())
                 wire::append_request(out, wire::MsgType::reject_request, b.piece, b.offset,
                                      b.length);
-        peer.optimistic = false;
-    } else {
-        peer.last_unchoked = Clock::now();
     }
     peer.send(out);
 }
@@ -341,14 +331,15 @@ void Torrent::rechoke(bool rotate_optimistic) {
     for (auto& [ptr, peer] : peers_) {
         if (!peer->connected()) continue;
         connected.push_back(ptr);
-        candidates.push_back({peer->peer_interested, peer->snubbed, peer->optimistic,
-                              seeding ? peer->upload.rate() : peer->download.rate(),
-                              peer->last_unchoked, peer->connected_at});
+        const auto& st = peer->state();
+        candidates.push_back({st.peer_interested(), st.snubbed(), st.optimistic(),
+                              seeding ? st.upload().rate() : st.download().rate(),
+                              st.last_unchoked(), peer->connected_at()});
     }
     auto decision = choker::decide(candidates, ctx_.settings.upload_slots, rotate_optimistic,
                                    Clock::now(), tuning_, rng_);
     for (std::size_t i = 0; i < connected.size(); ++i) {
-        connected[i]->optimistic = static_cast<int>(i) == decision.optimistic;
+        connected[i]->state().set_optimistic(static_cast<int>(i) == decision.optimistic);
         set_choke(*connected[i], !decision.unchoke[i]);
     }
 }

@@ -5,6 +5,8 @@
 
 #include <stdexcept>
 
+#include "core/util/peer_id.hpp"
+
 namespace btd {
 
 Sha1Hash sha1(std::span<const std::uint8_t> data) {
@@ -80,9 +82,9 @@ void random_bytes(std::span<std::uint8_t> out) {
 
 PeerId make_peer_id() {
     PeerId id{};
-    constexpr std::string_view kPrefix = "-BD0010-";
-    for (std::size_t i = 0; i < kPrefix.size(); ++i) id[i] = static_cast<std::uint8_t>(kPrefix[i]);
-    random_bytes(std::span(id).subspan(kPrefix.size()));
+    for (std::size_t i = 0; i < kPeerIdPrefix.size(); ++i)
+        id[i] = static_cast<std::uint8_t>(kPeerIdPrefix[i]);
+    random_bytes(std::span(id).subspan(kPeerIdPrefix.size()));
     return id;
 }
 

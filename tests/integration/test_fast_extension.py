@@ -5,7 +5,7 @@ protocol (BEP 10).
 1. A libtorrent leecher's own peer log: the first message after btd's handshake is HAVE_ALL
    (never a BITFIELD), btd's extended handshake names "btd 0.1.0" with reqq 500, libtorrent
    lists the peer as a seed with progress 1.0, and the download is exact.
-2. A raw socket: the handshake reply carries the Fast and extension bits and a -BD0010- peer id,
+2. A raw socket: the handshake reply carries the Fast and extension bits and a -BD0100- peer id,
    and the first messages are HAVE_ALL and an extended handshake (ext id 0) with reqq and btd.
    Without the Fast bit, btd sends a BITFIELD with every piece (and clear spare bits) instead.
 """
@@ -73,7 +73,7 @@ class FastExtension(unittest.TestCase):
                 self.assertIn("'reqq': 500", ext[0])
 
             (peer,) = [p for p in leecher.json_lines("PEERS_JSON")[-1]
-                       if bytes.fromhex(p["pid"]).startswith(b"-BD0010-")]
+                       if bytes.fromhex(p["pid"]).startswith(b"-BD0100-")]
             # (HAVE_ALL being the first message is the "at once"; these are what libtorrent
             # concluded from it, polled every 200 ms.)
             self.assertTrue(peer["seen_seed"], f"libtorrent did not list btd as a seed: {peer}")
@@ -88,7 +88,7 @@ class FastExtension(unittest.TestCase):
             btd.wait_seeding(60)
             with R.RawPeer(btd.port, sw.info_hash, fast=True, extensions=True) as peer:
                 peer_id = peer.handshake()
-                self.assertTrue(peer_id.startswith(b"-BD0010-"), peer_id)
+                self.assertTrue(peer_id.startswith(b"-BD0100-"), peer_id)
                 self.assertEqual(peer.remote_info_hash.hex(), sw.info_hash)
                 self.assertTrue(peer.remote_fast, f"no Fast bit: {peer.remote_reserved.hex()}")
                 self.assertTrue(peer.remote_extensions,

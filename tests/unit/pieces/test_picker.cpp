@@ -256,7 +256,7 @@ TEST_CASE("aborts report the pieces they un-start, so a memory budget never fill
         for (const auto& b : blocks) buffers.insert(b.piece);
         return blocks;
     };
-    for (PeerKey peer = 100; peer < 140; ++peer) {  // 40 peers: take requests, then close
+    for (std::uint64_t peer = 100; peer < 140; ++peer) {  // 40 peers: take requests, then close
         pp.peer_has_bitfield(all);
         CHECK_FALSE(request(peer, 6).empty());
         for (int piece : pp.abort_all(peer)) CHECK(buffers.erase(piece) == 1);
@@ -340,7 +340,7 @@ TEST_CASE("skipped pieces are never opened, and a finished download needs only w
     CHECK_FALSE(pp.set_piece_priorities(std::vector<std::uint8_t>(n - 1, 1)));  // wrong size
 
     std::set<int> opened;
-    for (PeerKey peer = 1; peer <= 10; ++peer)
+    for (std::uint64_t peer = 1; peer <= 10; ++peer)
         for (int p : pieces_of(pp.pick(all_pieces(n), peer, 100, 10))) opened.insert(p);
     CHECK(opened == std::set<int>{0, 3, 4, 5, 7});
     CHECK(pp.is_interesting(pieces(n, {0})));
@@ -416,7 +416,7 @@ TEST_CASE("sequential mode opens pieces in index order, higher priority first") 
     pp.peer_has_bitfield(pieces(n, {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13}));  // 14, 15 rare
     pp.set_sequential(true);
     std::vector<int> order;
-    for (PeerKey peer = 1; peer <= 4; ++peer)
+    for (std::uint64_t peer = 1; peer <= 4; ++peer)
         for (const auto& b : pp.pick(all_pieces(n), peer, 8, 2))
             if (order.empty() || order.back() != b.piece) order.push_back(b.piece);
     CHECK(order == std::vector<int>{0, 1, 2, 3, 4, 5, 6, 7});

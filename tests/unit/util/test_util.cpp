@@ -2,6 +2,7 @@
 
 #include "core/util/bitfield.hpp"
 #include "core/util/hash.hpp"
+#include "core/util/peer_id.hpp"
 
 using namespace btd;
 
@@ -21,8 +22,22 @@ TEST_CASE("hex round trip and rejection") {
 
 TEST_CASE("peer id is Azureus style and random") {
     auto a = make_peer_id(), b = make_peer_id();
-    CHECK(std::string_view(reinterpret_cast<const char*>(a.data()), 8) == "-BD0010-");
+    CHECK(std::string_view(reinterpret_cast<const char*>(a.data()), 8) ==
+          std::string_view(kPeerIdPrefix.data(), kPeerIdPrefix.size()));
     CHECK(a != b);
+}
+
+TEST_CASE("the peer id prefix carries our version the way Azureus-style parsers read it") {
+    auto text = [](std::string_view v) {
+        auto p = azureus_prefix(v);
+        return std::string(p.begin(), p.end());
+    };
+    CHECK(text("0.1.0") == "-BD0100-");  // read as 0.1.0.0, where "-BD0010-" read as 0.0.1.0
+    CHECK(text("1.2.3") == "-BD1230-");
+    CHECK(text("1.2.3.4") == "-BD1234-");
+    CHECK(text("2.10.35") == "-BD2AZ0-");  // 10-35 as letters
+    CHECK(text("1") == "-BD1000-");
+    CHECK(text("1.99.0.0.7") == "-BD1Z00-");  // too large and too many parts
 }
 
 TEST_CASE("bitfield wire format") {
