@@ -36,8 +36,7 @@ struct BlockRef {
 // key never outlives or aliases another connection (unlike an address that could be reused).
 // A number converts to a key (owners count them out); a pointer does not.
 struct PeerKey {
-    constexpr PeerKey(std::uint64_t value = 0)
-        : id(value) {}  // NOLINT(google-explicit-constructor)
+    constexpr PeerKey(std::uint64_t value = 0) : id(value) {}
     std::uint64_t id;
     auto operator<=>(const PeerKey&) const = default;
 };

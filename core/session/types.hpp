@@ -125,12 +125,12 @@ struct FileStatus {
 };
 struct PeerStatus {
     std::string address;  // "ip:port"
-    std::string client;   // from peer id
+    std::string client;   // the peer's BEP 10 `v`, else read from its peer id
     double progress = 0;
     std::int64_t download_rate = 0;
     std::int64_t upload_rate = 0;
     std::string
-        flags;  // e.g. "D" downloading from, "U" uploading to, "c" choked us, "i" interested
+        flags;  // PeerState::flags(): "D" downloading from, "U" uploading to, "c" choked us, ...
     bool incoming = false;
 };
 struct TorrentDetails {

@@ -38,7 +38,7 @@ inline std::string_view as_chars(const Sha1Hash& h) {
 }
 Sha1Hash hash_from_bytes(std::string_view twenty_bytes);  // precondition: size 20
 
-// "-BD0010-" followed by 12 random bytes (Azureus style).
+// kPeerIdPrefix (core/util/peer_id.hpp: "-BD0100-" for 0.1.0) and 12 random bytes.
 PeerId make_peer_id();
 inline constexpr std::string_view kClientName = "btd";
 inline constexpr std::string_view kClientVersion = "0.1.0";
