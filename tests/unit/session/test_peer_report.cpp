@@ -1,7 +1,9 @@
 // What torrent.get reports about a peer, from a real Session and a scripted peer on 127.0.0.1:
-// an incoming peer shows as incoming, its client name comes from its BEP 10 `v`, and the flags
-// follow choking and interest both ways.
+// an incoming peer shows as incoming, its client name comes from its BEP 10 `v`, the flags
+// follow choking and interest both ways, and its disconnect is logged like an outgoing one's.
 #include <doctest/doctest.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 
 #include <array>
 #include <atomic>
@@ -10,6 +12,7 @@
 #include <boost/asio/write.hpp>
 #include <chrono>
 #include <filesystem>
+#include <sstream>
 #include <thread>
 
 #include "core/peer/extension.hpp"
@@ -79,7 +82,25 @@ void incoming_peer(std::uint16_t port, Sha1Hash info_hash, std::atomic<bool>& st
 
 }  // namespace
 
+// Captures the log (debug and up) for the test's lifetime.
+struct LogCapture {
+    LogCapture() : previous(spdlog::default_logger()) {
+        auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(text);
+        auto logger = std::make_shared<spdlog::logger>("capture", sink);
+        logger->set_level(spdlog::level::debug);
+        spdlog::set_default_logger(logger);
+    }
+    ~LogCapture() { spdlog::set_default_logger(previous); }
+    bool contains(const std::string& s) {
+        spdlog::default_logger()->flush();
+        return text.str().find(s) != std::string::npos;
+    }
+    std::shared_ptr<spdlog::logger> previous;
+    std::ostringstream text;
+};
+
 TEST_CASE("an incoming peer is reported as incoming, named by its `v`, with its flags") {
+    LogCapture log;
     auto dir = std::filesystem::temp_directory_path() / "btd-test-peer-report";
     std::filesystem::remove_all(dir);
     auto meta = make_torrent();
@@ -118,9 +139,14 @@ TEST_CASE("an incoming peer is reported as incoming, named by its `v`, with its 
         CHECK(peers[0].client == "aria2/1.36.0");
         CHECK(peers[0].flags.find('i') != std::string::npos);
         CHECK(peers[0].flags.find('c') == std::string::npos);
+
+        // It hangs up: logged with its address and the reason, as an outgoing peer's end is.
+        auto closed_line = "incoming " + peers[0].address + " closed: peer closed the connection";
         stop = true;
+        peer.join();
+        CHECK(run_until([&] { return log.contains(closed_line); }));
+        CHECK(session->details(id).peers.empty());
         session.reset();
     }
-    peer.join();
     std::filesystem::remove_all(dir);
 }
