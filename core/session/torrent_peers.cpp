@@ -132,6 +132,7 @@ bool Torrent::refuse_incoming(const Endpoint& remote, const wire::Handshake& the
            peer_policy::per_address_limit(remote.address(), ctx_.settings);
 }
 
+// A scan: called only in endgame, for the few other peers asked for a block just received.
 PeerConnection* Torrent::find_peer(PeerKey key) {
     for (auto& [ptr, peer] : peers_)
         if (peer->state().key() == key) return ptr;
