@@ -91,16 +91,19 @@ void add_all(CLI::App& command, CliOptions& o) {
 }
 
 void add_label_option(CLI::App& c, CliOptions& o, const std::string& what) {
-    c.add_option_function<std::string>(
+    c.add_option_function<std::vector<std::string>>(
          "--label",
-         [&o](const std::string& v) {
-             if (v.empty()) throw usage_error("--label needs a non-empty label");
-             if (v.find(',') != std::string::npos)
-                 throw usage_error("--label takes one label without commas; repeat --label");
-             o.labels.push_back(v);
+         [&o](const std::vector<std::string>& values) {
+             for (const auto& v : values) {
+                 if (v.empty()) throw usage_error("--label needs a non-empty label");
+                 if (v.find(',') != std::string::npos)
+                     throw usage_error("--label takes one label without commas; repeat --label");
+                 o.labels.push_back(v);
+             }
          },
          what)
         ->type_name("L")
+        ->allow_extra_args(false)
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
 }
 
