@@ -90,6 +90,23 @@ void add_all(CLI::App& command, CliOptions& o) {
     command.add_flag("--all", o.all, "every torrent, instead of IDs");
 }
 
+void add_label_option(CLI::App& c, CliOptions& o, const std::string& what) {
+    c.add_option_function<std::vector<std::string>>(
+         "--label",
+         [&o](const std::vector<std::string>& values) {
+             for (const auto& v : values) {
+                 if (v.empty()) throw usage_error("--label needs a non-empty label");
+                 if (v.find(',') != std::string::npos)
+                     throw usage_error("--label takes one label without commas; repeat --label");
+                 o.labels.push_back(v);
+             }
+         },
+         what)
+        ->type_name("L")
+        ->allow_extra_args(false)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+}
+
 void add_options_of_add(CLI::App& c, CliOptions& o) {
     c.add_option("sources", o.args,
                  "a .torrent file, a magnet link or an http(s) URL of a .torrent")
@@ -103,6 +120,11 @@ void add_options_of_add(CLI::App& c, CliOptions& o) {
          "save into DIR instead of btd's download_dir (relative to where btctl runs)")
         ->type_name("DIR");
     c.add_flag("--paused", o.paused, "add without starting (start later with btctl resume)");
+    add_label_option(c, o, "give the torrents label L (e.g. tv); repeatable");
+}
+
+void add_options_of_list(CLI::App& c, CliOptions& o) {
+    add_label_option(c, o, "only torrents with label L; repeated: with any of them");
 }
 
 void add_options_of_info(CLI::App& c, CliOptions& o) {
@@ -154,6 +176,8 @@ void add_options_of_set(CLI::App& c, CliOptions& o) {
          },
          "on: fetch pieces in order (to play while downloading); off: rarest first")
         ->type_name("on|off");
+    add_label_option(c, o, "replace the torrents' labels with L and the other --label ones");
+    c.add_flag("--no-labels", o.no_labels, "remove every label from the torrents");
 }
 
 void add_options_of_token(CLI::App& c, CliOptions& o) {
@@ -173,16 +197,19 @@ struct Command {
 };
 
 const Command kCommands[] = {
-    {{"add", "FILE|MAGNET|URL...", "[--dir DIR] [--paused] [--json]",
+    {{"add", "FILE|MAGNET|URL...", "[--dir DIR] [--paused] [--label L]... [--json]",
       "add torrents from .torrent files, magnet links or http(s) URLs",
       "A .torrent file is read by btctl and sent to btd, so btd need not be able to read it.\n"
       "URLs are fetched by btd (this btd refuses magnet links until it can fetch metadata).\n"
       "Adding a torrent btd already has is reported, not an error.",
-      "btctl add ubuntu.iso.torrent\nbtctl add --dir /srv/isos --paused a.torrent b.torrent"},
+      "btctl add ubuntu.iso.torrent\nbtctl add --dir /srv/isos --paused a.torrent b.torrent\n"
+      "btctl add --label tv show.torrent"},
      add_options_of_add},
-    {{"list", "", "[--json]", "list torrents: name, state, progress, size, rates, peers, ETA", "",
-      "btctl list\nwatch -n 2 btctl list"},
-     add_no_options},
+    {{"list", "", "[--label L]... [--json]",
+      "list torrents: name, state, progress, size, rates, peers, ETA, labels",
+      "A LABELS column is shown when some torrent has labels.",
+      "btctl list\nbtctl list --label tv\nwatch -n 2 btctl list"},
+     add_options_of_list},
     {{"info", "ID", "[--json]", "show one torrent: files, trackers, peers, pieces",
       "Files are numbered as `btctl set` expects them.", "btctl info 3f2a"},
      add_options_of_info},
@@ -201,12 +228,14 @@ const Command kCommands[] = {
      add_options_of_remove},
     {{"set", "ID...|--all",
       "[--down-limit RATE] [--up-limit RATE] [--ratio-limit R]\n"
-      "                 [--files INDEXES=PRIORITY]... [--sequential on|off] [--json]",
-      "change rate limits, seeding ratio, file priorities and piece order",
+      "                 [--files INDEXES=PRIORITY]... [--sequential on|off]\n"
+      "                 [--label L]... [--no-labels] [--json]",
+      "change rate limits, seeding ratio, file priorities, piece order and labels",
       "Give at least one of the options; what is not given stays as it is.",
       "btctl set 3f2a --down-limit 2M --up-limit 500K\n"
       "btctl set 3f2a --files 1,4-6=skip --files 0=high\n"
-      "btctl set --all --ratio-limit 2"},
+      "btctl set --all --ratio-limit 2\n"
+      "btctl set 3f2a --label tv --label hd"},
      add_options_of_set},
     {{"stats", "", "[--json]", "session totals: torrents, rates, bytes transferred", "",
       "btctl stats"},
@@ -341,9 +370,10 @@ void check_arguments(const CliOptions& o) {
     }
     if (c == "token") check_token_arguments(o);
     if (c == "set" && !o.down_limit && !o.up_limit && !o.ratio_limit && o.file_priorities.empty() &&
-        !o.sequential)
+        !o.sequential && o.labels.empty() && !o.no_labels)
         throw usage_error(
-            "set needs --down-limit, --up-limit, --ratio-limit, --files or --sequential");
+            "set needs --down-limit, --up-limit, --ratio-limit, --files, "
+            "--sequential, --label or --no-labels");
 }
 
 std::string selected_command(const CLI::App& app) {

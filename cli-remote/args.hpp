@@ -35,6 +35,8 @@ struct CliOptions {
     std::optional<double> ratio_limit;
     std::map<int, int> file_priorities;  // file index -> 0 (skip) .. 7 (high)
     std::optional<bool> sequential;
+    std::vector<std::string> labels;  // add --label, set --label, list --label (a filter)
+    bool no_labels = false;           // set --no-labels
 };
 
 // Throws CliError(usage) with a message naming the problem (and the offending word) and the

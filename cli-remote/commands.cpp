@@ -1,5 +1,6 @@
 #include "cli-remote/commands.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -63,6 +64,7 @@ void add(const CliOptions& o, const RpcCall& call, std::ostream& out) {
     for (const auto& arg : o.args) {
         json params = {{"paused", o.paused}};
         if (o.dir) params["download_dir"] = std::filesystem::absolute(*o.dir).string();
+        if (!o.labels.empty()) params["labels"] = o.labels;
         if (is_uri(arg))
             params["uri"] = arg;
         else
@@ -115,13 +117,29 @@ void token_command(const CliOptions& o, const RpcCall& call, std::ostream& out) 
         out << t.value("name", std::string()) << "  " << t.value("scope", std::string()) << "\n";
 }
 
+// `btctl list --label`: the torrents with one of `labels` (all when none are given).
+json with_any_label(json torrents, const std::vector<std::string>& labels) {
+    if (labels.empty() || !torrents.is_array()) return torrents;
+    json out = json::array();
+    for (auto& t : torrents) {
+        auto it = t.find("labels");
+        if (it == t.end() || !it->is_array()) continue;
+        if (std::any_of(it->begin(), it->end(), [&](const json& l) {
+                return l.is_string() && std::find(labels.begin(), labels.end(),
+                                                  l.get<std::string>()) != labels.end();
+            }))
+            out.push_back(std::move(t));
+    }
+    return out;
+}
+
 }  // namespace
 
 void run_command(const CliOptions& o, const RpcCall& call, std::ostream& out) {
     const auto& c = o.command;
     if (c == "add") return add(o, call, out);
     if (c == "list") {
-        auto r = call("torrent.list", json::object());
+        auto r = with_any_label(call("torrent.list", json::object()), o.labels);
         return o.json ? print_json(out, r) : void(out << format_torrent_list(r));
     }
     if (c == "info") {
@@ -150,6 +168,7 @@ void run_command(const CliOptions& o, const RpcCall& call, std::ostream& out) {
         if (o.up_limit) params["upload_rate_limit"] = *o.up_limit;
         if (o.ratio_limit) params["ratio_limit"] = *o.ratio_limit;
         if (o.sequential) params["sequential"] = *o.sequential;
+        if (!o.labels.empty() || o.no_labels) params["labels"] = o.labels;
         if (!o.file_priorities.empty()) {
             json files = json::object();
             for (auto [index, priority] : o.file_priorities)

@@ -108,10 +108,30 @@ std::string format_table(const std::vector<std::vector<std::string>>& rows,
     return out;
 }
 
+namespace {
+
+// "tv,hd" (Transmission's way of showing them; labels never hold commas).
+std::string joined_labels(const json& t) {
+    std::string out;
+    auto it = t.find("labels");
+    if (it == t.end() || !it->is_array()) return out;
+    for (const auto& label : *it) {
+        if (!label.is_string()) continue;
+        if (!out.empty()) out += ",";
+        out += label.get<std::string>();
+    }
+    return out;
+}
+
+}  // namespace
+
 std::string format_torrent_list(const json& torrents, std::size_t name_width) {
     if (!torrents.is_array() || torrents.empty()) return "no torrents\n";
     std::vector<std::vector<std::string>> rows = {
         {"ID", "NAME", "STATE", "DONE", "SIZE", "DOWN", "UP", "PEERS", "ETA"}};
+    bool any_labels = std::any_of(torrents.begin(), torrents.end(),
+                                  [](const json& t) { return !joined_labels(t).empty(); });
+    if (any_labels) rows[0].push_back("LABELS");
     for (const auto& t : torrents) {
         rows.push_back({get_string(t, "id").substr(0, 8),
                         truncate_display(get_string(t, "name"), name_width), get_string(t, "state"),
@@ -119,8 +139,9 @@ std::string format_torrent_list(const json& torrents, std::size_t name_width) {
                         human_rate(get_int(t, "download_rate")),
                         human_rate(get_int(t, "upload_rate")), std::to_string(get_int(t, "peers")),
                         human_eta(get_int(t, "eta", -1))});
+        if (any_labels) rows.back().push_back(joined_labels(t));
     }
-    return format_table(rows, {false, false, false, true, true, true, true, true, true});
+    return format_table(rows, {false, false, false, true, true, true, true, true, true, false});
 }
 
 std::string priority_name(int priority) {
@@ -162,6 +183,7 @@ std::string format_torrent_info(const json& d) {
     if (auto total = get_int(d, "total_size", 0); total > get_int(d, "size"))
         rows[3][1] += " wanted (" + human_size(total) + " in all; some files skipped)";
     if (d.value("sequential", false)) rows.push_back({"Order:", "sequential"});
+    if (auto labels = joined_labels(d); !labels.empty()) rows.push_back({"Labels:", labels});
     if (auto err = get_string(d, "error"); !err.empty()) rows.push_back({"Error:", err});
     if (auto comment = get_string(d, "comment"); !comment.empty())
         rows.push_back({"Comment:", comment});

@@ -3,6 +3,8 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "core/session/labels.hpp"
+#include "core/session/types.hpp"
 #include "rpc/json_parse.hpp"
 
 namespace btd::daemon {
@@ -98,6 +100,7 @@ std::string encode_resume_json(const Sha1Hash& id, const ResumeData& d) {
     if (!limits.empty()) j["limits"] = std::move(limits);
     if (!d.file_priorities.empty()) j["file_priorities"] = d.file_priorities;
     if (d.sequential) j["sequential"] = true;
+    if (!d.labels.empty()) j["labels"] = d.labels;
     return j.dump(1) + "\n";
 }
 
@@ -165,6 +168,19 @@ ResumeData decode_resume_json(std::string_view text, const Sha1Hash& expected_id
     if (auto seq = j.find("sequential"); seq != j.end()) {
         if (!seq->is_boolean()) throw ResumeFormatError("'sequential' is not a boolean");
         d.sequential = seq->get<bool>();
+    }
+    if (auto labels = j.find("labels"); labels != j.end()) {
+        if (!labels->is_array()) throw ResumeFormatError("'labels' is not an array");
+        for (auto& label : *labels) {
+            if (!label.is_string())
+                throw ResumeFormatError("'labels' holds a value that is not a string");
+            d.labels.push_back(label.get<std::string>());
+        }
+        try {
+            d.labels = checked_labels(d.labels);
+        } catch (const SessionError& e) {
+            throw ResumeFormatError(std::string("'labels': ") + e.what());
+        }
     }
     return d;
 }

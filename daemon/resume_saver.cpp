@@ -23,6 +23,7 @@ ResumeData add_parameters(const Session& session, const Sha1Hash& id) {
     params.added_at = status.added_at;
     params.download_dir = status.download_dir;
     params.sequential = status.sequential;
+    params.labels = status.labels;
     auto priorities = session.file_priorities(id);
     const int normal = FileStatus{}.priority;
     if (std::any_of(priorities.begin(), priorities.end(), [&](int p) { return p != normal; }))

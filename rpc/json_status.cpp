@@ -13,7 +13,7 @@ const std::vector<std::string>& summary_fields() {
         "id",           "name",       "state",      "progress",      "size",
         "have_bytes",   "downloaded", "uploaded",   "download_rate", "upload_rate",
         "peers",        "seeds",      "eta",        "ratio",         "error",
-        "download_dir", "added_at",   "total_size", "sequential"};
+        "download_dir", "added_at",   "total_size", "sequential",    "labels"};
     return kFields;
 }
 
@@ -42,6 +42,16 @@ constexpr Member kSummaryMembers[] = {
     {"have_bytes",
      [](std::string& o, const TorrentStatus& s) { append_json_number(o, s.have_bytes); }},
     {"id", [](std::string& o, const TorrentStatus& s) { append_json_string(o, to_hex(s.id)); }},
+    {"labels",
+     [](std::string& o, const TorrentStatus& s) {
+         char separator = '[';
+         for (const auto& label : s.labels) {
+             o += separator;
+             separator = ',';
+             append_json_string(o, label);
+         }
+         o += s.labels.empty() ? "[]" : "]";
+     }},
     {"name", [](std::string& o, const TorrentStatus& s) { append_json_string(o, s.name); }},
     {"peers",
      [](std::string& o, const TorrentStatus& s) { append_json_number(o, std::int64_t(s.peers)); }},
@@ -119,7 +129,8 @@ json to_json(const TorrentStatus& s) {
             {"download_dir", s.download_dir.string()},
             {"added_at", s.added_at},
             {"total_size", s.total_size},
-            {"sequential", s.sequential}};
+            {"sequential", s.sequential},
+            {"labels", s.labels}};
 }
 
 json to_json(const TorrentDetails& d) {

@@ -38,6 +38,20 @@ std::optional<std::string> optional_string(const json& params, std::string_view 
     return v->get<std::string>();
 }
 
+std::optional<std::vector<std::string>> optional_string_list(const json& params,
+                                                             std::string_view key) {
+    const json* v = find(params, key);
+    if (!v) return std::nullopt;
+    auto wrong = [&] { return invalid_params(std::string(key) + " must be an array of strings"); };
+    if (!v->is_array()) throw wrong();
+    std::vector<std::string> out;
+    for (const auto& item : *v) {
+        if (!item.is_string()) throw wrong();
+        out.push_back(item.get<std::string>());
+    }
+    return out;
+}
+
 std::optional<bool> optional_bool(const json& params, std::string_view key) {
     const json* v = find(params, key);
     if (!v) return std::nullopt;

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace btd::rpc {
 
@@ -16,6 +17,9 @@ void reject_unknown(const nlohmann::json& params, std::initializer_list<std::str
 
 std::optional<std::string> optional_string(const nlohmann::json& params, std::string_view key);
 std::optional<bool> optional_bool(const nlohmann::json& params, std::string_view key);
+// An array of strings ([] allowed).
+std::optional<std::vector<std::string>> optional_string_list(const nlohmann::json& params,
+                                                             std::string_view key);
 // Integer within [min, max].
 std::optional<std::int64_t> optional_int(const nlohmann::json& params, std::string_view key,
                                          std::int64_t min, std::int64_t max);

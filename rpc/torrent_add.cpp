@@ -5,6 +5,7 @@
 #include <cctype>
 
 #include "core/metainfo/metainfo.hpp"
+#include "core/session/labels.hpp"
 #include "core/util/ascii.hpp"
 #include "rpc/base64.hpp"
 #include "rpc/download_dir_policy.hpp"
@@ -64,7 +65,7 @@ void register_torrent_add(Dispatcher& d, Session& s, boost::asio::io_context& io
                                    const json& params, Dispatcher::Completion reply) {
         require_object(params);
         reject_unknown(params, {"path", "metainfo", "uri", "download_dir", "paused",
-                                "file_priorities", "sequential"});
+                                "file_priorities", "sequential", "labels"});
         auto path = optional_string(params, "path");
         auto metainfo = optional_string(params, "metainfo");
         auto uri = optional_string(params, "uri");
@@ -76,6 +77,11 @@ void register_torrent_add(Dispatcher& d, Session& s, boost::asio::io_context& io
             add.download_dir = checked_download_dir(*dir, allowed);
         add.paused = optional_bool(params, "paused").value_or(false);
         add.sequential = optional_bool(params, "sequential").value_or(false);
+        add.labels = optional_string_list(params, "labels").value_or(std::vector<std::string>{});
+        translate_errors([&] {  // checked before anything is fetched
+            add.labels = checked_labels(add.labels);
+            return json();
+        });
         if (params.contains("file_priorities")) {
             const auto& value = params["file_priorities"];
             check_file_priorities_shape(value, false);

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include "core/session/labels.hpp"
 #include "rpc/error_mapping.hpp"
 #include "rpc/file_priorities.hpp"
 #include "rpc/json_status.hpp"
@@ -134,25 +135,27 @@ void register_torrent_methods(Dispatcher& d, Session& s) {
     d.add("torrent.set", [&s](const json& params) {
         require_object(params);
         reject_unknown(params, {"ids", "all", "download_rate_limit", "upload_rate_limit",
-                                "ratio_limit", "file_priorities", "sequential"});
+                                "ratio_limit", "file_priorities", "sequential", "labels"});
         constexpr std::int64_t kMaxRate = std::int64_t(1) << 40;
         TorrentLimits limits;
         limits.download_rate_limit = optional_int(params, "download_rate_limit", 0, kMaxRate);
         limits.upload_rate_limit = optional_int(params, "upload_rate_limit", 0, kMaxRate);
         limits.ratio_limit = optional_number(params, "ratio_limit", 0);
         auto sequential = optional_bool(params, "sequential");
+        auto labels = optional_string_list(params, "labels");
         const json* priorities =
             params.contains("file_priorities") ? &params["file_priorities"] : nullptr;
         if (priorities) check_file_priorities_shape(*priorities, true);
         bool set_limits =
             limits.download_rate_limit || limits.upload_rate_limit || limits.ratio_limit;
-        if (!set_limits && !sequential && !priorities)
+        if (!set_limits && !sequential && !priorities && !labels)
             throw invalid_params(
                 "nothing to set: give download_rate_limit, upload_rate_limit, ratio_limit, "
-                "file_priorities or sequential");
+                "file_priorities, sequential or labels");
         return translate_errors([&] {
             auto ids = parse_torrent_ids(params, s, true);
             // Every torrent's new priorities are worked out before anything changes.
+            if (labels) *labels = checked_labels(*labels);
             std::vector<std::vector<int>> new_priorities;
             if (priorities)
                 for (const auto& id : ids)
@@ -162,6 +165,7 @@ void register_torrent_methods(Dispatcher& d, Session& s) {
                 if (set_limits) s.set_torrent_limits(ids[i], limits);
                 if (sequential) s.set_sequential(ids[i], *sequential);
                 if (priorities) s.set_file_priorities(ids[i], new_priorities[i]);
+                if (labels) s.set_labels(ids[i], *labels);
             }
             return json::object();
         });

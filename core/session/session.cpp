@@ -9,6 +9,7 @@
 #include <set>
 
 #include "core/session/event_queue.hpp"
+#include "core/session/labels.hpp"
 #include "core/session/listener.hpp"
 #include "core/session/peer_policy.hpp"
 #include "core/session/session_context.hpp"
@@ -30,7 +31,8 @@ constexpr long kMinPeerDescriptors = 16;
 bool status_moved(const TorrentStatus& a, const TorrentStatus& b) {
     return a.state != b.state || a.progress != b.progress || a.download_rate != b.download_rate ||
            a.upload_rate != b.upload_rate || a.peers != b.peers || a.seeds != b.seeds ||
-           a.downloaded != b.downloaded || a.uploaded != b.uploaded || a.error != b.error;
+           a.downloaded != b.downloaded || a.uploaded != b.uploaded || a.error != b.error ||
+           a.labels != b.labels;
 }
 
 SessionStats sum_up(const std::vector<TorrentStatus>& statuses, std::uint16_t listen_port) {
@@ -107,6 +109,7 @@ struct Session::Impl {
     std::map<Sha1Hash, TorrentState> reported_states;
     std::map<Sha1Hash, TorrentStatus> reported_status;
     std::map<Sha1Hash, std::unique_ptr<Torrent>> torrents;
+    std::map<Sha1Hash, std::vector<std::string>> labels;  // only torrents that have some
     // Removed torrents still finishing disk work; destroyed when their stop() completes.
     std::map<Torrent*, std::unique_ptr<Torrent>> retiring;
     // Until a removed job's disk work is over (and its files deleted), the same torrent and
@@ -161,7 +164,7 @@ struct Session::Impl {
         if (!events.has_listeners()) return;
         std::vector<TorrentStatus> all;
         all.reserve(torrents.size());
-        for (auto& [id, t] : torrents) all.push_back(t->status());
+        for (auto& [id, t] : torrents) all.push_back(status_of(id, *t));
         StatsEvent stats{sum_up(all, ctx.listen_port), {}};
         for (auto& status : all) {
             auto it = reported_status.find(status.id);
@@ -170,6 +173,12 @@ struct Session::Impl {
             stats.torrents.push_back(std::move(status));
         }
         queue_event({Sha1Hash{}, std::move(stats)});
+    }
+
+    TorrentStatus status_of(const Sha1Hash& id, const Torrent& t) const {
+        auto status = t.status();
+        if (auto it = labels.find(id); it != labels.end()) status.labels = it->second;
+        return status;
     }
 
     Torrent& get(const Sha1Hash& id) {
@@ -351,6 +360,7 @@ AddResult Session::Impl::insert(Metainfo meta, const std::filesystem::path& dir,
                                 AddTorrentParams params) {
     AddResult result{meta.info_hash, meta.name, false};
     bool paused = params.resume ? params.resume->paused : params.paused;
+    auto job_labels = checked_labels(params.resume ? params.resume->labels : params.labels);
     std::unique_ptr<Torrent> torrent;
     try {
         torrent = std::make_unique<Torrent>(ctx, std::move(meta), dir, std::move(params.resume),
@@ -360,6 +370,7 @@ AddResult Session::Impl::insert(Metainfo meta, const std::filesystem::path& dir,
     }
     auto& ref = *torrent;
     torrents.emplace(result.id, std::move(torrent));
+    if (!job_labels.empty()) labels[result.id] = std::move(job_labels);
     ctx.emit({result.id, AddedEvent{result.name}});
     ref.start();
     return result;
@@ -444,6 +455,7 @@ void Session::remove(const Sha1Hash& id, bool delete_data, std::function<void()>
     impl_->get(id);
     auto node = impl_->torrents.extract(id);
     impl_->changes.removed(id);
+    impl_->labels.erase(id);
     impl_->ctx.emit({id, RemovedEvent{node.mapped()->metainfo().name}});
     impl_->retire(std::move(node.mapped()), delete_data, std::move(done));
 }
@@ -470,6 +482,17 @@ void Session::set_sequential(const Sha1Hash& id, bool on) {
     impl_->ctx.emit({id, ResumeDataChangedEvent{}});
 }
 
+void Session::set_labels(const Sha1Hash& id, const std::vector<std::string>& labels) {
+    EventQueue::Operation operation(impl_->events);
+    impl_->get(id);
+    auto checked = checked_labels(labels);
+    if (checked.empty())
+        impl_->labels.erase(id);
+    else
+        impl_->labels[id] = std::move(checked);
+    impl_->ctx.emit({id, ResumeDataChangedEvent{}});
+}
+
 bool Session::contains(const Sha1Hash& id) const {
     return impl_->torrents.count(id) > 0;
 }
@@ -483,7 +506,7 @@ std::vector<Sha1Hash> Session::ids() const {
 std::vector<TorrentStatus> Session::list() const {
     std::vector<TorrentStatus> out;
     out.reserve(impl_->torrents.size());
-    for (auto& [id, t] : impl_->torrents) out.push_back(t->status());
+    for (auto& [id, t] : impl_->torrents) out.push_back(impl_->status_of(id, *t));
     return out;
 }
 
@@ -492,7 +515,7 @@ StatusChanges Session::changes_since(std::uint64_t since) {
     StatusChanges out;
     out.complete = !tracker.answers(since);  // asked before observing moves the sequence on
     for (auto& [id, t] : impl_->torrents) {
-        auto status = t->status();
+        auto status = impl_->status_of(id, *t);
         if (tracker.observe(status) > since || out.complete)
             out.changed.push_back(std::move(status));
     }
@@ -504,11 +527,21 @@ StatusChanges Session::changes_since(std::uint64_t since) {
 }
 
 TorrentDetails Session::details(const Sha1Hash& id) const {
-    return impl_->get(id).details();
+    auto details = impl_->get(id).details();
+    if (auto it = impl_->labels.find(id); it != impl_->labels.end())
+        details.status.labels = it->second;
+    return details;
 }
 
 void Session::save_resume_data(const Sha1Hash& id, std::function<void(ResumeData)> done) {
-    impl_->get(id).save_resume_data(std::move(done));
+    // The labels are the ones of when the save began: a later change raises its own save.
+    auto it = impl_->labels.find(id);
+    auto labels = it == impl_->labels.end() ? std::vector<std::string>{} : it->second;
+    impl_->get(id).save_resume_data(
+        [labels = std::move(labels), done = std::move(done)](ResumeData data) mutable {
+            data.labels = std::move(labels);
+            done(std::move(data));
+        });
 }
 
 const Metainfo& Session::metainfo(const Sha1Hash& id) const {

@@ -94,6 +94,9 @@ class Session {
     void set_file_priorities(const Sha1Hash& id, const std::vector<int>& priorities);
     void set_sequential(const Sha1Hash& id, bool on);  // pieces in order, for streaming
     std::vector<int> file_priorities(const Sha1Hash& id) const;
+    // Replaces the torrent's labels (empty = none). Throws SessionError{invalid_argument} for a
+    // bad label (labels.hpp says which are), leaving the old ones.
+    void set_labels(const Sha1Hash& id, const std::vector<std::string>& labels);
 
     bool contains(const Sha1Hash& id) const;
     std::vector<Sha1Hash> ids() const;

@@ -56,6 +56,8 @@ std::uint64_t status_fingerprint(const TorrentStatus& s) {
     h.add_string(s.download_dir.native());
     h.add_value(s.added_at);
     h.add_value(s.sequential);
+    for (const auto& label : s.labels) h.add_string(label);
+    h.add_value(s.labels.size());
     return h.value();
 }
 

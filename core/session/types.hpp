@@ -70,6 +70,7 @@ struct ResumeData {
     TorrentLimits limits;              // what torrent.set changed, restored with the job
     std::vector<int> file_priorities;  // one per file (0..7); empty = all default
     bool sequential = false;
+    std::vector<std::string> labels;  // as Transmission 4's: free-form names, e.g. "tv"
 };
 
 struct AddTorrentParams {
@@ -78,6 +79,7 @@ struct AddTorrentParams {
     std::optional<ResumeData> resume;  // wins over the two below
     std::vector<int> file_priorities;  // one per file, 0 = skip; empty = all default
     bool sequential = false;
+    std::vector<std::string> labels;  // checked by checked_labels() (labels.hpp)
 };
 
 struct AddResult {
@@ -106,6 +108,7 @@ struct TorrentStatus {
     std::filesystem::path download_dir;
     std::int64_t added_at = 0;
     bool sequential = false;
+    std::vector<std::string> labels;
 };
 
 // What torrent.list {since} reports (Session::changes_since).

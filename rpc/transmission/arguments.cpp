@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/session/labels.hpp"
+#include "core/session/types.hpp"
 #include "rpc/transmission/transmission_rpc.hpp"
 
 namespace btd::rpc::transmission {
@@ -27,6 +29,22 @@ std::optional<bool> get_bool(const json& args, std::string_view key) {
     if (v->is_boolean()) return v->get<bool>();
     if (v->is_number_integer() && (*v == 0 || *v == 1)) return *v == 1;
     throw wrong_type(key, "a boolean");
+}
+
+std::optional<std::vector<std::string>> get_labels(const json& args, std::string_view method) {
+    const json* v = find(args, "labels");
+    if (!v) return std::nullopt;
+    if (!v->is_array()) throw wrong_type("labels", "an array of strings");
+    std::vector<std::string> labels;
+    for (const auto& item : *v) {
+        if (!item.is_string()) throw wrong_type("labels", "an array of strings");
+        labels.push_back(item.get<std::string>());
+    }
+    try {
+        return checked_labels(labels);
+    } catch (const SessionError& e) {
+        throw MethodError(std::string(method) + ": " + e.what());
+    }
 }
 
 std::optional<std::int64_t> get_int(const json& args, std::string_view key, std::int64_t min,

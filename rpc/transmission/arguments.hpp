@@ -19,6 +19,10 @@ std::optional<std::string> get_string(const nlohmann::json& args, std::string_vi
 // A list of file indices (files-wanted, priority-high, ...).
 std::optional<std::vector<std::int64_t>> get_indices(const nlohmann::json& args,
                                                      std::string_view key);
+// `labels` as Transmission 4 takes them: an array of strings, checked as btd's own labels
+// (core/session/labels.hpp) with the reason in the MethodError.
+std::optional<std::vector<std::string>> get_labels(const nlohmann::json& args,
+                                                   std::string_view method);
 
 // Throws MethodError listing every argument not in `known`: btd refuses what it would otherwise
 // silently ignore, so a client learns that a setting did not take.

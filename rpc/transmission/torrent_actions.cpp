@@ -74,18 +74,12 @@ std::optional<double> merged_ratio(const json& args) {
     return limit;
 }
 
-void reject_labels(const json& args, std::string_view method) {
-    auto labels = args.find("labels");
-    if (labels != args.end() && !(labels->is_array() && labels->empty()))
-        throw MethodError(std::string(method) + ": btd does not support labels yet");
-}
-
 json torrent_set(Context& c, const json& args) {
     reject_unsupported(args, "torrent-set",
                        {"ids", "downloadLimit", "downloadLimited", "uploadLimit", "uploadLimited",
                         "seedRatioLimit", "seedRatioMode", "files-wanted", "files-unwanted",
                         "priority-high", "priority-low", "priority-normal", "labels"});
-    reject_labels(args, "torrent-set");
+    auto labels = get_labels(args, "torrent-set");
     TorrentLimits limits;
     limits.download_rate_limit = merged_speed(args, "downloadLimit", "downloadLimited");
     limits.upload_rate_limit = merged_speed(args, "uploadLimit", "uploadLimited");
@@ -104,6 +98,7 @@ json torrent_set(Context& c, const json& args) {
         for (std::size_t i = 0; i < ids.size(); ++i) {
             if (set_limits) c.session.set_torrent_limits(ids[i], limits);
             if (choices.any()) c.session.set_file_priorities(ids[i], priorities[i]);
+            if (labels) c.session.set_labels(ids[i], *labels);
         }
         return json::object();
     });

@@ -26,10 +26,8 @@ AddRequest read_add_request(const json& args, const TransmissionOptions& options
         args, "torrent-add",
         {"filename", "metainfo", "download-dir", "paused", "files-wanted", "files-unwanted",
          "priority-high", "priority-low", "priority-normal", "labels"});
-    auto labels = args.find("labels");
-    if (labels != args.end() && !(labels->is_array() && labels->empty()))
-        throw MethodError("torrent-add: btd does not support labels yet");
     AddRequest r;
+    r.params.labels = get_labels(args, "torrent-add").value_or(std::vector<std::string>{});
     if (auto dir = get_string(args, "download-dir"))
         r.params.download_dir = checked_download_dir(*dir, options.allowed_download_dirs);
     r.params.paused = get_bool(args, "paused").value_or(false);

@@ -241,7 +241,7 @@ std::map<std::string_view, FieldFn> make_fields() {
         {"eta", [](V v) -> json { return eta(v.status()); }},
         {"etaIdle", [](V) -> json { return kEtaNotAvailable; }},
         {"downloadDir", [](V v) -> json { return v.status().download_dir.string(); }},
-        {"labels", [](V) -> json { return json::array(); }},  // btd has no labels yet
+        {"labels", [](V t) -> json { return t.status().labels; }},
         {"isFinished", [](V v) -> json { return is_finished(v); }},
         {"addedDate", [](V v) -> json { return v.status().added_at; }},
         {"uploadedEver", [](V v) -> json { return v.status().uploaded; }},

@@ -199,13 +199,13 @@ async function refresh() {
 function makeRow(t) {
   const row = el('tr');
   row.dataset.id = t.id;
-  for (const cls of ['name', 'state', 'progress', 'size num', 'down num', 'up num', 'peers num', 'eta num', 'actions'])
+  for (const cls of ['name', 'state', 'progress', 'size num', 'down num', 'up num', 'peers num', 'eta num', 'labels', 'actions'])
     row.appendChild(el('td', '', cls));
   row.cells[0].addEventListener('click', () => openDetail(t.id));
   const bar = el('div', '', 'bar');
   bar.append(el('span'), el('em'));
   row.cells[2].appendChild(bar);
-  const actions = row.cells[8];
+  const actions = row.cells[9];
   const toggle = el('button', '', 'toggle needs-write');
   toggle.addEventListener('click', () => {
     const current = page.torrents.get(t.id);
@@ -234,7 +234,8 @@ function updateRow(t) {
   c[5].textContent = rate(t.upload_rate);
   c[6].textContent = t.peers;
   c[7].textContent = t.state === 'seeding' ? '–' : eta(t.eta);
-  c[8].querySelector('.toggle').textContent = t.state === 'paused' ? 'Resume' : 'Pause';
+  c[8].textContent = (t.labels || []).join(', ');
+  c[9].querySelector('.toggle').textContent = t.state === 'paused' ? 'Resume' : 'Pause';
 }
 
 function sortRows() {
@@ -251,7 +252,8 @@ function sortRows() {
   for (const t of list) {
     const row = page.rows.get(t.id);
     if (!row) continue;
-    const visible = !filter || t.name.toLowerCase().includes(filter) || t.state.includes(filter);
+    const visible = !filter || t.name.toLowerCase().includes(filter) || t.state.includes(filter) ||
+      (t.labels || []).some((l) => l.toLowerCase().includes(filter));
     row.hidden = !visible;
     body.appendChild(row);  // moves it into sorted order
   }
@@ -365,6 +367,8 @@ async function addTorrent(event) {
   const uri = $('add-uri').value.trim();
   const file = $('add-file').files[0];
   const params = { paused: $('add-paused').checked };
+  const labels = $('add-labels').value.split(',').map((l) => l.trim()).filter((l) => l);
+  if (labels.length) params.labels = labels;
   if (file) params.metainfo = await readBase64(file);
   else if (uri) params.uri = uri;
   else { $('add-error').textContent = 'Give a magnet link, a URL or a .torrent file.'; return; }

@@ -287,3 +287,33 @@ TEST_CASE("job store: a file where a job folder belongs is set aside") {
     CHECK(set_aside_copies(dir.path / "torrents") == 1);
     CHECK(store.load_all().empty());
 }
+
+TEST_CASE("resume JSON: labels round trip; none written when there are none; bad ones rejected") {
+    Sha1Hash id{};
+    auto d = sample_resume();
+    CHECK(encode_resume_json(id, d).find("labels") == std::string::npos);
+    d.labels = {"tv", "séries HD"};
+    auto text = encode_resume_json(id, d);
+    CHECK(decode_resume_json(text, id).labels == d.labels);
+    auto with = [&](const std::string& labels) {
+        auto s = text;
+        auto at = s.find("\"labels\"");
+        REQUIRE(at != std::string::npos);
+        auto end = s.find(']', at);
+        return s.replace(at, end + 1 - at, "\"labels\": " + labels);
+    };
+    auto reason = [&](const std::string& t) -> std::string {
+        try {
+            decode_resume_json(t, id);
+        } catch (const ResumeFormatError& e) {
+            return e.what();
+        }
+        return "";
+    };
+    CHECK(reason(with("\"tv\"")).find("'labels' is not an array") != std::string::npos);
+    CHECK(reason(with("[1]")).find("not a string") != std::string::npos);
+    CHECK(reason(with("[\"a,b\"]")).find("comma") != std::string::npos);
+    CHECK(reason(with("[\"\"]")).find("empty") != std::string::npos);
+    CHECK(decode_resume_json(with("[\"tv\", \"tv\"]"), id).labels ==
+          std::vector<std::string>{"tv"});
+}

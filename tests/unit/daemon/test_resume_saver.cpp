@@ -172,6 +172,7 @@ TEST_CASE("a new job's add parameters are stored before torrent.add would reply"
     params.download_dir = root / "elsewhere";
     params.paused = true;
     params.sequential = true;
+    params.labels = {"tv", "hd"};
     params.file_priorities.assign(meta.files.size(), 4);
     params.file_priorities[0] = 0;
     auto id = session->add_torrent(meta, params).id;
@@ -189,6 +190,7 @@ TEST_CASE("a new job's add parameters are stored before torrent.add would reply"
     CHECK(on_disk->download_dir == root / "elsewhere");
     CHECK(on_disk->paused);
     CHECK(on_disk->sequential);
+    CHECK(on_disk->labels == std::vector<std::string>{"tv", "hd"});
     CHECK(on_disk->file_priorities == params.file_priorities);
     CHECK(on_disk->have.empty());  // nothing verified yet: a restore checks every file
 

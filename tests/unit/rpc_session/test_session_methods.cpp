@@ -148,6 +148,36 @@ TEST_CASE("pause, resume, verify, set and remove") {
     CHECK(gone);
 }
 
+TEST_CASE("labels: torrent.add sets them, torrent.set replaces them, list and get show them") {
+    Harness h;
+    const std::string single = base64_encode(read_file(kSingleTorrent));
+    CHECK(h.error("torrent.add", {{"metainfo", single}, {"labels", "tv"}}) == errc::invalid_params);
+    CHECK(h.error("torrent.add", {{"metainfo", single}, {"labels", {"tv", 3}}}) ==
+          errc::invalid_params);
+    CHECK(h.error("torrent.add", {{"metainfo", single}, {"labels", {"a,b"}}}) ==
+          errc::invalid_params);
+    CHECK(h.result("torrent.list").empty());
+    h.result("torrent.add",
+             {{"metainfo", single}, {"paused", true}, {"labels", {"tv", "hd", "tv"}}});
+    CHECK(h.result("torrent.list")[0]["labels"] == json({"tv", "hd"}));  // duplicates dropped
+    CHECK(h.result("torrent.get", {{"id", kSingleId}})["labels"] == json({"tv", "hd"}));
+
+    CHECK(h.result("torrent.set", {{"ids", {kSingleId}}, {"labels", {"movies"}}}) ==
+          json::object());
+    CHECK(h.result("torrent.list")[0]["labels"] == json({"movies"}));
+    auto refused = h.call("torrent.set", {{"ids", {kSingleId}}, {"labels", {"x\ny"}}});
+    CHECK(refused["error"]["code"] == errc::invalid_params);
+    CHECK(refused["error"]["message"].get<std::string>().find("control character") !=
+          std::string::npos);
+    json too_many = json::array();
+    for (int i = 0; i < 40; ++i) too_many.push_back("l" + std::to_string(i));
+    CHECK(h.error("torrent.set", {{"ids", {kSingleId}}, {"labels", too_many}}) ==
+          errc::invalid_params);
+    CHECK(h.result("torrent.list")[0]["labels"] == json({"movies"}));  // unchanged
+    CHECK(h.result("torrent.set", {{"all", true}, {"labels", json::array()}}) == json::object());
+    CHECK(h.result("torrent.list")[0]["labels"] == json::array());
+}
+
 TEST_CASE("file priorities: torrent.add and torrent.set, array and object forms") {
     Harness h;
     const std::string multi = base64_encode(read_file(kMultiTorrent));

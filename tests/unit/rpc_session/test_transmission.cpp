@@ -146,9 +146,6 @@ TEST_CASE("transmission: torrent-add replies torrent-added, then torrent-duplica
     CHECK(contains(h.fails("torrent-add", {{"metainfo", "!!"}}), "base64"));
     CHECK(contains(h.fails("torrent-add", {{"filename", (h.dir / "none.torrent").string()}}),
                    ".torrent"));
-    CHECK(contains(
-        h.fails("torrent-add", {{"filename", kSingleTorrent.string()}, {"labels", {"tv"}}}),
-        "labels"));
     CHECK(contains(h.fails("torrent-add", json::object()), "filename or metainfo"));
 }
 
@@ -248,6 +245,30 @@ TEST_CASE("transmission: files, wanted and priorities hide pad files and map ind
     CHECK(h.get({"wanted"}, kHybridId)[0]["wanted"] == json{0, 0, 0});
     CHECK(contains(h.fails("torrent-set", {{"ids", {kHybridId}}, {"files-wanted", {3}}}),
                    "out of range"));
+}
+
+TEST_CASE("transmission: labels at torrent-add, in torrent-get, replaced by torrent-set") {
+    TransmissionHarness h;
+    CHECK(contains(
+        h.fails("torrent-add", {{"filename", kSingleTorrent.string()}, {"labels", {"tv", "a,b"}}}),
+        "comma"));
+    CHECK(
+        contains(h.fails("torrent-add", {{"filename", kSingleTorrent.string()}, {"labels", "tv"}}),
+                 "labels"));
+    CHECK_FALSE(h.session->contains(*sha1_from_hex(kSingleId)));  // nothing added on a bad label
+    h.add(kSingleTorrent, {{"labels", {"sonarr", "tv"}}});
+    auto labels_of_1 = [&] {
+        return h.ok("torrent-get", {{"ids", 1}, {"fields", {"labels"}}})["torrents"][0]["labels"];
+    };
+    CHECK(labels_of_1() == json({"sonarr", "tv"}));
+    h.ok("torrent-set", {{"ids", 1}, {"labels", {"radarr"}}});
+    CHECK(labels_of_1() == json({"radarr"}));
+    CHECK(contains(h.fails("torrent-set", {{"ids", 1}, {"labels", {""}}}), "empty"));
+    CHECK(contains(h.fails("torrent-set", {{"ids", 1}, {"labels", {std::string(200, 'x')}}}),
+                   "longer than"));
+    CHECK(labels_of_1() == json({"radarr"}));  // a refused set changes nothing
+    h.ok("torrent-set", {{"ids", 1}, {"labels", json::array()}});
+    CHECK(labels_of_1() == json::array());
 }
 
 TEST_CASE("transmission: torrent-set limits, refused arguments, remove with data") {
