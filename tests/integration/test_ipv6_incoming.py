@@ -106,7 +106,7 @@ class Ipv6Incoming(unittest.TestCase):
             for ip, p, pid in blocks:
                 self.assertEqual((ip, p, pid), ("::1", btd.port, b"-BD"))
             sw.check_download()
-            self.assertRegex(btd.output(), r"connected to \[::1\]:\d+ ")
+            self.assertRegex(btd.output(), r"accepted \[::1\]:\d+ ")
             self.assertEqual(btd.stop(), 0, btd.tail())
 
 
