@@ -14,12 +14,19 @@ std::string PeerList::offender_key(const Endpoint& remote, const PeerId& peer_id
            to_hex(std::span<const std::uint8_t>(peer_id.data(), peer_id.size()));
 }
 
-void PeerList::add(const std::vector<Endpoint>& endpoints) {
+void PeerList::add(const std::vector<Endpoint>& endpoints, PeerSource source) {
     for (const auto& ep : endpoints) {
         if (known_.size() >= tuning_.max_known_peers) break;
         if (ep.port() == 0) continue;
-        known_.try_emplace(ep);
+        auto [it, added] = known_.try_emplace(ep);
+        if (added) it->second.source = source;
     }
+}
+
+std::optional<PeerSource> PeerList::source_of(const Endpoint& ep) const {
+    auto it = known_.find(ep);
+    if (it == known_.end()) return std::nullopt;
+    return it->second.source;
 }
 
 std::vector<PeerList::Endpoint> PeerList::ready(Clock::time_point now) const {

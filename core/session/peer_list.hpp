@@ -13,6 +13,7 @@
 
 #include "core/session/peer_policy.hpp"
 #include "core/session/tuning.hpp"
+#include "core/session/types.hpp"
 #include "core/util/hash.hpp"
 
 namespace btd {
@@ -34,8 +35,10 @@ class PeerList {
     // client shares one address, its peer id. A reconnect from a new port is the same offender.
     static std::string offender_key(const Endpoint& remote, const PeerId& peer_id);
 
-    // New candidates (port 0 ignored); the list stops growing at tuning.max_known_peers.
-    void add(const std::vector<Endpoint>& endpoints);
+    // New candidates (port 0 ignored); the list stops growing at tuning.max_known_peers. A peer
+    // already listed keeps the source that named it first.
+    void add(const std::vector<Endpoint>& endpoints, PeerSource source);
+    std::optional<PeerSource> source_of(const Endpoint& ep) const;
     // Listed peers that may be dialled now (not connected, not banned, back-off over), in a
     // stable order.
     std::vector<Endpoint> ready(Clock::time_point now) const;
@@ -71,6 +74,7 @@ class PeerList {
         int violations = 0;  // protocol violations, never reset: the ban grows with each
         bool connected = false;
         bool banned = false;  // never dial again (ourselves, wrong torrent, sent bad data)
+        PeerSource source = PeerSource::tracker;
     };
 
     const TorrentTuning& tuning_;

@@ -3,53 +3,10 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/write.hpp>
-#include <map>
-#include <set>
-
-#include "core/session/event_queue.hpp"
 #include "core/session/labels.hpp"
-#include "core/session/listener.hpp"
-#include "core/session/peer_policy.hpp"
-#include "core/session/session_context.hpp"
-#include "core/session/status_changes.hpp"
-#include "core/session/torrent.hpp"
-#include "core/util/open_file_limit.hpp"
+#include "core/session/session_impl.hpp"
 
 namespace btd {
-
-namespace {
-// Descriptors never given to peer connections: the RPC server (its listener and up to 64
-// clients), tracker announces, state-file writes, logging and the event loop's own. Each torrent
-// adds its open files (Storage::kMaxOpenFiles at most) and the listener its pending handshakes.
-constexpr long kReservedDescriptors = 160;
-// Below this many peer connections a torrent can hardly work; a tiny limit is logged instead.
-constexpr long kMinPeerDescriptors = 16;
-
-// What a stats event reports as moved; the ETA and ratio follow from these.
-bool status_moved(const TorrentStatus& a, const TorrentStatus& b) {
-    return a.state != b.state || a.progress != b.progress || a.download_rate != b.download_rate ||
-           a.upload_rate != b.upload_rate || a.peers != b.peers || a.seeds != b.seeds ||
-           a.downloaded != b.downloaded || a.uploaded != b.uploaded || a.error != b.error ||
-           a.labels != b.labels;
-}
-
-SessionStats sum_up(const std::vector<TorrentStatus>& statuses, std::uint16_t listen_port) {
-    SessionStats s;
-    s.listen_port = listen_port;
-    for (const auto& st : statuses) {
-        ++s.torrents;
-        ++s.by_state[to_string(st.state)];
-        s.download_rate += st.download_rate;
-        s.upload_rate += st.upload_rate;
-        s.downloaded += st.downloaded;
-        s.uploaded += st.uploaded;
-        s.peers += st.peers;
-    }
-    return s;
-}
-}  // namespace
 
 const char* to_string(TorrentState s) {
     switch (s) {
@@ -67,6 +24,26 @@ const char* to_string(TorrentState s) {
             return "queued";
         case TorrentState::error:
             return "error";
+    }
+    return "unknown";
+}
+
+const char* to_string(PeerSource s) {
+    switch (s) {
+        case PeerSource::tracker:
+            return "tracker";
+        case PeerSource::dht:
+            return "dht";
+        case PeerSource::pex:
+            return "pex";
+        case PeerSource::lsd:
+            return "lsd";
+        case PeerSource::incoming:
+            return "incoming";
+        case PeerSource::magnet:
+            return "magnet";
+        case PeerSource::resume:
+            return "resume";
     }
     return "unknown";
 }
@@ -100,214 +77,6 @@ const char* event_name(const SessionEvent& event) {
     };
     return std::visit(Name{}, event.payload);
 }
-
-struct Session::Impl {
-    SessionContext ctx;
-    EventQueue events;  // destroyed after the torrents (none of their teardown may push to it)
-    // Per torrent, the state its last StateChangedEvent reported, and the status its last
-    // StatsEvent carried.
-    std::map<Sha1Hash, TorrentState> reported_states;
-    std::map<Sha1Hash, TorrentStatus> reported_status;
-    std::map<Sha1Hash, std::unique_ptr<Torrent>> torrents;
-    std::map<Sha1Hash, std::vector<std::string>> labels;  // only torrents that have some
-    // Removed torrents still finishing disk work; destroyed when their stop() completes.
-    std::map<Torrent*, std::unique_ptr<Torrent>> retiring;
-    // Until a removed job's disk work is over (and its files deleted), the same torrent and
-    // other torrents using the paths being deleted cannot be added: their check would hash
-    // files that are about to vanish and count them as had.
-    std::map<Sha1Hash, int> removing;
-    std::multiset<std::filesystem::path> deleting;  // top-level paths of the files
-
-    StatusChangeTracker changes;  // for torrent.list {since}
-    // Disk-pool completions of an add hold it weakly: they do nothing once the Session is gone.
-    std::shared_ptr<bool> alive = std::make_shared<bool>(true);
-
-    boost::asio::steady_timer tick_timer;
-    bool shutting_down = false;
-    Listener listener;
-
-    Impl(boost::asio::io_context& io, SessionSettings settings)
-        : ctx(io, std::move(settings)),
-          events(io),
-          tick_timer(io),
-          listener(
-              io,
-              [this](boost::asio::ip::tcp::socket s, const wire::Handshake& hs) {
-                  route(std::move(s), hs);
-              },
-              // Incoming connections never take the last global slots either: dialling goes on.
-              [this] {
-                  return !shutting_down &&
-                         ctx.connections < peer_policy::incoming_slot_limit(ctx.connection_limit());
-              }) {
-        update_descriptor_cap();
-        ctx.listen_port = listener.listen(ctx.settings.listen_address, ctx.settings.listen_port);
-        ctx.settings.listen_port = ctx.listen_port;  // settings() shows the bound port, never 0
-        spdlog::info("listening for peers on port {}", ctx.listen_port);
-        ctx.emit = [this](SessionEvent e) { queue_event(std::move(e)); };
-    }
-
-    void queue_event(SessionEvent e) {
-        if (auto* change = std::get_if<StateChangedEvent>(&e.payload)) {
-            auto it = reported_states.try_emplace(e.id, TorrentState::checking).first;
-            change->old_state = it->second;
-            it->second = change->new_state;
-        } else if (e.get<RemovedEvent>()) {
-            reported_states.erase(e.id);
-            reported_status.erase(e.id);
-        }
-        events.push(std::move(e));
-    }
-
-    // Only while someone listens: a status of every torrent each second is not free.
-    void queue_stats() {
-        if (!events.has_listeners()) return;
-        std::vector<TorrentStatus> all;
-        all.reserve(torrents.size());
-        for (auto& [id, t] : torrents) all.push_back(status_of(id, *t));
-        StatsEvent stats{sum_up(all, ctx.listen_port), {}};
-        for (auto& status : all) {
-            auto it = reported_status.find(status.id);
-            if (it != reported_status.end() && !status_moved(it->second, status)) continue;
-            reported_status.insert_or_assign(status.id, status);
-            stats.torrents.push_back(std::move(status));
-        }
-        queue_event({Sha1Hash{}, std::move(stats)});
-    }
-
-    TorrentStatus status_of(const Sha1Hash& id, const Torrent& t) const {
-        auto status = t.status();
-        if (auto it = labels.find(id); it != labels.end()) status.labels = it->second;
-        return status;
-    }
-
-    Torrent& get(const Sha1Hash& id) {
-        auto it = torrents.find(id);
-        if (it == torrents.end())
-            throw SessionError(SessionError::Code::unknown_torrent,
-                               "no torrent with id " + to_hex(id));
-        return *it->second;
-    }
-
-    void route(boost::asio::ip::tcp::socket socket, const wire::Handshake& hs) {
-        auto it = torrents.find(hs.info_hash);
-        if (it == torrents.end()) return;  // unknown torrent: the socket closes here
-        if (hs.peer_id == ctx.peer_id) return answer_ourselves(std::move(socket), hs);
-        it->second->accept_incoming(std::move(socket), hs);
-    }
-
-    // One of our own outgoing connections came back to us (a tracker handed out our external
-    // address, or a NAT hairpin): answer with our handshake, so the dialling side sees our peer
-    // id, closes as `connected_to_self` and never dials that endpoint again.
-    void answer_ourselves(boost::asio::ip::tcp::socket socket, const wire::Handshake& hs) {
-        auto s = std::make_shared<boost::asio::ip::tcp::socket>(std::move(socket));
-        auto bytes = std::make_shared<std::string>(
-            wire::encode_handshake(wire::make_handshake(hs.info_hash, ctx.peer_id)));
-        boost::asio::async_write(*s, boost::asio::buffer(*bytes),
-                                 [s, bytes](const boost::system::error_code&, std::size_t) {
-                                     boost::system::error_code ignored;
-                                     s->shutdown(boost::asio::socket_base::shutdown_both, ignored);
-                                 });
-    }
-
-    // Peer connections get what the open-file limit leaves after the reserve (see above), so
-    // a flood of peers can never take the descriptors that files and the RPC need.
-    void update_descriptor_cap() {
-        auto limit = open_file_limit();
-        if (!limit) return;
-        long reserve = kReservedDescriptors + static_cast<long>(Listener::kMaxPendingHandshakes);
-        for (auto& [id, t] : torrents)
-            reserve +=
-                static_cast<long>(std::min(t->metainfo().files.size(), Storage::kMaxOpenFiles));
-        long cap = std::max(kMinPeerDescriptors, limit->soft - reserve);
-        if (cap != ctx.descriptor_cap) {
-            if (cap < ctx.settings.max_connections)
-                spdlog::info("open file limit {}: at most {} peer connections", limit->soft, cap);
-            ctx.descriptor_cap = static_cast<int>(std::min<long>(cap, 1 << 30));
-        }
-    }
-
-    void schedule_tick() {
-        tick_timer.expires_after(std::chrono::seconds(1));
-        tick_timer.async_wait([this](const boost::system::error_code& ec) {
-            if (ec) return;
-            update_descriptor_cap();
-            for (auto& [id, t] : torrents) t->tick();
-            queue_stats();
-            schedule_tick();
-        });
-    }
-
-    // done() runs once no disk job of the torrent is left and, with delete_data, its files are
-    // gone; the torrent itself goes when the trackers were told `stopped` too.
-    void retire(std::unique_ptr<Torrent> torrent, bool delete_data, std::function<void()> done) {
-        Torrent* raw = torrent.get();
-        Sha1Hash id = raw->metainfo().info_hash;
-        auto roots = delete_data ? top_level_paths(raw->metainfo(), raw->download_dir())
-                                 : std::vector<std::filesystem::path>{};
-        retiring.emplace(raw, std::move(torrent));
-        ++removing[id];
-        deleting.insert(roots.begin(), roots.end());
-        auto pending = std::make_shared<int>(2);  // stopped, and files done
-        auto release = [this, raw, pending] {
-            if (--*pending > 0) return;
-            // Destroy outside the torrent's own call stack.
-            boost::asio::post(ctx.io, [this, raw] { retiring.erase(raw); });
-        };
-        raw->stop(release);
-        auto files_done = [this, id, roots, done = std::move(done), release] {
-            if (--removing[id] == 0) removing.erase(id);
-            for (const auto& r : roots) deleting.erase(deleting.find(r));
-            if (done) done();
-            release();
-        };
-        raw->when_disk_idle([raw, delete_data, files_done] {
-            if (delete_data)
-                raw->delete_files(files_done);
-            else
-                files_done();
-        });
-    }
-
-    static std::vector<std::filesystem::path> top_level_paths(const Metainfo& meta,
-                                                              const std::filesystem::path& dir) {
-        std::set<std::filesystem::path> roots;
-        for (const auto& f : meta.files)
-            if (!f.pad && !f.path.empty()) roots.insert((dir / *f.path.begin()).lexically_normal());
-        return {roots.begin(), roots.end()};
-    }
-
-    // Runs `work` on the disk pool, then `then(result)` on the network thread if the Session
-    // still lives. `work` returns a value or an exception_ptr, never throws.
-    template <class Work, class Then>
-    void on_disk(Work work, Then then) {
-        ctx.disk.submit(
-            ctx.io, std::move(work),
-            [alive = std::weak_ptr<bool>(alive), then = std::move(then)](auto result) mutable {
-                if (alive.lock()) then(std::move(result));
-            });
-    }
-
-    std::filesystem::path download_dir_for(const AddTorrentParams& params) const;
-    std::optional<AddResult> refuse_or_duplicate(const Metainfo& meta,
-                                                 const std::filesystem::path& dir) const;
-    AddResult insert(Metainfo meta, const std::filesystem::path& dir, AddTorrentParams params);
-
-    // Throws SessionError{being_removed} while the torrent or its paths are being removed.
-    void check_not_being_removed(const Metainfo& meta, const std::filesystem::path& dir) const {
-        if (removing.count(meta.info_hash))
-            throw SessionError(SessionError::Code::being_removed,
-                               "torrent " + to_hex(meta.info_hash) +
-                                   " is still being removed (its disk work is finishing or its "
-                                   "data is being deleted); try again in a moment");
-        for (const auto& root : top_level_paths(meta, dir))
-            if (deleting.count(root))
-                throw SessionError(SessionError::Code::being_removed,
-                                   "'" + root.string() +
-                                       "' is still being deleted by the removal of a torrent; "
-                                       "try again in a moment");
-    }
-};
 
 Session::Session(boost::asio::io_context& io, SessionSettings settings)
     : impl_(std::make_unique<Impl>(io, std::move(settings))) {

@@ -193,7 +193,9 @@ void Torrent::activate() {
             t.left = meta_.total_size - have_bytes();
             return t;
         },
-        guarded([this](std::vector<Endpoint> endpoints) { add_peers(endpoints); }));
+        guarded([this](std::vector<Endpoint> endpoints) {
+            add_peers(endpoints, PeerSource::tracker);
+        }));
     announcer_->start();
 }
 

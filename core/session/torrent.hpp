@@ -60,6 +60,8 @@ class Torrent : public PeerConnection::Handler {
     // An incoming connection for this torrent; false if refused (paused, full, duplicate).
     bool accept_incoming(boost::asio::ip::tcp::socket socket, const wire::Handshake& theirs);
     bool accepting() const { return active() && !stopping_; }
+    // Candidates from any peer source (trackers, DHT, PEX, LSD, a magnet's x.pe); dials some.
+    void add_peers(const std::vector<boost::asio::ip::tcp::endpoint>& endpoints, PeerSource source);
 
     const Metainfo& metainfo() const { return meta_; }
     const std::filesystem::path& download_dir() const { return download_dir_; }
@@ -107,7 +109,6 @@ class Torrent : public PeerConnection::Handler {
     void deactivate(std::function<void()> trackers_stopped = {});
     bool active() const { return announcer_ != nullptr; }
     void set_error(TorrentErrorCode code, const std::string& message);
-    void add_peers(const std::vector<Endpoint>& endpoints);
     void add_connection(const std::shared_ptr<PeerConnection>& peer);
     void forget_connection(PeerConnection& peer);
     bool make_room_for_incoming();

@@ -11,8 +11,8 @@
 
 namespace btd {
 
-void Torrent::add_peers(const std::vector<Endpoint>& endpoints) {
-    peer_list_.add(endpoints);
+void Torrent::add_peers(const std::vector<Endpoint>& endpoints, PeerSource source) {
+    peer_list_.add(endpoints, source);
     connect_more();
 }
 

@@ -26,6 +26,10 @@ enum class TorrentState {
 };
 const char* to_string(TorrentState s);
 
+// Where a peer candidate came from; the first source that named a peer is the one shown.
+enum class PeerSource : std::uint8_t { tracker, dht, pex, lsd, incoming, magnet, resume };
+const char* to_string(PeerSource s);
+
 struct SessionSettings {
     std::uint16_t listen_port = 6881;        // 0 = pick any free port
     std::string listen_address = "0.0.0.0";  // incoming connections (issue 4)

@@ -17,8 +17,8 @@ TEST_CASE("the peer list keeps candidates from every source, bounded, without po
     TorrentTuning tuning;
     tuning.max_known_peers = 3;
     PeerList list(tuning);
-    list.add({ep("10.0.0.1", 1), ep("10.0.0.2", 0), ep("10.0.0.1", 1)});
-    list.add({ep("10.0.0.3", 3), ep("10.0.0.4", 4), ep("10.0.0.5", 5)});
+    list.add({ep("10.0.0.1", 1), ep("10.0.0.2", 0), ep("10.0.0.1", 1)}, PeerSource::tracker);
+    list.add({ep("10.0.0.3", 3), ep("10.0.0.4", 4), ep("10.0.0.5", 5)}, PeerSource::tracker);
     CHECK(list.size() == 3);
     auto ready = list.ready(t0);
     REQUIRE(ready.size() == 3);
@@ -26,11 +26,21 @@ TEST_CASE("the peer list keeps candidates from every source, bounded, without po
     CHECK(ready[2] == ep("10.0.0.4", 4));
 }
 
+TEST_CASE("a peer keeps the source that named it first") {
+    TorrentTuning tuning;
+    PeerList list(tuning);
+    list.add({ep("10.0.0.1", 1)}, PeerSource::dht);
+    list.add({ep("10.0.0.1", 1), ep("10.0.0.2", 2)}, PeerSource::pex);
+    CHECK(list.source_of(ep("10.0.0.1", 1)) == PeerSource::dht);
+    CHECK(list.source_of(ep("10.0.0.2", 2)) == PeerSource::pex);
+    CHECK_FALSE(list.source_of(ep("10.0.0.3", 3)).has_value());
+}
+
 TEST_CASE("a dialled peer is not ready again; a failing one backs off longer each time") {
     TorrentTuning tuning;
     PeerList list(tuning);
     auto a = ep("10.0.0.1", 6881);
-    list.add({a});
+    list.add({a}, PeerSource::tracker);
     list.mark_dialled(a);
     CHECK(list.ready(t0).empty());
     list.on_closed(a, PeerList::Ending::ordinary, t0);
@@ -53,7 +63,7 @@ TEST_CASE("ourselves and a wrong torrent are never dialled again") {
     TorrentTuning tuning;
     PeerList list(tuning);
     auto self = ep("10.0.0.1", 1), wrong = ep("10.0.0.2", 2);
-    list.add({self, wrong});
+    list.add({self, wrong}, PeerSource::tracker);
     list.mark_dialled(self);
     list.mark_dialled(wrong);
     list.on_closed(self, PeerList::Ending::connected_to_self, t0);
@@ -68,7 +78,7 @@ TEST_CASE("a protocol violator is banned for a growing time, by endpoint and by 
     TorrentTuning tuning;
     PeerList list(tuning);
     auto a = ep("10.0.0.1", 1);
-    list.add({a});
+    list.add({a}, PeerSource::tracker);
     list.mark_dialled(a);
     auto ban = list.record_violation("10.0.0.1", a, t0);
     list.on_closed(a, PeerList::Ending::protocol_violation, t0);

@@ -1,0 +1,108 @@
+#pragma once
+// Session's private state and the helpers its parts share. Session's member functions (session.cpp)
+// and the parts that grow beside it (each in its own session_*.cpp) work on this one struct, on
+// the network thread only.
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/session/event_queue.hpp"
+#include "core/session/listener.hpp"
+#include "core/session/session.hpp"
+#include "core/session/session_context.hpp"
+#include "core/session/status_changes.hpp"
+#include "core/session/torrent.hpp"
+
+namespace btd {
+
+SessionStats sum_up(const std::vector<TorrentStatus>& statuses, std::uint16_t listen_port);
+
+struct Session::Impl {
+    SessionContext ctx;
+    EventQueue events;  // destroyed after the torrents (none of their teardown may push to it)
+    // Per torrent, the state its last StateChangedEvent reported, and the status its last
+    // StatsEvent carried.
+    std::map<Sha1Hash, TorrentState> reported_states;
+    std::map<Sha1Hash, TorrentStatus> reported_status;
+    std::map<Sha1Hash, std::unique_ptr<Torrent>> torrents;
+    std::map<Sha1Hash, std::vector<std::string>> labels;  // only torrents that have some
+    // Removed torrents still finishing disk work; destroyed when their stop() completes.
+    std::map<Torrent*, std::unique_ptr<Torrent>> retiring;
+    // Until a removed job's disk work is over (and its files deleted), the same torrent and
+    // other torrents using the paths being deleted cannot be added: their check would hash
+    // files that are about to vanish and count them as had.
+    std::map<Sha1Hash, int> removing;
+    std::multiset<std::filesystem::path> deleting;  // top-level paths of the files
+
+    StatusChangeTracker changes;  // for torrent.list {since}
+    // Disk-pool completions of an add hold it weakly: they do nothing once the Session is gone.
+    std::shared_ptr<bool> alive = std::make_shared<bool>(true);
+
+    boost::asio::steady_timer tick_timer;
+    bool shutting_down = false;
+    Listener listener;
+
+    Impl(boost::asio::io_context& io, SessionSettings settings);
+
+    // Peers for the job with this info-hash from a peer source (tracker, DHT, PEX, LSD, a
+    // magnet's x.pe); ignored if no such job is running.
+    void deliver_peers(const Sha1Hash& info_hash,
+                       const std::vector<boost::asio::ip::tcp::endpoint>& endpoints,
+                       PeerSource source);
+
+    void queue_event(SessionEvent e);
+
+    // Only while someone listens: a status of every torrent each second is not free.
+    void queue_stats();
+
+    TorrentStatus status_of(const Sha1Hash& id, const Torrent& t) const;
+
+    Torrent& get(const Sha1Hash& id);
+
+    void route(boost::asio::ip::tcp::socket socket, const wire::Handshake& hs);
+
+    // One of our own outgoing connections came back to us (a tracker handed out our external
+    // address, or a NAT hairpin): answer with our handshake, so the dialling side sees our peer
+    // id, closes as `connected_to_self` and never dials that endpoint again.
+    void answer_ourselves(boost::asio::ip::tcp::socket socket, const wire::Handshake& hs);
+
+    // Peer connections get what the open-file limit leaves after the reserve (see above), so
+    // a flood of peers can never take the descriptors that files and the RPC need.
+    void update_descriptor_cap();
+
+    void schedule_tick();
+
+    // done() runs once no disk job of the torrent is left and, with delete_data, its files are
+    // gone; the torrent itself goes when the trackers were told `stopped` too.
+    void retire(std::unique_ptr<Torrent> torrent, bool delete_data, std::function<void()> done);
+
+    static std::vector<std::filesystem::path> top_level_paths(const Metainfo& meta,
+                                                              const std::filesystem::path& dir);
+
+    // Runs `work` on the disk pool, then `then(result)` on the network thread if the Session
+    // still lives. `work` returns a value or an exception_ptr, never throws.
+    template <class Work, class Then>
+    void on_disk(Work work, Then then) {
+        ctx.disk.submit(
+            ctx.io, std::move(work),
+            [alive = std::weak_ptr<bool>(alive), then = std::move(then)](auto result) mutable {
+                if (alive.lock()) then(std::move(result));
+            });
+    }
+
+    std::filesystem::path download_dir_for(const AddTorrentParams& params) const;
+    std::optional<AddResult> refuse_or_duplicate(const Metainfo& meta,
+                                                 const std::filesystem::path& dir) const;
+    AddResult insert(Metainfo meta, const std::filesystem::path& dir, AddTorrentParams params);
+
+    // Throws SessionError{being_removed} while the torrent or its paths are being removed.
+    void check_not_being_removed(const Metainfo& meta, const std::filesystem::path& dir) const;
+};
+
+}  // namespace btd
