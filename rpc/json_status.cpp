@@ -186,7 +186,8 @@ json to_json(const SessionStats& s) {
             {"torrents", s.torrents},
             {"by_state", std::move(by_state)},
             {"peers", s.peers},
-            {"listen_port", s.listen_port}};
+            {"listen_port", s.listen_port},
+            {"awake_torrents", s.awake_torrents}};
 }
 
 json to_json(const SessionSettings& s) {

@@ -318,7 +318,9 @@ const Metainfo& Session::metainfo(const Sha1Hash& id) const {
 }
 
 SessionStats Session::stats() const {
-    return sum_up(list(), impl_->ctx.listen_port);
+    auto stats = sum_up(list(), impl_->ctx.listen_port);
+    stats.awake_torrents = impl_->awake_torrents;
+    return stats;
 }
 
 const SessionSettings& Session::settings() const {

@@ -146,7 +146,12 @@ void Session::Impl::schedule_tick() {
     tick_timer.async_wait([this](const boost::system::error_code& ec) {
         if (ec) return;
         update_descriptor_cap();
-        for (auto& [id, t] : torrents) t->tick();
+        awake_torrents = 0;
+        for (auto& [id, t] : torrents) {
+            if (t->idle()) continue;
+            t->tick();
+            ++awake_torrents;
+        }
         queue_stats();
         schedule_tick();
     });

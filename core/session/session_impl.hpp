@@ -46,6 +46,7 @@ struct Session::Impl {
 
     boost::asio::steady_timer tick_timer;
     bool shutting_down = false;
+    int awake_torrents = 0;  // ticked by the last tick (Torrent::idle() skips the others)
     Listener listener;
 
     Impl(boost::asio::io_context& io, SessionSettings settings);

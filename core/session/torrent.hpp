@@ -57,6 +57,9 @@ class Torrent : public PeerConnection::Handler {
     // Runs fn on the network thread once no disk job of this torrent is left (at once if none).
     void when_disk_idle(std::function<void()> fn);
     void tick();  // once per second
+    // Nothing for tick() to do: not active, no connection, no check, both rates at zero. The
+    // Session skips such torrents, so thousands of paused ones cost no CPU while idle.
+    bool idle() const;
     // An incoming connection for this torrent; false if refused (paused, full, duplicate).
     bool accept_incoming(boost::asio::ip::tcp::socket socket, const wire::Handshake& theirs);
     bool accepting() const { return active() && !stopping_; }

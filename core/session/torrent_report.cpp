@@ -123,6 +123,11 @@ void Torrent::save_resume_data(std::function<void(ResumeData)> done) {
 
 // ---- housekeeping ----------------------------------------------------------------------------
 
+bool Torrent::idle() const {
+    return !active() && peers_.empty() && !checking_ && download_.rate() == 0 &&
+           upload_.rate() == 0;
+}
+
 void Torrent::tick() {
     download_.tick();
     upload_.tick();

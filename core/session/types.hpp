@@ -160,6 +160,7 @@ struct SessionStats {
     std::map<std::string, int> by_state;
     int peers = 0;
     std::uint16_t listen_port = 0;
+    int awake_torrents = 0;  // ticked in the last second (the rest are idle: no work at all)
 };
 
 // ---- Engine events (model: libtorrent's alerts) ------------------------------------------------

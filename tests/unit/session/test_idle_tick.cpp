@@ -1,0 +1,70 @@
+// Thousands of paused torrents must cost nothing each second: the Session ticks only torrents
+// with work (active, connected, checking or still showing a rate), and says how many it ticked.
+#include <doctest/doctest.h>
+
+#include <utility>  // before Asio: Boost 1.74's awaitable.hpp uses std::exchange unincluded
+
+#include <boost/asio.hpp>
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "../storage/storage_fixture.hpp"
+#include "core/session/session.hpp"
+
+using namespace btd;
+using namespace std::chrono_literals;
+namespace asio = boost::asio;
+
+namespace {
+
+constexpr std::int64_t kPieceLength = 16384;
+
+test::TestTorrent make_job(const std::string& name, std::uint32_t seed) {
+    auto t = test::make_torrent({{name + ".bin", 2 * kPieceLength}}, kPieceLength, seed);
+    t.meta.name = name;
+    t.meta.info_hash = sha1(name);
+    return t;
+}
+
+// Runs the loop for a while (the Session's tick is once per second).
+void run_for(asio::io_context& io, std::chrono::milliseconds how_long) {
+    io.restart();
+    io.run_for(how_long);
+}
+
+}  // namespace
+
+TEST_CASE("paused torrents are not ticked; a resumed one is, and stops being once paused") {
+    test::TempDir dir;
+    asio::io_context io;
+    SessionSettings settings;
+    settings.listen_port = 0;
+    settings.listen_address = "127.0.0.1";
+    settings.default_download_dir = dir.path();
+    settings.disk_threads = 1;
+    Session session(io, settings);
+
+    AddTorrentParams paused;
+    paused.paused = true;
+    for (int i = 0; i < 20; ++i)
+        session.add_torrent(make_job("idle-" + std::to_string(i), 100 + i).meta, paused);
+    auto running = make_job("running", 7);
+    session.add_torrent(running.meta, AddTorrentParams{});
+    run_for(io, 2500ms);
+    CHECK(session.stats().torrents == 21);
+    CHECK(session.stats().awake_torrents == 1);
+
+    session.pause(running.meta.info_hash);
+    run_for(io, 2500ms);
+    CHECK(session.stats().awake_torrents == 0);
+
+    session.resume(sha1(std::string("idle-3")));
+    run_for(io, 2500ms);
+    CHECK(session.stats().awake_torrents == 1);
+
+    bool done = false;
+    session.shutdown([&] { done = true; });
+    for (int i = 0; i < 200 && !done; ++i) run_for(io, 50ms);
+    CHECK(done);
+}
