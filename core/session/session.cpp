@@ -238,6 +238,7 @@ void Session::set_torrent_limits(const Sha1Hash& id, const TorrentLimits& limits
 void Session::set_file_priorities(const Sha1Hash& id, const std::vector<int>& priorities) {
     EventQueue::Operation operation(impl_->events);
     impl_->get(id).set_file_priorities(priorities);
+    impl_->settled.erase(id);
     impl_->ctx.emit({id, ResumeDataChangedEvent{}});
 }
 
@@ -259,6 +260,7 @@ void Session::set_labels(const Sha1Hash& id, const std::vector<std::string>& lab
         impl_->labels.erase(id);
     else
         impl_->labels[id] = std::move(checked);
+    impl_->settled.erase(id);
     impl_->ctx.emit({id, ResumeDataChangedEvent{}});
 }
 

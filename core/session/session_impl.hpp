@@ -30,6 +30,7 @@ struct Session::Impl {
     // StatsEvent carried.
     std::map<Sha1Hash, TorrentState> reported_states;
     std::map<Sha1Hash, TorrentStatus> reported_status;
+    std::set<Sha1Hash> settled;  // reported while idle: nothing to rebuild until it changes
     std::map<Sha1Hash, std::unique_ptr<Torrent>> torrents;
     std::map<Sha1Hash, std::vector<std::string>> labels;  // only torrents that have some
     // Removed torrents still finishing disk work; destroyed when their stop() completes.
@@ -59,7 +60,6 @@ struct Session::Impl {
 
     void queue_event(SessionEvent e);
 
-    // Only while someone listens: a status of every torrent each second is not free.
     void queue_stats();
 
     TorrentStatus status_of(const Sha1Hash& id, const Torrent& t) const;

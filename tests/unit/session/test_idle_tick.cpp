@@ -8,6 +8,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "../storage/storage_fixture.hpp"
 #include "core/session/session.hpp"
@@ -62,6 +63,57 @@ TEST_CASE("paused torrents are not ticked; a resumed one is, and stops being onc
     session.resume(sha1(std::string("idle-3")));
     run_for(io, 2500ms);
     CHECK(session.stats().awake_torrents == 1);
+
+    bool done = false;
+    session.shutdown([&] { done = true; });
+    for (int i = 0; i < 200 && !done; ++i) run_for(io, 50ms);
+    CHECK(done);
+}
+
+TEST_CASE("stats events stay right for idle torrents: totals, a pause, new labels") {
+    test::TempDir dir;
+    asio::io_context io;
+    SessionSettings settings;
+    settings.listen_port = 0;
+    settings.listen_address = "127.0.0.1";
+    settings.default_download_dir = dir.path();
+    settings.disk_threads = 1;
+    Session session(io, settings);
+    std::vector<StatsEvent> reports;
+    auto sub = session.add_event_listener([&](const SessionEvent& e) {
+        if (auto* s = e.get<StatsEvent>()) reports.push_back(*s);
+    });
+    auto reported = [&](const Sha1Hash& id) -> const TorrentStatus* {
+        for (auto it = reports.rbegin(); it != reports.rend(); ++it)
+            for (const auto& t : it->torrents)
+                if (t.id == id) return &t;
+        return nullptr;
+    };
+
+    AddTorrentParams paused;
+    paused.paused = true;
+    for (int i = 0; i < 5; ++i)
+        session.add_torrent(make_job("idle-" + std::to_string(i), 100 + i).meta, paused);
+    auto running = make_job("running", 7);
+    session.add_torrent(running.meta, AddTorrentParams{});
+    run_for(io, 2500ms);
+    REQUIRE_FALSE(reports.empty());
+    CHECK(reports.back().session.torrents == 6);
+    CHECK(reports.back().session.by_state["paused"] == 5);
+    REQUIRE(reported(running.meta.info_hash) != nullptr);
+    CHECK(reported(running.meta.info_hash)->state != TorrentState::paused);
+
+    session.pause(running.meta.info_hash);
+    run_for(io, 2500ms);
+    CHECK(reports.back().session.by_state["paused"] == 6);
+    CHECK(reported(running.meta.info_hash)->state == TorrentState::paused);
+
+    auto some = sha1(std::string("idle-2"));
+    session.set_labels(some, {"tv"});
+    run_for(io, 1500ms);
+    REQUIRE(reported(some) != nullptr);
+    CHECK(reported(some)->labels == std::vector<std::string>{"tv"});
+    CHECK(reports.back().session.torrents == 6);
 
     bool done = false;
     session.shutdown([&] { done = true; });
