@@ -273,6 +273,7 @@ std::map<std::string_view, FieldFn> make_fields() {
         {"files", [](V v) -> json { return files(v); }},
         {"fileStats", [](V v) -> json { return file_stats(v); }},
         {"file-count", [](V v) -> json { return v.files().size(); }},
+        {"fileCount", [](V v) -> json { return v.files().size(); }},  // 3.00's name; Sonarr asks it
         {"priorities", [](V v) -> json { return per_file(v, transmission_priority); }},
         {"wanted",  // 0/1 numbers, as Transmission 3.00 and 4.0.2+ send
          [](V v) -> json { return per_file(v, [](int p) { return p != 0 ? 1 : 0; }); }},
