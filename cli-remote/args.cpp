@@ -257,8 +257,8 @@ const Command kCommands[] = {
       "gets error -32010. Revoking a token ends its use and its browser logins at once.",
       "btctl token create grafana --read-only\nbtctl token list\nbtctl token revoke grafana"},
      add_options_of_token},
-    {{"session", "get [KEY] | set KEY VALUE", "[--json]",
-      "show btd's settings (session.get) or change one at run time (session.set)",
+    {{"session", "ACTION [ARGS]", "[--json]",
+      "btd's settings: get [KEY] shows them, set KEY VALUE changes one at run time",
       "VALUE is a number, true/false, or text (rates as in the config file, e.g. 2M). A change\n"
       "is kept in settings.json across restarts; the config file is never rewritten.",
       "btctl session get\nbtctl session get download_dir\n"
