@@ -145,7 +145,7 @@ ResumeData decode_resume_json(std::string_view text, const Sha1Hash& expected_id
     d.total_downloaded = get_int(j, "total_downloaded", 0);
     d.total_uploaded = get_int(j, "total_uploaded", 0);
     d.added_at = get_int(j, "added_at", 0);
-    d.done_at = get_int(j, "done_at", 0);
+    if (j.contains("done_at")) d.done_at = get_int(j, "done_at", 0);  // absent before done dates
 
     if (auto dir = j.find("download_dir"); dir != j.end()) {
         if (!dir->is_string()) throw ResumeFormatError("'download_dir' is not a string");
