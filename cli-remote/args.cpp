@@ -187,6 +187,11 @@ void add_options_of_token(CLI::App& c, CliOptions& o) {
                "with create: the token can list, watch and scrape but change nothing");
 }
 
+void add_options_of_session(CLI::App& c, CliOptions& o) {
+    c.add_option("words", o.args, "get [KEY], or set KEY VALUE")
+        ->type_name("get [KEY]|set KEY VALUE");
+}
+
 void add_no_options(CLI::App&, CliOptions&) {}
 
 // -- the command table ---------------------------------------------------------------------------
@@ -252,6 +257,13 @@ const Command kCommands[] = {
       "gets error -32010. Revoking a token ends its use and its browser logins at once.",
       "btctl token create grafana --read-only\nbtctl token list\nbtctl token revoke grafana"},
      add_options_of_token},
+    {{"session", "ACTION [ARGS]", "[--json]",
+      "btd's settings: get [KEY] shows them, set KEY VALUE changes one at run time",
+      "VALUE is a number, true/false, or text (rates as in the config file, e.g. 2M). A change\n"
+      "is kept in settings.json across restarts; the config file is never rewritten.",
+      "btctl session get\nbtctl session get download_dir\n"
+      "btctl session set download_rate_limit 2M\nbtctl session set ratio_limit 1.5"},
+     add_options_of_session},
     {{"version", "", "[--json]", "print the running btd's name and version", "", "btctl version"},
      add_no_options},
     {{"shutdown", "", "[--json]", "ask btd to save its state and exit", "", "btctl shutdown"},
@@ -355,6 +367,14 @@ void check_token_arguments(const CliOptions& o) {
                       help_hint("token"));
 }
 
+void check_session_arguments(const CliOptions& o) {
+    const auto& a = o.args;
+    auto action = a.empty() ? std::string() : a.front();
+    if (action == "get" && a.size() <= 2) return;
+    if (action == "set" && a.size() == 3) return;
+    throw usage_error("session takes: get [KEY], or set KEY VALUE " + help_hint("session"));
+}
+
 // How many IDs each command takes, and which options belong together.
 void check_arguments(const CliOptions& o) {
     const auto& c = o.command;
@@ -369,6 +389,7 @@ void check_arguments(const CliOptions& o) {
         if (!o.all && n == 0) throw usage_error(c + " needs torrent ids or --all");
     }
     if (c == "token") check_token_arguments(o);
+    if (c == "session") check_session_arguments(o);
     if (c == "set" && !o.down_limit && !o.up_limit && !o.ratio_limit && o.file_priorities.empty() &&
         !o.sequential && o.labels.empty() && !o.no_labels)
         throw usage_error(

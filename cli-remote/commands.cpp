@@ -117,6 +117,39 @@ void token_command(const CliOptions& o, const RpcCall& call, std::ostream& out) 
         out << t.value("name", std::string()) << "  " << t.value("scope", std::string()) << "\n";
 }
 
+// A value from the command line: JSON if it parses as a number or true/false, else text (so
+// "2M" and paths stay strings; session.set reads rates from text too).
+json setting_value(const std::string& text) {
+    auto j = json::parse(text, nullptr, false);
+    if (!j.is_discarded() && (j.is_number() || j.is_boolean())) return j;
+    return text;
+}
+
+std::string setting_text(const json& value) {
+    return value.is_string() ? value.get<std::string>() : value.dump();
+}
+
+void session_command(const CliOptions& o, const RpcCall& call, std::ostream& out) {
+    const auto& a = o.args;
+    if (a.front() == "set") {
+        auto r = call("session.set", {{a[1], setting_value(a[2])}});
+        if (o.json) return print_json(out, r);
+        out << a[1] << " = " << (r.contains(a[1]) ? setting_text(r[a[1]]) : a[2]) << "\n";
+        return;
+    }
+    auto r = call("session.get", json::object());
+    if (a.size() == 2) {
+        if (!r.contains(a[1])) {
+            std::string known;
+            for (const auto& [key, value] : r.items()) known += (known.empty() ? "" : ", ") + key;
+            throw usage_error("unknown setting '" + a[1] + "' (btd has: " + known + ")");
+        }
+        return o.json ? print_json(out, r[a[1]]) : void(out << setting_text(r[a[1]]) << "\n");
+    }
+    if (o.json) return print_json(out, r);
+    for (const auto& [key, value] : r.items()) out << key << " = " << setting_text(value) << "\n";
+}
+
 // `btctl list --label`: the torrents with one of `labels` (all when none are given).
 json with_any_label(json torrents, const std::vector<std::string>& labels) {
     if (labels.empty() || !torrents.is_array()) return torrents;
@@ -178,6 +211,7 @@ void run_command(const CliOptions& o, const RpcCall& call, std::ostream& out) {
         return simple_action(o, call, out, "torrent.set", params, "updated");
     }
     if (c == "token") return token_command(o, call, out);
+    if (c == "session") return session_command(o, call, out);
     if (c == "version") {
         auto r = call("daemon.version", json::object());
         if (o.json) return print_json(out, r);

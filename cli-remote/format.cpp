@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <ctime>
 
 namespace btd::cli {
 namespace {
@@ -59,6 +60,15 @@ std::string human_eta(std::int64_t s) {
     if (s < 100LL * 86400)
         return std::to_string(s / 86400) + "d " + two_digits(s % 86400 / 3600) + "h";
     return "long";
+}
+
+std::string human_time(std::int64_t unix_seconds) {
+    std::time_t t = static_cast<std::time_t>(unix_seconds);
+    std::tm tm{};
+    if (!gmtime_r(&t, &tm)) return std::to_string(unix_seconds);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm);
+    return buf;
 }
 
 std::string human_percent(double fraction) {
@@ -159,6 +169,30 @@ std::string priority_name(int priority) {
     }
 }
 
+// The limits torrent.set changed ("down 2.0 MiB/s, ratio 1.50"); "" when none.
+std::string torrent_limits(const json& d) {
+    auto limits = d.find("limits");
+    if (limits == d.end() || !limits->is_object()) return "";
+    std::string out;
+    auto add = [&](const std::string& what) {
+        if (!out.empty()) out += ", ";
+        out += what;
+    };
+    for (auto [key, word] :
+         {std::pair{"download_rate_limit", "down"}, {"upload_rate_limit", "up"}}) {
+        auto v = limits->find(key);
+        if (v == limits->end() || !v->is_number()) continue;
+        auto rate = v->get<std::int64_t>();
+        add(std::string(word) + " " + (rate > 0 ? human_rate(rate) : "unlimited"));
+    }
+    if (auto r = limits->find("ratio_limit"); r != limits->end() && r->is_number()) {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%.2f", r->get<double>());
+        add(r->get<double>() > 0 ? std::string("ratio ") + buf : "no ratio limit");
+    }
+    return out;
+}
+
 std::string format_torrent_info(const json& d) {
     std::vector<std::vector<std::string>> rows = {
         {"Name:", get_string(d, "name")},
@@ -182,6 +216,10 @@ std::string format_torrent_info(const json& d) {
         {"Directory:", get_string(d, "download_dir")}};
     if (auto total = get_int(d, "total_size", 0); total > get_int(d, "size"))
         rows[3][1] += " wanted (" + human_size(total) + " in all; some files skipped)";
+    if (auto added = get_int(d, "added_at", 0); added > 0)
+        rows.push_back({"Added:", human_time(added)});
+    if (auto done = get_int(d, "done_at", 0); done > 0) rows.push_back({"Done:", human_time(done)});
+    if (auto limits = torrent_limits(d); !limits.empty()) rows.push_back({"Limits:", limits});
     if (d.value("sequential", false)) rows.push_back({"Order:", "sequential"});
     if (auto labels = joined_labels(d); !labels.empty()) rows.push_back({"Labels:", labels});
     if (auto err = get_string(d, "error"); !err.empty()) rows.push_back({"Error:", err});

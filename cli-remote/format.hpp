@@ -12,7 +12,8 @@ std::string human_size(std::int64_t bytes);        // "0 B", "512 B", "1.5 KiB",
 std::string human_rate(std::int64_t bytes_per_s);  // "1.5 MiB/s", "0 B/s"
 std::string human_eta(
     std::int64_t seconds);  // "-" if unknown (<0), "45s", "12m 05s", "1h 02m", "3d 04h"
-std::string human_percent(double fraction);  // 0.4567 -> "45.7%"
+std::string human_percent(double fraction);         // 0.4567 -> "45.7%"
+std::string human_time(std::int64_t unix_seconds);  // "2026-11-30 10:21:52 UTC"
 
 // Number of characters (UTF-8 code points) in s.
 std::size_t display_width(std::string_view s);

@@ -185,6 +185,20 @@ std::filesystem::path default_download_dir(const std::filesystem::path& state_di
     return std::filesystem::path(*home) / "Downloads";
 }
 
+namespace {
+
+// Basic auth sends "user:password": a user name cannot hold a colon, and half a pair is a typo.
+void check_rpc_credentials(const DaemonConfig& c) {
+    if (c.rpc_username.empty() != c.rpc_password.empty())
+        throw ConfigError(
+            "rpc_username and rpc_password go together: set both (Transmission RPC Basic auth) "
+            "or neither");
+    if (c.rpc_username.find(':') != std::string::npos)
+        throw ConfigError("rpc_username: a user name cannot contain ':' (HTTP Basic auth)");
+}
+
+}  // namespace
+
 DaemonConfig resolve_config(const ConfigValues& v, const Getenv& getenv) {
     DaemonConfig c;
     for (const auto& setting : settings()) setting.resolve(c, v);
@@ -193,6 +207,8 @@ DaemonConfig resolve_config(const ConfigValues& v, const Getenv& getenv) {
     c.state_dir = std::filesystem::absolute(c.state_dir).lexically_normal();
     c.download_dir = v.download_dir ? *v.download_dir : default_download_dir(c.state_dir, getenv);
     c.download_dir = std::filesystem::absolute(c.download_dir).lexically_normal();
+    if (!c.watch_dir.empty()) c.watch_dir = std::filesystem::absolute(c.watch_dir).lexically_normal();
+    check_rpc_credentials(c);
     return c;
 }
 

@@ -11,16 +11,21 @@
 #include <nlohmann/json.hpp>
 
 #include "core/session/session.hpp"
+#include "daemon/completion_hook.hpp"
 #include "daemon/job_store.hpp"
 #include "daemon/resume_saver.hpp"
 #include "daemon/runtime_settings.hpp"
 #include "daemon/serial_worker.hpp"
+#include "daemon/session_totals.hpp"
 #include "daemon/settings.hpp"
 #include "daemon/state_dir.hpp"
 #include "daemon/systemd_notify.hpp"
+#include "daemon/watch_dir.hpp"
 #include "daemon/web_services.hpp"
 #include "rpc/dispatcher.hpp"
+#include "rpc/errors.hpp"
 #include "rpc/http_server.hpp"
+#include "rpc/json_status.hpp"
 #include "rpc/secret.hpp"
 #include "rpc/session_methods.hpp"
 #include "rpc/state_files.hpp"
@@ -35,6 +40,7 @@ namespace asio = boost::asio;
 
 constexpr auto kStatusInterval = 5s;
 constexpr auto kShutdownDeadline = 15s;  // systemd's TimeoutStopSec is 20 s
+constexpr int kTotalsEveryStatus = 12;   // session totals saved every minute (12 x 5 s)
 
 DaemonConfig load_config(const DaemonOptions& options) {
     ConfigValues values;
@@ -57,12 +63,20 @@ class Daemon {
     int run() {
         store_.prepare();
         overrides_ = load_runtime_overrides(config_.state_dir);
+        counter_.emplace(load_session_totals(config_.state_dir), SessionCounter::Clock::now());
         start_session();
         saver_ = std::make_unique<ResumeSaver>(io_, *session_, store_, worker_);
         events_ = session_->add_event_listener([this](const SessionEvent& e) { on_event(e); });
         restore_jobs();
+        restored_ = true;
+        save_totals();  // this run counts from its start
         saver_->start();
         if (!start_rpc()) return 1;
+        start_watch_dir();
+        hook_.emplace(io_, CompletionHook::Options{
+                               .program = config_.on_complete,
+                               .timeout = std::chrono::seconds(config_.on_complete_timeout),
+                               .url = config_.on_complete_url});
         watch_signals();
         notify_ready();
         report_status();
@@ -129,6 +143,7 @@ class Daemon {
             methods.job_added = [this](std::function<void()> stored) {
                 saver_->when_stored(std::move(stored));
             };
+            methods.totals = [this] { return session_totals(); };
             rpc::register_session_methods(dispatcher_, *session_, io_, methods);
             web_ = std::make_unique<WebServices>(io_, *session_, config_.state_dir,
                                                  options.auth_secret, config_.metrics_public);
@@ -142,11 +157,30 @@ class Daemon {
                           e.what());
             return false;
         }
-        spdlog::info("RPC listening on {}", rpc::client_address(server_->local_endpoint()));
+        log_rpc_listening(server_->local_endpoint());
         return true;
     }
 
-    // /transmission/rpc for transmission-remote, *arr apps and dashboards (same secret).
+    // The address really bound: 0.0.0.0 means every interface, which the user should know.
+    void log_rpc_listening(const boost::asio::ip::tcp::endpoint& bound) {
+        auto address = bound.address();
+        auto port = bound.port();
+        auto shown = address.is_v6() ? "[" + address.to_string() + "]" : address.to_string();
+        if (!address.is_unspecified()) {
+            spdlog::info("RPC listening on {}:{}", shown, port);
+            return;
+        }
+        spdlog::info("RPC listening on {}:{} (every interface; this machine's programs use {})",
+                     shown, port, rpc::client_address(bound));
+        if (config_.rpc_allowed_hosts.empty())
+            spdlog::warn(
+                "RPC: requests from other machines must name btd in their Host header; add the "
+                "names or addresses they use to rpc_allowed_hosts (or --rpc-allowed-hosts), else "
+                "they get 403");
+    }
+
+    // /transmission/rpc for transmission-remote, *arr apps and dashboards: the same secret, or
+    // the rpc_username/rpc_password pair (required even with rpc_auth = false when it is set).
     void add_transmission_route(rpc::RpcServerOptions& options,
                                 const rpc::SessionMethodsOptions& methods) {
         rpc::transmission::TransmissionOptions transmission;
@@ -154,15 +188,56 @@ class Daemon {
         transmission.settings_changed = methods.settings_changed;
         transmission.job_added = methods.job_added;
         transmission.allowed_download_dirs = methods.allowed_download_dirs;
+        transmission.totals = methods.totals;
         transmission_ =
             std::make_unique<rpc::transmission::TransmissionRpc>(*session_, io_, transmission);
-        auto route = std::make_shared<rpc::transmission::TransmissionRoute>(*transmission_,
-                                                                            options.auth_secret);
+        rpc::transmission::TransmissionCredentials credentials{options.auth_secret, {}};
+        if (!config_.rpc_username.empty())
+            credentials.user_password = {config_.rpc_username, config_.rpc_password};
+        auto route =
+            std::make_shared<rpc::transmission::TransmissionRoute>(*transmission_, credentials);
         for (auto path : rpc::transmission::kTransmissionPaths) options.routes.emplace(path, route);
+    }
+
+    void start_watch_dir() {
+        if (config_.watch_dir.empty()) return;
+        WatchDir::Options options;
+        options.dir = config_.watch_dir;
+        options.delete_added = config_.watch_dir_delete;
+        watch_dir_ = std::make_unique<WatchDir>(
+            io_, *session_, options,
+            [this](nlohmann::json params, auto done) { add_through_rpc(std::move(params), done); });
+        watch_dir_->start();
+    }
+
+    // The watch dir adds through torrent.add itself: the same checks, durability and magnet
+    // support as an RPC caller gets.
+    void add_through_rpc(nlohmann::json params, std::function<void(AddOutcome)> done) {
+        nlohmann::json request = {{"jsonrpc", "2.0"},
+                                  {"id", 1},
+                                  {"method", "torrent.add"},
+                                  {"params", std::move(params)}};
+        dispatcher_.handle(request.dump(), [done](std::optional<std::string> reply) {
+            auto j = nlohmann::json::parse(reply.value_or("{}"), nullptr, false);
+            if (j.is_object() && j.contains("result")) {
+                const auto& r = j["result"];
+                bool duplicate = r.value("duplicate", false);
+                return done({duplicate ? AddOutcome::Kind::duplicate : AddOutcome::Kind::added,
+                             r.value("name", std::string())});
+            }
+            int code = rpc::errc::internal_error;
+            std::string message = "no reply from torrent.add";
+            if (j.is_object() && j.contains("error") && j["error"].is_object()) {
+                code = j["error"].value("code", code);
+                message = j["error"].value("message", message);
+            }
+            done({outcome_for_error(code), message});
+        });
     }
 
     void on_event(const SessionEvent& e) {
         auto name = [&](const std::string& n) { return n.empty() ? to_hex(e.id) : n; };
+        count_transfers(e);
         if (auto* added = e.get<AddedEvent>()) {
             spdlog::info("added {} ({})", name(added->name), to_hex(e.id));
         } else if (auto* removed = e.get<RemovedEvent>()) {
@@ -173,8 +248,46 @@ class Daemon {
                              to_string(change->new_state));
         } else if (auto* error = e.get<ErrorEvent>()) {
             spdlog::error("{}: {}", to_hex(e.id), error->message);
+        } else if (auto* completed = e.get<CompletedEvent>()) {
+            // Only a download that finished: not a check finding complete data at start.
+            if (completed->downloaded && hook_ && session_->contains(e.id)) run_hooks(e.id);
         }
         saver_->on_event(e);
+    }
+
+    // Session totals: every torrent's all-time bytes as the engine reports them (StatsEvent each
+    // second); a torrent's first report is its baseline.
+    void count_transfers(const SessionEvent& e) {
+        if (auto* stats = e.get<StatsEvent>()) {
+            for (const auto& t : stats->torrents) counter_->observe(t.id, t.downloaded, t.uploaded);
+        } else if (e.get<AddedEvent>() && session_->contains(e.id)) {
+            auto status = session_->details(e.id).status;
+            counter_->observe(e.id, status.downloaded, status.uploaded);
+            if (restored_) counter_->count_added();
+        } else if (e.get<RemovedEvent>()) {
+            counter_->forget(e.id);
+        }
+    }
+
+    void run_hooks(const Sha1Hash& id) {
+        auto status = session_->details(id).status;
+        hook_->on_completed({to_hex(id), status.name, status.download_dir.string(), status.labels,
+                             rpc::to_json(status)});
+    }
+
+    rpc::SessionTotalsPair session_totals() {
+        for (const auto& t : session_->list()) counter_->observe(t.id, t.downloaded, t.uploaded);
+        return counter_->totals(SessionCounter::Clock::now());
+    }
+
+    void save_totals() {
+        worker_.post([dir = config_.state_dir, t = session_totals().cumulative] {
+            try {
+                save_session_totals(dir, t);
+            } catch (const std::exception& e) {
+                spdlog::warn("cannot save session totals: {}", e.what());
+            }
+        });
     }
 
     void start_session() {
@@ -236,7 +349,10 @@ class Daemon {
         for (auto& [key, value] : after) {
             if (before[key] == value) continue;
             ++changes;
-            if (find_setting(key)->reloadable)
+            if (find_setting(key)->hidden) {
+                spdlog::info("reload: {} changed (hidden){}", key,
+                             find_setting(key)->reloadable ? "" : "; needs a restart");
+            } else if (find_setting(key)->reloadable)
                 spdlog::info("reload: {} = {} (was {})", key, value, before[key]);
             else
                 spdlog::warn("reload: {} = {} needs a restart to take effect (running with {})",
@@ -273,6 +389,7 @@ class Daemon {
     void report_status() {
         if (shutting_down_) return;
         notify_status(status_summary(session_->stats()));
+        if (++status_reports_ % kTotalsEveryStatus == 0) save_totals();
         status_timer_.expires_after(kStatusInterval);
         status_timer_.async_wait([this](boost::system::error_code ec) {
             if (!ec) report_status();
@@ -283,6 +400,7 @@ class Daemon {
         if (shutting_down_) return;
         shutting_down_ = true;
         spdlog::info("shutting down ({})", why);
+        if (watch_dir_) watch_dir_->stop();
         notify_stopping();
         notify_status("stopping");
         status_timer_.cancel();
@@ -302,6 +420,7 @@ class Daemon {
             saver_->save_all([this] {
                 spdlog::debug("shutdown: resume data queued for writing");
                 saver_->stop();
+                save_totals();
                 // Wait for the disk off the network thread, so the deadline can still fire.
                 worker_.post([this] { asio::post(io_, [this] { finish_shutdown(); }); });
             });
@@ -335,10 +454,15 @@ class Daemon {
     std::unique_ptr<rpc::transmission::TransmissionRpc> transmission_;  // outlives server_
     std::unique_ptr<WebServices> web_;                                  // outlives server_
     std::unique_ptr<rpc::RpcServer> server_;
+    std::unique_ptr<WatchDir> watch_dir_;
+    std::optional<CompletionHook> hook_;
     asio::signal_set signals_;
     asio::steady_timer status_timer_;
     asio::steady_timer deadline_;
     bool shutting_down_ = false;
+    bool restored_ = false;  // the saved jobs are back: later adds count as added
+    std::optional<SessionCounter> counter_;
+    int status_reports_ = 0;
     int exit_code_ = 0;
     std::uint16_t listen_port_ = 0;  // the session's port as last seen, to spot a change
 };

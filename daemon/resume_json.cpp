@@ -82,7 +82,8 @@ std::string encode_resume_json(const Sha1Hash& id, const ResumeData& d) {
               {"paused", d.paused},
               {"total_downloaded", d.total_downloaded},
               {"total_uploaded", d.total_uploaded},
-              {"added_at", d.added_at}};
+              {"added_at", d.added_at},
+              {"done_at", d.done_at}};
     auto dir = d.download_dir.string();
     if (valid_utf8(dir))
         j["download_dir"] = dir;
@@ -144,6 +145,7 @@ ResumeData decode_resume_json(std::string_view text, const Sha1Hash& expected_id
     d.total_downloaded = get_int(j, "total_downloaded", 0);
     d.total_uploaded = get_int(j, "total_uploaded", 0);
     d.added_at = get_int(j, "added_at", 0);
+    if (j.contains("done_at")) d.done_at = get_int(j, "done_at", 0);  // absent before done dates
 
     if (auto dir = j.find("download_dir"); dir != j.end()) {
         if (!dir->is_string()) throw ResumeFormatError("'download_dir' is not a string");

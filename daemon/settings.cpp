@@ -173,6 +173,17 @@ Syntax<std::filesystem::path> path() {
     return s;
 }
 
+Syntax<std::filesystem::path> optional_path() {
+    Syntax<std::filesystem::path> s = path();
+    s.parse = [](std::string_view text) { return std::filesystem::path(std::string(text)); };
+    s.from_json = [](const json& j) {
+        if (!j.is_string()) throw BadSettingValue("must be a string (a path, or \"\" for none)");
+        return std::filesystem::path(j.get<std::string>());
+    };
+    s.range = "a path, \"\" = none";
+    return s;
+}
+
 Syntax<HostPort> host_port() {
     Syntax<HostPort> s;
     s.parse = [](std::string_view text) { return parse_host_port(text); };
@@ -205,6 +216,18 @@ Syntax<bool> boolean() {
     s.from_json = [](const json& j) {
         if (!j.is_boolean()) throw BadSettingValue("must be true or false");
         return j.get<bool>();
+    };
+    return s;
+}
+
+Syntax<std::string> text() {
+    Syntax<std::string> s;
+    s.parse = [](std::string_view t) { return std::string(t); };
+    s.format = [](const std::string& t) { return t; };
+    s.to_json = [](const std::string& t) { return json(t); };
+    s.from_json = [](const json& j) {
+        if (!j.is_string()) throw BadSettingValue("must be a string");
+        return j.get<std::string>();
     };
     return s;
 }
@@ -269,6 +292,7 @@ Setting make_setting(std::string name, std::optional<T> ConfigValues::*value,
     out.name = std::move(name);
     out.sources = row.sources;
     out.reloadable = row.reloadable;
+    out.hidden = row.hidden;
     out.flag = row.flag_name;
     out.value_name = row.value_name;
     out.help = row.help_text;

@@ -42,9 +42,11 @@ Syntax<Int> whole(Int min, Int max, std::string what);  // "a port": an integer 
 Syntax<std::int64_t> rate();                            // bytes/s, core/util/units.hpp syntax
 Syntax<double> ratio();                                 // a finite number >= 0
 Syntax<std::filesystem::path> path();                   // a non-empty path
+Syntax<std::filesystem::path> optional_path();          // a path, or "" = off
 Syntax<HostPort> host_port();
 Syntax<spdlog::level::level_enum> level_name();
 Syntax<bool> boolean();
+Syntax<std::string> text();                                  // any string, empty included
 Syntax<std::vector<std::string>> names();                    // comma-separated or array
 Syntax<std::vector<std::filesystem::path>> absolute_dirs();  // comma-separated or array
 
@@ -53,6 +55,7 @@ template <typename T>
 struct Row {
     unsigned sources = 0;
     bool reloadable = false;
+    bool hidden = false;  // a password: never logged
     std::string_view flag_name, value_name, help_text;
     Syntax<T> value_syntax;
     std::function<T(const SessionSettings&)> engine_get;  // empty: the daemon keeps it
@@ -64,6 +67,10 @@ struct Row {
     }
     Row& reload() {
         reloadable = true;
+        return *this;
+    }
+    Row& secret() {
+        hidden = true;
         return *this;
     }
     Row& flag(std::string_view name, std::string_view value) {
@@ -108,6 +115,7 @@ struct Setting {
     std::string name;
     unsigned sources = 0;
     bool reloadable = false;
+    bool hidden = false;  // a password: logs show "(hidden)" instead of the value
     std::string flag, value_name, help, range;
     std::string default_text;  // empty when the default is computed (download_dir, state_dir)
 

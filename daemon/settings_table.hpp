@@ -11,6 +11,7 @@
 //   .from(kConfig | kFlag | kRpc)  who may set it: the config file, a flag, RPC session.set
 //                                  (RPC settings are kept in settings.json across restarts)
 //   .reload()                      a SIGHUP applies a changed value (else: needs a restart)
+//   .secret()                      a password: logs never show the value
 //   .flag("--name", "VALUE")       the flag, and the name of its value in --help
 //   .syntax(rate())                the value syntax with its range, written once (settings.cpp)
 //   .engine(&SessionSettings::x)   the engine field it sets, one line (scaled, nested: see Row)
@@ -98,7 +99,14 @@
     X(bool, metrics_public, false,                                                         \
       .from(kConfig).syntax(boolean()).help("serve /metrics without a token"))             \
     X(std::vector<std::string>, rpc_allowed_hosts, {},                                     \
-      .from(kConfig).syntax(names()).help("Host header names accepted besides localhost")) \
+      .from(kConfig | kFlag)                                                               \
+          .flag("--rpc-allowed-hosts", "NAME,...")                                         \
+          .syntax(names())                                                                 \
+          .help("Host header names accepted besides localhost"))                           \
+    X(std::string, rpc_username, {},                                                       \
+      .from(kConfig).syntax(text()).help("Transmission RPC user (with rpc_password)"))     \
+    X(std::string, rpc_password, {},                                                       \
+      .from(kConfig).secret().syntax(text()).help("Transmission RPC password"))            \
     X(std::vector<std::filesystem::path>, allowed_download_dirs, {},                       \
       .from(kConfig | kFlag)                                                               \
           .flag("--allowed-download-dirs", "DIR,...")                                      \
@@ -114,4 +122,22 @@
       .from(kRpc)                                                                          \
           .syntax(whole<int>(1, 100000, "a connection count"))                             \
           .engine(&SessionSettings::max_connections)                                       \
-          .help("peer connections, all torrents together"))
+          .help("peer connections, all torrents together"))                                \
+    X(std::filesystem::path, watch_dir, {},                                                \
+      .from(kConfig | kFlag)                                                               \
+          .flag("--watch-dir", "DIR")                                                      \
+          .syntax(optional_path())                                                         \
+          .help(".torrent and .magnet files dropped here are added (empty = off)"))        \
+    X(bool, watch_dir_delete, false,                                                       \
+      .from(kConfig).syntax(boolean()).help("remove added files, not rename them .added")) \
+    X(std::filesystem::path, on_complete, {},                                              \
+      .from(kConfig | kFlag)                                                               \
+          .flag("--on-complete", "PROGRAM")                                                \
+          .syntax(optional_path())                                                         \
+          .help("program run when a download finishes (BTD_* environment)"))               \
+    X(std::int64_t, on_complete_timeout, 300,                                              \
+      .from(kConfig)                                                                       \
+          .syntax(whole<std::int64_t>(1, 86400, "a number of seconds"))                    \
+          .help("on_complete is killed after this many seconds"))                          \
+    X(std::string, on_complete_url, {},                                                    \
+      .from(kConfig).syntax(text()).help("webhook: JSON POST when a download finishes"))

@@ -157,6 +157,27 @@ HttpConnection::Response text_response(http::status status, std::string text, un
 
 }  // namespace
 
+namespace {
+
+// Says which setting admits the name: users reaching btd from the LAN hit this first.
+template <class Field>
+std::string host_refusal(Field host, Field end) {
+    std::string name = host == end ? std::string() : std::string(host->value());
+    auto colon = name.rfind(':');
+    if (colon != std::string::npos && name.find(']') == std::string::npos &&
+        name.find(':') == colon)
+        name.erase(colon);  // host:port -> host
+    if (name.empty()) return "Host not allowed: the request has no Host header\n";
+    for (char& c : name)
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+    return "Host not allowed: '" + name +
+           "' is not localhost; add it to rpc_allowed_hosts in btd.conf (or "
+           "--rpc-allowed-hosts " +
+           name + ") to reach btd by that name\n";
+}
+
+}  // namespace
+
 // Every answer that needs no body: refusals (Host, Origin, token, method, media type) and the
 // plain GET pages. nullopt: an authorised JSON-RPC request, or one a route accepted on its
 // headers; the body is read next.
@@ -168,7 +189,8 @@ std::optional<HttpConnection::Response> HttpConnection::answer_from_headers(
 
     auto host = request.find(http::field::host);
     if (host == request.end() || !host_allowed(host->value(), options.extra_allowed_hosts))
-        return text_response(http::status::forbidden, "Host not allowed\n", version, false);
+        return text_response(http::status::forbidden, host_refusal(host, request.end()), version,
+                             false);
     auto origin = request.find(http::field::origin);
     auto origin_value = origin != request.end() ? origin->value() : std::string_view{};
     if (!origin_allowed(origin_value, origin != request.end(), options.allowed_origins) &&

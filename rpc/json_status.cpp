@@ -10,10 +10,10 @@ using nlohmann::json;
 
 const std::vector<std::string>& summary_fields() {
     static const std::vector<std::string> kFields = {
-        "id",           "name",       "state",      "progress",      "size",
-        "have_bytes",   "downloaded", "uploaded",   "download_rate", "upload_rate",
-        "peers",        "seeds",      "eta",        "ratio",         "error",
-        "download_dir", "added_at",   "total_size", "sequential",    "labels"};
+        "id",         "name",     "state",         "progress",     "size",     "have_bytes",
+        "downloaded", "uploaded", "download_rate", "upload_rate",  "peers",    "seeds",
+        "eta",        "ratio",    "error",         "download_dir", "added_at", "total_size",
+        "sequential", "labels",   "done_at"};
     return kFields;
 }
 
@@ -29,6 +29,7 @@ struct Member {
 // In name order: the order nlohmann::json objects dump their members in.
 constexpr Member kSummaryMembers[] = {
     {"added_at", [](std::string& o, const TorrentStatus& s) { append_json_number(o, s.added_at); }},
+    {"done_at", [](std::string& o, const TorrentStatus& s) { append_json_number(o, s.done_at); }},
     {"download_dir",
      [](std::string& o, const TorrentStatus& s) {
          append_json_string(o, s.download_dir.native());
@@ -130,7 +131,8 @@ json to_json(const TorrentStatus& s) {
             {"added_at", s.added_at},
             {"total_size", s.total_size},
             {"sequential", s.sequential},
-            {"labels", s.labels}};
+            {"labels", s.labels},
+            {"done_at", s.done_at}};
 }
 
 json to_json(const TorrentDetails& d) {
@@ -173,6 +175,11 @@ json to_json(const TorrentDetails& d) {
     out["piece_length"] = d.piece_length;
     out["private"] = d.is_private;
     out["comment"] = d.comment;
+    // What torrent.set changed; null = the session's limit applies.
+    auto limit = [](const auto& v) { return v ? json(*v) : json(nullptr); };
+    out["limits"] = {{"download_rate_limit", limit(d.limits.download_rate_limit)},
+                     {"upload_rate_limit", limit(d.limits.upload_rate_limit)},
+                     {"ratio_limit", limit(d.limits.ratio_limit)}};
     return out;
 }
 

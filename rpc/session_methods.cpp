@@ -3,6 +3,7 @@
 #include "rpc/download_dir_policy.hpp"
 #include "rpc/error_mapping.hpp"
 #include "rpc/errors.hpp"
+#include "rpc/free_space.hpp"
 #include "rpc/json_status.hpp"
 #include "rpc/params.hpp"
 
@@ -18,6 +19,30 @@ json settings_json(Session& s, const SettingsSchema& schema) {
     auto out = to_json(s.settings());
     if (schema.values) out.update(schema.values(s.settings()));
     return out;
+}
+
+json totals_json(const SessionTotals& t) {
+    return {{"uploaded", t.uploaded},
+            {"downloaded", t.downloaded},
+            {"torrents_added", t.files_added},
+            {"session_count", t.session_count},
+            {"seconds_active", t.seconds_active}};
+}
+
+// The session's numbers, this run's and all-time totals, and the download dir's free space
+// (measured on the disk pool: a hung mount must not stop the network thread).
+void session_stats(Session& s, const SessionTotalsSource& totals, Dispatcher::Completion done) {
+    auto out = to_json(s.stats());
+    if (totals) {
+        auto t = totals();
+        out["current"] = totals_json(t.current);
+        out["cumulative"] = totals_json(t.cumulative);
+    }
+    auto dir = s.settings().default_download_dir;
+    measure_free_space(s, dir, [out = std::move(out), done = std::move(done)](FreeSpace f) mutable {
+        out["download_dir_free"] = f.available;
+        done(std::move(out));
+    });
 }
 
 }  // namespace
@@ -50,11 +75,12 @@ void register_settings_methods(Dispatcher& d, Session& s, const SessionMethodsOp
               });
           });
 
-    d.add("session.stats", [&s](const json& params) {
-        require_object(params);
-        reject_unknown(params, {});
-        return to_json(s.stats());
-    });
+    d.add_async("session.stats",
+                [&s, totals = options.totals](const json& params, Dispatcher::Completion done) {
+                    require_object(params);
+                    reject_unknown(params, {});
+                    session_stats(s, totals, std::move(done));
+                });
 }
 
 }  // namespace btd::rpc

@@ -9,6 +9,7 @@
 
 #include "core/session/session.hpp"
 #include "rpc/dispatcher.hpp"
+#include "rpc/session_totals.hpp"
 #include "rpc/url_fetch.hpp"
 
 namespace btd::rpc {
@@ -39,6 +40,9 @@ struct SessionMethodsOptions {
     std::function<void(std::function<void()> stored)> job_added;
     // Where torrent.add and session.set may put data (canonical paths); empty = anywhere.
     std::vector<std::filesystem::path> allowed_download_dirs;
+    // session.stats `current` and `cumulative` (kept across restarts by the daemon). Unset:
+    // both are left out.
+    SessionTotalsSource totals;
 };
 
 // Registers every method. `session` and `io` must outlive the dispatcher's use.

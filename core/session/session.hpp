@@ -111,6 +111,10 @@ class Session {
     void save_resume_data(const Sha1Hash& id, std::function<void(ResumeData)> done);
     const Metainfo& metainfo(const Sha1Hash& id) const;
     SessionStats stats() const;
+    // Runs `work` on the disk pool, then `done` on the network thread unless the Session was
+    // destroyed first: for file-system calls of the daemon and RPC (free space, reading a dropped
+    // .torrent) that must not hold up the network thread. `work` must not throw.
+    void run_on_disk(std::function<void()> work, std::function<void()> done);
 
     const SessionSettings& settings() const;
     void apply_settings(const SessionSettings& settings);  // limits etc. at run time

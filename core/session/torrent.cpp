@@ -80,6 +80,7 @@ Torrent::Torrent(SessionContext& ctx, Metainfo meta, std::filesystem::path downl
         downloaded_base_ = resume_->total_downloaded;
         uploaded_base_ = resume_->total_uploaded;
         if (resume_->added_at) added_at_ = resume_->added_at;
+        done_at_ = resume_->done_at;
         sequential = resume_->sequential;
     }
     if (!file_priorities.empty()) {
@@ -175,6 +176,7 @@ void Torrent::on_check_done() {
     spdlog::info("{}: {} of {} pieces present", meta_.name, picker_.have_bitfield().count(),
                  meta_.num_pieces());
     if (is_complete()) completed_announced_ = true;  // nothing to announce as newly completed
+    pieces_arrived_ = false;  // what is there now was found by the check, not downloaded
     emit(ResumeDataChangedEvent{});
     if (!paused_ && !stopping_ && error_.empty()) activate();
     emit(StateChangedEvent{.new_state = status().state});

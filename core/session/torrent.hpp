@@ -212,6 +212,8 @@ class Torrent : public PeerConnection::Handler {
     std::string disk_error_;  // a transient disk error being waited out (see wait_out_disk_error)
     std::chrono::seconds disk_retry_delay_{0};
     std::int64_t added_at_ = 0;
+    std::int64_t done_at_ = 0;          // unix seconds; see TorrentStatus::done_at
+    bool pieces_arrived_ = false;       // since the last completion or check: CompletedEvent
     std::int64_t downloaded_base_ = 0;  // totals from earlier runs (resume data)
     std::int64_t uploaded_base_ = 0;
     RateMeter download_;

@@ -39,6 +39,7 @@ TorrentStatus Torrent::status() const {
     s.upload_rate = upload_.rate();
     s.download_dir = download_dir_;
     s.added_at = added_at_;
+    s.done_at = done_at_;
     s.error = error_.empty() ? disk_error_ : error_;  // a transient one shows, state unchanged
     for (auto& [ptr, peer] : peers_) {
         if (!peer->connected()) continue;
@@ -57,6 +58,7 @@ TorrentDetails Torrent::details() const {
     d.piece_length = meta_.piece_length;
     d.is_private = meta_.is_private;
     d.comment = meta_.comment;
+    d.limits = limits_;
     for (std::size_t f = 0; f < meta_.files.size(); ++f) {
         const auto& file = meta_.files[f];
         FileStatus fs;
@@ -93,6 +95,7 @@ void Torrent::save_resume_data(std::function<void(ResumeData)> done) {
     rd.total_downloaded = downloaded_base_ + download_.total();
     rd.total_uploaded = uploaded_base_ + upload_.total();
     rd.added_at = added_at_;
+    rd.done_at = done_at_;
     rd.download_dir = download_dir_;
     rd.limits = limits_;
     if (std::any_of(file_priorities_.begin(), file_priorities_.end(),

@@ -1,6 +1,8 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
+#include <utility>
 
 #include "core/session/choker.hpp"
 #include "core/session/request_scheduler.hpp"
@@ -128,6 +130,7 @@ void Torrent::on_piece_written(int piece) {
         if (peer->state().am_interested() && peer->state().requests().empty())
             update_interest(*peer);
     }
+    pieces_arrived_ = true;
     emit(PieceVerifiedEvent{piece});
     if (finished()) emit(StateChangedEvent{.new_state = status().state});  // now seeding
     if (finished()) on_completed();
@@ -208,7 +211,12 @@ void Torrent::announce_completion() {
         if (announcer_) announcer_->completed();
         spdlog::info("{}: download complete", meta_.name);
     }
-    emit(CompletedEvent{});
+    bool downloaded = std::exchange(pieces_arrived_, false);
+    if (downloaded || done_at_ == 0)
+        done_at_ = std::chrono::duration_cast<std::chrono::seconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+    emit(CompletedEvent{.downloaded = downloaded});
     emit(ResumeDataChangedEvent{});
 }
 

@@ -71,7 +71,9 @@ struct ResumeData {
     std::int64_t total_downloaded = 0;
     std::int64_t added_at = 0;
     std::filesystem::path download_dir;
-    TorrentLimits limits;              // what torrent.set changed, restored with the job
+    TorrentLimits limits;
+    std::int64_t done_at = 0;  // unix seconds it last completed; 0 = never              // what
+                               // torrent.set changed, restored with the job
     std::vector<int> file_priorities;  // one per file (0..7); empty = all default
     bool sequential = false;
     std::vector<std::string> labels;  // as Transmission 4's: free-form names, e.g. "tv"
@@ -113,6 +115,7 @@ struct TorrentStatus {
     std::int64_t added_at = 0;
     bool sequential = false;
     std::vector<std::string> labels;
+    std::int64_t done_at = 0;  // unix seconds every wanted piece was last in; 0 = not yet
 };
 
 // What torrent.list {since} reports (Session::changes_since).
@@ -149,6 +152,7 @@ struct TorrentDetails {
     std::int64_t piece_length = 0;
     bool is_private = false;
     std::string comment;
+    TorrentLimits limits;  // what torrent.set changed; unset = the session's limit applies
 };
 
 struct SessionStats {
@@ -195,7 +199,11 @@ struct PieceVerifiedEvent {
 struct PieceFailedEvent {
     int piece = 0;  // failed its hash check; it is fetched again
 };
-struct CompletedEvent {};  // every wanted piece verified and every wanted file in place
+// Every wanted piece verified and every wanted file in place. Also raised when a check (at
+// start, after verify) finds the data complete: `downloaded` tells a finished download apart.
+struct CompletedEvent {
+    bool downloaded = false;  // pieces arrived from peers since the last check ended
+};
 struct ErrorEvent {
     TorrentErrorCode code = TorrentErrorCode::write_failed;
     std::string message;  // for the user: names the file and the OS error

@@ -123,7 +123,12 @@ class HttpGet : public HttpGetHandle, public std::enable_shared_from_this<HttpGe
     }
 
     void send() {
-        request_ = {http::verb::get, url_.target, 11};
+        request_ = {options_.post_json ? http::verb::post : http::verb::get, url_.target, 11};
+        if (options_.post_json) {
+            request_.set(http::field::content_type, "application/json");
+            request_.body() = *options_.post_json;
+            request_.prepare_payload();
+        }
         request_.set(http::field::host, url_.host_header());
         request_.set(http::field::user_agent,
                      std::string(kClientName) + "/" + std::string(kClientVersion));
@@ -173,7 +178,8 @@ class HttpGet : public HttpGetHandle, public std::enable_shared_from_this<HttpGe
         auto response = parser_->release();
         if (response.body().size() > options_.max_bytes) return fail(too_large);
         unsigned status = response.result_int();
-        if (status >= 300 && status < 400 && response.count(http::field::location)) {
+        if (status >= 300 && status < 400 && response.count(http::field::location) &&
+            !options_.post_json) {
             if (redirects_left_-- <= 0) return fail("too many redirects");
             auto next = redirect_target(url_, response[http::field::location]);
             if (!next) return fail("redirect to an unsupported location");
@@ -225,7 +231,7 @@ class HttpGet : public HttpGetHandle, public std::enable_shared_from_this<HttpGe
     std::optional<beast::tcp_stream> plain_;
     std::optional<beast::ssl_stream<beast::tcp_stream>> tls_;
     beast::flat_buffer buffer_;
-    http::request<http::empty_body> request_;
+    http::request<http::string_body> request_;
     std::optional<http::response_parser<http::string_body>> parser_;
 };
 

@@ -23,6 +23,9 @@ struct HttpGetOptions {
     std::size_t max_bytes = 2 * 1024 * 1024;
     std::chrono::milliseconds timeout = std::chrono::seconds(20);  // whole request
     int max_redirects = 3;
+    // POST this body (Content-Type: application/json) instead of a GET, e.g. a webhook. A
+    // redirect is then not followed (it would turn into a GET).
+    std::optional<std::string> post_json;
 };
 
 struct HttpResult {

@@ -5,6 +5,7 @@
 
 #include "rpc/download_dir_policy.hpp"
 #include "rpc/error_mapping.hpp"
+#include "rpc/free_space.hpp"
 #include "rpc/transmission/arguments.hpp"
 #include "rpc/transmission/transmission_rpc.hpp"
 
@@ -125,15 +126,16 @@ json session_set(Context& c, const json& args) {
     });
 }
 
-json stats_object(std::int64_t up, std::int64_t down, std::int64_t added, std::int64_t seconds) {
-    return {{"uploadedBytes", up},
-            {"downloadedBytes", down},
-            {"filesAdded", added},
-            {"sessionCount", 1},
-            {"secondsActive", seconds}};
+json stats_object(const SessionTotals& t) {
+    return {{"uploadedBytes", t.uploaded},
+            {"downloadedBytes", t.downloaded},
+            {"filesAdded", t.files_added},
+            {"sessionCount", t.session_count},
+            {"secondsActive", t.seconds_active}};
 }
 
-json session_stats(const Context& c) {
+// Without the daemon's totals: what the Session knows (its torrents' all-time bytes).
+SessionTotalsPair session_only_totals(const Context& c) {
     auto stats = c.session.stats();
     auto torrents = c.session.list();
     auto seconds = std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - c.started);
@@ -141,46 +143,56 @@ json session_stats(const Context& c) {
                                     std::chrono::system_clock::now().time_since_epoch())
                                     .count() -
                                 seconds.count();
-    std::int64_t active = 0, added_now = 0, up_ever = 0, down_ever = 0;
-    for (const auto& t : torrents) {
+    SessionTotalsPair t;
+    t.current = {stats.uploaded, stats.downloaded, 0, 1, seconds.count()};
+    t.cumulative = {stats.uploaded, stats.downloaded, static_cast<std::int64_t>(torrents.size()), 1,
+                    seconds.count()};
+    for (const auto& s : torrents)
+        if (s.added_at >= started_unix) ++t.current.files_added;
+    return t;
+}
+
+json session_stats(const Context& c) {
+    auto stats = c.session.stats();
+    auto torrents = c.session.list();
+    std::int64_t active = 0;
+    for (const auto& t : torrents)
         if (t.state != TorrentState::paused && t.state != TorrentState::error) ++active;
-        if (t.added_at >= started_unix) ++added_now;
-        up_ever += t.uploaded;
-        down_ever += t.downloaded;
-    }
     std::int64_t count = static_cast<std::int64_t>(torrents.size());
+    auto totals = c.options.totals ? c.options.totals() : session_only_totals(c);
     return {{"activeTorrentCount", active},
             {"pausedTorrentCount", count - active},
             {"torrentCount", count},
             {"downloadSpeed", stats.download_rate},
             {"uploadSpeed", stats.upload_rate},
-            {"current-stats",
-             stats_object(stats.uploaded, stats.downloaded, added_now, seconds.count())},
-            {"cumulative-stats", stats_object(up_ever, down_ever, count, seconds.count())}};
+            {"current-stats", stats_object(totals.current)},
+            {"cumulative-stats", stats_object(totals.cumulative)}};
 }
 
-json free_space(const json& args) {
+// Measured on the disk pool: a slow or hung mount must not stop the network thread.
+void free_space(Context& c, const json& args, TransmissionRpc::Done done) {
     reject_unsupported(args, "free-space", {"path"});
     auto path = get_string(args, "path");
     if (!path) throw MethodError("free-space: give \"path\", the directory to measure");
-    std::error_code ec;
-    auto space = std::filesystem::space(*path, ec);
-    if (ec) throw MethodError("free-space: cannot measure " + *path + ": " + ec.message());
-    return {{"path", *path},
-            {"size-bytes", static_cast<std::int64_t>(space.available)},
-            {"total_size", static_cast<std::int64_t>(space.capacity)}};
+    measure_free_space(c.session, *path, [path = *path, done = std::move(done)](FreeSpace f) {
+        if (!f.error.empty())
+            return done("free-space: cannot measure " + path + ": " + f.error, nullptr);
+        done("success", {{"path", path}, {"size-bytes", f.available}, {"total_size", f.capacity}});
+    });
 }
 
 }  // namespace
 
-void register_session_requests(const SyncRegistrar& add, Context& c) {
+void register_session_requests(const Registrar& add_async, const SyncRegistrar& add, Context& c) {
     add("session-get", [&c](const json& args) { return session_get(c, args); });
     add("session-set", [&c](const json& args) { return session_set(c, args); });
     add("session-stats", [&c](const json& args) {
         reject_unsupported(args, "session-stats", {});
         return session_stats(c);
     });
-    add("free-space", [](const json& args) { return free_space(args); });
+    add_async("free-space", [&c](const json& args, TransmissionRpc::Done done) {
+        free_space(c, args, std::move(done));
+    });
     add("port-test", [&c](const json&) -> json {
         throw MethodError("port-test: btd has no outside service to test peer port " +
                           std::to_string(c.session.stats().listen_port) +

@@ -1,9 +1,11 @@
 // The torrent-get field table: each Transmission field computed from btd's status, details and
 // metainfo. Fields btd cannot answer truthfully are absent (see rpc/README.md).
 #include <chrono>
+#include <optional>
 
 #include "core/metainfo/magnet.hpp"
 #include "rpc/base64.hpp"
+#include "rpc/transmission/arguments.hpp"
 #include "rpc/transmission/torrent_view.hpp"
 
 namespace btd::rpc::transmission {
@@ -203,8 +205,22 @@ int count_peers(const TorrentView& v, std::int64_t PeerStatus::*rate) {
     return n;
 }
 
-int ratio_mode(const TorrentView&) {
-    return 0;  // the session's limit: per-torrent limits cannot be read back yet
+// Transmission's modes: 0 the session's limit, 1 the torrent's own, 2 no limit. btd's own
+// ratio_limit 0 means "none".
+int ratio_mode(const TorrentView& v) {
+    const auto& own = v.details().limits.ratio_limit;
+    if (!own) return 0;
+    return *own > 0 ? 1 : 2;
+}
+
+double ratio_limit(const TorrentView& v) {
+    const auto& own = v.details().limits.ratio_limit;
+    return own && *own > 0 ? *own : v.settings().ratio_limit;
+}
+
+// kB/s as Transmission counts them; 0 when btd has no limit of the torrent's own.
+std::int64_t speed_limit(const std::optional<std::int64_t>& bytes_per_s) {
+    return bytes_per_s.value_or(0) / kSpeedUnit;
 }
 
 double upload_ratio(const TorrentStatus& s) {
@@ -244,6 +260,7 @@ std::map<std::string_view, FieldFn> make_fields() {
         {"labels", [](V t) -> json { return t.status().labels; }},
         {"isFinished", [](V v) -> json { return is_finished(v); }},
         {"addedDate", [](V v) -> json { return v.status().added_at; }},
+        {"doneDate", [](V v) -> json { return v.status().done_at; }},
         {"uploadedEver", [](V v) -> json { return v.status().uploaded; }},
         {"downloadedEver", [](V v) -> json { return v.status().downloaded; }},
         {"uploadRatio", [](V v) -> json { return upload_ratio(v.status()); }},
@@ -256,6 +273,7 @@ std::map<std::string_view, FieldFn> make_fields() {
         {"files", [](V v) -> json { return files(v); }},
         {"fileStats", [](V v) -> json { return file_stats(v); }},
         {"file-count", [](V v) -> json { return v.files().size(); }},
+        {"fileCount", [](V v) -> json { return v.files().size(); }},  // 3.00's name; Sonarr asks it
         {"priorities", [](V v) -> json { return per_file(v, transmission_priority); }},
         {"wanted",  // 0/1 numbers, as Transmission 3.00 and 4.0.2+ send
          [](V v) -> json { return per_file(v, [](int p) { return p != 0 ? 1 : 0; }); }},
@@ -264,7 +282,15 @@ std::map<std::string_view, FieldFn> make_fields() {
         {"trackerList", [](V v) -> json { return tracker_list(v.meta()); }},
         {"peers", [](V v) -> json { return peers(v); }},
         {"queuePosition", [](V v) -> json { return v.queue_position(); }},
-        {"seedRatioLimit", [](V v) -> json { return v.settings().ratio_limit; }},
+        {"seedRatioLimit", [](V v) -> json { return ratio_limit(v); }},
+        {"downloadLimit",
+         [](V v) -> json { return speed_limit(v.details().limits.download_rate_limit); }},
+        {"downloadLimited",
+         [](V v) -> json { return v.details().limits.download_rate_limit.value_or(0) > 0; }},
+        {"uploadLimit",
+         [](V v) -> json { return speed_limit(v.details().limits.upload_rate_limit); }},
+        {"uploadLimited",
+         [](V v) -> json { return v.details().limits.upload_rate_limit.value_or(0) > 0; }},
         {"seedRatioMode", [](V v) -> json { return ratio_mode(v); }},
         {"seedIdleLimit", [](V v) -> json { return v.settings().seed_idle_limit / 60; }},
         {"seedIdleMode", [](V) -> json { return 0; }},  // btd has only the session's idle limit

@@ -19,28 +19,63 @@ HttpResponse text(const HttpRequest& request, http::status status, std::string b
 
 }  // namespace
 
-bool credentials_match(std::string_view header, std::string_view secret) {
+// What an Authorization header carries: a bearer token, or Basic's user and password.
+struct SentCredentials {
+    std::optional<std::string> bearer;
+    std::optional<std::pair<std::string, std::string>> basic;
+};
+
+SentCredentials parse_authorization(std::string_view header) {
     auto value = trim_blanks(header);
     auto space = value.find(' ');
-    if (space == std::string_view::npos) return false;
+    if (space == std::string_view::npos) return {};
     auto scheme = ascii_lower(value.substr(0, space));
     auto token = trim_blanks(value.substr(space + 1));
-    if (scheme == "bearer") return !token.empty() && secrets_equal(token, secret);
-    if (scheme != "basic") return false;
+    if (scheme == "bearer")
+        return {token.empty() ? std::nullopt : std::optional(std::string(token)), std::nullopt};
+    if (scheme != "basic") return {};
     auto decoded = base64_decode(token);
-    if (!decoded) return false;
+    if (!decoded) return {};
     auto colon = decoded->find(':');
-    if (colon == std::string::npos) return false;
-    return secrets_equal(std::string_view(*decoded).substr(colon + 1), secret);
+    if (colon == std::string::npos) return {};
+    return {std::nullopt, std::pair(decoded->substr(0, colon), decoded->substr(colon + 1))};
+}
+
+bool credentials_match(std::string_view header, std::string_view secret) {
+    return credentials_match(header, TransmissionCredentials{std::string(secret), std::nullopt});
+}
+
+bool credentials_match(std::string_view header, const TransmissionCredentials& credentials) {
+    auto sent = parse_authorization(header);
+    if (credentials.secret) {
+        if (sent.bearer && secrets_equal(*sent.bearer, *credentials.secret)) return true;
+        if (sent.basic && secrets_equal(sent.basic->second, *credentials.secret)) return true;
+    }
+    if (credentials.user_password && sent.basic) {
+        // Both compared, always: the time taken says nothing about which one was wrong.
+        bool user = secrets_equal(sent.basic->first, credentials.user_password->first);
+        bool password = secrets_equal(sent.basic->second, credentials.user_password->second);
+        return user && password;
+    }
+    return false;
+}
+
+std::string TransmissionRoute::unauthorized_text() const {
+    std::string how = "authentication required: ";
+    if (credentials_.user_password) how += "rpc_username and rpc_password from btd's config";
+    if (credentials_.user_password && credentials_.secret) how += ", or ";
+    if (credentials_.secret)
+        how +=
+            "any user name and btd's RPC secret (rpc.secret in the daemon's state dir) as the "
+            "password";
+    return how + "\n";
 }
 
 std::optional<HttpResponse> TransmissionRoute::check_headers(const HttpRequest& request) const {
-    if (secret_) {
+    if (credentials_.required()) {
         auto auth = request.find(http::field::authorization);
-        if (auth == request.end() || !credentials_match(auth->value(), *secret_)) {
-            auto response = text(request, http::status::unauthorized,
-                                 "authentication required: any user name, and btd's RPC secret "
-                                 "(rpc.secret in the daemon's state dir) as the password\n");
+        if (auth == request.end() || !credentials_match(auth->value(), credentials_)) {
+            auto response = text(request, http::status::unauthorized, unauthorized_text());
             response.set(http::field::www_authenticate, "Basic realm=\"btd\"");
             return response;
         }

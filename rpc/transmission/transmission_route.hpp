@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "rpc/http_route.hpp"
 #include "rpc/transmission/transmission_rpc.hpp"
@@ -18,22 +19,39 @@ inline constexpr std::string_view kTransmissionPaths[] = {"/transmission/rpc",
                                                           "/transmission/rpc/"};
 inline constexpr std::string_view kSessionIdHeader = "X-Transmission-Session-Id";
 
+// Who may call /transmission/rpc. Authentication is on when either is set.
+struct TransmissionCredentials {
+    std::optional<std::string> secret;  // btd's RPC secret, with any user name (rpc_auth)
+    // rpc_username/rpc_password from the config: Transmission's own pair, for apps that want
+    // a user name and a password they choose (Sonarr, Radarr, dashboards).
+    std::optional<std::pair<std::string, std::string>> user_password;
+
+    bool required() const { return secret || user_password; }
+};
+
 // "Basic base64(user:password)" whose password equals `secret` (any user name), or
 // "Bearer <secret>"; constant-time comparison.
 bool credentials_match(std::string_view authorization_header, std::string_view secret);
+// The header carries the secret (as above) or, as Basic, exactly the user/password pair.
+bool credentials_match(std::string_view authorization_header,
+                       const TransmissionCredentials& credentials);
 
 class TransmissionRoute : public HttpRoute {
   public:
     // `secret`: the RPC secret; nullopt = authentication off (as rpc_auth = false for /rpc).
     TransmissionRoute(TransmissionRpc& rpc, std::optional<std::string> secret)
-        : rpc_(rpc), secret_(std::move(secret)) {}
+        : rpc_(rpc), credentials_{std::move(secret), std::nullopt} {}
+    TransmissionRoute(TransmissionRpc& rpc, TransmissionCredentials credentials)
+        : rpc_(rpc), credentials_(std::move(credentials)) {}
 
     std::optional<HttpResponse> check_headers(const HttpRequest& request) const override;
     void serve(HttpRequest request, std::function<void(HttpResponse)> reply) override;
 
   private:
+    std::string unauthorized_text() const;
+
     TransmissionRpc& rpc_;
-    std::optional<std::string> secret_;
+    TransmissionCredentials credentials_;
 };
 
 }  // namespace btd::rpc::transmission

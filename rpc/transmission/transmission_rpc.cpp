@@ -32,7 +32,7 @@ TransmissionRpc::TransmissionRpc(Session& session, boost::asio::io_context& io,
     auto add = [this](std::string name, Method method) {
         this->add(std::move(name), std::move(method));
     };
-    register_session_requests(add_sync, context_);
+    register_session_requests(add, add_sync, context_);
     register_torrent_get(add_sync, context_);
     register_torrent_actions(add, add_sync, context_);
 }

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "core/session/session.hpp"
+#include "rpc/session_totals.hpp"
 #include "rpc/transmission/torrent_ids.hpp"
 #include "rpc/url_fetch.hpp"
 
@@ -36,6 +37,9 @@ struct TransmissionOptions {
     // download-dir (torrent-add, session-set) must lie in one of these dirs (empty = anywhere).
     std::function<void(std::function<void()> stored)> job_added;
     std::vector<std::filesystem::path> allowed_download_dirs;
+    // session-stats current-stats/cumulative-stats (kept across restarts by the daemon). Unset:
+    // this run's numbers from the Session, and for cumulative the torrents now in it.
+    SessionTotalsSource totals;
 };
 
 // "4.0.0 (btd X.Y.Z)": Sonarr and Radarr read the first version number and turn labels on
@@ -88,7 +92,8 @@ struct MethodError : std::runtime_error {
 using Registrar = std::function<void(std::string, TransmissionRpc::Method)>;
 using SyncRegistrar =
     std::function<void(std::string, std::function<nlohmann::json(const nlohmann::json&)>)>;
-void register_session_requests(const SyncRegistrar& add, TransmissionRpc::Context& context);
+void register_session_requests(const Registrar& add, const SyncRegistrar& add_sync,
+                               TransmissionRpc::Context& context);
 void register_torrent_get(const SyncRegistrar& add, TransmissionRpc::Context& context);
 void register_torrent_actions(const Registrar& add, const SyncRegistrar& add_sync,
                               TransmissionRpc::Context& context);

@@ -271,7 +271,7 @@ class Install(unittest.TestCase):
         bindir = os.path.join(self.user.prefix, "bin")
         self.assertEqual(complete(completion, bindir, ["btctl", "re"]), ["resume", "remove"])
         self.assertEqual(complete(completion, bindir, ["btctl", "--state-dir", "/x", "s"]),
-                         ["set", "stats", "shutdown"])
+                         ["set", "stats", "session", "shutdown"])
         self.assertIn("--sequential", complete(completion, bindir, ["btctl", "set", "--s"]))
         self.assertEqual(complete(completion, bindir, ["btctl", "set", "--sequential", ""]),
                          ["on", "off"])

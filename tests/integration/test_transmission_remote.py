@@ -160,13 +160,17 @@ class TransmissionClient:
     def __init__(self, address, secret=None):
         self.address, self.secret, self.session_id = address, secret, ""
 
-    def call(self, method, arguments=None):
+    def call(self, method, arguments=None, omit_arguments=False):
         host, port = self.address.rsplit(":", 1)
-        headers = {"X-Transmission-Session-Id": self.session_id}
+        headers = {"X-Transmission-Session-Id": self.session_id,
+                   "Content-Type": "application/json"}
         if self.secret:
             headers["Authorization"] = "Basic " + base64.b64encode(
                 f"btd:{self.secret}".encode()).decode()
-        body = json.dumps({"method": method, "arguments": arguments or {}})
+        request = {"method": method}
+        if not omit_arguments:  # Sonarr sends session-get without "arguments"
+            request["arguments"] = arguments or {}
+        body = json.dumps(request)
         for _ in range(2):
             conn = http.client.HTTPConnection(host, int(port), timeout=20)
             conn.request("POST", "/transmission/rpc", body=body, headers=headers)
@@ -234,6 +238,49 @@ class SameShapeAsTransmission(DaemonTestCase):
                      "isPrivate", "percentDone", "error", "eta", "magnetLink"):
             self.assertEqual(mine[name], real[name], name)
 
+    def test_sonarr_and_homepage_requests_replayed(self):
+        """The request bodies Sonarr's TransmissionProxy (v4) and Homepage's transmission widget
+        send, in their shape (field lists from their source), answered by btd and by Debian's
+        transmission-daemon for the same torrent: same result, same fields, same JSON types."""
+        swarm = self.make_swarm(H.MIB + 99, "replay.bin")
+        btd = self.make_daemon(swarm).start()
+        ours = TransmissionClient(btd.address, btd.secret)
+        theirs = self.start_transmission(swarm)
+        with open(swarm.torrent, "rb") as f:
+            metainfo = base64.b64encode(f.read()).decode()
+        for client in (ours, theirs):  # Sonarr: AddTorrentFromData, then its seed config
+            added = client.call("torrent-add", {"metainfo": metainfo, "paused": True,
+                                                "download-dir": swarm.dl_dir})
+            self.assertEqual(added["result"], "success", added)
+            ratio = client.call("torrent-set", {"ids": [swarm.info_hash], "seedRatioLimit": 1.5,
+                                                "seedRatioMode": 1})
+            self.assertEqual(ratio["result"], "success", ratio)
+        self.compare(ours, theirs, "session-get", None)  # Sonarr: GetConfig
+        self.compare(ours, theirs, "session-stats", None)
+        for fields in (SONARR_FIELDS, HOMEPAGE_FIELDS):
+            for ids in (None, [swarm.info_hash]):
+                args = {"fields": fields}
+                if ids:
+                    args["ids"] = ids
+                mine, real = ours.call("torrent-get", args), theirs.call("torrent-get", args)
+                self.assertEqual(mine["result"], real["result"])
+                self.assertEqual(len(mine["arguments"]["torrents"]), 1)
+                m, r = mine["arguments"]["torrents"][0], real["arguments"]["torrents"][0]
+                self.assert_same_shape(m, r, f"torrent-get {fields[:3]}")
+                # What Transmission answers, btd answers too (but for the fields it lacks).
+                missing = set(r) - set(m) - BTD_LACKS
+                self.assertEqual(missing, set(), "fields Transmission answers and btd does not")
+        mine = ours.call("torrent-get", {"ids": [swarm.info_hash], "fields": SONARR_FIELDS})
+        t = mine["arguments"]["torrents"][0]
+        self.assertEqual((t["seedRatioLimit"], t["seedRatioMode"]), (1.5, 1))  # read back
+        self.assertEqual(t["downloadDir"], os.path.abspath(swarm.dl_dir))
+        for client in (ours, theirs):  # Sonarr: RemoveTorrent
+            gone = client.call("torrent-remove", {"ids": [swarm.info_hash],
+                                                  "delete-local-data": False})
+            self.assertEqual(gone["result"], "success")
+            left = client.call("torrent-get", {"fields": HOMEPAGE_FIELDS})
+            self.assertEqual(left["arguments"]["torrents"], [])
+
     def settled(self, client, timeout=30):
         """The torrent once its check of the (absent) files is over: stopped."""
         deadline = time.monotonic() + timeout
@@ -244,8 +291,8 @@ class SameShapeAsTransmission(DaemonTestCase):
             time.sleep(0.2)
 
     def compare(self, ours, theirs, method, arguments):
-        mine = ours.call(method, arguments)
-        real = theirs.call(method, arguments)
+        mine = ours.call(method, arguments, omit_arguments=arguments is None)
+        real = theirs.call(method, arguments, omit_arguments=arguments is None)
         self.assertEqual(mine["result"], real["result"])
         self.assert_same_shape(mine["arguments"], real["arguments"], method)
 
@@ -261,6 +308,16 @@ class SameShapeAsTransmission(DaemonTestCase):
 
 # rpc-version 17 (Transmission 4.0) additions, which Debian's 3.00 daemon cannot show.
 NEW_IN_4_0 = {"rpc-version-semver", "file-count", "percentComplete", "trackerList", "sitename"}
+
+# Sonarr v4's TransmissionProxy.GetTorrentStatus field list (Radarr's is the same).
+SONARR_FIELDS = ["id", "hashString", "name", "downloadDir", "totalSize", "leftUntilDone",
+                 "isFinished", "eta", "status", "secondsDownloading", "secondsSeeding",
+                 "errorString", "uploadedEver", "downloadedEver", "seedRatioLimit",
+                 "seedRatioMode", "seedIdleLimit", "seedIdleMode", "fileCount"]
+# Homepage's transmission widget (src/widgets/transmission/proxy.js).
+HOMEPAGE_FIELDS = ["percentDone", "status", "rateDownload", "rateUpload"]
+# Fields Transmission 3.00 answers that btd leaves out (rpc/README.md says why).
+BTD_LACKS = {"secondsDownloading", "secondsSeeding"}
 
 FIELDS = ["id", "hashString", "name", "status", "error", "errorString", "totalSize",
           "sizeWhenDone", "leftUntilDone", "percentDone", "recheckProgress", "haveValid",

@@ -245,3 +245,55 @@ TEST_CASE("btctl against a real server: discovery, auth, exit codes") {
     CHECK(btctl({"--help"}, out, err) == exit_code::ok);
     CHECK(out.find("usage: btctl") == 0);
 }
+
+TEST_CASE("btctl session get [KEY] and set KEY VALUE over session.get/session.set") {
+    std::vector<std::pair<std::string, json>> calls;
+    RpcCall call = [&](const std::string& method, const json& params) -> json {
+        calls.emplace_back(method, params);
+        if (method == "session.get")
+            return {{"download_dir", "/srv/dl"}, {"download_rate_limit", 0}, {"ratio_limit", 1.5}};
+        if (method == "session.set") return {{"download_rate_limit", 2097152}};
+        return json::object();
+    };
+    auto run_with = [&](std::vector<std::string> args) {
+        std::ostringstream out;
+        run_command(parse_args(args), call, out);
+        return out.str();
+    };
+    CHECK(run_with({"session", "get"}) ==
+          "download_dir = /srv/dl\ndownload_rate_limit = 0\nratio_limit = 1.5\n");
+    CHECK(run_with({"session", "get", "download_dir"}) == "/srv/dl\n");
+    CHECK(json::parse(run_with({"session", "get", "ratio_limit", "--json"})) == 1.5);
+    CHECK_THROWS_WITH_AS(run_with({"session", "get", "nope"}),
+                         doctest::Contains("unknown setting 'nope'"), CliError);
+    CHECK(run_with({"session", "set", "download_rate_limit", "2M"}) ==
+          "download_rate_limit = 2097152\n");
+    CHECK(calls.back().second == json{{"download_rate_limit", "2M"}});  // text: btd parses it
+    run_with({"session", "set", "ratio_limit", "2"});
+    CHECK(calls.back().second == json{{"ratio_limit", 2}});
+    run_with({"session", "set", "download_dir", "/srv/new dir"});
+    CHECK(calls.back().second == json{{"download_dir", "/srv/new dir"}});
+    for (std::vector<std::string> bad : {std::vector<std::string>{"session"},
+                                         {"session", "set", "ratio_limit"},
+                                         {"session", "get", "a", "b"},
+                                         {"session", "put", "a", "b"}}) {
+        CAPTURE(bad);
+        CHECK_THROWS_AS(parse_args(bad), CliError);
+    }
+}
+
+TEST_CASE("btctl info shows when a torrent was added and finished") {
+    RpcCall call = [](const std::string& method, const json&) -> json {
+        json t = {{"id", kIdC},           {"name", "gamma"}, {"state", "seeding"},
+                  {"progress", 1.0},      {"size", 4096},    {"added_at", 1764497000},
+                  {"done_at", 1764497112}};
+        if (method == "torrent.list") return json::array({t});
+        return t;
+    };
+    std::ostringstream out;
+    run_command(parse_args({"info", kIdC}), call, out);
+    CHECK(out.str().find("Added:") != std::string::npos);
+    auto done = out.str().find("Done:");
+    REQUIRE(done != std::string::npos);
+    CHECK(out.str().find("2025-11-30 10:05:12 UTC", done) != std::string::npos);
+}

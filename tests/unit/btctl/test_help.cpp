@@ -28,6 +28,7 @@ const std::map<std::string, std::set<std::string>> kOwnOptions = {
     {"shutdown", {"--json"}},
     {"watch", {"--json"}},
     {"token", {"--read-only", "--json"}},
+    {"session", {"--json"}},
 };
 
 std::set<std::string> all_command_options() {

@@ -7,6 +7,7 @@
 
 #include "daemon/command_line.hpp"
 #include "daemon/config.hpp"
+#include "daemon/settings.hpp"
 
 using namespace btd::daemon;
 
@@ -239,4 +240,27 @@ TEST_CASE("btd's rates use the same syntax as btctl's") {
     CHECK(parse_rate("500K") == 500 * 1024);
     CHECK(parse_rate("unlimited") == 0);
     CHECK_THROWS_WITH_AS(parse_rate("fast"), doctest::Contains("1.5MiB/s"), ConfigError);
+}
+
+TEST_CASE("config file: rpc_username and rpc_password come as a pair; the password is hidden") {
+    auto getenv = env({{"HOME", "/h"}});
+    auto v = parse_config_text("rpc_username = \"sonarr\"\nrpc_password = \"p a:s#s\"\n", "t");
+    auto c = resolve_config(v, getenv);
+    CHECK(c.rpc_username == "sonarr");
+    CHECK(c.rpc_password == "p a:s#s");
+    CHECK(find_setting("rpc_password")->hidden);
+    CHECK_FALSE(find_setting("rpc_username")->hidden);
+    auto half = [&](const char* text) {
+        try {
+            resolve_config(parse_config_text(text, "t"), getenv);
+        } catch (const ConfigError& e) {
+            return std::string(e.what());
+        }
+        return std::string();
+    };
+    CHECK(half("rpc_username = \"u\"\n").find("go together") != std::string::npos);
+    CHECK(half("rpc_password = \"p\"\n").find("go together") != std::string::npos);
+    CHECK(half("rpc_username = \"a:b\"\nrpc_password = \"p\"\n").find("':'") !=
+          std::string::npos);
+    CHECK(resolve_config({}, getenv).rpc_username.empty());
 }

@@ -99,6 +99,9 @@ TEST_CASE("resume JSON: an old file without limits loads; bad limits are rejecte
     auto d = decode_resume_json(old_file, id);
     CHECK(d.have == "1");
     CHECK_FALSE(d.limits.download_rate_limit);
+    CHECK(d.done_at == 0);  // files from before done dates load, with none
+    d.done_at = 1764497112;
+    CHECK(decode_resume_json(encode_resume_json(id, d), id).done_at == 1764497112);
 
     auto with_limits = [&](const std::string& limits) {
         auto text = old_file;

@@ -339,6 +339,31 @@ TEST_CASE("transmission route: 401 before 409, 409 only for the session id, then
     CHECK(open.check_headers(bare)->result() == http::status::conflict);
 }
 
+TEST_CASE("transmission route: rpc_username/rpc_password pass Basic auth beside the secret") {
+    TransmissionHarness h;
+    TransmissionCredentials both{std::string("s3cret"), std::pair("sonarr", "pa:ss")};
+    auto basic = [](const std::string& pair) { return "Basic " + base64_encode(pair); };
+    CHECK(credentials_match(basic("sonarr:pa:ss"), both));  // the password may hold ':'
+    CHECK(credentials_match(basic("anyone:s3cret"), both));
+    CHECK(credentials_match("Bearer s3cret", both));
+    CHECK_FALSE(credentials_match(basic("radarr:pa:ss"), both));
+    CHECK_FALSE(credentials_match(basic("sonarr:pa"), both));
+    CHECK_FALSE(credentials_match("Bearer pa:ss", both));
+    CHECK_FALSE(credentials_match(basic("sonarr:s3cre"), both));
+    // Without the secret (rpc_auth = false) the pair is still required.
+    TransmissionRoute pair_only(h.rpc, TransmissionCredentials{std::nullopt, std::pair("u", "p")});
+    HttpRequest request{http::verb::post, "/transmission/rpc", 11};
+    auto r = pair_only.check_headers(request);
+    REQUIRE(r);
+    CHECK(r->result() == http::status::unauthorized);
+    CHECK(r->at(http::field::www_authenticate) == "Basic realm=\"btd\"");
+    CHECK(contains(r->body(), "rpc_username"));
+    request.set(http::field::authorization, basic("u:p"));
+    CHECK(pair_only.check_headers(request)->result() == http::status::conflict);
+    request.set(http::field::authorization, basic("anyone:s3cret"));
+    CHECK(pair_only.check_headers(request)->result() == http::status::unauthorized);
+}
+
 TEST_CASE("transmission: download-dir obeys allowed_download_dirs; a new job replies when stored") {
     Harness h;
     std::vector<std::function<void()>> pending;
