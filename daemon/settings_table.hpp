@@ -114,4 +114,11 @@
       .from(kRpc)                                                                          \
           .syntax(whole<int>(1, 100000, "a connection count"))                             \
           .engine(&SessionSettings::max_connections)                                       \
-          .help("peer connections, all torrents together"))
+          .help("peer connections, all torrents together"))                                 \
+    X(bool, lsd, true,                                                                     \
+      .from(kConfig | kFlag | kRpc)                                                        \
+          .reload()                                                                        \
+          .flag("--no-lsd", "")                                                            \
+          .syntax(boolean())                                                               \
+          .engine(&SessionSettings::lsd)                                                   \
+          .help("local peer discovery (BEP 14) on the LAN; --no-lsd turns it off"))
