@@ -172,6 +172,7 @@ void LsdService::receive() {
 void LsdService::on_datagram(std::size_t size) {
     auto message = decode_lsd(std::string_view(buffer_.data(), size));
     if (!message || message->cookie == cookie_) return;  // not LSD, or our own announce
+    if (sender_.address().is_unspecified()) return;      // no address to dial
     boost::asio::ip::tcp::endpoint peer(sender_.address(), message->port);
     for (const auto& hash : message->info_hashes) on_peer_(hash, peer);
 }

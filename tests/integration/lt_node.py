@@ -35,13 +35,17 @@ class LtNode:
             "enable_upnp": False,
             "enable_natpmp": False,
             "allow_multiple_connections_per_ip": True,
-            "ignore_limits_on_local_network": False,
             "enable_incoming_utp": False,
             "enable_outgoing_utp": False,
             "close_redundant_connections": not keep_seed_links,
             "alert_mask": mask,
             "alert_queue_size": 100000,
         })
+        # libtorrent 2.0 puts loopback peers in its `local` peer class, which no torrent or
+        # session limit touches: the limits go on that class.
+        local = self.session.get_peer_class(lt.session.local_peer_class_id)
+        local.update({"upload_limit": upload_limit, "download_limit": download_limit})
+        self.session.set_peer_class(lt.session.local_peer_class_id, local)
         self.info = lt.torrent_info(torrent)
         params = lt.add_torrent_params()
         params.ti = self.info
@@ -51,10 +55,6 @@ class LtNode:
         if not pex:
             params.flags |= lt.torrent_flags.disable_pex
         self.handle = self.session.add_torrent(params)
-        if upload_limit:
-            self.handle.set_upload_limit(upload_limit)
-        if download_limit:
-            self.handle.set_download_limit(download_limit)
         self.peers = {}  # port -> libtorrent's source flags (peer_info.source) seen for it
         self.pex_from = {}  # "ip:port" -> PEX messages received from that peer
         self.tracker_replies = 0

@@ -30,9 +30,11 @@ GROUP, LSD_PORT = "239.192.152.143", 6771
 
 
 def prepare_namespace():
-    subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
-    # Multicast needs a route; the namespace has only lo.
-    subprocess.run(["ip", "route", "add", "239.0.0.0/8", "dev", "lo"], check=True)
+    subprocess.run(["ip", "link", "set", "lo", "up", "multicast", "on"], check=True)
+    # Multicast needs a route; the namespace has only lo. Without `src` a socket bound to
+    # 0.0.0.0 would send from 0.0.0.0 (lo's address has host scope), which libtorrent drops.
+    subprocess.run(["ip", "route", "add", "239.0.0.0/8", "dev", "lo", "src", "127.0.0.1"],
+                   check=True)
 
 
 class LsdWatch:
