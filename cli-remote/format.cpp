@@ -193,6 +193,31 @@ std::string torrent_limits(const json& d) {
     return out;
 }
 
+namespace {
+
+// Connected peers under "Peers:", one aligned row each: address, where it came from (tracker,
+// dht, pex, lsd, incoming, magnet), its progress, flags and client.
+std::string format_peer_list(const json& d) {
+    auto peers = d.find("peers");
+    if (peers == d.end() || !peers->is_array() || peers->empty()) return {};
+    std::vector<std::vector<std::string>> rows = {
+        {"ADDRESS", "SOURCE", "PROGRESS", "FLAGS", "CLIENT"}};
+    for (const auto& p : *peers)
+        rows.push_back({get_string(p, "address"), get_string(p, "source"),
+                        human_percent(get_double(p, "progress")), get_string(p, "flags"),
+                        get_string(p, "client")});
+    std::string out = "Peers:\n";
+    auto table = format_table(rows, {false, false, true, false, false});
+    for (std::size_t pos = 0; pos < table.size();) {
+        auto end = table.find('\n', pos);
+        out += "  " + table.substr(pos, end - pos + 1);
+        pos = end + 1;
+    }
+    return out;
+}
+
+}  // namespace
+
 std::string format_torrent_info(const json& d) {
     std::vector<std::vector<std::string>> rows = {
         {"Name:", get_string(d, "name")},
@@ -256,7 +281,7 @@ std::string format_torrent_info(const json& d) {
             out += "\n";
         }
     }
-    return out;
+    return out + format_peer_list(d);
 }
 
 std::string format_stats(const json& s) {

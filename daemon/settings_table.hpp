@@ -140,4 +140,11 @@
           .syntax(whole<std::int64_t>(1, 86400, "a number of seconds"))                    \
           .help("on_complete is killed after this many seconds"))                          \
     X(std::string, on_complete_url, {},                                                    \
-      .from(kConfig).syntax(text()).help("webhook: JSON POST when a download finishes"))
+      .from(kConfig).syntax(text()).help("webhook: JSON POST when a download finishes")) \
+    X(bool, lsd, true,                                                                     \
+      .from(kConfig | kFlag | kRpc)                                                        \
+          .reload()                                                                        \
+          .flag("--no-lsd", "")                                                            \
+          .syntax(boolean())                                                               \
+          .engine(&SessionSettings::lsd)                                                   \
+          .help("local peer discovery (BEP 14) on the LAN; --no-lsd turns it off"))

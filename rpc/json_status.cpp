@@ -165,7 +165,8 @@ json to_json(const TorrentDetails& d) {
                          {"download_rate", p.download_rate},
                          {"upload_rate", p.upload_rate},
                          {"flags", p.flags},
-                         {"incoming", p.incoming}});
+                         {"incoming", p.incoming},
+                         {"source", to_string(p.source)}});
     }
     out["files"] = std::move(files);
     out["trackers"] = std::move(trackers);

@@ -1,5 +1,7 @@
 #include "core/session/peer_list.hpp"
 
+#include <algorithm>
+
 namespace btd {
 
 std::string endpoint_string(const boost::asio::ip::tcp::endpoint& ep) {
@@ -15,12 +17,29 @@ std::string PeerList::offender_key(const Endpoint& remote, const PeerId& peer_id
 }
 
 void PeerList::add(const std::vector<Endpoint>& endpoints, PeerSource source) {
+    std::optional<std::vector<Endpoint>> victims;  // worked out once, only when full
     for (const auto& ep : endpoints) {
-        if (known_.size() >= tuning_.max_known_peers) break;
-        if (ep.port() == 0) continue;
-        auto [it, added] = known_.try_emplace(ep);
-        if (added) it->second.source = source;
+        if (ep.port() == 0 || known_.contains(ep)) continue;
+        if (known_.size() >= tuning_.max_known_peers) {
+            if (!victims) victims = replaceable();
+            if (victims->empty()) continue;
+            known_.erase(victims->back());
+            victims->pop_back();
+        }
+        known_[ep].source = source;
     }
+}
+
+std::vector<PeerList::Endpoint> PeerList::replaceable() const {
+    std::vector<std::pair<int, Endpoint>> failed;
+    for (const auto& [ep, info] : known_)
+        if (!info.connected && !info.banned && info.failures > 0)
+            failed.emplace_back(info.failures, ep);
+    std::stable_sort(failed.begin(), failed.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::vector<Endpoint> out;
+    for (auto& [failures, ep] : failed) out.push_back(ep);
+    return out;
 }
 
 std::optional<PeerSource> PeerList::source_of(const Endpoint& ep) const {

@@ -35,8 +35,11 @@ class PeerList {
     // client shares one address, its peer id. A reconnect from a new port is the same offender.
     static std::string offender_key(const Endpoint& remote, const PeerId& peer_id);
 
-    // New candidates (port 0 ignored); the list stops growing at tuning.max_known_peers. A peer
-    // already listed keeps the source that named it first.
+    // New candidates (port 0 ignored), one entry per endpoint whichever sources name it; a peer
+    // already listed keeps the source that named it first. At tuning.max_known_peers a new
+    // candidate takes the place of the one that failed most (never of a peer that has not
+    // failed, is connected or banned: those are worth more than one never tried); else it is
+    // left out.
     void add(const std::vector<Endpoint>& endpoints, PeerSource source);
     std::optional<PeerSource> source_of(const Endpoint& ep) const;
     // Listed peers that may be dialled now (not connected, not banned, back-off over), in a
@@ -68,6 +71,9 @@ class PeerList {
     std::size_t size() const { return known_.size(); }
 
   private:
+    // Listed peers a new candidate may replace, the one to drop first at the back.
+    std::vector<Endpoint> replaceable() const;
+
     struct KnownPeer {
         Clock::time_point next_attempt{};
         int failures = 0;    // ordinary failures in a row; a clean handshake resets it

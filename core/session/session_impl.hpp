@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "core/discovery/lsd.hpp"
 #include "core/session/event_queue.hpp"
 #include "core/session/listener.hpp"
 #include "core/session/session.hpp"
@@ -104,6 +105,12 @@ struct Session::Impl {
 
     // Throws SessionError{being_removed} while the torrent or its paths are being removed.
     void check_not_being_removed(const Metainfo& meta, const std::filesystem::path& dir) const;
+
+    // Local peer discovery (session_lsd.cpp): running while settings.lsd is on and multicast
+    // works (a failure is logged, and tried again at the next settings change).
+    std::unique_ptr<discovery::LsdService> lsd;
+    void configure_lsd();
+    discovery::LsdService::Listed lsd_listed() const;  // active non-private torrents
 };
 
 }  // namespace btd

@@ -11,7 +11,8 @@
 //   torrent_status    torrent_status.hpp     state, progress, ratio, seeding limits
 //   TorrentTuning     tuning.hpp             timeouts, queue depths, ban thresholds
 // The implementation is spread by concern: torrent.cpp (lifecycle, checking, files),
-// torrent_peers.cpp (connections, messages), torrent_transfer.cpp (requests, pieces, completion,
+// torrent_peers.cpp (connections, messages), torrent_pex.cpp (peer exchange, listen ports),
+// torrent_transfer.cpp (requests, pieces, completion,
 // uploads, choking), torrent_report.cpp (status, resume data, the once-a-second tick).
 #include <atomic>
 #include <boost/asio/ip/tcp.hpp>
@@ -29,6 +30,7 @@
 #include "core/pieces/picker.hpp"
 #include "core/session/disk_jobs.hpp"
 #include "core/session/peer_list.hpp"
+#include "core/session/pex_exchange.hpp"
 #include "core/session/piece_writer.hpp"
 #include "core/session/session_context.hpp"
 #include "core/session/types.hpp"
@@ -131,6 +133,13 @@ class Torrent : public PeerConnection::Handler {
     bool refuse_banned(PeerConnection& peer);  // an outgoing peer that turned out banned
     void send_opening(PeerConnection& peer);
     void on_extended(PeerConnection& peer, const wire::Message& msg);
+    // torrent_pex.cpp: BEP 11 peer exchange (never for a private torrent) and where peers listen.
+    bool pex_allowed() const { return !meta_.is_private; }
+    void note_extension_handshake(PeerConnection& peer, const wire::ExtensionHandshake& ext);
+    void on_pex(PeerConnection& peer, const wire::Message& msg);
+    void send_pex(Clock::time_point now);
+    std::vector<wire::PexPeer> pex_advertised() const;
+    void forget_pex(PeerConnection& peer);
     void on_have(PeerConnection& peer, const wire::Message& msg);
     void on_bitfield(PeerConnection& peer, const wire::Message& msg);
     void on_have_all_or_none(PeerConnection& peer, const wire::Message& msg);
@@ -185,6 +194,7 @@ class Torrent : public PeerConnection::Handler {
     std::uint64_t next_peer_key_ = 1;  // a fresh PeerKey per connection, never reused
     const TorrentTuning& tuning_;
     PeerList peer_list_;
+    PexExchange pex_;
     PoolDiskJobs pool_jobs_;
     PieceWriter writer_;
     std::mt19937 rng_{std::random_device{}()};  // the optimistic unchoke's draw

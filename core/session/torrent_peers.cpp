@@ -189,6 +189,7 @@ void Torrent::send_opening(PeerConnection& peer) {
         ext.client = std::string(kClientName) + " " + std::string(kClientVersion);
         ext.listen_port = ctx_.listen_port;
         ext.request_queue = static_cast<int>(tuning_.max_upload_queue);
+        if (pex_allowed()) ext.messages[std::string(wire::kUtPex)] = wire::kUtPexLocalId;
         wire::append_extended(out, 0, wire::encode_extension_handshake(ext));
     }
     if (peer.fast_extension() && peer.remote().address().is_v4()) {
@@ -213,6 +214,7 @@ void Torrent::on_peer_closed(PeerConnection& peer, const std::string& reason) {
     if (peer.connected()) picker_.peer_lost_bitfield(peer.state().pieces());
     using Reason = PeerConnection::CloseReason;
     if (peer.close_reason() == Reason::protocol_violation) record_violation(peer, reason);
+    forget_pex(peer);
     spdlog::debug("{}: {} {} closed: {}", meta_.name, peer.incoming() ? "incoming" : "outgoing",
                   endpoint_string(peer.remote()), reason);
     if (peer.incoming()) return connect_more();  // its port is not a listen port: forget it
@@ -318,9 +320,12 @@ void Torrent::on_allowed_fast(PeerConnection& peer, const wire::Message& msg) {
 }
 
 void Torrent::on_extended(PeerConnection& peer, const wire::Message& msg) {
+    if (msg.ext_id == wire::kUtPexLocalId) return on_pex(peer, msg);
     if (msg.ext_id != 0) return;
-    if (auto ext = wire::decode_extension_handshake(msg.payload))
+    if (auto ext = wire::decode_extension_handshake(msg.payload)) {
         peer.state().on_extension_handshake(*ext);
+        note_extension_handshake(peer, *ext);
+    }
 }
 
 void Torrent::on_have(PeerConnection& peer, const wire::Message& msg) {

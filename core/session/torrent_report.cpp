@@ -81,6 +81,8 @@ TorrentDetails Torrent::details() const {
         ps.upload_rate = st.upload().rate();
         ps.flags = st.flags();
         ps.incoming = peer->incoming();
+        ps.source = peer->incoming() ? PeerSource::incoming
+                                     : peer_list_.source_of(peer->remote()).value_or(ps.source);
         d.peers.push_back(std::move(ps));
     }
     return d;
@@ -151,6 +153,7 @@ void Torrent::tick() {
         rechoke(tick_count_ % tuning_.optimistic_every_s == 0);
     if (tick_count_ % tuning_.files_check_every_s == 0) check_files_on_disk();
     check_seed_limits();
+    send_pex(now);
     connect_more();
 }
 

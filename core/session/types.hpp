@@ -48,6 +48,10 @@ struct SessionSettings {
     double ratio_limit = 0;            // stop seeding at this ratio; 0 = seed forever
     std::int64_t seed_idle_limit = 0;  // stop seeding after this many s without upload; 0 = never
     TorrentTuning tuning;              // per-torrent peer and disk tuning (tuning.hpp)
+    // Local peer discovery (BEP 14): multicast announces of active non-private torrents on the
+    // LAN. Off unless asked for: an engine in a test or a one-shot download sends nothing to the
+    // LAN (the daemon's default turns it on).
+    bool lsd = false;
 };
 
 struct TorrentLimits {
@@ -142,6 +146,7 @@ struct PeerStatus {
     std::string
         flags;  // PeerState::flags(): "D" downloading from, "U" uploading to, "c" choked us, ...
     bool incoming = false;
+    PeerSource source = PeerSource::tracker;  // who named it: incoming for peers that dialled us
 };
 struct TorrentDetails {
     TorrentStatus status;

@@ -16,6 +16,8 @@
 namespace btd::wire {
 
 inline constexpr std::string_view kUtPex = "ut_pex";  // name in the handshake's "m"
+// The id we give ut_pex in our handshake (libtorrent uses 1 too): peers send ut_pex under it.
+inline constexpr std::uint8_t kUtPexLocalId = 1;
 
 // Flags, one byte per added peer ("added.f", "added6.f").
 namespace pex_flags {

@@ -105,6 +105,23 @@ TEST_CASE("torrent list table") {
     CHECK(rows[1].size() == rows[2].size());
 }
 
+TEST_CASE("info lists each connected peer with where it came from") {
+    auto info = format_torrent_info(
+        {{"name", "x"},
+         {"peers",
+          {{{"address", "127.0.0.1:6881"}, {"source", "pex"}, {"progress", 1.0}, {"flags", "D"}},
+           {{"address", "10.0.0.2:51413"}, {"source", "incoming"}, {"client", "Transmission"}}}}});
+    auto at = info.find("Peers:\n");  // the section, not the count in the summary
+    REQUIRE(at != std::string::npos);
+    auto rows = info.substr(at);
+    CHECK(rows.find("ADDRESS") != std::string::npos);
+    CHECK(rows.find("127.0.0.1:6881  pex") != std::string::npos);
+    CHECK(rows.find("10.0.0.2:51413  incoming") != std::string::npos);
+    CHECK(rows.find("100.0%") != std::string::npos);
+    CHECK(rows.find("Transmission") != std::string::npos);
+    CHECK(format_torrent_info({{"peers", json::array()}}).find("Peers:\n") == std::string::npos);
+}
+
 TEST_CASE("info and stats tolerate missing members") {
     auto info =
         format_torrent_info({{"name", "x"},

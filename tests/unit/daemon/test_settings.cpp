@@ -366,3 +366,18 @@ TEST_CASE("config file: non-ASCII text outside quotes is read the old way, never
     CHECK_THROWS_AS(parse_config_file_text(std::string("x = \"\x01\xd1\x87\"\n"), "t"),
                     ConfigError);
 }
+
+TEST_CASE("lsd: on by default in the daemon, off with lsd = false, --no-lsd or session.set") {
+    CHECK(resolved({}).session_settings().lsd);
+    CHECK_FALSE(SessionSettings{}.lsd);  // an engine on its own sends nothing to the LAN
+    CHECK_FALSE(resolved(parse_config_text("lsd = false\n", "t")).session_settings().lsd);
+    auto file = parse_config_text("lsd = true\n", "t");
+    auto cl = parse_command_line({"--no-lsd"});
+    file.override_with(cl.overrides);
+    CHECK_FALSE(resolved(file).session_settings().lsd);
+    CHECK(usage_text().find("--no-lsd") != std::string::npos);
+    auto set = apply_rpc_settings(json{{"lsd", false}}, resolved({}).session_settings());
+    CHECK_FALSE(set.lsd);
+    CHECK(rpc_settings(set)["lsd"] == false);
+    CHECK(find_setting("lsd")->reloadable);
+}

@@ -36,6 +36,55 @@ TEST_CASE("a peer keeps the source that named it first") {
     CHECK_FALSE(list.source_of(ep("10.0.0.3", 3)).has_value());
 }
 
+TEST_CASE("a full peer list drops the peer that failed most for a new one, never a good one") {
+    TorrentTuning tuning;
+    tuning.max_known_peers = 4;
+    PeerList list(tuning);
+    auto worked = ep("10.0.0.1", 1), failed_once = ep("10.0.0.2", 2),
+         failed_twice = ep("10.0.0.3", 3), connected = ep("10.0.0.4", 4);
+    list.add({worked, failed_once, failed_twice, connected}, PeerSource::tracker);
+    auto fail = [&](const PeerList::Endpoint& e, int times) {
+        for (int i = 0; i < times; ++i) {
+            list.mark_dialled(e);
+            list.on_closed(e, PeerList::Ending::ordinary, t0);
+        }
+    };
+    fail(worked, 3);
+    list.on_handshake(worked);  // it answered after all: its streak is over
+    fail(failed_once, 1);
+    fail(failed_twice, 2);
+    list.mark_dialled(connected);
+
+    list.add({ep("10.0.1.1", 1)}, PeerSource::pex);
+    CHECK(list.size() == 4);
+    CHECK_FALSE(list.source_of(failed_twice).has_value());  // failed most: replaced
+    CHECK(list.source_of(ep("10.0.1.1", 1)) == PeerSource::pex);
+    list.add({ep("10.0.1.2", 2), ep("10.0.1.3", 3)}, PeerSource::lsd);
+    CHECK_FALSE(list.source_of(failed_once).has_value());
+    CHECK(list.source_of(ep("10.0.1.2", 2)) == PeerSource::lsd);
+    // Nothing failed is left to replace: the peer that worked, the connected one and the new
+    // candidates stay, and the third new one is left out.
+    CHECK_FALSE(list.source_of(ep("10.0.1.3", 3)).has_value());
+    CHECK(list.source_of(worked) == PeerSource::tracker);
+    CHECK(list.source_of(connected) == PeerSource::tracker);
+    CHECK(list.size() == 4);
+}
+
+TEST_CASE("one endpoint named by several sources is one candidate, dialled once") {
+    TorrentTuning tuning;
+    PeerList list(tuning);
+    auto a = ep("10.0.0.1", 6881);
+    list.add({a}, PeerSource::tracker);
+    list.add({a}, PeerSource::pex);
+    list.add({a, a}, PeerSource::lsd);
+    CHECK(list.size() == 1);
+    CHECK(list.ready(t0).size() == 1);
+    list.mark_dialled(a);
+    list.add({a}, PeerSource::dht);  // named again while connected: still not ready
+    CHECK(list.ready(t0).empty());
+    CHECK(list.source_of(a) == PeerSource::tracker);
+}
+
 TEST_CASE("a dialled peer is not ready again; a failing one backs off longer each time") {
     TorrentTuning tuning;
     PeerList list(tuning);
