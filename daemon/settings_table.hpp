@@ -114,4 +114,28 @@
       .from(kRpc)                                                                          \
           .syntax(whole<int>(1, 100000, "a connection count"))                             \
           .engine(&SessionSettings::max_connections)                                       \
-          .help("peer connections, all torrents together"))
+          .help("peer connections, all torrents together"))                                \
+    X(int, max_active_downloads, 5,                                                        \
+      .from(kConfig | kRpc)                                                                \
+          .reload()                                                                        \
+          .syntax(whole<int>(-1, 100000, "a torrent count"))                               \
+          .engine(&SessionSettings::max_active_downloads)                                  \
+          .help("torrents downloading at once; the rest wait queued (-1 = unlimited)"))    \
+    X(int, max_active_seeds, -1,                                                           \
+      .from(kConfig | kRpc)                                                                \
+          .reload()                                                                        \
+          .syntax(whole<int>(-1, 100000, "a torrent count"))                               \
+          .engine(&SessionSettings::max_active_seeds)                                      \
+          .help("torrents seeding at once; the rest wait queued (-1 = unlimited)"))        \
+    X(std::int64_t, queue_stalled_after, 1800,                                             \
+      .from(kConfig | kRpc)                                                                \
+          .reload()                                                                        \
+          .syntax(whole<std::int64_t>(0, kMaxSeedIdleLimit, "a number of seconds"))        \
+          .engine(&SessionSettings::queue_stalled_after)                                   \
+          .help("a download without data this long frees its queue slot (0 = never)"))     \
+    X(std::string, bind_interface, "",                                                     \
+      .from(kConfig | kFlag)                                                               \
+          .flag("--bind", "ADDRESS|IFNAME")                                                \
+          .syntax(bind_target())                                                           \
+          .engine(&SessionSettings::bind_interface)                                        \
+          .help("send peer traffic only from this address or interface (e.g. a VPN's)"))

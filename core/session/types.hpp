@@ -30,6 +30,9 @@ const char* to_string(TorrentState s);
 enum class PeerSource : std::uint8_t { tracker, dht, pex, lsd, incoming, magnet, resume };
 const char* to_string(PeerSource s);
 
+// Where queue moves take torrents (Transmission's queue-move-top/up/down/bottom).
+enum class QueueMove { top, up, down, bottom };
+
 struct SessionSettings {
     std::uint16_t listen_port = 6881;        // 0 = pick any free port
     std::string listen_address = "0.0.0.0";  // incoming connections (issue 4)
@@ -48,6 +51,14 @@ struct SessionSettings {
     double ratio_limit = 0;            // stop seeding at this ratio; 0 = seed forever
     std::int64_t seed_idle_limit = 0;  // stop seeding after this many s without upload; 0 = never
     TorrentTuning tuning;              // per-torrent peer and disk tuning (tuning.hpp)
+    // The download queue (queue.hpp): torrents downloading, and seeding, at once; -1 =
+    // unlimited. A download without payload for queue_stalled_after s holds no slot (0 = never).
+    int max_active_downloads = 5;
+    int max_active_seeds = -1;
+    std::int64_t queue_stalled_after = 30 * 60;
+    // Peer traffic (connections out, the listen socket) only from this IP address or network
+    // interface (SO_BINDTODEVICE), e.g. a VPN's; "" = any. Checked by parse_bind_target.
+    std::string bind_interface;
 };
 
 struct TorrentLimits {
@@ -74,7 +85,8 @@ struct ResumeData {
     TorrentLimits limits;              // what torrent.set changed, restored with the job
     std::vector<int> file_priorities;  // one per file (0..7); empty = all default
     bool sequential = false;
-    std::vector<std::string> labels;  // as Transmission 4's: free-form names, e.g. "tv"
+    std::vector<std::string> labels;   // as Transmission 4's: free-form names, e.g. "tv"
+    std::int64_t queue_position = -1;  // -1: none saved (the job goes last)
 };
 
 struct AddTorrentParams {
@@ -113,6 +125,8 @@ struct TorrentStatus {
     std::int64_t added_at = 0;
     bool sequential = false;
     std::vector<std::string> labels;
+    int queue_position = -1;  // 0 = first in the download queue
+    bool stalled = false;     // downloading without payload for queue_stalled_after: no slot held
 };
 
 // What torrent.list {since} reports (Session::changes_since).

@@ -17,12 +17,15 @@
 
 #include "core/util/url.hpp"
 
+#include "core/util/bind_target.hpp"
+
 namespace btd {
 
 struct HttpGetOptions {
     std::size_t max_bytes = 2 * 1024 * 1024;
     std::chrono::milliseconds timeout = std::chrono::seconds(20);  // whole request
     int max_redirects = 3;
+    BindTarget bind;  // connect only from this address or interface; "" = any
 };
 
 struct HttpResult {
