@@ -16,7 +16,7 @@ import unittest
 
 import harness as H
 from test_daemon_lifecycle import DaemonTestCase
-from test_labels import Labels
+import test_labels  # its raw Transmission client (not its tests)
 from test_transmission_remote import REMOTE
 
 SIZE = 12 * H.MIB + 4321
@@ -96,7 +96,7 @@ class MoveData(DaemonTestCase):
         self.remote("-t", "1", "--reannounce")
         for method in ("queue-move-top", "queue-move-up", "queue-move-down",
                        "queue-move-bottom", "torrent-start-now"):
-            reply = Labels.transmission(self, method, {"ids": [1]})
+            reply = test_labels.Labels.transmission(self, method, {"ids": [1]})
             self.assertEqual(reply["result"], "success", (method, reply))
 
 
