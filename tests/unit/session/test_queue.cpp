@@ -22,7 +22,7 @@ Sha1Hash id(std::uint8_t n) {
     return h;
 }
 std::vector<bool> bools(std::initializer_list<int> v) {
-    return {v.begin(), v.end()};
+    return std::vector<bool>(v.begin(), v.end());
 }
 }  // namespace
 
