@@ -136,6 +136,21 @@ void add_options_of_id_action(CLI::App& c, CliOptions& o) {
     add_all(c, o);
 }
 
+void add_options_of_resume(CLI::App& c, CliOptions& o) {
+    add_options_of_id_action(c, o);
+    c.add_flag("--now", o.now, "start at once, outside the download queue's limits");
+}
+
+void add_options_of_queue(CLI::App& c, CliOptions& o) {
+    c.add_option("words", o.args, "where to, then the torrents to move")
+        ->type_name("top|up|down|bottom ID...");
+}
+
+void add_options_of_move(CLI::App& c, CliOptions& o) {
+    c.add_option("words", o.args, "the torrent, then the directory to move its data to")
+        ->type_name("ID DIR");
+}
+
 void add_options_of_remove(CLI::App& c, CliOptions& o) {
     add_ids(c, o, "the torrents to remove, each named by its ID");
     c.add_flag("--delete-data", o.delete_data, "also delete the downloaded files");
@@ -221,8 +236,24 @@ const Command kCommands[] = {
     {{"pause", "ID...|--all", "[--json]", "stop torrents; they keep their data and settings", "",
       "btctl pause 3f2a 9c1\nbtctl pause --all"},
      add_options_of_id_action},
-    {{"resume", "ID...|--all", "[--json]", "start paused torrents again", "",
-      "btctl resume 3f2a\nbtctl resume --all"},
+    {{"resume", "ID...|--all", "[--now] [--json]", "start paused torrents again",
+      "With more torrents than max_active_downloads (or _seeds), the later ones in the queue\n"
+      "wait in state `queued`; --now starts them at once, outside the limits, until paused.",
+      "btctl resume 3f2a\nbtctl resume --all\nbtctl resume --now 3f2a"},
+     add_options_of_resume},
+    {{"queue", "top|up|down|bottom ID...", "[--json]",
+      "move torrents in the download queue (first in the queue starts first)",
+      "up and down move each torrent one place; top and bottom keep their order.",
+      "btctl queue top 3f2a\nbtctl queue down 3f2a 9c1"},
+     add_options_of_queue},
+    {{"move", "ID DIR", "[--json]", "move a torrent's data to another directory, while it runs",
+      "Within one file system the files are renamed; across file systems they are copied, and\n"
+      "the originals deleted only once every copy is whole. The torrent goes on from DIR.",
+      "btctl move 3f2a /srv/media/tv"},
+     add_options_of_move},
+    {{"reannounce", "ID...|--all", "[--json]",
+      "ask the torrents' trackers for peers now (as soon as their minimum interval allows)", "",
+      "btctl reannounce 3f2a"},
      add_options_of_id_action},
     {{"verify", "ID...|--all", "[--json]",
       "check the data on disk against the piece hashes; fetch what fails", "", "btctl verify 3f2a"},
@@ -375,6 +406,10 @@ void check_session_arguments(const CliOptions& o) {
     throw usage_error("session takes: get [KEY], or set KEY VALUE " + help_hint("session"));
 }
 
+bool is_queue_move(const std::string& word) {
+    return word == "top" || word == "up" || word == "down" || word == "bottom";
+}
+
 // How many IDs each command takes, and which options belong together.
 void check_arguments(const CliOptions& o) {
     const auto& c = o.command;
@@ -384,7 +419,11 @@ void check_arguments(const CliOptions& o) {
         throw usage_error(c + " takes no arguments");
     if (c == "info" && n != 1) throw usage_error("info needs exactly one torrent id");
     if (c == "remove" && n == 0) throw usage_error("remove needs one or more torrent ids");
-    if (c == "pause" || c == "resume" || c == "verify" || c == "set") {
+    if (c == "queue" && (n < 2 || !is_queue_move(o.args.front())))
+        throw usage_error("queue takes top, up, down or bottom, then torrent ids " +
+                          help_hint("queue"));
+    if (c == "move" && n != 2) throw usage_error("move needs a torrent id and a directory");
+    if (c == "pause" || c == "resume" || c == "verify" || c == "set" || c == "reannounce") {
         if (o.all && n > 0) throw usage_error(c + ": give torrent ids or --all, not both");
         if (!o.all && n == 0) throw usage_error(c + " needs torrent ids or --all");
     }

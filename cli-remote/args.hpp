@@ -37,6 +37,7 @@ struct CliOptions {
     std::optional<bool> sequential;
     std::vector<std::string> labels;  // add --label, set --label, list --label (a filter)
     bool no_labels = false;           // set --no-labels
+    bool now = false;                 // resume --now: start outside the download queue
 };
 
 // Throws CliError(usage) with a message naming the problem (and the offending word) and the

@@ -187,7 +187,22 @@ void run_command(const CliOptions& o, const RpcCall& call, std::ostream& out) {
     if (c == "pause")
         return simple_action(o, call, out, "torrent.pause", target_params(o, call), "paused");
     if (c == "resume")
-        return simple_action(o, call, out, "torrent.resume", target_params(o, call), "resumed");
+        return simple_action(o, call, out, o.now ? "torrent.start_now" : "torrent.resume",
+                             target_params(o, call), o.now ? "started" : "resumed");
+    if (c == "reannounce")
+        return simple_action(o, call, out, "torrent.reannounce", target_params(o, call),
+                             "reannouncing");
+    if (c == "queue") {
+        std::vector<std::string> prefixes(o.args.begin() + 1, o.args.end());
+        json params = {{"ids", resolve_ids(call, prefixes)}, {"to", o.args.front()}};
+        return simple_action(o, call, out, "torrent.queue_move", params, "moved in the queue");
+    }
+    if (c == "move") {
+        json params = {{"ids", resolve_ids(call, {o.args[0]})},
+                       {"location", std::filesystem::absolute(o.args[1]).string()},
+                       {"move", true}};
+        return simple_action(o, call, out, "torrent.set_location", params, "moving");
+    }
     if (c == "verify")
         return simple_action(o, call, out, "torrent.verify", target_params(o, call), "verifying");
     if (c == "remove") {

@@ -102,6 +102,7 @@ std::string encode_resume_json(const Sha1Hash& id, const ResumeData& d) {
     if (!d.file_priorities.empty()) j["file_priorities"] = d.file_priorities;
     if (d.sequential) j["sequential"] = true;
     if (!d.labels.empty()) j["labels"] = d.labels;
+    if (d.queue_position >= 0) j["queue_position"] = d.queue_position;
     return j.dump(1) + "\n";
 }
 
@@ -184,6 +185,7 @@ ResumeData decode_resume_json(std::string_view text, const Sha1Hash& expected_id
             throw ResumeFormatError(std::string("'labels': ") + e.what());
         }
     }
+    if (j.contains("queue_position")) d.queue_position = get_int(j, "queue_position", 0);
     return d;
 }
 

@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "core/util/ascii.hpp"
+#include "core/util/bind_target.hpp"
 #include "core/util/units.hpp"
 
 namespace btd::daemon {
@@ -205,6 +206,25 @@ Syntax<spdlog::level::level_enum> level_name() {
     };
     s.to_json = [f = s.format](const spdlog::level::level_enum& l) { return json(f(l)); };
     s.from_json = [s](const json& j) { return from_json_text(j, s, "a log level"); };
+    return s;
+}
+
+Syntax<std::string> bind_target() {
+    Syntax<std::string> s;
+    s.parse = [](std::string_view text) {
+        std::string value(text);
+        try {
+            parse_bind_target(value);
+        } catch (const std::invalid_argument& e) {
+            throw ConfigError(e.what());
+        }
+        return value;
+    };
+    s.format = [](const std::string& v) { return v; };
+    s.to_json = [](const std::string& v) { return json(v); };
+    s.from_json = [s](const json& j) {
+        return from_json_text(j, s, "an IP address or a network interface name");
+    };
     return s;
 }
 

@@ -46,8 +46,9 @@ Syntax<std::filesystem::path> optional_path();          // a path, or "" = off
 Syntax<HostPort> host_port();
 Syntax<spdlog::level::level_enum> level_name();
 Syntax<bool> boolean();
-Syntax<std::string> text();                                  // any string, empty included
-Syntax<std::vector<std::string>> names();                    // comma-separated or array
+Syntax<std::string> text();                // any string, empty included
+Syntax<std::string> bind_target();         // "" (none), an IP address or an interface that exists
+Syntax<std::vector<std::string>> names();  // comma-separated or array
 Syntax<std::vector<std::filesystem::path>> absolute_dirs();  // comma-separated or array
 
 // One row of the table, typed. Built with chained calls (see settings_table.hpp).

@@ -147,4 +147,28 @@
           .flag("--no-lsd", "")                                                            \
           .syntax(boolean())                                                               \
           .engine(&SessionSettings::lsd)                                                   \
-          .help("local peer discovery (BEP 14) on the LAN; --no-lsd turns it off"))
+          .help("local peer discovery (BEP 14) on the LAN; --no-lsd turns it off")) \
+    X(int, max_active_downloads, 5,                                                        \
+      .from(kConfig | kRpc)                                                                \
+          .reload()                                                                        \
+          .syntax(whole<int>(-1, 100000, "a torrent count"))                               \
+          .engine(&SessionSettings::max_active_downloads)                                  \
+          .help("torrents downloading at once; the rest wait queued (-1 = unlimited)"))    \
+    X(int, max_active_seeds, -1,                                                           \
+      .from(kConfig | kRpc)                                                                \
+          .reload()                                                                        \
+          .syntax(whole<int>(-1, 100000, "a torrent count"))                               \
+          .engine(&SessionSettings::max_active_seeds)                                      \
+          .help("torrents seeding at once; the rest wait queued (-1 = unlimited)"))        \
+    X(std::int64_t, queue_stalled_after, 1800,                                             \
+      .from(kConfig | kRpc)                                                                \
+          .reload()                                                                        \
+          .syntax(whole<std::int64_t>(0, kMaxSeedIdleLimit, "a number of seconds"))        \
+          .engine(&SessionSettings::queue_stalled_after)                                   \
+          .help("a download without data this long frees its queue slot (0 = never)"))     \
+    X(std::string, bind_interface, "",                                                     \
+      .from(kConfig | kFlag)                                                               \
+          .flag("--bind", "ADDRESS|IFNAME")                                                \
+          .syntax(bind_target())                                                           \
+          .engine(&SessionSettings::bind_interface)                                        \
+          .help("send peer traffic only from this address or interface (e.g. a VPN's)"))

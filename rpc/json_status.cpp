@@ -10,10 +10,7 @@ using nlohmann::json;
 
 const std::vector<std::string>& summary_fields() {
     static const std::vector<std::string> kFields = {
-        "id",         "name",     "state",         "progress",     "size",     "have_bytes",
-        "downloaded", "uploaded", "download_rate", "upload_rate",  "peers",    "seeds",
-        "eta",        "ratio",    "error",         "download_dir", "added_at", "total_size",
-        "sequential", "labels",   "done_at"};
+        {"done_at", s.done_at}, {"queue_position", s.queue_position}, {"stalled", s.stalled}};
     return kFields;
 }
 
@@ -57,12 +54,17 @@ constexpr Member kSummaryMembers[] = {
     {"peers",
      [](std::string& o, const TorrentStatus& s) { append_json_number(o, std::int64_t(s.peers)); }},
     {"progress", [](std::string& o, const TorrentStatus& s) { append_json_number(o, s.progress); }},
+    {"queue_position",
+     [](std::string& o, const TorrentStatus& s) {
+         append_json_number(o, std::int64_t(s.queue_position));
+     }},
     {"ratio", [](std::string& o, const TorrentStatus& s) { append_json_number(o, s.ratio); }},
     {"seeds",
      [](std::string& o, const TorrentStatus& s) { append_json_number(o, std::int64_t(s.seeds)); }},
     {"sequential",
      [](std::string& o, const TorrentStatus& s) { append_json_bool(o, s.sequential); }},
     {"size", [](std::string& o, const TorrentStatus& s) { append_json_number(o, s.size); }},
+    {"stalled", [](std::string& o, const TorrentStatus& s) { append_json_bool(o, s.stalled); }},
     {"state",
      [](std::string& o, const TorrentStatus& s) { append_json_string(o, to_string(s.state)); }},
     {"total_size",
@@ -132,7 +134,29 @@ json to_json(const TorrentStatus& s) {
             {"total_size", s.total_size},
             {"sequential", s.sequential},
             {"labels", s.labels},
-            {"done_at", s.done_at}};
+            "id",
+            "name",
+            "state",
+            "progress",
+            "size",
+            "have_bytes",
+            "downloaded",
+            "uploaded",
+            "download_rate",
+            "upload_rate",
+            "peers",
+            "seeds",
+            "eta",
+            "ratio",
+            "error",
+            "download_dir",
+            "added_at",
+            "total_size",
+            "sequential",
+            "labels",
+            "done_at",
+            "queue_position",
+            "stalled"};
 }
 
 json to_json(const TorrentDetails& d) {

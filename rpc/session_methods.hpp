@@ -57,5 +57,8 @@ void register_settings_methods(Dispatcher& dispatcher, Session& session,
                                const SessionMethodsOptions& options);
 void register_daemon_methods(Dispatcher& dispatcher, boost::asio::io_context& io,
                              std::function<void()> shutdown);
+// torrent.start_now, torrent.queue_move, torrent.reannounce, torrent.set_location.
+void register_queue_methods(Dispatcher& dispatcher, Session& session,
+                            const SessionMethodsOptions& options);
 
 }  // namespace btd::rpc

@@ -176,6 +176,7 @@ void register_session_methods(Dispatcher& d, Session& s, boost::asio::io_context
                               SessionMethodsOptions options) {
     register_torrent_methods(d, s);
     register_torrent_add(d, s, io, options);
+    register_queue_methods(d, s, options);
     register_settings_methods(d, s, options);
     register_daemon_methods(d, io, std::move(options.shutdown));
 }

@@ -1,5 +1,6 @@
 #include "core/peer/peer_connection.hpp"
 
+#include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <cstring>
 
@@ -64,6 +65,17 @@ void PeerConnection::start_outgoing() {
     handshake_timer_.async_wait([self = shared_from_this()](const error_code& ec) {
         if (!ec && !self->handshake_done_) self->close("handshake timed out");
     });
+    if (!options_.bind.empty()) {
+        // Bound before connecting, so not one packet leaves from another address or interface.
+        error_code ec;
+        socket_.open(remote_.protocol(), ec);
+        if (!ec) ec = apply_bind_target(socket_, options_.bind);
+        if (ec)
+            return asio::post(socket_.get_executor(), [self = shared_from_this(), ec] {
+                self->close("cannot connect from " + self->options_.bind.text() + ": " +
+                            ec.message());
+            });
+    }
     socket_.async_connect(
         remote_, [self = shared_from_this()](const error_code& ec) { self->on_connect(ec); });
 }

@@ -13,6 +13,7 @@
 
 #include "core/peer/peer_state.hpp"
 #include "core/peer/wire.hpp"
+#include "core/util/bind_target.hpp"
 #include "core/util/rate_limiter.hpp"
 
 namespace btd {
@@ -47,6 +48,7 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection> {
         std::chrono::seconds connect_timeout{10};
         std::chrono::seconds handshake_timeout{15};
         std::size_t max_frame = 1 << 20;  // larger frames disconnect before being buffered
+        BindTarget bind;                  // outgoing: connect only from this address or interface
     };
 
     PeerConnection(boost::asio::io_context& io, boost::asio::ip::tcp::endpoint remote,

@@ -84,7 +84,9 @@ Listener::Acceptors Listener::bind(const std::string& address, std::uint16_t por
                                    std::uint16_t& bound) {
     std::vector<tcp::endpoint> endpoints;
     error_code ec;
-    if (address.empty() || address == "0.0.0.0" || address == "::" || address == "*") {
+    if (bind_.address) {
+        endpoints.emplace_back(*bind_.address, port);
+    } else if (address.empty() || address == "0.0.0.0" || address == "::" || address == "*") {
         endpoints.emplace_back(tcp::v4(), port);
         endpoints.emplace_back(tcp::v6(), port);
     } else {
@@ -102,6 +104,8 @@ Listener::Acceptors Listener::bind(const std::string& address, std::uint16_t por
             if (ep.address().is_v6() && endpoints.size() > 1) continue;  // no IPv6 here: fine
             throw std::runtime_error("cannot open listen socket: " + ec.message());
         }
+        if (!bind_.device.empty() && (ec = apply_bind_target(a->acceptor, bind_)))
+            throw std::runtime_error("cannot listen on " + bind_.device + ": " + ec.message());
         a->acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
         if (ep.address().is_v6()) a->acceptor.set_option(asio::ip::v6_only(true), ec);
         a->acceptor.bind(ep, ec);

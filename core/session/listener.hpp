@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/peer/wire.hpp"
+#include "core/util/bind_target.hpp"
 
 namespace btd {
 
@@ -34,6 +35,9 @@ class Listener {
     // bound (the same port, or 0 after 0) changes nothing. Connections already accepted are
     // not affected. Throws std::runtime_error with a readable message on failure.
     std::uint16_t listen(const std::string& address, std::uint16_t port);
+    // From the next listen() on: only on this address (whatever address listen() is given) or
+    // interface (bind_interface).
+    void set_bind(BindTarget bind) { bind_ = std::move(bind); }
     void close();
 
   private:
@@ -52,6 +56,7 @@ class Listener {
     Admit admit_;
     Acceptors acceptors_;
     std::string address_;          // what the current acceptors were asked for
+    BindTarget bind_;              // set_bind: wins over the address asked for
     std::uint16_t requested_ = 0;  // the port asked for (0 = any)
     std::uint16_t bound_ = 0;      // the port they got
     std::map<std::uint64_t, std::shared_ptr<Pending>> pending_;  // by arrival, oldest first

@@ -130,6 +130,7 @@ AddResult Session::Impl::insert(Metainfo meta, const std::filesystem::path& dir,
                                 AddTorrentParams params) {
     AddResult result{meta.info_hash, meta.name, false};
     bool paused = params.resume ? params.resume->paused : params.paused;
+    auto saved_position = params.resume ? params.resume->queue_position : -1;
     auto job_labels = checked_labels(params.resume ? params.resume->labels : params.labels);
     std::unique_ptr<Torrent> torrent;
     try {
@@ -142,6 +143,7 @@ AddResult Session::Impl::insert(Metainfo meta, const std::filesystem::path& dir,
     torrents.emplace(result.id, std::move(torrent));
     if (!job_labels.empty()) labels[result.id] = std::move(job_labels);
     ctx.emit({result.id, AddedEvent{result.name}});
+    enqueue(result.id, saved_position, paused);
     ref.start();
     return result;
 }
@@ -210,10 +212,13 @@ void Session::add_torrent_file(std::filesystem::path file, AddTorrentParams para
 void Session::pause(const Sha1Hash& id) {
     EventQueue::Operation operation(impl_->events);
     impl_->get(id).pause();
+    impl_->forced.erase(id);
 }
 void Session::resume(const Sha1Hash& id) {
     EventQueue::Operation operation(impl_->events);
-    impl_->get(id).resume();
+    auto& torrent = impl_->get(id);
+    impl_->update_queue(&id);  // before it starts: it may have to wait for a slot
+    torrent.resume();
 }
 void Session::verify(const Sha1Hash& id) {
     EventQueue::Operation operation(impl_->events);
@@ -226,6 +231,7 @@ void Session::remove(const Sha1Hash& id, bool delete_data, std::function<void()>
     auto node = impl_->torrents.extract(id);
     impl_->changes.removed(id);
     impl_->labels.erase(id);
+    impl_->dequeue(id);
     impl_->ctx.emit({id, RemovedEvent{node.mapped()->metainfo().name}});
     impl_->retire(std::move(node.mapped()), delete_data, std::move(done));
 }
@@ -309,9 +315,11 @@ void Session::save_resume_data(const Sha1Hash& id, std::function<void(ResumeData
     // The labels are the ones of when the save began: a later change raises its own save.
     auto it = impl_->labels.find(id);
     auto labels = it == impl_->labels.end() ? std::vector<std::string>{} : it->second;
+    auto position = impl_->positions.position(id);
     impl_->get(id).save_resume_data(
-        [labels = std::move(labels), done = std::move(done)](ResumeData data) mutable {
+        [labels = std::move(labels), position, done = std::move(done)](ResumeData data) mutable {
             data.labels = std::move(labels);
+            data.queue_position = position;
             done(std::move(data));
         });
 }
@@ -353,6 +361,7 @@ void Session::apply_settings(const SessionSettings& settings) {
     impl_->ctx.download_limit->set_rate(settings.download_rate_limit);
     impl_->ctx.upload_limit->set_rate(settings.upload_rate_limit);
     if (!impl_->shutting_down) impl_->configure_lsd();
+    impl_->update_queue();
 }
 
 EventSubscription Session::add_event_listener(EventHandler handler) {

@@ -84,6 +84,20 @@ class Session {
     void pause(const Sha1Hash& id);
     void resume(const Sha1Hash& id);
     void verify(const Sha1Hash& id);  // drop state and re-check the data on disk
+    // The download queue (session_queue.cpp). start_now resumes the torrent outside the queue's
+    // limits until it is paused; queue_move reorders (ids in any order; unknown ones throw
+    // before anything moves).
+    void start_now(const Sha1Hash& id);
+    void queue_move(const std::vector<Sha1Hash>& ids, QueueMove to);
+    // Asks the torrent's trackers for peers now, or as soon as their minimum interval allows.
+    void reannounce(const Sha1Hash& id);
+    // Moves the torrent's data to `dir` (move), or only looks for it there and checks every
+    // piece again (!move), while the job goes on. Throws SessionError{invalid_argument} for a
+    // relative dir or a torrent already being moved. The file work runs on the disk pool;
+    // done(error) runs later on the network thread ("" = done; else the data stayed where it was
+    // and the torrent stopped with that error).
+    void set_location(const Sha1Hash& id, std::filesystem::path dir, bool move,
+                      std::function<void(std::string)> done = {});
     // The job disappears from list() at once; done() runs when its disk work is over and, with
     // delete_data, its files are deleted. Until then add_torrent() of the same torrent (or of
     // one using the paths being deleted) throws SessionError{being_removed}.

@@ -10,6 +10,7 @@
 #include "core/session/types.hpp"
 #include "core/storage/disk_pool.hpp"
 #include "core/tracker/announcer.hpp"
+#include "core/util/bind_target.hpp"
 #include "core/util/hash.hpp"
 #include "core/util/rate_limiter.hpp"
 
@@ -32,6 +33,8 @@ struct SessionContext {
     std::set<boost::asio::ip::tcp::endpoint> self_endpoints;
     std::shared_ptr<RateLimiter> download_limit;  // session-wide token buckets
     std::shared_ptr<RateLimiter> upload_limit;
+    // settings.bind_interface, parsed (throws std::invalid_argument for a bad one).
+    BindTarget bind = parse_bind_target(settings.bind_interface);
     // Queues an event; the Session delivers it after the current operation (session.hpp).
     std::function<void(SessionEvent)> emit = [](SessionEvent) {};
 

@@ -5,6 +5,7 @@
 #include <boost/asio/write.hpp>
 
 #include "core/session/peer_policy.hpp"
+#include "core/tracker/tracker_context.hpp"
 #include "core/util/open_file_limit.hpp"
 
 namespace btd {
@@ -22,7 +23,7 @@ bool status_moved(const TorrentStatus& a, const TorrentStatus& b) {
     return a.state != b.state || a.progress != b.progress || a.download_rate != b.download_rate ||
            a.upload_rate != b.upload_rate || a.peers != b.peers || a.seeds != b.seeds ||
            a.downloaded != b.downloaded || a.uploaded != b.uploaded || a.error != b.error ||
-           a.labels != b.labels;
+           a.labels != b.labels || a.queue_position != b.queue_position || a.stalled != b.stalled;
 }
 }  // namespace
 
@@ -58,6 +59,8 @@ Session::Impl::Impl(boost::asio::io_context& io, SessionSettings settings)
                      ctx.connections < peer_policy::incoming_slot_limit(ctx.connection_limit());
           }) {
     update_descriptor_cap();
+    listener.set_bind(ctx.bind);
+    ctx.trackers.state().settings.bind = ctx.bind;
     ctx.listen_port = listener.listen(ctx.settings.listen_address, ctx.settings.listen_port);
     ctx.settings.listen_port = ctx.listen_port;  // settings() shows the bound port, never 0
     spdlog::info("listening for peers on port {}", ctx.listen_port);
@@ -109,6 +112,8 @@ void Session::Impl::queue_stats() {
 TorrentStatus Session::Impl::status_of(const Sha1Hash& id, const Torrent& t) const {
     auto status = t.status();
     if (auto it = labels.find(id); it != labels.end()) status.labels = it->second;
+    status.queue_position = positions.position(id);
+    status.stalled = status.state == TorrentState::downloading && stalled(id);
     return status;
 }
 
@@ -168,6 +173,8 @@ void Session::Impl::schedule_tick() {
             t->tick();
             ++awake_torrents;
         }
+        watch_payload();
+        update_queue();
         queue_stats();
         schedule_tick();
     });

@@ -15,6 +15,7 @@
 #include "core/discovery/lsd.hpp"
 #include "core/session/event_queue.hpp"
 #include "core/session/listener.hpp"
+#include "core/session/queue.hpp"
 #include "core/session/session.hpp"
 #include "core/session/session_context.hpp"
 #include "core/session/status_changes.hpp"
@@ -111,6 +112,21 @@ struct Session::Impl {
     std::unique_ptr<discovery::LsdService> lsd;
     void configure_lsd();
     discovery::LsdService::Listed lsd_listed() const;  // active non-private torrents
+    // The download queue (session_queue.cpp).
+    queue::Positions positions;
+    std::set<Sha1Hash> forced;  // started with start_now: outside the limits until paused
+    struct Payload {
+        std::int64_t downloaded = 0;
+        std::chrono::steady_clock::time_point since{};  // last payload, or start of downloading
+    };
+    std::map<Sha1Hash, Payload> payload;  // for the stalled rule
+    // Queues or releases torrents as the limits say; `starting` counts as wanting to run (it is
+    // being added or resumed), so it starts queued if no slot is free.
+    void update_queue(const Sha1Hash* starting = nullptr);
+    void watch_payload();  // each tick, before update_queue
+    bool stalled(const Sha1Hash& id) const;
+    void enqueue(const Sha1Hash& id, std::int64_t saved_position, bool paused);  // -1: last
+    void dequeue(const Sha1Hash& id);
 };
 
 }  // namespace btd

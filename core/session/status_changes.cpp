@@ -58,6 +58,8 @@ std::uint64_t status_fingerprint(const TorrentStatus& s) {
     h.add_value(s.sequential);
     for (const auto& label : s.labels) h.add_string(label);
     h.add_value(s.labels.size());
+    h.add_value(s.queue_position);
+    h.add_value(s.stalled);
     return h.value();
 }
 

@@ -178,13 +178,13 @@ void Torrent::on_check_done() {
     if (is_complete()) completed_announced_ = true;  // nothing to announce as newly completed
     pieces_arrived_ = false;  // what is there now was found by the check, not downloaded
     emit(ResumeDataChangedEvent{});
-    if (!paused_ && !stopping_ && error_.empty()) activate();
+    if (may_activate()) activate();
     emit(StateChangedEvent{.new_state = status().state});
     if (finished()) on_completed();
 }
 
 void Torrent::activate() {
-    if (active()) return;
+    if (active() || relocating_) return;
     announcer_ = std::make_unique<tracker::Announcer>(
         ctx_.trackers, meta_.announce_tiers, meta_.info_hash, ctx_.peer_id,
         [&ctx = ctx_] { return ctx.listen_port; },
@@ -240,7 +240,7 @@ void Torrent::resume() {
     paused_ = false;
     error_.clear();
     seeding_since_ = Clock::now();  // the idle-seeding limit counts from here again
-    if (!checking_) activate();
+    if (may_activate()) activate();
     emit(StateChangedEvent{.new_state = status().state});
     emit(ResumeDataChangedEvent{});
 }
@@ -385,7 +385,7 @@ void Torrent::wait_out_disk_error(const std::string& message) {
     disk_retry_timer_.async_wait(guarded([this](const boost::system::error_code& ec) {
         if (ec) return;
         disk_error_.clear();
-        if (paused_ || stopping_ || checking_ || !error_.empty()) return;
+        if (!may_activate()) return;
         activate();
         emit(StateChangedEvent{.new_state = status().state});
     }));

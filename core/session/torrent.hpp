@@ -67,6 +67,18 @@ class Torrent : public PeerConnection::Handler {
     bool accepting() const { return active() && !stopping_; }
     // Candidates from any peer source (trackers, DHT, PEX, LSD, a magnet's x.pe); dials some.
     void add_peers(const std::vector<boost::asio::ip::tcp::endpoint>& endpoints, PeerSource source);
+    // The download queue (torrent_move.cpp): a queued torrent keeps its state but runs no peers
+    // or announces until set_queued(false). Session decides (queue.hpp).
+    void set_queued(bool queued);
+    bool queued() const { return queued_; }
+    // Asks the trackers now, as soon as their minimum interval allows (tracker/announcer.hpp).
+    void reannounce();
+    // Moves the data to `dir` (move) or only looks there (then checks every piece again);
+    // peers and trackers pause meanwhile. The file work runs on the disk pool (relocate.hpp).
+    // done(error) runs on the network thread: "" once the torrent works from `dir`, else why
+    // not (the data then stays where it was and the torrent stops with that error).
+    void relocate(std::filesystem::path dir, bool move, std::function<void(std::string)> done);
+    bool relocating() const { return relocating_; }
 
     const Metainfo& metainfo() const { return meta_; }
     const std::filesystem::path& download_dir() const { return download_dir_; }
@@ -111,6 +123,8 @@ class Torrent : public PeerConnection::Handler {
     void on_check_done();
     void cancel_check();
     void activate();
+    bool may_activate() const;  // not paused, queued, checking, moving, stopping or in error
+    void finish_relocate(const std::filesystem::path& dir, bool move, const std::string& error);
     void deactivate(std::function<void()> trackers_stopped = {});
     bool active() const { return announcer_ != nullptr; }
     void set_error(TorrentErrorCode code, const std::string& message);
@@ -207,6 +221,8 @@ class Torrent : public PeerConnection::Handler {
     std::shared_ptr<std::atomic<bool>> check_cancel_;
     std::set<int> recheck_pending_;  // files whose pieces wait for a check
     bool files_check_running_ = false;
+    bool queued_ = false;      // waiting for a queue slot (set_queued)
+    bool relocating_ = false;  // relocate() is moving files or switching directories
 
     bool paused_ = false;
     bool checking_ = false;

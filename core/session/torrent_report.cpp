@@ -46,8 +46,8 @@ TorrentStatus Torrent::status() const {
         ++s.peers;
         if (peer->state().is_seed()) ++s.seeds;
     }
-    torrent_status::derive(
-        s, {!error_.empty(), paused_, checking_, finished(), checked_pieces_, pieces_to_check_});
+    torrent_status::derive(s, {!error_.empty(), paused_, checking_, finished(), checked_pieces_,
+                               pieces_to_check_, queued_});
     return s;
 }
 

@@ -10,6 +10,7 @@ TorrentState state_of(const Phase& p) {
     if (p.error) return TorrentState::error;
     if (p.paused) return TorrentState::paused;
     if (p.checking) return TorrentState::checking;
+    if (p.queued) return TorrentState::queued;
     if (p.finished) return TorrentState::seeding;
     return TorrentState::downloading;
 }

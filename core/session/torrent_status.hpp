@@ -19,6 +19,7 @@ struct Phase {
     bool finished = false;  // every wanted piece verified
     int checked_pieces = 0;
     int pieces_to_check = 0;
+    bool queued = false;  // waiting for a download or seeding slot (queue.hpp)
 };
 
 // Fills s.state, s.progress, s.eta and s.ratio from `phase` and the byte counts already in `s`

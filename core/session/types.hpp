@@ -30,6 +30,9 @@ const char* to_string(TorrentState s);
 enum class PeerSource : std::uint8_t { tracker, dht, pex, lsd, incoming, magnet, resume };
 const char* to_string(PeerSource s);
 
+// Where queue moves take torrents (Transmission's queue-move-top/up/down/bottom).
+enum class QueueMove { top, up, down, bottom };
+
 struct SessionSettings {
     std::uint16_t listen_port = 6881;        // 0 = pick any free port
     std::string listen_address = "0.0.0.0";  // incoming connections (issue 4)
@@ -52,6 +55,14 @@ struct SessionSettings {
     // LAN. Off unless asked for: an engine in a test or a one-shot download sends nothing to the
     // LAN (the daemon's default turns it on).
     bool lsd = false;
+    // The download queue (queue.hpp): torrents downloading, and seeding, at once; -1 =
+    // unlimited. A download without payload for queue_stalled_after s holds no slot (0 = never).
+    int max_active_downloads = 5;
+    int max_active_seeds = -1;
+    std::int64_t queue_stalled_after = 30 * 60;
+    // Peer traffic (connections out, the listen socket) only from this IP address or network
+    // interface (SO_BINDTODEVICE), e.g. a VPN's; "" = any. Checked by parse_bind_target.
+    std::string bind_interface;
 };
 
 struct TorrentLimits {
@@ -75,12 +86,12 @@ struct ResumeData {
     std::int64_t total_downloaded = 0;
     std::int64_t added_at = 0;
     std::filesystem::path download_dir;
-    TorrentLimits limits;
-    std::int64_t done_at = 0;  // unix seconds it last completed; 0 = never              // what
-                               // torrent.set changed, restored with the job
+    TorrentLimits limits;              // what torrent.set changed, restored with the job
+    std::int64_t done_at = 0;          // unix seconds it last completed; 0 = never
     std::vector<int> file_priorities;  // one per file (0..7); empty = all default
     bool sequential = false;
-    std::vector<std::string> labels;  // as Transmission 4's: free-form names, e.g. "tv"
+    std::vector<std::string> labels;   // as Transmission 4's: free-form names, e.g. "tv"
+    std::int64_t queue_position = -1;  // -1: none saved (the job goes last)
 };
 
 struct AddTorrentParams {
@@ -120,6 +131,8 @@ struct TorrentStatus {
     bool sequential = false;
     std::vector<std::string> labels;
     std::int64_t done_at = 0;  // unix seconds every wanted piece was last in; 0 = not yet
+    int queue_position = -1;   // 0 = first in the download queue
+    bool stalled = false;      // downloading without payload for queue_stalled_after: no slot held
 };
 
 // What torrent.list {since} reports (Session::changes_since).

@@ -432,6 +432,14 @@ void Storage::close_files() {
     impl_->cache.close_all();
 }
 
+void Storage::set_download_dir(fs::path dir) {
+    auto fresh = std::make_unique<Impl>(impl_->meta, std::move(dir));
+    close_files();
+    fresh->skipped = impl_->skipped;
+    fresh->file_mode = impl_->file_mode;  // the part store moved along with the files
+    impl_ = std::move(fresh);
+}
+
 void Storage::delete_files() {
     impl_->write_behind.clear();
     impl_->cache.close_all();

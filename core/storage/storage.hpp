@@ -91,6 +91,9 @@ class Storage {
     void flush();         // fsync files written since the last flush (before resume data)
     void close_files();   // drop cached handles (e.g. before delete)
     void delete_files();  // removes the torrent's files and empty directories it created
+    // Works from `dir` from now on (the files were moved there, or are to be looked for there);
+    // skipped files stay skipped. Throws StorageError like the constructor.
+    void set_download_dir(std::filesystem::path dir);
 
     // Identity checks. btd records what each file is when it writes or hashes it; these compare
     // the paths on disk with that record. For the flagged files (empty = all) that have data:

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "core/tracker/announcer.hpp"
+#include "core/util/bind_target.hpp"
 
 namespace btd::tracker {
 
@@ -27,6 +28,7 @@ struct TrackerSettings {
     std::chrono::seconds retry_max{30 * 60};
     // Floor between announces when the tracker gave no "min interval" (reannounce_now()).
     std::chrono::seconds default_min_interval{60};
+    BindTarget bind;  // announces only from this address or interface (bind_interface)
 };
 
 struct TrackerContext::State {

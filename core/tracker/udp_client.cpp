@@ -55,6 +55,7 @@ class UdpRequest : public PendingRequest, public std::enable_shared_from_this<Ud
         Udp::endpoint endpoint = results.begin()->endpoint();
         ipv6_ = endpoint.address().is_v6();
         socket_.open(endpoint.protocol(), ec);
+        if (!ec) ec = apply_bind_target(socket_, state_.settings.bind);
         // A connected UDP socket only accepts the tracker's datagrams and reports ICMP errors.
         if (!ec) socket_.connect(endpoint, ec);
         if (ec) return finish("cannot open UDP socket: " + ec.message());

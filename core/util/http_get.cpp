@@ -96,10 +96,30 @@ class HttpGet : public HttpGetHandle, public std::enable_shared_from_this<HttpGe
     void on_resolve(error_code ec, const tcp::resolver::results_type& results) {
         if (finished_) return;
         if (ec) return fail("cannot resolve " + url_.host + ": " + ec.message());
+        if (!options_.bind.empty()) return connect_bound(results);
         lowest_layer().async_connect(
             results, [self = shared_from_this()](error_code ec, const tcp::endpoint&) {
                 self->on_connect(ec);
             });
+    }
+
+    // Bound before connecting, so the request leaves only from the bound address or interface:
+    // the first resolved address of the bound address's family (any, for an interface).
+    void connect_bound(const tcp::resolver::results_type& results) {
+        const auto& bind = options_.bind;
+        for (const auto& entry : results) {
+            auto ep = entry.endpoint();
+            if (bind.address && bind.address->is_v4() != ep.address().is_v4()) continue;
+            auto& socket = lowest_layer().socket();
+            error_code ec;
+            socket.open(ep.protocol(), ec);
+            if (!ec) ec = apply_bind_target(socket, bind);
+            if (ec) return fail("cannot connect from " + bind.text() + ": " + ec.message());
+            lowest_layer().async_connect(
+                ep, [self = shared_from_this()](error_code ec) { self->on_connect(ec); });
+            return;
+        }
+        fail("no address of " + url_.host + " is reachable from " + bind.text());
     }
 
     void on_connect(error_code ec) {

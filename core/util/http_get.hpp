@@ -17,6 +17,8 @@
 
 #include "core/util/url.hpp"
 
+#include "core/util/bind_target.hpp"
+
 namespace btd {
 
 struct HttpGetOptions {
@@ -26,6 +28,7 @@ struct HttpGetOptions {
     // POST this body (Content-Type: application/json) instead of a GET, e.g. a webhook. A
     // redirect is then not followed (it would turn into a GET).
     std::optional<std::string> post_json;
+    BindTarget bind;  // connect only from this address or interface; "" = any
 };
 
 struct HttpResult {

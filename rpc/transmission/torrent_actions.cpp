@@ -1,8 +1,11 @@
-// torrent-start(-now), torrent-stop, torrent-verify, torrent-remove, torrent-set, and the
-// Transmission methods btd answers with a clear refusal.
+// torrent-start(-now), torrent-stop, torrent-verify, torrent-reannounce, torrent-remove,
+// torrent-set, torrent-set-location, queue-move-*, and the Transmission methods btd answers with
+// a clear refusal.
 #include <chrono>
 #include <stdexcept>
 
+#include "core/session/queue.hpp"
+#include "rpc/download_dir_policy.hpp"
 #include "rpc/error_mapping.hpp"
 #include "rpc/transmission/arguments.hpp"
 #include "rpc/transmission/file_choices.hpp"
@@ -104,6 +107,32 @@ json torrent_set(Context& c, const json& args) {
     });
 }
 
+// Replies once the move has started; its end shows in downloadDir (as with Transmission, whose
+// reply also comes before the files are moved).
+json set_location(Context& c, const json& args) {
+    reject_unsupported(args, "torrent-set-location", {"ids", "location", "move"});
+    auto location = get_string(args, "location");
+    if (!location) throw MethodError("torrent-set-location: give the new 'location'");
+    auto dir = checked_download_dir(*location, c.options.allowed_download_dirs);
+    bool move = get_bool(args, "move").value_or(false);
+    auto ids = selected(c, args, "torrent-set-location");
+    return translate_errors([&] {
+        for (const auto& id : ids) c.session.set_location(id, dir, move);
+        return json::object();
+    });
+}
+
+void add_queue_move(const SyncRegistrar& add, Context& c, const std::string& name, QueueMove to) {
+    add(name, [&c, name, to](const json& args) {
+        reject_unsupported(args, name, {"ids"});
+        auto ids = selected(c, args, name);
+        return translate_errors([&] {
+            c.session.queue_move(ids, to);
+            return json::object();
+        });
+    });
+}
+
 void refuse(const SyncRegistrar& add, const std::string& name, const std::string& why) {
     add(name, [name, why](const json&) -> json { throw MethodError(name + ": " + why); });
 }
@@ -114,7 +143,7 @@ void register_torrent_add(const Registrar& add, Context& c);
 
 void register_torrent_actions(const Registrar& add, const SyncRegistrar& add_sync, Context& c) {
     add_bulk(add_sync, c, "torrent-start", &Session::resume);
-    add_bulk(add_sync, c, "torrent-start-now", &Session::resume);  // btd has no queue to skip
+    add_bulk(add_sync, c, "torrent-start-now", &Session::start_now);
     add_bulk(add_sync, c, "torrent-stop", &Session::pause);
     add_bulk(add_sync, c, "torrent-verify", &Session::verify);
     add("torrent-remove", [&c](const json& args, TransmissionRpc::Done done) {
@@ -122,13 +151,13 @@ void register_torrent_actions(const Registrar& add, const SyncRegistrar& add_syn
     });
     add_sync("torrent-set", [&c](const json& args) { return torrent_set(c, args); });
     register_torrent_add(add, c);
-    refuse(add_sync, "torrent-reannounce",
-           "not supported: btd announces on the tracker's schedule and has no manual announce");
-    refuse(add_sync, "torrent-set-location", "not supported yet: btd cannot move data");
+    add_bulk(add_sync, c, "torrent-reannounce", &Session::reannounce);
+    add_sync("torrent-set-location", [&c](const json& args) { return set_location(c, args); });
     refuse(add_sync, "torrent-rename-path", "not supported: btd does not rename files");
-    for (const char* m :
-         {"queue-move-top", "queue-move-up", "queue-move-down", "queue-move-bottom"})
-        refuse(add_sync, m, "not supported yet: btd has no download queue");
+    add_queue_move(add_sync, c, "queue-move-top", QueueMove::top);
+    add_queue_move(add_sync, c, "queue-move-up", QueueMove::up);
+    add_queue_move(add_sync, c, "queue-move-down", QueueMove::down);
+    add_queue_move(add_sync, c, "queue-move-bottom", QueueMove::bottom);
     refuse(add_sync, "blocklist-update", "not supported: btd has no blocklist");
     refuse(add_sync, "session-close", "not supported: stop btd with its service manager or btctl");
     refuse(add_sync, "group-get", "not supported: btd has no bandwidth groups");

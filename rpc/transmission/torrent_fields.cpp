@@ -259,6 +259,7 @@ std::map<std::string_view, FieldFn> make_fields() {
         {"downloadDir", [](V v) -> json { return v.status().download_dir.string(); }},
         {"labels", [](V t) -> json { return t.status().labels; }},
         {"isFinished", [](V v) -> json { return is_finished(v); }},
+        {"isStalled", [](V v) -> json { return v.status().stalled; }},
         {"addedDate", [](V v) -> json { return v.status().added_at; }},
         {"doneDate", [](V v) -> json { return v.status().done_at; }},
         {"uploadedEver", [](V v) -> json { return v.status().uploaded; }},

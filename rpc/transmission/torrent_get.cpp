@@ -29,17 +29,6 @@ std::int64_t now_unix() {
         .count();
 }
 
-// Queue positions follow the order of addition (btd has no queue to reorder them yet).
-std::map<Sha1Hash, int> queue_positions(const std::vector<TorrentStatus>& all,
-                                        const TorrentIds& ids) {
-    std::vector<std::pair<int, Sha1Hash>> order;
-    for (const auto& t : all) order.emplace_back(ids.id_of(t.id), t.id);
-    std::sort(order.begin(), order.end());
-    std::map<Sha1Hash, int> out;
-    for (std::size_t i = 0; i < order.size(); ++i) out[order[i].second] = static_cast<int>(i);
-    return out;
-}
-
 json torrent_get(Context& c, const json& args) {
     reject_unsupported(args, "torrent-get", {"ids", "fields", "format"});
     auto fields = requested_fields(args);
@@ -53,12 +42,11 @@ json torrent_get(Context& c, const json& args) {
     } catch (const std::invalid_argument& e) {
         throw MethodError(std::string("torrent-get: ") + e.what());
     }
-    auto positions = queue_positions(all, c.ids);
     const auto& table = torrent_fields();
     json torrents = json::array();
     if (format == "table") torrents.push_back(fields);
     for (const auto& t : selection.torrents) {
-        TorrentView view(c.session, t, c.ids.id_of(t.id), positions[t.id]);
+        TorrentView view(c.session, t, c.ids.id_of(t.id), t.queue_position);
         json row = format == "table" ? json::array() : json::object();
         for (const auto& f : fields) {
             auto value = table.at(f)(view);

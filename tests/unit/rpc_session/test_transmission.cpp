@@ -283,8 +283,12 @@ TEST_CASE("transmission: torrent-set limits, refused arguments, remove with data
     CHECK(contains(h.fails("torrent-set", {{"ids", 1}, {"uploadLimited", true}}), "uploadLimit"));
     CHECK(contains(h.fails("torrent-set", {{"ids", 1}, {"location", "/x"}}), "location"));
     CHECK(contains(h.fails("torrent-set", {{"ids", 1}, {"seedRatioMode", 0}}), "ratio"));
-    CHECK(contains(h.fails("torrent-reannounce", {{"ids", 1}}), "not supported"));
-    CHECK(contains(h.fails("queue-move-top", {{"ids", 1}}), "queue"));
+    h.ok("torrent-reannounce", {{"ids", 1}});
+    h.ok("queue-move-top", {{"ids", 1}});
+    CHECK(contains(h.fails("torrent-set-location", {{"ids", 1}}), "location"));
+    CHECK(contains(h.fails("torrent-set-location", {{"ids", 1}, {"location", "rel/dir"}}),
+                   "absolute"));
+    CHECK(contains(h.fails("torrent-rename-path", {{"ids", 1}}), "not supported"));
     CHECK(contains(h.fails("port-test"), "no outside service"));
     auto data = h.dir / "downloads" / "lt_single";
     fs::create_directories(data.parent_path());

@@ -1,0 +1,107 @@
+// Session's download queue, manual announces and data moves: the glue between the pure queue
+// decisions (queue.hpp) and the torrents. Network thread only, like all of Session.
+#include <spdlog/spdlog.h>
+
+#include "core/session/session_impl.hpp"
+
+namespace btd {
+
+namespace {
+using Clock = std::chrono::steady_clock;
+}
+
+// Before the job starts: if no slot is free it checks its data, then waits queued.
+void Session::Impl::enqueue(const Sha1Hash& id, std::int64_t saved_position, bool paused) {
+    positions.add(id, saved_position >= 0 ? std::optional(saved_position) : std::nullopt);
+    payload[id] = {0, Clock::now()};
+    update_queue(paused ? nullptr : &id);
+}
+
+void Session::Impl::dequeue(const Sha1Hash& id) {
+    positions.remove(id);
+    forced.erase(id);
+    payload.erase(id);
+}
+
+// A torrent downloading with no new payload since `queue_stalled_after` is stalled; the clock
+// starts again whenever it is not downloading (queued, paused, checking, seeding).
+void Session::Impl::watch_payload() {
+    auto now = Clock::now();
+    for (auto& [id, t] : torrents) {
+        auto status = t->status();
+        auto& seen = payload[id];
+        if (status.state != TorrentState::downloading || status.downloaded > seen.downloaded)
+            seen = {status.downloaded, now};
+    }
+}
+
+bool Session::Impl::stalled(const Sha1Hash& id) const {
+    auto limit = ctx.settings.queue_stalled_after;
+    auto it = payload.find(id);
+    if (limit <= 0 || it == payload.end()) return false;
+    return Clock::now() - it->second.since >= std::chrono::seconds(limit);
+}
+
+void Session::Impl::update_queue(const Sha1Hash* starting) {
+    auto order = positions.order();
+    std::vector<queue::Entry> entries;
+    entries.reserve(order.size());
+    for (const auto& id : order) {
+        auto it = torrents.find(id);
+        queue::Entry e;
+        if (it == torrents.end()) {
+            entries.push_back(e);
+            continue;
+        }
+        auto status = it->second->status();
+        bool starts = starting && *starting == id;
+        e.wants_to_run =
+            starts || (status.state != TorrentState::paused && status.state != TorrentState::error);
+        e.seeding = status.size > 0 && status.have_bytes >= status.size;
+        e.forced = forced.count(id) > 0;
+        e.stalled = !starts && status.state == TorrentState::downloading && stalled(id);
+        entries.push_back(e);
+    }
+    auto run =
+        queue::may_run(entries, {ctx.settings.max_active_downloads, ctx.settings.max_active_seeds});
+    for (std::size_t i = 0; i < order.size(); ++i) {
+        auto it = torrents.find(order[i]);
+        if (it != torrents.end() && entries[i].wants_to_run) it->second->set_queued(!run[i]);
+    }
+}
+
+void Session::start_now(const Sha1Hash& id) {
+    EventQueue::Operation operation(impl_->events);
+    auto& torrent = impl_->get(id);
+    impl_->forced.insert(id);
+    impl_->update_queue(&id);
+    torrent.resume();
+}
+
+void Session::queue_move(const std::vector<Sha1Hash>& ids, QueueMove to) {
+    EventQueue::Operation operation(impl_->events);
+    for (const auto& id : ids) impl_->get(id);
+    auto order = queue::moved(impl_->positions.order(), {ids.begin(), ids.end()}, to);
+    for (const auto& id : impl_->positions.reorder(order))
+        impl_->ctx.emit({id, ResumeDataChangedEvent{}});
+    impl_->update_queue();
+}
+
+void Session::reannounce(const Sha1Hash& id) {
+    impl_->get(id).reannounce();
+}
+
+void Session::set_location(const Sha1Hash& id, std::filesystem::path dir, bool move,
+                           std::function<void(std::string)> done) {
+    EventQueue::Operation operation(impl_->events);
+    auto& torrent = impl_->get(id);
+    if (!dir.is_absolute())
+        throw SessionError(SessionError::Code::invalid_argument,
+                           "location must be an absolute path, not '" + dir.string() + "'");
+    if (torrent.relocating())
+        throw SessionError(SessionError::Code::invalid_argument,
+                           "torrent " + to_hex(id) + " is being moved already; try again later");
+    torrent.relocate(dir.lexically_normal(), move, std::move(done));
+}
+
+}  // namespace btd
