@@ -30,7 +30,8 @@ constexpr std::size_t kUsageWidth = 96;
 std::string daemon_usage() {
     std::vector<std::string> words = {"[--config FILE]"};
     for (const auto& s : settings())
-        if (s.from(kFlag)) words.push_back("[" + s.flag + " " + s.value_name + "]");
+        if (s.from(kFlag))
+            words.push_back("[" + s.flag + (s.value_name.empty() ? "" : " " + s.value_name) + "]");
     words.push_back("[--foreground]");
     const std::string indent(11, ' ');  // under the first flag, after "usage: btd "
     std::string out = "btd", line = "usage: btd";
@@ -66,6 +67,11 @@ std::string setting_help(const Setting& s) {
 void add_setting_flags(CLI::App& app, CommandLine& cl) {
     for (const auto& s : settings()) {
         if (!s.from(kFlag)) continue;
+        if (s.value_name.empty()) {  // a switch of a boolean setting: "--no-dht" sets it false
+            app.add_flag_callback(
+                s.flag, [&cl, &s] { s.set_text(cl.overrides, "false"); }, setting_help(s));
+            continue;
+        }
         app.add_option_function<std::string>(
                s.flag,
                [&cl, &s](const std::string& value) {

@@ -46,6 +46,7 @@ Syntax<HostPort> host_port();
 Syntax<spdlog::level::level_enum> level_name();
 Syntax<bool> boolean();
 Syntax<std::vector<std::string>> names();                    // comma-separated or array
+Syntax<std::vector<std::string>> host_ports();               // HOST:PORT items, as names()
 Syntax<std::vector<std::filesystem::path>> absolute_dirs();  // comma-separated or array
 
 // One row of the table, typed. Built with chained calls (see settings_table.hpp).

@@ -114,4 +114,18 @@
       .from(kRpc)                                                                          \
           .syntax(whole<int>(1, 100000, "a connection count"))                             \
           .engine(&SessionSettings::max_connections)                                       \
-          .help("peer connections, all torrents together"))
+          .help("peer connections, all torrents together"))                                 \
+    X(bool, dht, true,                                                                     \
+      .from(kConfig | kFlag | kRpc)                                                        \
+          .reload()                                                                        \
+          .flag("--no-dht", "")                                                            \
+          .syntax(boolean())                                                               \
+          .engine(&SessionSettings::dht)                                                   \
+          .help("the DHT (BEP 5) on the UDP listen port; --no-dht turns it off"))          \
+    X(std::vector<std::string>, dht_bootstrap_nodes, kDefaultDhtBootstrapNodes,            \
+      .from(kConfig | kFlag | kRpc)                                                        \
+          .reload()                                                                        \
+          .flag("--dht-bootstrap", "HOST:PORT,...")                                        \
+          .syntax(host_ports())                                                            \
+          .engine(&SessionSettings::dht_bootstrap_nodes)                                   \
+          .help("DHT routers a node with an empty table starts from"))

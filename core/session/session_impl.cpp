@@ -54,7 +54,8 @@ Session::Impl::Impl(boost::asio::io_context& io, SessionSettings settings)
           [this] {
               return !shutting_down &&
                      ctx.connections < peer_policy::incoming_slot_limit(ctx.connection_limit());
-          }) {
+          }),
+      dht(io, dht_hooks()) {
     update_descriptor_cap();
     ctx.listen_port = listener.listen(ctx.settings.listen_address, ctx.settings.listen_port);
     ctx.settings.listen_port = ctx.listen_port;  // settings() shows the bound port, never 0
@@ -152,6 +153,7 @@ void Session::Impl::schedule_tick() {
             t->tick();
             ++awake_torrents;
         }
+        dht.tick();
         queue_stats();
         schedule_tick();
     });

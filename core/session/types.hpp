@@ -48,6 +48,11 @@ struct SessionSettings {
     double ratio_limit = 0;            // stop seeding at this ratio; 0 = seed forever
     std::int64_t seed_idle_limit = 0;  // stop seeding after this many s without upload; 0 = never
     TorrentTuning tuning;              // per-torrent peer and disk tuning (tuning.hpp)
+    // The DHT (BEP 5) on UDP listen_port. Off unless asked for: an engine embedded in a test or
+    // a one-shot download contacts no public router (the daemon's default turns it on).
+    bool dht = false;
+    std::vector<std::string> dht_bootstrap_nodes;  // "host:port", names resolved asynchronously
+    std::filesystem::path dht_table_file;          // routing table kept here; empty = not kept
 };
 
 struct TorrentLimits {
@@ -161,6 +166,9 @@ struct SessionStats {
     int peers = 0;
     std::uint16_t listen_port = 0;
     int awake_torrents = 0;  // ticked in the last second (the rest are idle: no work at all)
+    bool dht_enabled = false;
+    int dht_nodes = 0;    // in the DHT routing tables (IPv4 + IPv6)
+    int dht_lookups = 0;  // DHT lookups in flight
 };
 
 // ---- Engine events (model: libtorrent's alerts) ------------------------------------------------

@@ -41,7 +41,7 @@ json session_arguments(const Context& c) {
             {"peer-limit-global", s.max_connections},
             {"peer-limit-per-torrent", s.max_peers_per_torrent},
             // What btd does not do, stated as Transmission's switches.
-            {"dht-enabled", false},
+            {"dht-enabled", s.dht},
             {"pex-enabled", false},
             {"lpd-enabled", false},
             {"utp-enabled", false},

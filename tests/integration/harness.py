@@ -408,10 +408,16 @@ def btd_binary():
     return path
 
 
+# Appended to every btd start by this harness (and by BtdDaemon): no test may resolve or contact
+# the public DHT routers. A test that exercises the DHT leaves these out and points btd at
+# loopback nodes with --dht-bootstrap.
+NO_DISCOVERY_FLAGS = ["--no-dht"]
+
+
 def leecher_command(kind, torrent, download_dir, port, log_level="info", timeout=600):
     if kind == "btd":
         return [btd_binary(), "--download", torrent, "--download-dir", download_dir,
-                "--listen-port", str(port), "--log-level", log_level]
+                "--listen-port", str(port), "--log-level", log_level] + NO_DISCOVERY_FLAGS
     return [PYTHON, LT_PEER, "--torrent", torrent, "--save-path", download_dir, "--port",
             str(port), "--mode", "leech", "--timeout", str(timeout), "--quiet"]
 
@@ -704,6 +710,7 @@ class BtdPeer:
         self.args = [btd_binary(), "--download", torrent, "--download-dir", download_dir,
                      "--listen-port", str(self.port), "--log-level",
                      log_level or os.environ.get("BTD_TEST_LOG_LEVEL", "info")]
+        self.args += NO_DISCOVERY_FLAGS
         if seed:
             self.args.append("--seed")
         up_flag, down_flag = btd_limit_flags(self.args[0])

@@ -23,8 +23,12 @@ import harness as H
 class BtdDaemon:
     """One btd daemon process with its own state dir; RPC via urllib."""
 
-    def __init__(self, state_dir, download_dir, config=None, extra_args=(), env=None):
+    def __init__(self, state_dir, download_dir, config=None, extra_args=(), env=None,
+                 discovery=False):
+        """discovery=False (the default) adds H.NO_DISCOVERY_FLAGS: no DHT unless a test asks
+        for it (and then gives loopback bootstrap nodes in extra_args)."""
         self.state_dir, self.download_dir = state_dir, download_dir
+        self.discovery = discovery
         self.env = env
         self.config, self.extra_args = config, list(extra_args)
         self.proc = None
@@ -37,6 +41,8 @@ class BtdDaemon:
                 str(H.free_port()), "--log-level", "debug", "--foreground"]
         if self.config:
             args += ["--config", self.config]
+        if not self.discovery:
+            args += H.NO_DISCOVERY_FLAGS
         return args + self.extra_args
 
     def start(self, timeout=30):

@@ -161,6 +161,7 @@ class Install(unittest.TestCase):
         up."""
         argv = exec_start(self.user.unit_text())
         args = argv + ["--rpc-listen", "127.0.0.1:0", "--listen-port", str(H.free_port())]
+        args += H.NO_DISCOVERY_FLAGS
         env = {k: v for k, v in os.environ.items() if k not in ("XDG_STATE_HOME", "HOME")}
         env["STATE_DIRECTORY"] = state
         log = state + ".log"

@@ -366,3 +366,20 @@ TEST_CASE("config file: non-ASCII text outside quotes is read the old way, never
     CHECK_THROWS_AS(parse_config_file_text(std::string("x = \"\x01\xd1\x87\"\n"), "t"),
                     ConfigError);
 }
+
+TEST_CASE("DHT: on by default with the public routers; --no-dht and --dht-bootstrap") {
+    auto engine = resolved({}).session_settings();
+    CHECK(engine.dht);
+    CHECK(engine.dht_bootstrap_nodes == kDefaultDhtBootstrapNodes);
+    CHECK(engine.dht_table_file == resolved({}).state_dir / "dht.dat");
+    auto cl = parse_command_line({"--no-dht", "--dht-bootstrap", "127.0.1.1:7000,[::1]:7001"});
+    CHECK(*cl.overrides.dht == false);
+    CHECK(*cl.overrides.dht_bootstrap_nodes ==
+          std::vector<std::string>{"127.0.1.1:7000", "[::1]:7001"});
+    CHECK(parse_command_line({"--dht-bootstrap", ""}).overrides.dht_bootstrap_nodes->empty());
+    CHECK_THROWS_WITH_AS(parse_command_line({"--dht-bootstrap", "router.example"}),
+                         doctest::Contains("invalid --dht-bootstrap"), UsageError);
+    CHECK_THROWS_AS(apply_rpc_settings(json{{"dht_bootstrap_nodes", {"nohost"}}}, engine),
+                    BadSettingValue);
+    CHECK(apply_rpc_settings(json{{"dht", false}}, engine).dht == false);
+}
