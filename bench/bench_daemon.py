@@ -155,7 +155,7 @@ class Daemon:
         log = open(self.log_path, "wb")
         args = [H.btd_binary(), "--state-dir", self.state_dir, "--download-dir",
                 self.download_dir, "--rpc-listen", "127.0.0.1:0", "--listen-port",
-                str(H.free_port()), "--log-level", self.log_level]
+                str(H.free_port()), "--log-level", self.log_level, *H.NO_DISCOVERY_FLAGS]
         started = time.monotonic()
         self.proc = H.spawn(args, stdout=log, stderr=log, stdin=subprocess.DEVNULL)
         log.close()

@@ -76,7 +76,8 @@ def run_btd(work, dl, torrents, timeout):
     log = open(os.path.join(work, "btd.log"), "wb")
     start = time.monotonic()
     proc = H.spawn([H.btd_binary(), "--state-dir", state, "--download-dir", dl, "--rpc-listen",
-                    "127.0.0.1:0", "--listen-port", str(H.free_port()), "--log-level", "warn"],
+                    "127.0.0.1:0", "--listen-port", str(H.free_port()), "--log-level", "warn",
+                    *H.NO_DISCOVERY_FLAGS],
                    stdout=log, stderr=log, stdin=subprocess.DEVNULL)
     log.close()
     sampler = H._AnonRssSampler(proc.pid)

@@ -300,6 +300,12 @@ std::string format_stats(const json& s) {
                         human_size(get_int(s, "uploaded")) + ")"},
         {"Peers:", std::to_string(get_int(s, "peers"))},
         {"Listen port:", std::to_string(get_int(s, "listen_port"))}};
+    if (auto dht = s.find("dht"); dht != s.end() && dht->is_object())
+        rows.push_back({"DHT:", !dht->value("enabled", false)
+                                    ? std::string("off")
+                                    : std::to_string(get_int(*dht, "nodes")) + " nodes, " +
+                                          std::to_string(get_int(*dht, "lookups")) +
+                                          " lookups in flight"});
     return format_table(rows, {});
 }
 

@@ -58,10 +58,27 @@ class BtdFormatter : public CLI::Formatter {
     }
 };
 
+// The default in brackets after the help; a long one (a list) goes on lines of its own, broken
+// after commas, so --help fits a terminal (CLI11 indents the lines of a description).
 std::string setting_help(const Setting& s) {
+    constexpr std::size_t kWidth = 70;  // what the description column leaves of 100
     std::string text = s.help;
-    if (!s.default_text.empty()) text += " [" + s.default_text + "]";
-    return text;
+    if (s.default_text.empty()) return text;
+    if (text.size() + s.default_text.size() + 3 <= kWidth)
+        return text + " [" + s.default_text + "]";
+    std::string line = "[";
+    for (std::size_t start = 0; start < s.default_text.size();) {
+        auto comma = s.default_text.find(',', start);
+        auto end = comma == std::string::npos ? s.default_text.size() : comma + 1;
+        auto item = s.default_text.substr(start, end - start);
+        if (line.size() > 1 && line.size() + item.size() > kWidth) {
+            text += "\n" + line;
+            line.clear();
+        }
+        line += item;
+        start = end;
+    }
+    return text + "\n" + line + "]";
 }
 
 void add_setting_flags(CLI::App& app, CommandLine& cl) {

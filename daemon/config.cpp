@@ -76,6 +76,7 @@ SessionSettings DaemonConfig::session_settings() const {
     SessionSettings s;
     for (const auto& setting : settings())
         if (setting.in_engine()) setting.to_engine(s, *this);
+    s.dht_table_file = state_dir / "dht.dat";
     return s;
 }
 

@@ -38,6 +38,10 @@ struct HostPort {
 };
 
 inline const HostPort kDefaultRpcListen{std::string(rpc::kDefaultRpcAddress), rpc::kDefaultRpcPort};
+// The public routers most clients start their DHT from (libtorrent's and Transmission's lists).
+inline const std::vector<std::string> kDefaultDhtBootstrapNodes{
+    "router.bittorrent.com:6881", "router.utorrent.com:6881", "dht.transmissionbt.com:6881",
+    "dht.libtorrent.org:25401"};
 
 // Every setting of the table, each optional so that layers (file, command line) can be merged.
 struct ConfigValues {

@@ -262,6 +262,26 @@ Syntax<std::vector<std::string>> names() {
     return s;
 }
 
+Syntax<std::vector<std::string>> host_ports() {
+    auto checked = [](std::vector<std::string> items) {
+        for (const auto& item : items) parse_host_port(item);  // throws ConfigError naming it
+        return items;
+    };
+    Syntax<std::vector<std::string>> s = names();
+    s.parse = [checked](std::string_view text) { return checked(split_list(text)); };
+    s.parse_items = [checked](const std::vector<std::string>& items) {
+        return checked(trimmed_items(items));
+    };
+    s.from_json = [checked](const json& j) {
+        try {
+            return checked(trimmed_items(json_strings(j)));
+        } catch (const ConfigError&) {
+            throw BadSettingValue("must be an array of \"HOST:PORT\" strings");
+        }
+    };
+    return s;
+}
+
 Syntax<std::vector<std::filesystem::path>> absolute_dirs() {
     Syntax<std::vector<std::filesystem::path>> s;
     s.parse = [](std::string_view text) { return checked_absolute(split_list(text)); };

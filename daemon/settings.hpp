@@ -49,6 +49,7 @@ Syntax<bool> boolean();
 Syntax<std::string> text();                // any string, empty included
 Syntax<std::string> bind_target();         // "" (none), an IP address or an interface that exists
 Syntax<std::vector<std::string>> names();  // comma-separated or array
+Syntax<std::vector<std::string>> host_ports();               // HOST:PORT items, as names()
 Syntax<std::vector<std::filesystem::path>> absolute_dirs();  // comma-separated or array
 
 // One row of the table, typed. Built with chained calls (see settings_table.hpp).

@@ -171,4 +171,18 @@
           .flag("--bind", "ADDRESS|IFNAME")                                                \
           .syntax(bind_target())                                                           \
           .engine(&SessionSettings::bind_interface)                                        \
-          .help("send peer traffic only from this address or interface (e.g. a VPN's)"))
+          .help("send peer traffic only from this address or interface (e.g. a VPN's)")) \
+    X(bool, dht, true,                                                                     \
+      .from(kConfig | kFlag | kRpc)                                                        \
+          .reload()                                                                        \
+          .flag("--no-dht", "")                                                            \
+          .syntax(boolean())                                                               \
+          .engine(&SessionSettings::dht)                                                   \
+          .help("the DHT (BEP 5) on the UDP listen port; --no-dht turns it off"))          \
+    X(std::vector<std::string>, dht_bootstrap_nodes, kDefaultDhtBootstrapNodes,            \
+      .from(kConfig | kFlag | kRpc)                                                        \
+          .reload()                                                                        \
+          .flag("--dht-bootstrap", "HOST:PORT,...")                                        \
+          .syntax(host_ports())                                                            \
+          .engine(&SessionSettings::dht_bootstrap_nodes)                                   \
+          .help("DHT routers a node with an empty table starts from"))

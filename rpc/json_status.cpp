@@ -211,15 +211,17 @@ json to_json(const TorrentDetails& d) {
 json to_json(const SessionStats& s) {
     json by_state = json::object();
     for (const auto& [state, count] : s.by_state) by_state[state] = count;
-    return {{"download_rate", s.download_rate},
-            {"upload_rate", s.upload_rate},
-            {"downloaded", s.downloaded},
-            {"uploaded", s.uploaded},
-            {"torrents", s.torrents},
-            {"by_state", std::move(by_state)},
-            {"peers", s.peers},
-            {"listen_port", s.listen_port},
-            {"awake_torrents", s.awake_torrents}};
+    json out = {{"download_rate", s.download_rate},
+                {"upload_rate", s.upload_rate},
+                {"downloaded", s.downloaded},
+                {"uploaded", s.uploaded},
+                {"torrents", s.torrents},
+                {"by_state", std::move(by_state)},
+                {"peers", s.peers},
+                {"listen_port", s.listen_port},
+                {"awake_torrents", s.awake_torrents}};
+    out["dht"] = {{"enabled", s.dht_enabled}, {"nodes", s.dht_nodes}, {"lookups", s.dht_lookups}};
+    return out;
 }
 
 json to_json(const SessionSettings& s) {

@@ -82,6 +82,7 @@ Session::Session(boost::asio::io_context& io, SessionSettings settings)
     : impl_(std::make_unique<Impl>(io, std::move(settings))) {
     impl_->schedule_tick();
     impl_->configure_lsd();
+    impl_->configure_dht();
 }
 
 // Disk work ends before the torrents go: running checks are cancelled, then the pool is joined,
@@ -331,6 +332,10 @@ const Metainfo& Session::metainfo(const Sha1Hash& id) const {
 SessionStats Session::stats() const {
     auto stats = sum_up(list(), impl_->ctx.listen_port);
     stats.awake_torrents = impl_->awake_torrents;
+    auto dht = impl_->dht.stats();
+    stats.dht_enabled = dht.enabled;
+    stats.dht_nodes = dht.nodes;
+    stats.dht_lookups = dht.lookups;
     return stats;
 }
 
@@ -362,6 +367,7 @@ void Session::apply_settings(const SessionSettings& settings) {
     impl_->ctx.upload_limit->set_rate(settings.upload_rate_limit);
     if (!impl_->shutting_down) impl_->configure_lsd();
     impl_->update_queue();
+    if (!impl_->shutting_down) impl_->configure_dht();
 }
 
 EventSubscription Session::add_event_listener(EventHandler handler) {
@@ -374,6 +380,7 @@ void Session::shutdown(std::function<void()> done) {
     impl_->tick_timer.cancel();
     impl_->listener.close();
     impl_->lsd.reset();
+    impl_->dht.shutdown();
     auto remaining = std::make_shared<std::size_t>(impl_->torrents.size());
     auto finish = std::make_shared<std::function<void()>>(std::move(done));
     if (*remaining == 0) return boost::asio::post(impl_->ctx.io, [finish] { (*finish)(); });

@@ -57,7 +57,8 @@ Session::Impl::Impl(boost::asio::io_context& io, SessionSettings settings)
           [this] {
               return !shutting_down &&
                      ctx.connections < peer_policy::incoming_slot_limit(ctx.connection_limit());
-          }) {
+          }),
+      dht(io, dht_hooks()) {
     update_descriptor_cap();
     listener.set_bind(ctx.bind);
     ctx.trackers.state().settings.bind = ctx.bind;
@@ -175,6 +176,7 @@ void Session::Impl::schedule_tick() {
         }
         watch_payload();
         update_queue();
+        dht.tick();
         queue_stats();
         schedule_tick();
     });

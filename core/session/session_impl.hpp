@@ -18,6 +18,7 @@
 #include "core/session/queue.hpp"
 #include "core/session/session.hpp"
 #include "core/session/session_context.hpp"
+#include "core/session/session_dht.hpp"
 #include "core/session/status_changes.hpp"
 #include "core/session/torrent.hpp"
 
@@ -51,6 +52,7 @@ struct Session::Impl {
     bool shutting_down = false;
     int awake_torrents = 0;  // ticked by the last tick (Torrent::idle() skips the others)
     Listener listener;
+    SessionDht dht;  // last: its callbacks use the members above (session_dht.cpp)
 
     Impl(boost::asio::io_context& io, SessionSettings settings);
 
@@ -61,6 +63,12 @@ struct Session::Impl {
                        PeerSource source);
 
     void queue_event(SessionEvent e);
+
+    // The jobs the DHT looks up and announces: running and not private (BEP 27). Jobs that
+    // still fetch their metadata belong here too (session_dht.cpp).
+    std::vector<Sha1Hash> active_info_hashes() const;
+    SessionDht::Hooks dht_hooks();
+    void configure_dht();  // after start and after every settings change
 
     void queue_stats();
 

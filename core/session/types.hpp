@@ -63,6 +63,11 @@ struct SessionSettings {
     // Peer traffic (connections out, the listen socket) only from this IP address or network
     // interface (SO_BINDTODEVICE), e.g. a VPN's; "" = any. Checked by parse_bind_target.
     std::string bind_interface;
+    // The DHT (BEP 5) on UDP listen_port. Off unless asked for: an engine embedded in a test or
+    // a one-shot download contacts no public router (the daemon's default turns it on).
+    bool dht = false;
+    std::vector<std::string> dht_bootstrap_nodes;  // "host:port", names resolved asynchronously
+    std::filesystem::path dht_table_file;          // routing table kept here; empty = not kept
 };
 
 struct TorrentLimits {
@@ -183,6 +188,9 @@ struct SessionStats {
     int peers = 0;
     std::uint16_t listen_port = 0;
     int awake_torrents = 0;  // ticked in the last second (the rest are idle: no work at all)
+    bool dht_enabled = false;
+    int dht_nodes = 0;    // in the DHT routing tables (IPv4 + IPv6)
+    int dht_lookups = 0;  // DHT lookups in flight
 };
 
 // ---- Engine events (model: libtorrent's alerts) ------------------------------------------------

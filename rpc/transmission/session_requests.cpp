@@ -42,9 +42,9 @@ json session_arguments(const Context& c) {
             {"peer-limit-global", s.max_connections},
             {"peer-limit-per-torrent", s.max_peers_per_torrent},
             // What btd does not do, stated as Transmission's switches.
-            {"dht-enabled", false},
-            {"pex-enabled", false},
-            {"lpd-enabled", false},
+            {"dht-enabled", s.dht},
+            {"pex-enabled", true},
+            {"lpd-enabled", s.lsd},
             {"utp-enabled", false},
             {"port-forwarding-enabled", false},
             {"blocklist-enabled", false},

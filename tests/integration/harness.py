@@ -409,9 +409,10 @@ def btd_binary():
 
 
 # Appended to every btd start by this harness (and by BtdDaemon): no test may resolve or contact
-# the public DHT routers or multicast on the host's LAN. A test that exercises the DHT or LSD
-# leaves these out (LSD only inside a network namespace the test made).
-NO_DISCOVERY_FLAGS = ["--no-lsd"]
+# the public DHT routers or multicast on the host's LAN. A test that exercises the DHT leaves
+# --no-dht out and points btd at loopback nodes with --dht-bootstrap; one that exercises LSD
+# leaves --no-lsd out and runs inside a network namespace it made.
+NO_DISCOVERY_FLAGS = ["--no-dht", "--no-lsd"]
 
 
 def leecher_command(kind, torrent, download_dir, port, log_level="info", timeout=600):

@@ -26,7 +26,7 @@ class BtdDaemon:
     def __init__(self, state_dir, download_dir, config=None, extra_args=(), env=None,
                  discovery=False):
         """discovery=False (the default) adds H.NO_DISCOVERY_FLAGS: no DHT or LSD unless a test
-        asks for it."""
+        asks for it (and then gives loopback bootstrap nodes in extra_args)."""
         self.state_dir, self.download_dir = state_dir, download_dir
         self.discovery = discovery
         self.env = env

@@ -205,6 +205,14 @@ TEST_CASE("reload: a non-reloadable setting keeps its running value") {
 
 TEST_CASE("--help is generated from the rows: every flag, its value name, help and default") {
     auto help = usage_text();
+    std::string flat;  // long defaults are broken over lines: joined again here
+    for (std::size_t i = 0; i < help.size(); ++i) {
+        if (help[i] != '\n') {
+            flat += help[i];
+            continue;
+        }
+        while (i + 1 < help.size() && help[i + 1] == ' ') ++i;
+    }
     for (const auto& s : settings()) {
         if (!s.from(kFlag)) {
             CHECK_MESSAGE(help.find(s.help) == std::string::npos, s.name);
@@ -214,7 +222,7 @@ TEST_CASE("--help is generated from the rows: every flag, its value name, help a
         CHECK(help.find(s.flag + " " + s.value_name) != std::string::npos);
         CHECK(help.find(s.help) != std::string::npos);
         if (!s.default_text.empty())
-            CHECK(help.find("[" + s.default_text + "]") != std::string::npos);
+            CHECK(flat.find("[" + s.default_text + "]") != std::string::npos);
     }
     for (auto other :
          {"--config", "--foreground", "--download", "--timeout", "--seed", "--help", "--version"})
@@ -380,4 +388,21 @@ TEST_CASE("lsd: on by default in the daemon, off with lsd = false, --no-lsd or s
     CHECK_FALSE(set.lsd);
     CHECK(rpc_settings(set)["lsd"] == false);
     CHECK(find_setting("lsd")->reloadable);
+}
+
+TEST_CASE("DHT: on by default with the public routers; --no-dht and --dht-bootstrap") {
+    auto engine = resolved({}).session_settings();
+    CHECK(engine.dht);
+    CHECK(engine.dht_bootstrap_nodes == kDefaultDhtBootstrapNodes);
+    CHECK(engine.dht_table_file == resolved({}).state_dir / "dht.dat");
+    auto cl = parse_command_line({"--no-dht", "--dht-bootstrap", "127.0.1.1:7000,[::1]:7001"});
+    CHECK(*cl.overrides.dht == false);
+    CHECK(*cl.overrides.dht_bootstrap_nodes ==
+          std::vector<std::string>{"127.0.1.1:7000", "[::1]:7001"});
+    CHECK(parse_command_line({"--dht-bootstrap", ""}).overrides.dht_bootstrap_nodes->empty());
+    CHECK_THROWS_WITH_AS(parse_command_line({"--dht-bootstrap", "router.example"}),
+                         doctest::Contains("invalid --dht-bootstrap"), UsageError);
+    CHECK_THROWS_AS(apply_rpc_settings(json{{"dht_bootstrap_nodes", {"nohost"}}}, engine),
+                    BadSettingValue);
+    CHECK(apply_rpc_settings(json{{"dht", false}}, engine).dht == false);
 }

@@ -1,0 +1,105 @@
+#include <doctest/doctest.h>
+
+#include <boost/asio/io_context.hpp>
+#include <chrono>
+#include <memory>
+#include <string_view>
+
+#include "core/dht/dht_node.hpp"
+
+using namespace btd;
+using namespace btd::dht;
+
+namespace {
+
+Endpoint loopback(int last_byte) {
+    return Endpoint(boost::asio::ip::make_address("127.0.0." + std::to_string(last_byte)), 0);
+}
+
+// Runs the io_context until `done` or the time is up (bounded).
+template <class Done>
+bool run_until(boost::asio::io_context& io, Done done, std::chrono::seconds limit) {
+    auto deadline = std::chrono::steady_clock::now() + limit;
+    while (!done() && std::chrono::steady_clock::now() < deadline) {
+        io.run_for(std::chrono::milliseconds(20));
+        io.restart();
+    }
+    return done();
+}
+
+}  // namespace
+
+TEST_CASE("DHT nodes on loopback bootstrap, announce and find each other's peers") {
+    boost::asio::io_context io;
+    NodeId info_hash{};
+    info_hash[0] = 0x42;
+    std::vector<Endpoint> found_by_c;
+    auto ignore = [](const NodeId&, std::vector<Endpoint>) {};
+    DhtNode b(io, loopback(2), std::nullopt, ignore);
+    DhtNode a(io, loopback(3), std::nullopt, ignore);
+    DhtNode c(io, loopback(4), std::nullopt, [&](const NodeId& ih, std::vector<Endpoint> peers) {
+        CHECK(ih == info_hash);
+        found_by_c.insert(found_by_c.end(), peers.begin(), peers.end());
+    });
+    a.bootstrap({b.local_endpoint()});
+    c.bootstrap({b.local_endpoint()});
+    REQUIRE(run_until(
+        io, [&] { return a.stats().nodes >= 1 && b.stats().nodes >= 2; },
+        std::chrono::seconds(10)));
+
+    bool announced = false;
+    REQUIRE(a.get_peers(info_hash, std::uint16_t{7000}, [&](std::size_t) { announced = true; }));
+    CHECK_FALSE(a.get_peers(info_hash, std::uint16_t{7000}));  // one lookup per info-hash
+    REQUIRE(run_until(
+        io, [&] { return announced; }, std::chrono::seconds(10)));
+    // Give the announce_peer time to arrive and be answered.
+    run_until(
+        io, [&] { return a.stats().pending == 0; }, std::chrono::seconds(5));
+
+    REQUIRE(c.get_peers(info_hash, std::nullopt));
+    REQUIRE(run_until(
+        io, [&] { return !found_by_c.empty(); }, std::chrono::seconds(10)));
+    CHECK(found_by_c.front() == Endpoint(loopback(3).address(), 7000));
+}
+
+TEST_CASE("a DHT node drops replies it never asked for and survives junk") {
+    boost::asio::io_context io;
+    DhtNode node(io, loopback(5), std::nullopt, [](const NodeId&, std::vector<Endpoint>) {});
+    boost::asio::ip::udp::socket junk(io, loopback(6));
+    auto send = [&](std::string bytes) {
+        junk.send_to(boost::asio::buffer(bytes), node.local_endpoint());
+    };
+    send("not bencode at all");
+    send("d1:t2:xx1:y1:r1:rd2:id20:aaaaaaaaaaaaaaaaaaaaee");  // a reply to no query of ours
+    send(std::string(5000, 'l'));
+    REQUIRE(run_until(
+        io, [&] { return node.stats().packets_in >= 3; }, std::chrono::seconds(5)));
+    CHECK(node.stats().packets_dropped == 3);
+    CHECK(node.stats().nodes == 0);  // an unsolicited reply adds nobody
+}
+
+TEST_CASE("a DHT node answers a ping and limits what one address may send") {
+    boost::asio::io_context io;
+    DhtNode node(io, loopback(7), std::nullopt, [](const NodeId&, std::vector<Endpoint>) {});
+    boost::asio::ip::udp::socket asker(io, loopback(8));
+    asker.non_blocking(true);
+    std::string ping = "d1:ad2:id20:abcdefghij0123456789e1:q4:ping1:t2:aa1:y1:qe";
+    for (int i = 0; i < 80; ++i) asker.send_to(boost::asio::buffer(ping), node.local_endpoint());
+    REQUIRE(run_until(
+        io, [&] { return node.stats().packets_in >= 80; }, std::chrono::seconds(5)));
+    int answers = 0;
+    run_until(
+        io,
+        [&] {
+            char buf[2048];
+            Endpoint from;
+            boost::system::error_code ec;
+            std::size_t n = 0;
+            while ((n = asker.receive_from(boost::asio::buffer(buf), from, 0, ec)) > 0 && !ec)
+                if (std::string_view(buf, n).find("1:y1:r") != std::string_view::npos) ++answers;
+            return false;
+        },
+        std::chrono::seconds(1));
+    CHECK(answers == 50);  // RateGuard: 50 packets in 10 s per source (its own pings aside)
+    CHECK(node.stats().packets_dropped == 30);
+}
