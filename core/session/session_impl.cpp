@@ -80,6 +80,7 @@ void Session::Impl::queue_stats() {
     std::vector<TorrentStatus> all;
     all.reserve(torrents.size());
     for (auto& [id, t] : torrents) all.push_back(status_of(id, *t));
+    for (auto& [id, m] : magnets) all.push_back(status_of(id, *m.job));
     StatsEvent stats{sum_up(all, ctx.listen_port), {}};
     for (auto& status : all) {
         auto it = reported_status.find(status.id);
@@ -88,6 +89,12 @@ void Session::Impl::queue_stats() {
         stats.torrents.push_back(std::move(status));
     }
     queue_event({Sha1Hash{}, std::move(stats)});
+}
+
+TorrentStatus Session::Impl::status_of(const Sha1Hash& id, const MetadataJob& job) const {
+    auto status = job.status();
+    if (auto it = labels.find(id); it != labels.end()) status.labels = it->second;
+    return status;
 }
 
 TorrentStatus Session::Impl::status_of(const Sha1Hash& id, const Torrent& t) const {
@@ -105,8 +112,10 @@ Torrent& Session::Impl::get(const Sha1Hash& id) {
 
 void Session::Impl::route(boost::asio::ip::tcp::socket socket, const wire::Handshake& hs) {
     auto it = torrents.find(hs.info_hash);
-    if (it == torrents.end()) return;  // unknown torrent: the socket closes here
+    auto* waiting = magnet(hs.info_hash);
+    if (it == torrents.end() && !waiting) return;  // unknown torrent: the socket closes here
     if (hs.peer_id == ctx.peer_id) return answer_ourselves(std::move(socket), hs);
+    if (waiting) return void(waiting->job->accept_incoming(std::move(socket), hs));
     it->second->accept_incoming(std::move(socket), hs);
 }
 
@@ -152,6 +161,7 @@ void Session::Impl::schedule_tick() {
             t->tick();
             ++awake_torrents;
         }
+        for (auto& [id, m] : magnets) m.job->tick();
         queue_stats();
         schedule_tick();
     });
@@ -218,6 +228,8 @@ void Session::Impl::deliver_peers(const Sha1Hash& info_hash,
                                   PeerSource source) {
     if (auto it = torrents.find(info_hash); it != torrents.end())
         it->second->add_peers(endpoints, source);
+    else if (auto* waiting = magnet(info_hash))
+        waiting->job->add_peers(endpoints, source);
 }
 
 }  // namespace btd

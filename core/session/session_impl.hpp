@@ -14,6 +14,7 @@
 
 #include "core/session/event_queue.hpp"
 #include "core/session/listener.hpp"
+#include "core/session/metadata_job.hpp"
 #include "core/session/session.hpp"
 #include "core/session/session_context.hpp"
 #include "core/session/status_changes.hpp"
@@ -22,6 +23,10 @@
 namespace btd {
 
 SessionStats sum_up(const std::vector<TorrentStatus>& statuses, std::uint16_t listen_port);
+
+// Creates the download directory if needed; throws SessionError{bad_download_dir} if it cannot
+// be created or written. A file-system call: on the disk pool unless nothing waits.
+void check_download_dir(const std::filesystem::path& dir);
 
 struct Session::Impl {
     SessionContext ctx;
@@ -32,6 +37,17 @@ struct Session::Impl {
     std::map<Sha1Hash, TorrentStatus> reported_status;
     std::map<Sha1Hash, std::unique_ptr<Torrent>> torrents;
     std::map<Sha1Hash, std::vector<std::string>> labels;  // only torrents that have some
+    // Magnet jobs still fetching their metadata (session_magnets.cpp). An id is in `torrents`
+    // or here, never in both. What torrent.set changes meanwhile waits in the entry.
+    struct MagnetEntry {
+        std::unique_ptr<MetadataJob> job;
+        Metainfo stub;  // what metainfo(id) shows: info-hash, name, trackers; no files
+        std::vector<int> file_priorities;  // applied once the files are known
+        bool sequential = false;
+        TorrentLimits limits;
+    };
+    std::map<Sha1Hash, MagnetEntry> magnets;
+    std::map<MetadataJob*, std::unique_ptr<MetadataJob>> retiring_magnets;
     // Removed torrents still finishing disk work; destroyed when their stop() completes.
     std::map<Torrent*, std::unique_ptr<Torrent>> retiring;
     // Until a removed job's disk work is over (and its files deleted), the same torrent and
@@ -63,6 +79,7 @@ struct Session::Impl {
     void queue_stats();
 
     TorrentStatus status_of(const Sha1Hash& id, const Torrent& t) const;
+    TorrentStatus status_of(const Sha1Hash& id, const MetadataJob& job) const;
 
     Torrent& get(const Sha1Hash& id);
 
@@ -104,6 +121,19 @@ struct Session::Impl {
 
     // Throws SessionError{being_removed} while the torrent or its paths are being removed.
     void check_not_being_removed(const Metainfo& meta, const std::filesystem::path& dir) const;
+
+    // ---- magnet jobs (session_magnets.cpp) ----
+    MagnetEntry* magnet(const Sha1Hash& id);  // nullptr if no magnet job has this id
+    const MagnetEntry* magnet(const Sha1Hash& id) const;
+    std::optional<AddResult> refuse_or_duplicate_magnet(const MagnetLink& link) const;
+    AddResult insert_magnet(MagnetLink link, const std::filesystem::path& dir,
+                            AddTorrentParams params);
+    // The verified info dictionary arrived: the job becomes a Torrent with the same id.
+    void on_metadata(const Sha1Hash& id, std::string info_dict);
+    void remove_magnet(const Sha1Hash& id);
+    ResumeData magnet_resume_data(const Sha1Hash& id) const;
+    // Destroys the job outside its own call stack.
+    void retire_magnet(std::unique_ptr<MetadataJob> job);
 };
 
 }  // namespace btd

@@ -131,6 +131,7 @@ class Torrent : public PeerConnection::Handler {
     bool refuse_banned(PeerConnection& peer);  // an outgoing peer that turned out banned
     void send_opening(PeerConnection& peer);
     void on_extended(PeerConnection& peer, const wire::Message& msg);
+    void serve_metadata(PeerConnection& peer, std::string_view payload);  // BEP 9
     void on_have(PeerConnection& peer, const wire::Message& msg);
     void on_bitfield(PeerConnection& peer, const wire::Message& msg);
     void on_have_all_or_none(PeerConnection& peer, const wire::Message& msg);
