@@ -304,17 +304,19 @@ void MetadataJob::on_peer_closed(PeerConnection& peer, const std::string& reason
 }
 
 std::vector<std::pair<MetadataJob::Endpoint, PeerSource>> MetadataJob::known_peers() const {
-    std::vector<std::pair<Endpoint, PeerSource>> out;
-    auto now = Clock::now();
-    for (const auto& ep : peer_list_.ready(now))
-        out.emplace_back(ep, peer_list_.source_of(ep).value_or(PeerSource::magnet));
-    for (const auto& [ptr, peer] : peers_)  // still connected: handed over too
-        if (!ptr->incoming() && ptr->connected())
-            out.emplace_back(ptr->remote(),
-                             peer_list_.source_of(ptr->remote()).value_or(PeerSource::magnet));
-    for (const auto& ep : incoming_listen_)
-        if (!peer_list_.endpoint_banned(ep)) out.emplace_back(ep, PeerSource::incoming);
-    return out;
+    std::map<Endpoint, PeerSource> out;
+    auto source = [this](const Endpoint& ep) {
+        return peer_list_.source_of(ep).value_or(PeerSource::magnet);
+    };
+    for (const auto& ep : link_.peers) out.emplace(ep, PeerSource::magnet);  // even if down now
+    for (const auto& ep : peer_list_.ready(Clock::now())) out.emplace(ep, source(ep));
+    for (const auto& [ptr, peer] : peers_)  // being dialled or connected: handed over too
+        if (!ptr->incoming()) out.emplace(ptr->remote(), source(ptr->remote()));
+    for (const auto& ep : incoming_listen_) out.emplace(ep, PeerSource::incoming);
+    std::vector<std::pair<Endpoint, PeerSource>> list;
+    for (const auto& [ep, src] : out)
+        if (!peer_list_.endpoint_banned(ep)) list.emplace_back(ep, src);
+    return list;
 }
 
 TorrentStatus MetadataJob::status() const {

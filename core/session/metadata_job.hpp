@@ -55,8 +55,9 @@ class MetadataJob : public PeerConnection::Handler {
     std::int64_t added_at() const { return added_at_; }
     TorrentStatus status() const;
     TorrentDetails details() const;
-    // Peers worth dialling for the Torrent that follows: every candidate and, for incoming
-    // peers, the listen port their extension handshake named.
+    // Peers worth dialling for the Torrent that follows (and worth keeping in a stored link):
+    // the link's x.pe, every candidate not banned, the peers being dialled or connected and,
+    // for incoming peers, the listen port their extension handshake named.
     std::vector<std::pair<Endpoint, PeerSource>> known_peers() const;
 
     // PeerConnection::Handler
