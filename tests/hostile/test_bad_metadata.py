@@ -106,7 +106,8 @@ class BadMetadata(unittest.TestCase):
         self.addCleanup(tmp.__exit__, None, None, None)
         src, torrent, ih = M.make_content(root, "good.bin", SIZE)
         import libtorrent as lt
-        info_size = len(lt.bencode(lt.bdecode(open(torrent, "rb").read())[b"info"]))
+        with open(torrent, "rb") as f:
+            info_size = len(lt.bencode(lt.bdecode(f.read())[b"info"]))
         corrupt = MetadataLiar(ih, info_size, "corrupt").start()
         self.addCleanup(corrupt.close)
         oversized = MetadataLiar(ih, info_size, "oversized").start()
