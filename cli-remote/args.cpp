@@ -109,7 +109,7 @@ void add_label_option(CLI::App& c, CliOptions& o, const std::string& what) {
 
 void add_options_of_add(CLI::App& c, CliOptions& o) {
     c.add_option("sources", o.args,
-                 "a .torrent file, a magnet link or an http(s) URL of a .torrent")
+                 "a .torrent or .magnet file, a magnet link or an http(s) URL of a .torrent")
         ->type_name("FILE|MAGNET|URL...");
     c.add_option_function<std::string>(
          "--dir",
@@ -219,10 +219,12 @@ struct Command {
 const Command kCommands[] = {
     {{"add", "FILE|MAGNET|URL...", "[--dir DIR] [--paused] [--label L]... [--json]",
       "add torrents from .torrent files, magnet links or http(s) URLs",
-      "A .torrent file is read by btctl and sent to btd, so btd need not be able to read it.\n"
-      "URLs are fetched by btd (this btd refuses magnet links until it can fetch metadata).\n"
+      "A .torrent or .magnet file is read by btctl and sent to btd, so btd need not be able to\n"
+      "read it. URLs are fetched by btd. A magnet link's job shows state `metadata` until its\n"
+      "peers sent the info dictionary, then downloads like any other.\n"
       "Adding a torrent btd already has is reported, not an error.",
-      "btctl add ubuntu.iso.torrent\nbtctl add --dir /srv/isos --paused a.torrent b.torrent\n"
+      "btctl add ubuntu.iso.torrent\nbtctl add 'magnet:?xt=urn:btih:...&dn=ubuntu.iso'\n"
+      "btctl add --dir /srv/isos --paused a.torrent b.torrent\n"
       "btctl add --label tv show.torrent"},
      add_options_of_add},
     {{"list", "", "[--label L]... [--json]",

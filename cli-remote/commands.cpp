@@ -43,6 +43,28 @@ std::string read_torrent_file(const std::string& path) {
     return bytes;
 }
 
+bool is_magnet_file(const std::string& path) {
+    auto ext = std::filesystem::path(path).extension().string();
+    return ext.size() == 7 && starts_with_ci(ext, ".magnet");
+}
+
+// A .magnet file holds one magnet link; blanks and line ends around it are dropped.
+std::string read_magnet_file(const std::string& path) {
+    constexpr std::uintmax_t kMaxMagnetFileBytes = 128 * 1024;
+    std::error_code ec;
+    auto size = std::filesystem::file_size(path, ec);
+    if (ec) throw CliError(exit_code::failure, "cannot read " + path + ": " + ec.message());
+    if (size > kMaxMagnetFileBytes)
+        throw CliError(exit_code::failure, path + " is too large for a .magnet file");
+    std::ifstream in(path, std::ios::binary);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto begin = text.find_first_not_of(" \t\r\n");
+    auto end = text.find_last_not_of(" \t\r\n");
+    if (begin == std::string::npos || !starts_with_ci(text.substr(begin), "magnet:"))
+        throw CliError(exit_code::failure, path + " does not hold a magnet link");
+    return text.substr(begin, end - begin + 1);
+}
+
 std::vector<std::string> resolve_ids(const RpcCall& call,
                                      const std::vector<std::string>& prefixes) {
     auto list = call("torrent.list", {{"fields", {"name"}}});
@@ -67,6 +89,8 @@ void add(const CliOptions& o, const RpcCall& call, std::ostream& out) {
         if (!o.labels.empty()) params["labels"] = o.labels;
         if (is_uri(arg))
             params["uri"] = arg;
+        else if (is_magnet_file(arg))  // read here, like a .torrent: the daemon may not see it
+            params["uri"] = read_magnet_file(arg);
         else
             params["metainfo"] = rpc::base64_encode(read_torrent_file(arg));
         auto r = call("torrent.add", params);

@@ -109,6 +109,10 @@ class Daemon {
                 if (job.resume->have.empty()) how = "add parameters only: checking its files";
                 params.resume = std::move(job.resume);
             }
+            if (job.magnet) {
+                restore_magnet(std::move(*job.magnet), std::move(params));
+                continue;
+            }
             auto name = job.meta.name;
             try {
                 session_->add_torrent(std::move(job.meta), std::move(params));
@@ -117,6 +121,17 @@ class Daemon {
                 // Files stay in the state dir: the job comes back when the problem is fixed.
                 spdlog::error("cannot restore {}: {}", name, e.what());
             }
+        }
+    }
+
+    // A magnet job restored from its link: it fetches the metadata again.
+    void restore_magnet(MagnetLink link, AddTorrentParams params) {
+        auto name = link.display_name.empty() ? to_hex(link.info_hash) : link.display_name;
+        try {
+            session_->add_magnet(std::move(link), std::move(params));
+            spdlog::info("restored {}: a magnet link, fetching its metadata", name);
+        } catch (const std::exception& e) {
+            spdlog::error("cannot restore {}: {}", name, e.what());
         }
     }
 
@@ -246,6 +261,8 @@ class Daemon {
             if (session_->contains(e.id))
                 spdlog::info("{}: now {}", session_->metainfo(e.id).name,
                              to_string(change->new_state));
+        } else if (auto* metadata = e.get<MetadataReceivedEvent>()) {
+            spdlog::info("{}: metadata received ({})", metadata->name, to_hex(e.id));
         } else if (auto* error = e.get<ErrorEvent>()) {
             spdlog::error("{}: {}", to_hex(e.id), error->message);
         } else if (auto* completed = e.get<CompletedEvent>()) {

@@ -42,6 +42,26 @@ fs::path JobStore::torrent_path(const Sha1Hash& id) const {
     return torrents_dir_ / (to_hex(id) + ".torrent");
 }
 
+fs::path JobStore::magnet_path(const Sha1Hash& id) const {
+    return torrents_dir_ / (to_hex(id) + ".magnet");
+}
+
+bool JobStore::has_magnet(const Sha1Hash& id) const {
+    std::error_code ec;
+    return fs::is_regular_file(magnet_path(id), ec);
+}
+
+void JobStore::save_magnet(const Sha1Hash& id, const std::string& uri) {
+    std::lock_guard lock(mutex_);
+    batch_.stage(magnet_path(id), uri + "\n", 0600);
+}
+
+void JobStore::remove_magnet(const Sha1Hash& id) {
+    std::lock_guard lock(mutex_);
+    batch_.discard(magnet_path(id));
+    remove_file_durably(magnet_path(id));
+}
+
 fs::path JobStore::resume_path(const Sha1Hash& id) const {
     return resume_dir_ / (to_hex(id) + ".json");
 }
@@ -89,9 +109,11 @@ void JobStore::remove(const Sha1Hash& id) {
     resume_digest_.erase(id);
     batch_.discard(resume_path(id));
     batch_.discard(torrent_path(id));
+    batch_.discard(magnet_path(id));
     // Resume data first: a .torrent without resume data is still a valid (re-checked) job.
     remove_file_durably(resume_path(id));
     remove_file_durably(torrent_path(id));
+    remove_file_durably(magnet_path(id));
 }
 
 namespace {
@@ -119,6 +141,17 @@ std::optional<Metainfo> load_stored_torrent(const fs::path& file, const Sha1Hash
         rpc::set_aside_corrupt(file, "its info-hash is " + to_hex(meta.info_hash));
     } catch (const std::exception& e) {
         rpc::set_aside_corrupt(file, std::string("not a valid .torrent: ") + e.what());
+    }
+    return std::nullopt;
+}
+
+std::optional<MagnetLink> load_stored_magnet(const fs::path& file, const Sha1Hash& id) {
+    try {
+        auto link = load_magnet_file(file);
+        if (link.info_hash == id) return link;
+        rpc::set_aside_corrupt(file, "its info-hash is " + to_hex(link.info_hash));
+    } catch (const std::exception& e) {
+        rpc::set_aside_corrupt(file, std::string("not a usable magnet link: ") + e.what());
     }
     return std::nullopt;
 }
@@ -158,7 +191,8 @@ std::vector<StoredJob> JobStore::load_all() {
     std::error_code ec;
     std::vector<fs::path> files;
     for (auto& entry : fs::directory_iterator(torrents_dir_, ec))
-        if (entry.path().extension() == ".torrent") files.push_back(entry.path());
+        if (entry.path().extension() == ".torrent" || entry.path().extension() == ".magnet")
+            files.push_back(entry.path());
     if (ec) spdlog::warn("cannot list {}: {}", torrents_dir_.string(), ec.message());
     std::sort(files.begin(), files.end());
 
@@ -168,10 +202,17 @@ std::vector<StoredJob> JobStore::load_all() {
             spdlog::warn("ignoring {}: the name is not an info-hash", file.string());
             continue;
         }
-        auto meta = load_stored_torrent(file, *id);
-        if (!meta) continue;
-        StoredJob job{std::move(*meta), std::nullopt};
-        job.resume = load_resume(*id, job.meta.name);
+        StoredJob job;
+        if (file.extension() == ".magnet") {
+            if (has_torrent(*id)) continue;  // the metadata arrived: the .torrent wins
+            job.magnet = load_stored_magnet(file, *id);
+            if (!job.magnet) continue;
+        } else {
+            auto meta = load_stored_torrent(file, *id);
+            if (!meta) continue;
+            job.meta = std::move(*meta);
+        }
+        job.resume = load_resume(*id, job.magnet ? to_hex(*id) : job.meta.name);
         jobs.push_back(std::move(job));
     }
     std::stable_sort(jobs.begin(), jobs.end(), [](const StoredJob& a, const StoredJob& b) {

@@ -1,7 +1,8 @@
 #pragma once
-// The job list in the state dir: one .torrent per job (<state>/torrents/<info-hash>.torrent)
-// and its resume data (<state>/resume/<info-hash>.json). Every write is atomic. Plain file
-// operations, safe to call from any one thread at a time.
+// The job list in the state dir: one .torrent per job (<state>/torrents/<info-hash>.torrent),
+// or for a magnet job still waiting for its metadata its link (<info-hash>.magnet, replaced by
+// the .torrent once the metadata is known), and its resume data (<state>/resume/<info-hash>.json).
+// Every write is atomic. Plain file operations, safe to call from any one thread at a time.
 //
 // Writes are staged and become durable and visible together in commit() (one batch of fsyncs
 // instead of two fsyncs per file, see atomic_batch.hpp): call it after a batch of saves, e.g.
@@ -16,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "core/metainfo/magnet.hpp"
 #include "core/metainfo/metainfo.hpp"
 #include "core/session/types.hpp"
 #include "daemon/atomic_batch.hpp"
@@ -23,7 +25,8 @@
 namespace btd::daemon {
 
 struct StoredJob {
-    Metainfo meta;
+    Metainfo meta;                     // empty while `magnet` is set
+    std::optional<MagnetLink> magnet;  // a magnet job still waiting for its metadata
     std::optional<ResumeData> resume;  // nullopt: none saved yet, or unreadable (full re-check)
 };
 
@@ -39,6 +42,11 @@ class JobStore {
 
     bool has_torrent(const Sha1Hash& id) const;  // committed files only
     void save_torrent(const Sha1Hash& id, const std::string& torrent_bytes);
+    std::filesystem::path magnet_path(const Sha1Hash& id) const;
+    bool has_magnet(const Sha1Hash& id) const;  // committed files only
+    void save_magnet(const Sha1Hash& id, const std::string& uri);
+    // Once the .torrent is committed: the link is no longer needed (durably removed).
+    void remove_magnet(const Sha1Hash& id);
     // Returns false (and touches nothing) when the file already holds exactly these bytes.
     bool save_resume(const Sha1Hash& id, const ResumeData& data);
     // Makes the saves since the last commit durable and visible; throws std::system_error

@@ -78,6 +78,7 @@ void ResumeSaver::on_event(const SessionEvent& e) {
         entry.urgent = true;
         // A new job's resume file holds its add parameters at once: the first real save
         // waits for the check, and a stop before it must not lose download_dir & co.
+        if (!session_.has_metadata(e.id)) return save_magnet(e.id);
         worker_.post([store = &store_, id = e.id,
                       bytes = encode_torrent_file(session_.metainfo(e.id)),
                       params = add_parameters(session_, e.id)] {
@@ -85,6 +86,19 @@ void ResumeSaver::on_event(const SessionEvent& e) {
             store->save_torrent(id, bytes);
             store->save_resume(id, params);
         });
+    } else if (e.get<MetadataReceivedEvent>()) {
+        // The .torrent is durable before the link goes: a restart never needs peers again.
+        entry.urgent = true;
+        worker_.post(
+            [store = &store_, id = e.id, bytes = encode_torrent_file(session_.metainfo(e.id))] {
+                store->save_torrent(id, bytes);
+                try {
+                    store->commit();
+                    store->remove_magnet(id);
+                } catch (const std::exception& ex) {
+                    spdlog::error("cannot save the .torrent of {}: {}", to_hex(id), ex.what());
+                }
+            });
     } else if (auto* change = e.get<StateChangedEvent>()) {
         entry.checking = change->new_state == TorrentState::checking;
         entry.urgent = true;
@@ -93,6 +107,16 @@ void ResumeSaver::on_event(const SessionEvent& e) {
     } else if (e.get<CompletedEvent>() || e.get<ErrorEvent>() || e.get<ResumeDataChangedEvent>()) {
         entry.urgent = true;
     }
+}
+
+// A new magnet job: its link (with the peers known so far) and add parameters.
+void ResumeSaver::save_magnet(const Sha1Hash& id) {
+    worker_.post([store = &store_, id, uri = session_.magnet_uri(id),
+                  params = add_parameters(session_, id)] {
+        if (store->has_magnet(id)) return;  // restored, not new
+        store->save_magnet(id, uri);
+        store->save_resume(id, params);
+    });
 }
 
 void ResumeSaver::save(const Sha1Hash& id, Entry& entry, std::function<void()> queued) {

@@ -1,9 +1,11 @@
-// torrent.add: from a path on the daemon's disk, base64 metainfo, or an http(s) URL. Nothing
+// torrent.add: from a path on the daemon's disk (a .torrent or a .magnet text file), base64
+// metainfo, a magnet link, or an http(s) URL. Nothing
 // blocks the network thread: the URL is fetched asynchronously, and the file read and the
 // download directory's creation run on the disk pool (Session::add_torrent_file/add_torrent).
 #include <algorithm>
 #include <cctype>
 
+#include "core/metainfo/magnet.hpp"
 #include "core/metainfo/metainfo.hpp"
 #include "core/session/labels.hpp"
 #include "core/util/ascii.hpp"
@@ -101,9 +103,14 @@ void register_torrent_add(Dispatcher& d, Session& s, boost::asio::io_context& io
             });
             return s.add_torrent(std::move(meta), add, reply_with(done));
         }
-        if (starts_with_ci(*uri, "magnet:"))
-            throw RpcError(errc::not_supported,
-                           "magnet links are not supported yet; add the .torrent file instead");
+        if (is_magnet_uri(*uri)) {
+            MagnetLink link;
+            translate_errors([&] {  // MetainfoError: invalid params naming the problem
+                link = parse_magnet(*uri);
+                return json();
+            });
+            return s.add_magnet(std::move(link), add, reply_with(done));
+        }
         if (!starts_with_ci(*uri, "http://") && !starts_with_ci(*uri, "https://"))
             throw invalid_params("uri must be a magnet link or an http(s) URL of a .torrent");
 

@@ -1,8 +1,10 @@
 #pragma once
 // Magnet URIs (BEP 9 "magnet URI format"): parsing into the parts a session needs to join a swarm
-// without a .torrent, and building one from a torrent we know. Pure functions, no I/O; any thread.
+// without a .torrent, and building one from a torrent we know. Pure functions (but
+// load_magnet_file, which reads a file), any thread.
 #include <boost/asio/ip/tcp.hpp>
 #include <cstddef>
+#include <filesystem>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,6 +34,12 @@ bool is_magnet_uri(std::string_view text);
 // malformed x.pe. Trackers that are not http(s)/udp URLs and x.pe host names (we dial addresses,
 // not names) are skipped with a note rather than failing the whole link.
 MagnetLink parse_magnet(std::string_view uri);
+
+// A `.magnet` file (by its extension, any case): a text file holding one magnet link.
+bool is_magnet_file(const std::filesystem::path& file);
+// Bounded read (the link's limit plus room for blanks) and parse_magnet; surrounding blanks
+// and line ends are ignored. Throws MetainfoError naming the file.
+MagnetLink load_magnet_file(const std::filesystem::path& file);
 
 // magnet:?xt=urn:btih:<hex>&dn=<name>&tr=<url>... with every value percent-encoded.
 std::string make_magnet(const Sha1Hash& info_hash, std::string_view name,

@@ -16,6 +16,7 @@ std::string encode_extension_handshake(const ExtensionHandshake& hs) {
     d["m"] = bencode::make_dict(std::move(m));
     if (hs.listen_port) d["p"] = bencode::make_int(hs.listen_port);
     if (hs.request_queue) d["reqq"] = bencode::make_int(hs.request_queue);
+    if (hs.metadata_size > 0) d["metadata_size"] = bencode::make_int(hs.metadata_size);
     if (!hs.client.empty()) d["v"] = bencode::make_string(hs.client);
     return bencode::encode(bencode::make_dict(std::move(d)));
 }
@@ -41,6 +42,9 @@ std::optional<ExtensionHandshake> decode_extension_handshake(std::string_view pa
         hs.listen_port = static_cast<std::uint16_t>(p->as_int());
     if (auto* q = v.find("reqq"); q && q->is_int() && q->as_int() > 0)
         hs.request_queue = static_cast<int>(std::min<std::int64_t>(q->as_int(), 100000));
+    // Range-checked by its user (handshake_metadata_size); here only a positive integer.
+    if (auto* s = v.find("metadata_size"); s && s->is_int() && s->as_int() > 0)
+        hs.metadata_size = s->as_int();
     return hs;
 }
 

@@ -16,6 +16,7 @@ struct ExtensionHandshake {
     std::string client;                   // "v"
     std::uint16_t listen_port = 0;        // "p"
     int request_queue = 0;                // "reqq": requests the peer queues (0 = not sent)
+    std::int64_t metadata_size = 0;       // "metadata_size" (BEP 9): info dict bytes, 0 = not sent
 };
 
 std::string encode_extension_handshake(const ExtensionHandshake& hs);

@@ -85,6 +85,8 @@ void PeerState::set_client_from_peer_id(const PeerId& id) {
 
 void PeerState::on_extension_handshake(const wire::ExtensionHandshake& ext) {
     if (ext.request_queue > 0) request_limit_ = ext.request_queue;
+    if (auto it = ext.messages.find("ut_metadata"); it != ext.messages.end())
+        ut_metadata_id_ = it->second;
     if (ext.client.empty()) return;
     // Untrusted text that reaches logs and RPC replies: no control characters.
     client_.clear();

@@ -96,6 +96,8 @@ class PeerState {
     void set_client_from_peer_id(const PeerId& id);
     // BEP 10: `v` names the client (it wins over the peer id), `reqq` its request queue.
     void on_extension_handshake(const wire::ExtensionHandshake& ext);
+    // The id the peer gave ut_metadata (BEP 9) in its extension handshake; 0 = not supported.
+    int ut_metadata_id() const { return ut_metadata_id_; }
     const std::string& offender() const { return offender_; }  // whom strikes and bans count
     void set_offender(std::string key) { offender_ = std::move(key); }
 
@@ -126,6 +128,7 @@ class PeerState {
     Clock::time_point last_block_{};
     std::string client_;
     std::string offender_;
+    int ut_metadata_id_ = 0;
 };
 
 }  // namespace btd

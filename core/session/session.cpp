@@ -13,7 +13,7 @@ const char* to_string(TorrentState s) {
         case TorrentState::checking:
             return "checking";
         case TorrentState::downloading_metadata:
-            return "downloading_metadata";
+            return "metadata";  // a magnet job fetching its info dictionary
         case TorrentState::downloading:
             return "downloading";
         case TorrentState::seeding:
@@ -92,11 +92,13 @@ Session::~Session() {
     for (auto& [id, t] : impl_->torrents) t->cancel_disk_work();
     for (auto& [ptr, t] : impl_->retiring) t->cancel_disk_work();
     impl_->ctx.disk.join();
+    impl_->magnets.clear();
+    impl_->retiring_magnets.clear();
     impl_->torrents.clear();
     impl_->retiring.clear();
 }
 
-static void check_download_dir(const std::filesystem::path& dir) {
+void check_download_dir(const std::filesystem::path& dir) {
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);
     if (ec || !std::filesystem::is_directory(dir))
@@ -120,6 +122,8 @@ std::filesystem::path Session::Impl::download_dir_for(const AddTorrentParams& pa
 std::optional<AddResult> Session::Impl::refuse_or_duplicate(
     const Metainfo& meta, const std::filesystem::path& dir) const {
     if (torrents.count(meta.info_hash)) return AddResult{meta.info_hash, meta.name, true};
+    if (auto* waiting = magnet(meta.info_hash))  // its metadata will come from peers
+        return AddResult{meta.info_hash, waiting->job->name(), true};
     if (shutting_down)
         throw SessionError(SessionError::Code::shutting_down, "the daemon is shutting down");
     check_not_being_removed(meta, dir);
@@ -195,9 +199,10 @@ void Session::add_torrent(Metainfo meta, AddTorrentParams params, AddDone done) 
 }
 
 void Session::add_torrent_file(std::filesystem::path file, AddTorrentParams params, AddDone done) {
-    using Loaded = std::variant<Metainfo, std::exception_ptr>;
+    using Loaded = std::variant<Metainfo, MagnetLink, std::exception_ptr>;
     auto load = [file = std::move(file)]() -> Loaded {
         try {
+            if (is_magnet_file(file)) return load_magnet_file(file);
             return load_metainfo_file(file);
         } catch (...) {
             return std::current_exception();
@@ -205,6 +210,8 @@ void Session::add_torrent_file(std::filesystem::path file, AddTorrentParams para
     };
     auto then = [this, params = std::move(params), done = std::move(done)](Loaded loaded) mutable {
         if (auto* error = std::get_if<std::exception_ptr>(&loaded)) return done(*error);
+        if (auto* link = std::get_if<MagnetLink>(&loaded))
+            return add_magnet(std::move(*link), std::move(params), std::move(done));
         add_torrent(std::get<Metainfo>(std::move(loaded)), std::move(params), std::move(done));
     };
     impl_->on_disk(std::move(load), std::move(then));
@@ -212,22 +219,38 @@ void Session::add_torrent_file(std::filesystem::path file, AddTorrentParams para
 
 void Session::pause(const Sha1Hash& id) {
     EventQueue::Operation operation(impl_->events);
+    if (auto* m = impl_->magnet(id)) {
+        m->job->pause();
+        impl_->ctx.emit({id, StateChangedEvent{.new_state = m->job->status().state}});
+        return;
+    }
     impl_->get(id).pause();
     impl_->forced.erase(id);
 }
 void Session::resume(const Sha1Hash& id) {
     EventQueue::Operation operation(impl_->events);
+    if (auto* m = impl_->magnet(id)) {
+        m->job->resume();
+        impl_->ctx.emit({id, StateChangedEvent{.new_state = m->job->status().state}});
+        return;
+    }
     auto& torrent = impl_->get(id);
     impl_->update_queue(&id);  // before it starts: it may have to wait for a slot
     torrent.resume();
 }
 void Session::verify(const Sha1Hash& id) {
     EventQueue::Operation operation(impl_->events);
+    if (impl_->magnet(id)) return;  // no data to check before the metadata is known
     impl_->get(id).verify();
 }
 
 void Session::remove(const Sha1Hash& id, bool delete_data, std::function<void()> done) {
     EventQueue::Operation operation(impl_->events);
+    if (impl_->magnet(id)) {  // nothing on disk yet, nothing to wait for
+        impl_->remove_magnet(id);
+        if (done) boost::asio::post(impl_->ctx.io, std::move(done));
+        return;
+    }
     impl_->get(id);
     auto node = impl_->torrents.extract(id);
     impl_->changes.removed(id);
@@ -239,30 +262,48 @@ void Session::remove(const Sha1Hash& id, bool delete_data, std::function<void()>
 
 void Session::set_torrent_limits(const Sha1Hash& id, const TorrentLimits& limits) {
     EventQueue::Operation operation(impl_->events);
-    impl_->get(id).set_limits(limits);
+    if (auto* m = impl_->magnet(id)) {
+        if (limits.download_rate_limit) m->limits.download_rate_limit = limits.download_rate_limit;
+        if (limits.upload_rate_limit) m->limits.upload_rate_limit = limits.upload_rate_limit;
+        if (limits.ratio_limit) m->limits.ratio_limit = limits.ratio_limit;
+    } else {
+        impl_->get(id).set_limits(limits);
+    }
     impl_->ctx.emit({id, ResumeDataChangedEvent{}});
 }
 
 void Session::set_file_priorities(const Sha1Hash& id, const std::vector<int>& priorities) {
     EventQueue::Operation operation(impl_->events);
-    impl_->get(id).set_file_priorities(priorities);
-    impl_->settled.erase(id);
+    if (auto* m = impl_->magnet(id)) {  // the file count is checked once the files are known
+        for (int p : priorities)
+            if (p < 0 || p > 7)
+                throw SessionError(SessionError::Code::invalid_argument,
+                                   "file priority " + std::to_string(p) + " is not 0..7");
+        m->file_priorities = priorities;
+    } else {
+        impl_->get(id).set_file_priorities(priorities);
+        impl_->settled.erase(id);
+    }
     impl_->ctx.emit({id, ResumeDataChangedEvent{}});
 }
 
 std::vector<int> Session::file_priorities(const Sha1Hash& id) const {
+    if (auto* m = impl_->magnet(id)) return m->file_priorities;
     return impl_->get(id).file_priorities();
 }
 
 void Session::set_sequential(const Sha1Hash& id, bool on) {
     EventQueue::Operation operation(impl_->events);
-    impl_->get(id).set_sequential(on);
+    if (auto* m = impl_->magnet(id))
+        m->sequential = on;
+    else
+        impl_->get(id).set_sequential(on);
     impl_->ctx.emit({id, ResumeDataChangedEvent{}});
 }
 
 void Session::set_labels(const Sha1Hash& id, const std::vector<std::string>& labels) {
     EventQueue::Operation operation(impl_->events);
-    impl_->get(id);
+    if (!impl_->magnet(id)) impl_->get(id);
     auto checked = checked_labels(labels);
     if (checked.empty())
         impl_->labels.erase(id);
@@ -273,12 +314,13 @@ void Session::set_labels(const Sha1Hash& id, const std::vector<std::string>& lab
 }
 
 bool Session::contains(const Sha1Hash& id) const {
-    return impl_->torrents.count(id) > 0;
+    return impl_->torrents.count(id) > 0 || impl_->magnets.count(id) > 0;
 }
 
 std::vector<Sha1Hash> Session::ids() const {
     std::vector<Sha1Hash> out;
     for (auto& [id, t] : impl_->torrents) out.push_back(id);
+    for (auto& [id, m] : impl_->magnets) out.push_back(id);
     return out;
 }
 
@@ -286,6 +328,7 @@ std::vector<TorrentStatus> Session::list() const {
     std::vector<TorrentStatus> out;
     out.reserve(impl_->torrents.size());
     for (auto& [id, t] : impl_->torrents) out.push_back(impl_->status_of(id, *t));
+    for (auto& [id, m] : impl_->magnets) out.push_back(impl_->status_of(id, *m.job));
     return out;
 }
 
@@ -293,20 +336,20 @@ StatusChanges Session::changes_since(std::uint64_t since) {
     auto& tracker = impl_->changes;
     StatusChanges out;
     out.complete = !tracker.answers(since);  // asked before observing moves the sequence on
-    for (auto& [id, t] : impl_->torrents) {
-        auto status = impl_->status_of(id, *t);
+    for (auto& status : list()) {
         if (tracker.observe(status) > since || out.complete)
             out.changed.push_back(std::move(status));
     }
     if (!out.complete)
         for (const auto& id : tracker.removed_since(since))
-            if (!impl_->torrents.count(id)) out.removed.push_back(id);  // not removed and re-added
+            if (!contains(id)) out.removed.push_back(id);  // not removed and re-added
     out.sequence = tracker.sequence();
     return out;
 }
 
 TorrentDetails Session::details(const Sha1Hash& id) const {
-    auto details = impl_->get(id).details();
+    auto* m = impl_->magnet(id);
+    auto details = m ? m->job->details() : impl_->get(id).details();
     if (auto it = impl_->labels.find(id); it != impl_->labels.end())
         details.status.labels = it->second;
     return details;
@@ -316,6 +359,12 @@ void Session::save_resume_data(const Sha1Hash& id, std::function<void(ResumeData
     // The labels are the ones of when the save began: a later change raises its own save.
     auto it = impl_->labels.find(id);
     auto labels = it == impl_->labels.end() ? std::vector<std::string>{} : it->second;
+    if (impl_->magnet(id)) {
+        auto data = impl_->magnet_resume_data(id);
+        data.labels = std::move(labels);
+        return boost::asio::post(impl_->ctx.io,
+                                 [done = std::move(done), data = std::move(data)] { done(data); });
+    }
     auto position = impl_->positions.position(id);
     impl_->get(id).save_resume_data(
         [labels = std::move(labels), position, done = std::move(done)](ResumeData data) mutable {
@@ -326,6 +375,7 @@ void Session::save_resume_data(const Sha1Hash& id, std::function<void(ResumeData
 }
 
 const Metainfo& Session::metainfo(const Sha1Hash& id) const {
+    if (auto* m = impl_->magnet(id)) return m->stub;
     return impl_->get(id).metainfo();
 }
 
@@ -381,14 +431,14 @@ void Session::shutdown(std::function<void()> done) {
     impl_->listener.close();
     impl_->lsd.reset();
     impl_->dht.shutdown();
-    auto remaining = std::make_shared<std::size_t>(impl_->torrents.size());
+    auto remaining = std::make_shared<std::size_t>(impl_->torrents.size() + impl_->magnets.size());
     auto finish = std::make_shared<std::function<void()>>(std::move(done));
     if (*remaining == 0) return boost::asio::post(impl_->ctx.io, [finish] { (*finish)(); });
-    for (auto& [id, t] : impl_->torrents) {
-        t->stop([remaining, finish] {
-            if (--*remaining == 0) (*finish)();
-        });
-    }
+    auto one_done = [remaining, finish] {
+        if (--*remaining == 0) (*finish)();
+    };
+    for (auto& [id, t] : impl_->torrents) t->stop(one_done);
+    for (auto& [id, m] : impl_->magnets) m.job->stop(one_done);
 }
 
 }  // namespace btd

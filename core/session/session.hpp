@@ -17,6 +17,7 @@
 #include <variant>
 #include <vector>
 
+#include "core/metainfo/magnet.hpp"
 #include "core/metainfo/metainfo.hpp"
 #include "core/session/types.hpp"
 #include "core/util/hash.hpp"
@@ -80,6 +81,18 @@ class Session {
     void add_torrent(Metainfo meta, AddTorrentParams params, AddDone done);
     // Also reads and parses the .torrent file on the disk pool (MetainfoError if it cannot).
     void add_torrent_file(std::filesystem::path file, AddTorrentParams params, AddDone done);
+    // A magnet link's job (session_magnets.cpp): state `metadata` (TorrentState::
+    // downloading_metadata) while it fetches the info dictionary from peers (BEP 9), then a
+    // torrent like any other with the same id (MetadataReceivedEvent). Both forms keep the
+    // contract of the add_torrent form with the same arguments; params.file_priorities apply
+    // once the files are known (dropped, logged, if their count does not fit).
+    AddResult add_magnet(MagnetLink link, AddTorrentParams params);
+    void add_magnet(MagnetLink link, AddTorrentParams params, AddDone done);
+    // False while a magnet job waits for its metadata.
+    bool has_metadata(const Sha1Hash& id) const;
+    // A magnet link for the job: its trackers and, while it waits for metadata, the peers it
+    // knows (x.pe), so a stored link finds them again after a restart.
+    std::string magnet_uri(const Sha1Hash& id) const;
     // All of these throw SessionError{unknown_torrent} for an id not in the session.
     void pause(const Sha1Hash& id);
     void resume(const Sha1Hash& id);
@@ -123,6 +136,8 @@ class Session {
     TorrentDetails details(const Sha1Hash& id) const;
     // Flushes the torrent's written data, then reports its resume data (on the network thread).
     void save_resume_data(const Sha1Hash& id, std::function<void(ResumeData)> done);
+    // For a magnet job without metadata (has_metadata() false): only info_hash, name (the
+    // link's dn, else the hex id) and announce_tiers are set; no files, no pieces, no raw_info.
     const Metainfo& metainfo(const Sha1Hash& id) const;
     SessionStats stats() const;
     // Runs `work` on the disk pool, then `done` on the network thread unless the Session was

@@ -107,7 +107,21 @@ void Session::Impl::queue_stats() {
         reported_status.insert_or_assign(id, status);
         stats.torrents.push_back(std::move(status));
     }
+    for (auto& [id, m] : magnets) {  // few, and never idle
+        auto status = status_of(id, *m.job);
+        add_to(stats.session, status);
+        auto it = reported_status.find(id);
+        if (it != reported_status.end() && !status_moved(it->second, status)) continue;
+        reported_status.insert_or_assign(id, status);
+        stats.torrents.push_back(std::move(status));
+    }
     queue_event({Sha1Hash{}, std::move(stats)});
+}
+
+TorrentStatus Session::Impl::status_of(const Sha1Hash& id, const MetadataJob& job) const {
+    auto status = job.status();
+    if (auto it = labels.find(id); it != labels.end()) status.labels = it->second;
+    return status;
 }
 
 TorrentStatus Session::Impl::status_of(const Sha1Hash& id, const Torrent& t) const {
@@ -127,8 +141,10 @@ Torrent& Session::Impl::get(const Sha1Hash& id) {
 
 void Session::Impl::route(boost::asio::ip::tcp::socket socket, const wire::Handshake& hs) {
     auto it = torrents.find(hs.info_hash);
-    if (it == torrents.end()) return;  // unknown torrent: the socket closes here
+    auto* waiting = magnet(hs.info_hash);
+    if (it == torrents.end() && !waiting) return;  // unknown torrent: the socket closes here
     if (hs.peer_id == ctx.peer_id) return answer_ourselves(std::move(socket), hs);
+    if (waiting) return void(waiting->job->accept_incoming(std::move(socket), hs));
     it->second->accept_incoming(std::move(socket), hs);
 }
 
@@ -177,6 +193,7 @@ void Session::Impl::schedule_tick() {
         watch_payload();
         update_queue();
         dht.tick();
+        for (auto& [id, m] : magnets) m.job->tick();
         queue_stats();
         schedule_tick();
     });
@@ -243,6 +260,8 @@ void Session::Impl::deliver_peers(const Sha1Hash& info_hash,
                                   PeerSource source) {
     if (auto it = torrents.find(info_hash); it != torrents.end())
         it->second->add_peers(endpoints, source);
+    else if (auto* waiting = magnet(info_hash))
+        waiting->job->add_peers(endpoints, source);
 }
 
 }  // namespace btd

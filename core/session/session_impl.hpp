@@ -15,6 +15,7 @@
 #include "core/discovery/lsd.hpp"
 #include "core/session/event_queue.hpp"
 #include "core/session/listener.hpp"
+#include "core/session/metadata_job.hpp"
 #include "core/session/queue.hpp"
 #include "core/session/session.hpp"
 #include "core/session/session_context.hpp"
@@ -26,6 +27,10 @@ namespace btd {
 
 SessionStats sum_up(const std::vector<TorrentStatus>& statuses, std::uint16_t listen_port);
 
+// Creates the download directory if needed; throws SessionError{bad_download_dir} if it cannot
+// be created or written. A file-system call: on the disk pool unless nothing waits.
+void check_download_dir(const std::filesystem::path& dir);
+
 struct Session::Impl {
     SessionContext ctx;
     EventQueue events;  // destroyed after the torrents (none of their teardown may push to it)
@@ -36,6 +41,17 @@ struct Session::Impl {
     std::set<Sha1Hash> settled;  // reported while idle: nothing to rebuild until it changes
     std::map<Sha1Hash, std::unique_ptr<Torrent>> torrents;
     std::map<Sha1Hash, std::vector<std::string>> labels;  // only torrents that have some
+    // Magnet jobs still fetching their metadata (session_magnets.cpp). An id is in `torrents`
+    // or here, never in both. What torrent.set changes meanwhile waits in the entry.
+    struct MagnetEntry {
+        std::unique_ptr<MetadataJob> job;
+        Metainfo stub;  // what metainfo(id) shows: info-hash, name, trackers; no files
+        std::vector<int> file_priorities;  // applied once the files are known
+        bool sequential = false;
+        TorrentLimits limits;
+    };
+    std::map<Sha1Hash, MagnetEntry> magnets;
+    std::map<MetadataJob*, std::unique_ptr<MetadataJob>> retiring_magnets;
     // Removed torrents still finishing disk work; destroyed when their stop() completes.
     std::map<Torrent*, std::unique_ptr<Torrent>> retiring;
     // Until a removed job's disk work is over (and its files deleted), the same torrent and
@@ -73,6 +89,7 @@ struct Session::Impl {
     void queue_stats();
 
     TorrentStatus status_of(const Sha1Hash& id, const Torrent& t) const;
+    TorrentStatus status_of(const Sha1Hash& id, const MetadataJob& job) const;
 
     Torrent& get(const Sha1Hash& id);
 
@@ -135,6 +152,18 @@ struct Session::Impl {
     bool stalled(const Sha1Hash& id) const;
     void enqueue(const Sha1Hash& id, std::int64_t saved_position, bool paused);  // -1: last
     void dequeue(const Sha1Hash& id);
+    // ---- magnet jobs (session_magnets.cpp) ----
+    MagnetEntry* magnet(const Sha1Hash& id);  // nullptr if no magnet job has this id
+    const MagnetEntry* magnet(const Sha1Hash& id) const;
+    std::optional<AddResult> refuse_or_duplicate_magnet(const MagnetLink& link) const;
+    AddResult insert_magnet(MagnetLink link, const std::filesystem::path& dir,
+                            AddTorrentParams params);
+    // The verified info dictionary arrived: the job becomes a Torrent with the same id.
+    void on_metadata(const Sha1Hash& id, std::string info_dict);
+    void remove_magnet(const Sha1Hash& id);
+    ResumeData magnet_resume_data(const Sha1Hash& id) const;
+    // Destroys the job outside its own call stack.
+    void retire_magnet(std::unique_ptr<MetadataJob> job);
 };
 
 }  // namespace btd

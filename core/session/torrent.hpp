@@ -154,6 +154,7 @@ class Torrent : public PeerConnection::Handler {
     void send_pex(Clock::time_point now);
     std::vector<wire::PexPeer> pex_advertised() const;
     void forget_pex(PeerConnection& peer);
+    void serve_metadata(PeerConnection& peer, std::string_view payload);  // BEP 9
     void on_have(PeerConnection& peer, const wire::Message& msg);
     void on_bitfield(PeerConnection& peer, const wire::Message& msg);
     void on_have_all_or_none(PeerConnection& peer, const wire::Message& msg);

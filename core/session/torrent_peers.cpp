@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/peer/extension.hpp"
+#include "core/peer/extensions/ut_metadata.hpp"
 #include "core/session/peer_policy.hpp"
 #include "core/session/torrent.hpp"
 
@@ -191,6 +192,10 @@ void Torrent::send_opening(PeerConnection& peer) {
         ext.listen_port = ctx_.listen_port;
         ext.request_queue = static_cast<int>(tuning_.max_upload_queue);
         if (pex_allowed()) ext.messages[std::string(wire::kUtPex)] = wire::kUtPexLocalId;
+        // BEP 9: we serve the info dictionary to peers that came with a magnet link (private
+        // torrents too, as libtorrent does: only peers that know the info-hash can ask).
+        ext.messages[std::string(wire::kUtMetadata)] = wire::kOurUtMetadataId;
+        ext.metadata_size = static_cast<std::int64_t>(meta_.raw_info.size());
         wire::append_extended(out, 0, wire::encode_extension_handshake(ext));
     }
     if (peer.fast_extension() && peer.remote().address().is_v4()) {
@@ -322,11 +327,29 @@ void Torrent::on_allowed_fast(PeerConnection& peer, const wire::Message& msg) {
 
 void Torrent::on_extended(PeerConnection& peer, const wire::Message& msg) {
     if (msg.ext_id == wire::kUtPexLocalId) return on_pex(peer, msg);
+    if (msg.ext_id == wire::kOurUtMetadataId) return serve_metadata(peer, msg.payload);
     if (msg.ext_id != 0) return;
     if (auto ext = wire::decode_extension_handshake(msg.payload)) {
         peer.state().on_extension_handshake(*ext);
         note_extension_handshake(peer, *ext);
     }
+}
+
+// A ut_metadata message from a peer fetching our info dictionary: requests get a piece (or a
+// reject past the end); data and rejects are not for us and are ignored.
+void Torrent::serve_metadata(PeerConnection& peer, std::string_view payload) {
+    wire::MetadataMessage msg;
+    try {
+        msg = wire::decode_metadata_message(payload);
+    } catch (const std::exception& e) {
+        return peer.close_violation(std::string("bad ut_metadata message: ") + e.what());
+    }
+    int their_id = peer.state().ut_metadata_id();
+    if (msg.type != wire::MetadataMsgType::request || their_id == 0) return;
+    std::string out;
+    wire::append_extended(out, static_cast<std::uint8_t>(their_id),
+                          wire::answer_metadata_request(meta_.raw_info, msg.piece));
+    peer.send(out);
 }
 
 void Torrent::on_have(PeerConnection& peer, const wire::Message& msg) {

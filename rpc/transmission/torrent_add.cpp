@@ -1,5 +1,7 @@
-// torrent-add: `filename` (a path on the daemon's disk or an http(s) URL) or base64 `metainfo`;
+// torrent-add: `filename` (a path on the daemon's disk, a magnet link or an http(s) URL) or base64
+// `metainfo`;
 // replies torrent-added or torrent-duplicate with id, name and hashString.
+#include "core/metainfo/magnet.hpp"
 #include "core/metainfo/metainfo.hpp"
 #include "core/util/ascii.hpp"
 #include "rpc/base64.hpp"
@@ -57,6 +59,21 @@ json add_to_session(Context& c, Metainfo meta, AddRequest request) {
     return {{key, {{"id", c.ids.id_of(hash)}, {"name", added.name}, {"hashString", to_hex(hash)}}}};
 }
 
+// A magnet's files are unknown until its metadata arrives: files-wanted & co. cannot apply.
+json add_magnet_to_session(Context& c, const std::string& uri, AddRequest request) {
+    if (request.files.any())
+        throw MethodError(
+            "torrent-add: files-wanted and priorities need the .torrent; a magnet "
+            "link's files are not known yet (set them once it shows its files)");
+    auto link = parse_magnet(uri);
+    auto hash = link.info_hash;
+    auto result = c.session.add_magnet(std::move(link), std::move(request.params));
+    c.ids.sync(c.session.list(), Clock::now());
+    std::string key = result.duplicate ? "torrent-duplicate" : "torrent-added";
+    return {
+        {key, {{"id", c.ids.id_of(hash)}, {"name", result.name}, {"hashString", to_hex(hash)}}}};
+}
+
 // Replies to a new job once its add parameters are durable (as torrent.add does); errors and
 // duplicates reply at once.
 TransmissionRpc::Done reply_when_stored(TransmissionRpc::Done done,
@@ -94,8 +111,10 @@ void torrent_add(Context& c, const json& args, TransmissionRpc::Done done) {
             translate_errors([&] { return add_to_session(c, parse_metainfo(*bytes), request); });
         return done("success", std::move(reply));
     }
-    if (starts_with_ci(*filename, "magnet:"))
-        throw MethodError("magnet links are not supported yet; add the .torrent file instead");
+    if (is_magnet_uri(*filename)) {
+        json reply = translate_errors([&] { return add_magnet_to_session(c, *filename, request); });
+        return done("success", std::move(reply));
+    }
     if (starts_with_ci(*filename, "http://") || starts_with_ci(*filename, "https://")) {
         fetch_url(
             c.io, *c.tls, *filename, c.options.fetch,

@@ -17,6 +17,7 @@
 namespace btd::wire {
 
 inline constexpr std::string_view kUtMetadata = "ut_metadata";  // name in the handshake's "m"
+inline constexpr std::uint8_t kOurUtMetadataId = 2;  // the id we ask peers to use (as libtorrent)
 inline constexpr std::int64_t kMetadataPieceSize = 16 * 1024;
 // Real info dictionaries are at most a few MiB; a larger claim is a peer trying to make us
 // allocate.

@@ -1,5 +1,9 @@
 #include <doctest/doctest.h>
 
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 #include <random>
 
 #include "core/metainfo/magnet.hpp"
@@ -217,4 +221,24 @@ TEST_CASE("mutated magnet links parse or throw MetainfoError, nothing else") {
         }
     }
     MESSAGE("magnet mutation: parsed " << parsed << " of 20000");
+}
+
+TEST_CASE("a .magnet file holds one link; blanks around it are ignored, anything else fails") {
+    auto dir =
+        std::filesystem::temp_directory_path() / ("btd-magnet-file-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    auto write = [&](const std::string& name, const std::string& text) {
+        std::ofstream(dir / name, std::ios::binary) << text;
+        return dir / name;
+    };
+    CHECK(btd::is_magnet_file("a/b.MAGNET"));
+    CHECK_FALSE(btd::is_magnet_file("a/b.torrent"));
+    auto good = write("good.magnet",
+                      "\n  magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567&dn=x \r\n");
+    auto link = btd::load_magnet_file(good);
+    CHECK(link.display_name == "x");
+    CHECK_THROWS_AS(btd::load_magnet_file(write("empty.magnet", " \n")), btd::MetainfoError);
+    CHECK_THROWS_AS(btd::load_magnet_file(write("junk.magnet", "not a link")), btd::MetainfoError);
+    CHECK_THROWS_AS(btd::load_magnet_file(dir / "absent.magnet"), btd::MetainfoError);
+    std::filesystem::remove_all(dir);
 }

@@ -22,8 +22,10 @@ TEST_CASE("extension handshake round trip") {
     hs.listen_port = 6881;
     hs.request_queue = 500;
     hs.messages["ut_metadata"] = 2;
+    hs.metadata_size = 31337;
     auto decoded = decode_extension_handshake(encode_extension_handshake(hs));
     REQUIRE(decoded);
+    CHECK(decoded->metadata_size == 31337);
     CHECK(decoded->client == "btd 0.1.0");
     CHECK(decoded->listen_port == 6881);
     CHECK(decoded->request_queue == 500);

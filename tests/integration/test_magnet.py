@@ -1,0 +1,115 @@
+#!/usr/bin/python3
+"""Magnet links (issue 11 items 1 and 2) against real libtorrent on 127.0.0.1, every byte
+compared: a magnet whose x.pe names a libtorrent seeder (no tracker, no DHT); a magnet with
+only a tracker (opentracker); btd serving the metadata to a libtorrent leecher that has only
+the magnet; a restart while in `metadata` state, and one after the metadata arrived that needs
+no peers."""
+
+import os
+import subprocess
+import time
+import unittest
+
+import harness as H
+import magnet_common as M
+from test_daemon_lifecycle import BtdDaemon
+
+SIZE = 3 * H.MIB + 4321  # last piece short
+
+
+class Magnet(unittest.TestCase):
+    def setUp(self):
+        tmp = H.TempDir("btd-magnet-")
+        self.root = tmp.__enter__()
+        self.addCleanup(tmp.__exit__, None, None, None)
+        self.dl = os.path.join(self.root, "dl")
+        self.btd = BtdDaemon(os.path.join(self.root, "state"), self.dl)
+        self.addCleanup(self.btd.stop)
+
+    def lt_node(self):
+        node = M.LtNode()
+        self.addCleanup(node.close)
+        return node
+
+    def btctl(self, *args):
+        res = subprocess.run([H.btctl_binary(), "--state-dir", self.btd.state_dir, *args],
+                             capture_output=True, text=True, timeout=60)
+        self.assertEqual(res.returncode, 0, res.stderr)
+        return res.stdout
+
+    def check_bytes(self, src, name):
+        H.compare_trees(os.path.join(src, name), os.path.join(self.dl, name))
+
+    def test_x_pe_to_libtorrent_seeder_without_tracker(self):
+        src, torrent, ih = M.make_content(self.root, "xpe.bin", SIZE)
+        seeder = self.lt_node().seed(torrent, src)
+        self.btd.start()
+        uri = f"magnet:?xt=urn:btih:{ih}&dn=xpe.bin&x.pe=127.0.0.1:{seeder.port}"
+        out = self.btctl("add", uri)
+        self.assertIn("xpe.bin", out)
+        M.wait_listed(self.btd, ih, lambda t: t["state"] == "seeding", 120, "download")
+        self.check_bytes(src, "xpe.bin")
+        self.assertIn("metadata received", self.btd.log())
+
+    def test_tracker_only_magnet_from_a_dot_magnet_file(self):
+        src, torrent, ih = M.make_content(self.root, "tr.bin", SIZE)
+        with H.Tracker([ih]) as tracker:
+            # The seeder's own .torrent names the tracker; the magnet names it too, nothing else.
+            torrent, ih2 = H.make_torrent(os.path.join(src, "tr.bin"), [tracker.http_url],
+                                          piece_length=64 * H.KIB,
+                                          out_path=os.path.join(self.root, "tr2.torrent"))
+            self.assertEqual(ih, ih2)
+            with H.LtPeer(torrent, src, mode="seed") as seeder:
+                seeder.wait_ready()
+                self.btd.start()
+                link = os.path.join(self.root, "tr.magnet")
+                with open(link, "w") as f:
+                    f.write(f"magnet:?xt=urn:btih:{ih}&tr={tracker.http_url}\n")
+                self.btctl("add", link)
+                M.wait_listed(self.btd, ih, lambda t: t["state"] == "seeding", 120, "download")
+        self.check_bytes(src, "tr.bin")
+
+    def test_btd_serves_metadata_to_a_libtorrent_magnet_leecher(self):
+        src, torrent, ih = M.make_content(self.root, "serve.bin", SIZE)
+        os.makedirs(self.dl)
+        os.rename(os.path.join(src, "serve.bin"), os.path.join(self.dl, "serve.bin"))
+        self.btd.start()
+        self.btd.add(torrent)
+        M.wait_listed(self.btd, ih, lambda t: t["state"] == "seeding", 60, "btd seeding")
+        port = self.btd.rpc("session.get")["listen_port"]
+        leech_dir = os.path.join(self.root, "leech")
+        leecher = self.lt_node().leech_magnet(f"magnet:?xt=urn:btih:{ih}", leech_dir)
+        leecher.connect(port)
+        leecher.wait_finished(120)
+        H.compare_trees(os.path.join(self.dl, "serve.bin"), os.path.join(leech_dir, "serve.bin"))
+
+    def test_restart_in_metadata_state_then_restart_without_peers(self):
+        src, torrent, ih = M.make_content(self.root, "later.bin", SIZE)
+        seeder = M.LtNode()  # its port is fixed now; it seeds only after the restart
+        self.addCleanup(seeder.close)
+        self.btd.start()
+        self.btd.rpc("torrent.add", {"uri": f"magnet:?xt=urn:btih:{ih}&dn=later.bin"
+                                            f"&x.pe=127.0.0.1:{seeder.port}"})
+        job = M.wait_listed(self.btd, ih, lambda t: t["state"] == "metadata", 30, "metadata")
+        self.assertEqual(job["name"], "later.bin")
+        self.btd.signal_and_wait()
+        self.btd.start()
+        M.wait_listed(self.btd, ih, lambda t: t["state"] == "metadata", 30, "still metadata")
+        seeder.seed(torrent, src)
+        M.wait_listed(self.btd, ih, lambda t: t["state"] == "seeding", 180, "download")
+        self.check_bytes(src, "later.bin")
+        # The .torrent is stored: with no peer at all the job comes back whole.
+        seeder.close()
+        self.btd.signal_and_wait()
+        self.assertTrue(os.path.exists(os.path.join(self.btd.state_dir, "torrents",
+                                                    ih + ".torrent")))
+        self.assertFalse(os.path.exists(os.path.join(self.btd.state_dir, "torrents",
+                                                     ih + ".magnet")))
+        self.btd.start()
+        back = M.wait_listed(self.btd, ih, lambda t: t["state"] == "seeding", 60, "restored")
+        self.assertEqual(back["name"], "later.bin")
+        self.assertEqual(back["size"], SIZE)
+
+
+if __name__ == "__main__":
+    unittest.main()
