@@ -10,7 +10,10 @@ using nlohmann::json;
 
 const std::vector<std::string>& summary_fields() {
     static const std::vector<std::string> kFields = {
-        {"done_at", s.done_at}, {"queue_position", s.queue_position}, {"stalled", s.stalled}};
+        "id",         "name",     "state",         "progress",       "size",     "have_bytes",
+        "downloaded", "uploaded", "download_rate", "upload_rate",    "peers",    "seeds",
+        "eta",        "ratio",    "error",         "download_dir",   "added_at", "total_size",
+        "sequential", "labels",   "done_at",       "queue_position", "stalled"};
     return kFields;
 }
 
@@ -134,29 +137,9 @@ json to_json(const TorrentStatus& s) {
             {"total_size", s.total_size},
             {"sequential", s.sequential},
             {"labels", s.labels},
-            "id",
-            "name",
-            "state",
-            "progress",
-            "size",
-            "have_bytes",
-            "downloaded",
-            "uploaded",
-            "download_rate",
-            "upload_rate",
-            "peers",
-            "seeds",
-            "eta",
-            "ratio",
-            "error",
-            "download_dir",
-            "added_at",
-            "total_size",
-            "sequential",
-            "labels",
-            "done_at",
-            "queue_position",
-            "stalled"};
+            {"done_at", s.done_at},
+            {"queue_position", s.queue_position},
+            {"stalled", s.stalled}};
 }
 
 json to_json(const TorrentDetails& d) {

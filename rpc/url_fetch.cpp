@@ -13,7 +13,10 @@ void fetch_url(boost::asio::io_context& io, boost::asio::ssl::context& tls, cons
             io, [done = std::move(done), url] { done("not an http(s) URL: " + url, {}); });
         return;
     }
-    HttpGetOptions get{options.max_bytes, options.timeout, options.max_redirects, {}};
+    HttpGetOptions get;
+    get.max_bytes = options.max_bytes;
+    get.timeout = options.timeout;
+    get.max_redirects = options.max_redirects;
     http_get(io, tls, url, get, [done = std::move(done)](HttpResult result) {
         if (!result.error.empty()) return done(std::move(result.error), {});
         if (result.status != 200)

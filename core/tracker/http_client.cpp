@@ -20,8 +20,11 @@ std::shared_ptr<PendingRequest> http_get(TrackerContext& ctx, const std::string&
                                          std::chrono::milliseconds timeout,
                                          std::function<void(HttpResult)> handler) {
     auto& state = ctx.state();
-    HttpGetOptions options{state.settings.max_response_bytes, timeout, state.settings.max_redirects,
-                           state.settings.bind};
+    HttpGetOptions options;
+    options.max_bytes = state.settings.max_response_bytes;
+    options.timeout = timeout;
+    options.max_redirects = state.settings.max_redirects;
+    options.bind = state.settings.bind;
     return std::make_shared<PendingHttpGet>(
         btd::http_get(state.io, state.tls, url, options, std::move(handler)));
 }
