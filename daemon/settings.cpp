@@ -90,12 +90,12 @@ Syntax<Int> whole(Int min, Int max, std::string what) {
     Syntax<Int> s;
     auto range = std::to_string(min) + ".." + std::to_string(max);
     s.parse = [=](std::string_view text) {
-        std::uint64_t v = 0;
+        Int v{};  // parsed as Int itself: a negative minimum (-1 = unlimited) works too
         auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-        if (text.empty() || ec != std::errc() || end != text.data() + text.size() ||
-            v < static_cast<std::uint64_t>(min) || v > static_cast<std::uint64_t>(max))
+        if (text.empty() || ec != std::errc() || end != text.data() + text.size() || v < min ||
+            v > max)
             throw ConfigError("'" + std::string(text) + "' is not " + what + " (" + range + ")");
-        return static_cast<Int>(v);
+        return v;
     };
     s.format = [](const Int& v) { return std::to_string(v); };
     s.to_json = [](const Int& v) { return json(v); };

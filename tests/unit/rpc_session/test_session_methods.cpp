@@ -49,10 +49,9 @@ TEST_CASE("torrent.add refuses what it cannot use, with actionable errors") {
           0);
     CHECK(h.error("torrent.add", {{"path", (h.dir / "missing.torrent").string()}}) ==
           errc::bad_torrent);
-    auto magnet = h.call("torrent.add", {{"uri", "magnet:?xt=urn:btih:" + kSingleId}});
-    CHECK(magnet["error"]["code"] == errc::not_supported);
-    CHECK(magnet["error"]["message"] ==
-          "magnet links are not supported yet; add the .torrent file instead");
+    auto magnet = h.call("torrent.add", {{"uri", "magnet:?xt=urn:btih:12345"}});
+    CHECK(magnet["error"]["code"] == errc::bad_torrent);
+    CHECK(h.error("torrent.add", {{"uri", "magnet:?dn=no-hash"}}) == errc::bad_torrent);
     CHECK(h.error("torrent.add", {{"uri", "ftp://example.org/x.torrent"}}) == errc::invalid_params);
     CHECK(h.error("torrent.add", json::object()) == errc::invalid_params);
     CHECK(h.error("torrent.add", {{"path", "a"}, {"uri", "http://x/"}}) == errc::invalid_params);

@@ -141,8 +141,9 @@ TEST_CASE("transmission: torrent-add replies torrent-added, then torrent-duplica
     auto multi = h.add(kMultiTorrent, {{"download-dir", (h.dir / "other").string()}});
     CHECK(multi["torrent-added"]["id"] == id + 1);
     CHECK(h.session->details(*sha1_from_hex(kMultiId)).status.download_dir == h.dir / "other");
-    CHECK(h.fails("torrent-add", {{"filename", "magnet:?xt=urn:btih:" + kSingleId}}) ==
-          "magnet links are not supported yet; add the .torrent file instead");
+    CHECK(h.ok("torrent-add", {{"filename", "magnet:?xt=urn:btih:" + kSingleId}})
+              .contains("torrent-duplicate"));  // the same info-hash as the .torrent added above
+    CHECK(contains(h.fails("torrent-add", {{"filename", "magnet:?xt=urn:btih:12345"}}), "magnet"));
     CHECK(contains(h.fails("torrent-add", {{"metainfo", "!!"}}), "base64"));
     CHECK(contains(h.fails("torrent-add", {{"filename", (h.dir / "none.torrent").string()}}),
                    ".torrent"));
