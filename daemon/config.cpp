@@ -208,7 +208,8 @@ DaemonConfig resolve_config(const ConfigValues& v, const Getenv& getenv) {
     c.state_dir = std::filesystem::absolute(c.state_dir).lexically_normal();
     c.download_dir = v.download_dir ? *v.download_dir : default_download_dir(c.state_dir, getenv);
     c.download_dir = std::filesystem::absolute(c.download_dir).lexically_normal();
-    if (!c.watch_dir.empty()) c.watch_dir = std::filesystem::absolute(c.watch_dir).lexically_normal();
+    if (!c.watch_dir.empty())
+        c.watch_dir = std::filesystem::absolute(c.watch_dir).lexically_normal();
     check_rpc_credentials(c);
     return c;
 }

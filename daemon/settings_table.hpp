@@ -140,14 +140,14 @@
           .syntax(whole<std::int64_t>(1, 86400, "a number of seconds"))                    \
           .help("on_complete is killed after this many seconds"))                          \
     X(std::string, on_complete_url, {},                                                    \
-      .from(kConfig).syntax(text()).help("webhook: JSON POST when a download finishes")) \
+      .from(kConfig).syntax(text()).help("webhook: JSON POST when a download finishes"))   \
     X(bool, lsd, true,                                                                     \
       .from(kConfig | kFlag | kRpc)                                                        \
           .reload()                                                                        \
           .flag("--no-lsd", "")                                                            \
           .syntax(boolean())                                                               \
           .engine(&SessionSettings::lsd)                                                   \
-          .help("local peer discovery (BEP 14) on the LAN; --no-lsd turns it off")) \
+          .help("local peer discovery (BEP 14) on the LAN; --no-lsd turns it off"))        \
     X(int, max_active_downloads, 5,                                                        \
       .from(kConfig | kRpc)                                                                \
           .reload()                                                                        \
@@ -171,7 +171,7 @@
           .flag("--bind", "ADDRESS|IFNAME")                                                \
           .syntax(bind_target())                                                           \
           .engine(&SessionSettings::bind_interface)                                        \
-          .help("send peer traffic only from this address or interface (e.g. a VPN's)")) \
+          .help("send peer traffic only from this address or interface (e.g. a VPN's)"))   \
     X(bool, dht, true,                                                                     \
       .from(kConfig | kFlag | kRpc)                                                        \
           .reload()                                                                        \

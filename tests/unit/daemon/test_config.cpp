@@ -260,7 +260,6 @@ TEST_CASE("config file: rpc_username and rpc_password come as a pair; the passwo
     };
     CHECK(half("rpc_username = \"u\"\n").find("go together") != std::string::npos);
     CHECK(half("rpc_password = \"p\"\n").find("go together") != std::string::npos);
-    CHECK(half("rpc_username = \"a:b\"\nrpc_password = \"p\"\n").find("':'") !=
-          std::string::npos);
+    CHECK(half("rpc_username = \"a:b\"\nrpc_password = \"p\"\n").find("':'") != std::string::npos);
     CHECK(resolve_config({}, getenv).rpc_username.empty());
 }
