@@ -254,7 +254,7 @@ const Command kCommands[] = {
       "btctl move 3f2a /srv/media/tv"},
      add_options_of_move},
     {{"reannounce", "ID...|--all", "[--json]",
-      "ask the torrents' trackers for peers now (as soon as their minimum interval allows)", "",
+      "ask the trackers for peers now (as soon as their minimum interval allows)", "",
       "btctl reannounce 3f2a"},
      add_options_of_id_action},
     {{"verify", "ID...|--all", "[--json]",
@@ -291,7 +291,7 @@ const Command kCommands[] = {
       "btctl token create grafana --read-only\nbtctl token list\nbtctl token revoke grafana"},
      add_options_of_token},
     {{"session", "ACTION [ARGS]", "[--json]",
-      "btd's settings: get [KEY] shows them, set KEY VALUE changes one at run time",
+      "btd's settings: get [KEY] shows, set KEY VALUE changes one at run time",
       "VALUE is a number, true/false, or text (rates as in the config file, e.g. 2M). A change\n"
       "is kept in settings.json across restarts; the config file is never rewritten.",
       "btctl session get\nbtctl session get download_dir\n"

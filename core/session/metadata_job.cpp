@@ -90,7 +90,7 @@ void MetadataJob::deactivate() {
     ctx_.connections -= static_cast<int>(peers.size());
     for (auto& [ptr, peer] : peers) {
         fetch_.remove_peer(peer.key);
-        if (!ptr->incoming()) peer_list_.mark_disconnected(ptr->remote());
+        if (!ptr->incoming()) peer_list_.mark_disconnected(ptr->remote(), PeerList::Clock::now());
         peer.conn->detach();
     }
     half_open_ = 0;

@@ -59,9 +59,11 @@ void PeerList::mark_dialled(const Endpoint& ep) {
     known_[ep].connected = true;
 }
 
-void PeerList::mark_disconnected(const Endpoint& ep) {
+void PeerList::mark_disconnected(const Endpoint& ep, Clock::time_point now) {
     auto it = known_.find(ep);
-    if (it != known_.end()) it->second.connected = false;
+    if (it == known_.end()) return;
+    it->second.connected = false;
+    it->second.next_attempt = std::max(it->second.next_attempt, now + std::chrono::seconds(2));
 }
 
 void PeerList::on_handshake(const Endpoint& ep) {

@@ -45,10 +45,12 @@ class PeerList {
     // Listed peers that may be dialled now (not connected, not banned, back-off over), in a
     // stable order.
     std::vector<Endpoint> ready(Clock::time_point now) const;
-    void mark_dialled(const Endpoint& ep);       // connected until on_closed()
-    void mark_disconnected(const Endpoint& ep);  // dropped by us (pause): no back-off
-    void on_handshake(const Endpoint& ep);       // a clean handshake ends the failure streak
-    void ban_endpoint(const Endpoint& ep);       // never dial it again
+    void mark_dialled(const Endpoint& ep);  // connected until on_closed()
+    // Dropped by us (pause, a move): no back-off, but not redialled within 2 s either, since
+    // libtorrent 2.0.8 peers were seen to die when the same peer came straight back.
+    void mark_disconnected(const Endpoint& ep, Clock::time_point now);
+    void on_handshake(const Endpoint& ep);  // a clean handshake ends the failure streak
+    void ban_endpoint(const Endpoint& ep);  // never dial it again
     bool endpoint_banned(const Endpoint& ep) const;
     // An outgoing connection ended: back off after ordinary failures, ban for good after
     // ourselves or a wrong torrent. Violations are counted by record_violation() first.

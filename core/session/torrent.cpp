@@ -217,7 +217,7 @@ void Torrent::deactivate(std::function<void()> trackers_stopped) {
     for (auto& [ptr, peer] : peers) {
         picker_.abort_all(peer->state().key());
         if (peer->connected()) picker_.peer_lost_bitfield(peer->state().pieces());
-        peer_list_.mark_disconnected(peer->remote());
+        peer_list_.mark_disconnected(peer->remote(), Clock::now());
         peer->detach();
     }
     half_open_ = 0;

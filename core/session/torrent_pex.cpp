@@ -19,7 +19,9 @@ void Torrent::note_extension_handshake(PeerConnection& peer, const wire::Extensi
 
 void Torrent::forget_pex(PeerConnection& peer) {
     auto listen = pex_.listen_endpoint(peer.state().key());
-    if (peer.incoming() && listen) peer_list_.mark_disconnected(*listen);
+    // It left (or we dropped it): dialled again only after the usual back-off, not at once.
+    if (peer.incoming() && listen && peer_list_.source_of(*listen))
+        peer_list_.on_closed(*listen, PeerList::Ending::ordinary, Clock::now());
     pex_.forget(peer.state().key());
 }
 

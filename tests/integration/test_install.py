@@ -270,7 +270,8 @@ class Install(unittest.TestCase):
         completion = os.path.join(self.user.prefix, "share", "bash-completion", "completions",
                                   "btctl")
         bindir = os.path.join(self.user.prefix, "bin")
-        self.assertEqual(complete(completion, bindir, ["btctl", "re"]), ["resume", "remove"])
+        self.assertEqual(complete(completion, bindir, ["btctl", "re"]),
+                         ["resume", "reannounce", "remove"])
         self.assertEqual(complete(completion, bindir, ["btctl", "--state-dir", "/x", "s"]),
                          ["set", "stats", "session", "shutdown"])
         self.assertIn("--sequential", complete(completion, bindir, ["btctl", "set", "--s"]))

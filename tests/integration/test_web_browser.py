@@ -4,7 +4,8 @@ chromedriver, on 127.0.0.1. A libtorrent seeder (capped, so the download takes a
 torrent whose name holds `<script>`: the test logs in (a wrong token first), adds the torrent by
 uploading its .torrent file, watches its progress change without a reload, pauses and resumes
 it, raises a file's priority in the detail view, sees it reach 100 % and seeding, adds a second
-one by URL (and a magnet link, refused with a message), removes that with "delete data", checks
+one by URL (a malformed magnet link refused with a message, a good one listed while it waits
+for metadata), removes that with "delete data", checks
 the phone layout, logs out, and finally sees the page report the stopped daemon. Screenshots go
 to the test's temp dir (and to $BTD_WEB_SCREENSHOT_DIR when set).
 
@@ -219,10 +220,20 @@ class WebPageInBrowser(unittest.TestCase):
     def add_by_url_and_magnet(self):
         self.find("#show-add").click()
         uri = self.find("#add-uri")
-        uri.send_keys("magnet:?xt=urn:btih:" + "ab" * 20)
+        uri.send_keys("magnet:?xt=urn:btih:12345")  # a malformed link: refused, said why
         self.find("#add-form button[type=submit]").click()
         self.wait(lambda: self.find("#add-error").text != "", "the magnet answer")
-        H.log(f"magnet in the page: {self.find('#add-error').text}")
+        H.log(f"bad magnet in the page: {self.find('#add-error').text}")
+        self.assertIn("magnet", self.find("#add-error").text)
+        uri.clear()
+        magnet_id = "ab" * 20  # a good link: a row waiting for its metadata (no peer has it)
+        uri.send_keys("magnet:?xt=urn:btih:" + magnet_id + "&dn=waiting")
+        self.find("#add-form button[type=submit]").click()
+        self.wait(lambda: self.cell(magnet_id, "name") == "waiting", "the magnet row")
+        self.daemon.rpc("torrent.remove", {"ids": [magnet_id]})
+        self.wait(lambda: self.cell(magnet_id, "name") is None, "the magnet row to go")
+        self.find("#show-add").click()
+        uri = self.find("#add-uri")
         uri.clear()
         uri.send_keys(self.url_server + "/second.torrent")
         self.find("#add-form button[type=submit]").click()

@@ -104,8 +104,9 @@ TEST_CASE("a dialled peer is not ready again; a failing one backs off longer eac
     list.on_closed(a, PeerList::Ending::ordinary, t0);
     CHECK(list.ready(t0 + 10s).size() == 1);
     list.mark_dialled(a);
-    list.mark_disconnected(a);  // we dropped it (pause): no new back-off
-    CHECK(list.ready(t0 + 10s).size() == 1);
+    list.mark_disconnected(a, t0 + 10s);  // we dropped it (pause): no new back-off,
+    CHECK(list.ready(t0 + 11s).empty());  // only a short pause before a redial
+    CHECK(list.ready(t0 + 12s).size() == 1);
 }
 
 TEST_CASE("ourselves and a wrong torrent are never dialled again") {
