@@ -198,7 +198,7 @@ class HostileDhtNode(unittest.TestCase):
             node = HostileNode(rng, port)
             self.addCleanup(node.close)
             btd = BtdDaemon(os.path.join(d, "state"), os.path.join(d, "dl"), discovery=True,
-                            extra_args=["--dht-bootstrap", node.endpoints,
+                            extra_args=["--dht-bootstrap", node.endpoints, "--no-lsd",
                                         "--listen-port", str(port), "--log-level", "info"])
             self.addCleanup(btd.stop)
             btd.start()

@@ -29,7 +29,7 @@ from test_daemon_lifecycle import BtdDaemon
 
 try:
     from selenium import webdriver
-    from selenium.common.exceptions import NoAlertPresentException
+    from selenium.common.exceptions import NoAlertPresentException, StaleElementReferenceException
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -212,7 +212,15 @@ class WebPageInBrowser(unittest.TestCase):
         self.find(f'tr[data-id="{self.id}"] td.name').click()
         self.wait(lambda: self.visible("#detail-files select.priority"), "the detail view")
         self.assertEqual(self.find("#detail-name").text, NAME)
-        Select(self.find("#detail-files select.priority")).select_by_visible_text("high")
+        # The detail view re-renders on live updates: a select found just before may be gone.
+        for attempt in range(5):
+            try:
+                Select(self.find("#detail-files select.priority")).select_by_visible_text("high")
+                break
+            except StaleElementReferenceException:
+                if attempt == 4:
+                    raise
+                time.sleep(0.2)
         self.wait(lambda: self.daemon.rpc("torrent.get", {"id": self.id})["files"][0]["priority"]
                   == 7, "priority high in btd")
         self.find("#detail-close").click()
