@@ -250,6 +250,8 @@ std::vector<Sha1Hash> Session::Impl::active_info_hashes() const {
     std::vector<Sha1Hash> out;
     for (const auto& [id, t] : torrents)
         if (t->accepting() && !t->metainfo().is_private) out.push_back(id);
+    for (const auto& [id, m] : magnets)  // still fetching metadata: the DHT may know peers
+        if (m.job->status().state != TorrentState::paused) out.push_back(id);
     return out;
 }
 

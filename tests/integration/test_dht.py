@@ -143,6 +143,39 @@ class TrackerlessDownload(DhtTestCase):
               f"{lt_done:.2f} s (from add)")
 
 
+class MagnetThroughDht(DhtTestCase):
+    def test_btctl_add_magnet_found_only_through_the_dht(self):
+        """`btctl add 'magnet:…'` with nothing but the DHT (no tracker, no x.pe): the metadata
+        and the data both come from the libtorrent seeder the DHT names."""
+        content = self.payload("magnet-dht.bin", seed=13)
+        torrent, ih = make_torrent(content)
+        self.lt_seed(torrent, ih)
+        btd = self.start_btd("btd")
+        start = time.monotonic()
+        cli = subprocess.run([H.btctl_binary(), "--state-dir", btd.state_dir, "add",
+                              f"magnet:?xt=urn:btih:{ih}&dn=magnet-dht.bin"],
+                             capture_output=True, text=True, timeout=30)
+        self.assertEqual(cli.returncode, 0, cli.stdout + cli.stderr)
+        first = None
+        deadline = start + 120
+        while time.monotonic() < deadline:
+            st = btd.status(ih)
+            if first is None and st["downloaded"] > 0:
+                first = time.monotonic() - start
+            if st["state"] == "seeding":
+                break
+            time.sleep(0.05)
+        else:
+            self.fail(f"not complete in 120 s: {btd.status(ih)}\n{btd.log()[-4000:]}")
+        done = time.monotonic() - start
+        H.compare_trees(content, os.path.join(btd.download_dir, "magnet-dht.bin"))
+        lt_first, lt_done = self.lt_leech_time(torrent, 9, self.net.nodes[1],
+                                               os.path.join(self.dir, "lt-dl"))
+        H.log(f"magnet, DHT only, {SIZE // H.MIB} MiB: btd first byte {first:.2f} s, complete "
+              f"{done:.2f} s (from btctl add); libtorrent (.torrent) first byte {lt_first:.2f} s, "
+              f"complete {lt_done:.2f} s (from add)")
+
+
 class BtdAnnounces(DhtTestCase):
     def test_libtorrent_finds_btd_through_the_dht(self):
         content = self.payload("from_btd.bin", seed=12)
