@@ -11,18 +11,6 @@ namespace {
 
 using nlohmann::json;
 
-void add_each(Dispatcher& d, Session& s, const std::string& name,
-              void (Session::*action)(const Sha1Hash&)) {
-    d.add(name, [&s, action](const json& params) {
-        require_object(params);
-        reject_unknown(params, {"ids", "all"});
-        return translate_errors([&] {
-            for (const auto& id : parse_torrent_ids(params, s, true)) (s.*action)(id);
-            return json::object();
-        });
-    });
-}
-
 json queue_move(Session& s, const json& params) {
     require_object(params);
     reject_unknown(params, {"ids", "to"});
@@ -51,8 +39,6 @@ json set_location(Session& s, const json& params,
 }  // namespace
 
 void register_queue_methods(Dispatcher& d, Session& s, const SessionMethodsOptions& options) {
-    add_each(d, s, "torrent.start_now", &Session::start_now);
-    add_each(d, s, "torrent.reannounce", &Session::reannounce);
     d.add("torrent.queue_move", [&s](const json& params) { return queue_move(s, params); });
     d.add("torrent.set_location", [&s, allowed = options.allowed_download_dirs](const json& p) {
         return set_location(s, p, allowed);

@@ -112,6 +112,8 @@ void register_torrent_methods(Dispatcher& d, Session& s) {
     add_bulk_action(d, s, "torrent.pause", &Session::pause);
     add_bulk_action(d, s, "torrent.resume", &Session::resume);
     add_bulk_action(d, s, "torrent.verify", &Session::verify);
+    add_bulk_action(d, s, "torrent.start_now", &Session::start_now);
+    add_bulk_action(d, s, "torrent.reannounce", &Session::reannounce);
 
     // Answers only once every job's disk work is over and, with delete_data, its files are
     // gone: a client that adds the torrent again right after must not race the deletion.
