@@ -82,6 +82,18 @@ class DhtTestCase(unittest.TestCase):
         wait_for("libtorrent's announce", lambda: any(
             a[0] == ih for n in self.net.nodes[1:] for a in n.announces_seen()), 60)
 
+    def wait_seeding_timed(self, btd, tid, start):
+        """Seconds from `start` to btd's first payload byte and to seeding (120 s at most)."""
+        first = None
+        while time.monotonic() < start + 120:
+            st = btd.status(tid)
+            if first is None and st["downloaded"] > 0:
+                first = time.monotonic() - start
+            if st["state"] == "seeding":
+                return first, time.monotonic() - start
+            time.sleep(0.05)
+        self.fail(f"not complete in 120 s: {btd.status(tid)}\n{btd.log()[-4000:]}")
+
     def lt_leech_time(self, torrent, index, via, save):
         """A libtorrent leecher that only has the DHT; returns (first byte s, complete s)."""
         leech = lt_dht.LtDhtNode(index)
@@ -109,18 +121,7 @@ class TrackerlessDownload(DhtTestCase):
         start = time.monotonic()
         btd = self.start_btd("btd")
         tid = btd.add(torrent)["id"]
-        first = None
-        deadline = start + 120
-        while time.monotonic() < deadline:
-            st = btd.status(tid)
-            if first is None and st["downloaded"] > 0:
-                first = time.monotonic() - start
-            if st["state"] == "seeding":
-                break
-            time.sleep(0.05)
-        else:
-            self.fail(f"not complete in 120 s: {btd.status(tid)}\n{btd.log()[-4000:]}")
-        done = time.monotonic() - start
+        first, done = self.wait_seeding_timed(btd, tid, start)
         H.compare_trees(content, os.path.join(btd.download_dir, "trackerless.bin"))
 
         details = btd.rpc("torrent.get", {"id": tid})
@@ -156,18 +157,7 @@ class MagnetThroughDht(DhtTestCase):
                               f"magnet:?xt=urn:btih:{ih}&dn=magnet-dht.bin"],
                              capture_output=True, text=True, timeout=30)
         self.assertEqual(cli.returncode, 0, cli.stdout + cli.stderr)
-        first = None
-        deadline = start + 120
-        while time.monotonic() < deadline:
-            st = btd.status(ih)
-            if first is None and st["downloaded"] > 0:
-                first = time.monotonic() - start
-            if st["state"] == "seeding":
-                break
-            time.sleep(0.05)
-        else:
-            self.fail(f"not complete in 120 s: {btd.status(ih)}\n{btd.log()[-4000:]}")
-        done = time.monotonic() - start
+        first, done = self.wait_seeding_timed(btd, ih, start)
         H.compare_trees(content, os.path.join(btd.download_dir, "magnet-dht.bin"))
         lt_first, lt_done = self.lt_leech_time(torrent, 9, self.net.nodes[1],
                                                os.path.join(self.dir, "lt-dl"))
