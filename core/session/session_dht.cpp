@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/ip/address.hpp>
+#include <boost/asio/post.hpp>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -196,18 +197,27 @@ void SessionDht::announce_due(Clock::time_point now) {
     for (const auto& info_hash : active) {
         auto it = next_lookup_.find(info_hash);
         if (it != next_lookup_.end() && it->second > now) continue;
-        bool started = false;
-        for (auto& node : nodes_) {
-            auto done = [this, info_hash](std::size_t found) {
-                auto wait = found ? Clock::duration(kAnnounceInterval) : kRetryWhenNoPeers;
-                if (auto entry = next_lookup_.find(info_hash); entry != next_lookup_.end())
-                    entry->second = std::min(entry->second, Clock::now() + wait);
-            };
-            started |= node->get_peers(info_hash, 0, done);  // 0: implied port (the UDP port)
-        }
-        // While running, the lookup's end sets the next time.
-        if (started) next_lookup_[info_hash] = now + kAnnounceInterval;
+        start_lookup(info_hash, now);
     }
+}
+
+void SessionDht::look_up_now(const Sha1Hash& info_hash) {
+    if (!nodes_.empty()) start_lookup(info_hash, Clock::now());
+}
+
+// Found peers reach the job from every reply (DhtNode's PeersFound), not at the lookup's end.
+void SessionDht::start_lookup(const Sha1Hash& info_hash, Clock::time_point now) {
+    bool started = false;
+    for (auto& node : nodes_) {
+        auto done = [this, info_hash](std::size_t found) {
+            auto wait = found ? Clock::duration(kAnnounceInterval) : kRetryWhenNoPeers;
+            if (auto entry = next_lookup_.find(info_hash); entry != next_lookup_.end())
+                entry->second = std::min(entry->second, Clock::now() + wait);
+        };
+        started |= node->get_peers(info_hash, 0, done);  // 0: implied port (the UDP port)
+    }
+    // While running, the lookup's end sets the next time.
+    if (started) next_lookup_[info_hash] = now + kAnnounceInterval;
 }
 
 void SessionDht::save() {
@@ -251,8 +261,27 @@ std::vector<Sha1Hash> Session::Impl::active_info_hashes() const {
     for (const auto& [id, t] : torrents)
         if (t->accepting() && !t->metainfo().is_private) out.push_back(id);
     for (const auto& [id, m] : magnets)  // still fetching metadata: the DHT may know peers
-        if (m.job->status().state != TorrentState::paused) out.push_back(id);
+        if (m.job->status().state == TorrentState::downloading_metadata) out.push_back(id);
     return out;
+}
+
+bool Session::Impl::dht_wanted(const Sha1Hash& id) const {
+    if (auto it = torrents.find(id); it != torrents.end())
+        return it->second->accepting() && !it->second->metainfo().is_private;
+    auto* m = magnet(id);
+    return m && m->job->status().state == TorrentState::downloading_metadata;
+}
+
+// Posted: the job that changed state may not be running yet (a magnet emits before start()).
+void Session::Impl::look_up_when_started(const StateChangedEvent& change, const Sha1Hash& id) {
+    auto running = [](TorrentState s) {
+        return s == TorrentState::downloading || s == TorrentState::seeding ||
+               s == TorrentState::downloading_metadata;
+    };
+    if (!running(change.new_state) || running(change.old_state)) return;
+    boost::asio::post(ctx.io, [this, id, alive = std::weak_ptr<bool>(alive)] {
+        if (alive.lock() && !shutting_down && dht_wanted(id)) dht.look_up_now(id);
+    });
 }
 
 SessionDht::Hooks Session::Impl::dht_hooks() {

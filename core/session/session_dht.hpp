@@ -49,7 +49,11 @@ class SessionDht {
     // first (on the disk pool); a running DHT saves its table before it goes.
     void configure(bool on, const std::string& listen_address, std::uint16_t port,
                    const std::vector<std::string>& bootstrap, const std::filesystem::path& file);
-    void tick();      // once per second: due lookups and announces, periodic save
+    void tick();  // once per second: due lookups and announces, periodic save
+    // A job just started running (added, resumed, released by the queue): its lookup starts
+    // now rather than at the next tick. Nothing if the DHT is off, has nobody to ask yet (the
+    // tick retries) or a lookup for it runs already.
+    void look_up_now(const Sha1Hash& info_hash);
     void shutdown();  // saves the table (disk pool) and closes the sockets
     SessionDhtStats stats() const;
 
@@ -60,6 +64,7 @@ class SessionDht {
     void bootstrap_all();
     void bootstrap_with(const std::vector<dht::Endpoint>& routers);
     void announce_due(Clock::time_point now);
+    void start_lookup(const Sha1Hash& info_hash, Clock::time_point now);
     void save();
 
     boost::asio::io_context& io_;

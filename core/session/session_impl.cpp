@@ -74,6 +74,7 @@ void Session::Impl::queue_event(SessionEvent e) {
         change->old_state = it->second;
         it->second = change->new_state;
         settled.erase(e.id);
+        look_up_when_started(*change, e.id);
     } else if (e.get<RemovedEvent>()) {
         reported_states.erase(e.id);
         reported_status.erase(e.id);

@@ -83,6 +83,9 @@ struct Session::Impl {
     // The jobs the DHT looks up and announces: running and not private (BEP 27). Jobs that
     // still fetch their metadata belong here too (session_dht.cpp).
     std::vector<Sha1Hash> active_info_hashes() const;
+    bool dht_wanted(const Sha1Hash& id) const;  // one job, as active_info_hashes() decides
+    // A job that starts running gets its DHT lookup at once (session_dht.cpp).
+    void look_up_when_started(const StateChangedEvent& change, const Sha1Hash& id);
     SessionDht::Hooks dht_hooks();
     void configure_dht();  // after start and after every settings change
 

@@ -77,6 +77,11 @@ class LtDhtNode:
             params.flags |= lt.torrent_flags.seed_mode
         return self.session.add_torrent(params)
 
+    def add_magnet(self, uri, save_path):
+        params = lt.parse_magnet_uri(uri)
+        params.save_path = save_path
+        return self.session.add_torrent(params)
+
     def close(self):
         self.session.pause()
         del self.session
