@@ -67,8 +67,17 @@ void MetadataJob::stop(std::function<void()> done) {
     trackers->stop(std::move(done));
 }
 
+void MetadataJob::set_queued(bool queued) {
+    if (queued == queued_) return;
+    queued_ = queued;
+    if (queued_)
+        deactivate();
+    else if (!paused_ && error_.empty())
+        activate();
+}
+
 void MetadataJob::activate() {
-    if (active() || done_) return;
+    if (active() || done_ || queued_) return;
     announcer_ = std::make_unique<tracker::Announcer>(
         ctx_.trackers, one_tier_each(link_.trackers), link_.info_hash, ctx_.peer_id,
         [&ctx = ctx_] { return ctx.listen_port; },
@@ -323,7 +332,9 @@ TorrentStatus MetadataJob::status() const {
     TorrentStatus s;
     s.id = link_.info_hash;
     s.name = name();
-    s.state = paused_ ? TorrentState::paused : TorrentState::downloading_metadata;
+    s.state = paused_   ? TorrentState::paused
+              : queued_ ? TorrentState::queued
+                        : TorrentState::downloading_metadata;
     if (!error_.empty()) s.state = TorrentState::error;
     s.error = error_;
     s.download_dir = download_dir_;

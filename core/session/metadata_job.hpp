@@ -41,6 +41,10 @@ class MetadataJob : public PeerConnection::Handler {
     void resume();
     // Disconnects and tells the trackers `stopped`; done() runs afterwards (bounded time).
     void stop(std::function<void()> done);
+    // The download queue (Session::Impl::update_queue): a queued job keeps its peers listed but
+    // dials nobody, announces nowhere and fetches no metadata until set_queued(false).
+    void set_queued(bool queued);
+    bool queued() const { return queued_; }
     void tick();  // once per second: request time-outs, more dialling
     // The metadata arrived but cannot be used (e.g. unsafe paths): the job stops, in `error`.
     void fail(std::string message);
@@ -101,6 +105,7 @@ class MetadataJob : public PeerConnection::Handler {
     std::uint64_t next_key_ = 1;
     int half_open_ = 0;
     bool paused_ = false;
+    bool queued_ = false;
     bool done_ = false;  // metadata verified: nothing more to fetch
     std::string error_;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

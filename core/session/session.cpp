@@ -230,6 +230,7 @@ void Session::pause(const Sha1Hash& id) {
 void Session::resume(const Sha1Hash& id) {
     EventQueue::Operation operation(impl_->events);
     if (auto* m = impl_->magnet(id)) {
+        impl_->update_queue(&id);  // before it starts: it may have to wait for a slot
         m->job->resume();
         impl_->ctx.emit({id, StateChangedEvent{.new_state = m->job->status().state}});
         return;

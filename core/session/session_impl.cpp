@@ -122,6 +122,8 @@ void Session::Impl::queue_stats() {
 TorrentStatus Session::Impl::status_of(const Sha1Hash& id, const MetadataJob& job) const {
     auto status = job.status();
     if (auto it = labels.find(id); it != labels.end()) status.labels = it->second;
+    status.queue_position = positions.position(id);
+    status.stalled = status.state == TorrentState::downloading_metadata && stalled(id);
     return status;
 }
 

@@ -155,6 +155,8 @@ struct Session::Impl {
     bool stalled(const Sha1Hash& id) const;
     void enqueue(const Sha1Hash& id, std::int64_t saved_position, bool paused);  // -1: last
     void dequeue(const Sha1Hash& id);
+    queue::Entry magnet_entry(const Sha1Hash& id, const Sha1Hash* starting) const;
+    void queue_magnet(MagnetEntry& entry, bool queued);
     // ---- magnet jobs (session_magnets.cpp) ----
     MagnetEntry* magnet(const Sha1Hash& id);  // nullptr if no magnet job has this id
     const MagnetEntry* magnet(const Sha1Hash& id) const;

@@ -94,6 +94,8 @@ AddResult Session::Impl::insert_magnet(MagnetLink link, const std::filesystem::p
     magnets.emplace(id, std::move(entry));
     if (!job_labels.empty()) labels[id] = std::move(job_labels);
     ctx.emit({id, AddedEvent{result.name}});
+    // Like a .torrent: it waits queued, fetching nothing, while every download slot is taken.
+    enqueue(id, params.resume ? params.resume->queue_position : -1, paused);
     ctx.emit({id, StateChangedEvent{.new_state = job.status().state}});
     job.start();
     return result;
@@ -109,6 +111,7 @@ void Session::Impl::remove_magnet(const Sha1Hash& id) {
     auto node = magnets.extract(id);
     changes.removed(id);
     labels.erase(id);
+    dequeue(id);
     ctx.emit({id, RemovedEvent{node.mapped().job->name()}});
     auto* job = node.mapped().job.get();
     job->stop([] {});  // tells the trackers `stopped`; the job itself goes now
@@ -124,6 +127,7 @@ ResumeData Session::Impl::magnet_resume_data(const Sha1Hash& id) const {
     rd.limits = entry.limits;
     rd.file_priorities = entry.file_priorities;
     rd.sequential = entry.sequential;
+    rd.queue_position = positions.position(id);
     return rd;
 }
 

@@ -33,6 +33,8 @@ void Session::Impl::watch_payload() {
         if (status.state != TorrentState::downloading || status.downloaded > seen.downloaded)
             seen = {status.downloaded, now};
     }
+    for (auto& [id, m] : magnets)  // no payload before the metadata: the clock runs while it looks
+        if (m.job->status().state != TorrentState::downloading_metadata) payload[id] = {0, now};
 }
 
 bool Session::Impl::stalled(const Sha1Hash& id) const {
@@ -50,7 +52,7 @@ void Session::Impl::update_queue(const Sha1Hash* starting) {
         auto it = torrents.find(id);
         queue::Entry e;
         if (it == torrents.end()) {
-            entries.push_back(e);
+            entries.push_back(magnet_entry(id, starting));
             continue;
         }
         auto status = it->second->status();
@@ -67,7 +69,29 @@ void Session::Impl::update_queue(const Sha1Hash* starting) {
     for (std::size_t i = 0; i < order.size(); ++i) {
         auto it = torrents.find(order[i]);
         if (it != torrents.end() && entries[i].wants_to_run) it->second->set_queued(!run[i]);
+        if (auto* m = magnet(order[i]); m && entries[i].wants_to_run) queue_magnet(*m, !run[i]);
     }
+}
+
+// A magnet job fetching metadata competes for a download slot like any download (libtorrent
+// counts such torrents as downloading too); one that found no metadata for
+// queue_stalled_after seconds is stalled: it goes on looking but frees its slot.
+queue::Entry Session::Impl::magnet_entry(const Sha1Hash& id, const Sha1Hash* starting) const {
+    queue::Entry e;
+    auto* m = magnet(id);
+    if (!m) return e;
+    auto state = m->job->status().state;
+    bool starts = starting && *starting == id;
+    e.wants_to_run = starts || (state != TorrentState::paused && state != TorrentState::error);
+    e.stalled = !starts && state == TorrentState::downloading_metadata && stalled(id);
+    return e;
+}
+
+void Session::Impl::queue_magnet(MagnetEntry& entry, bool queued) {
+    if (entry.job->queued() == queued) return;
+    entry.job->set_queued(queued);
+    auto id = entry.job->link().info_hash;
+    ctx.emit({id, StateChangedEvent{.new_state = entry.job->status().state}});
 }
 
 void Session::start_now(const Sha1Hash& id) {

@@ -110,6 +110,31 @@ class Magnet(unittest.TestCase):
         self.assertEqual(back["name"], "later.bin")
         self.assertEqual(back["size"], SIZE)
 
+    def test_a_queued_magnet_fetches_nothing_until_it_gets_a_download_slot(self):
+        """max_active_downloads = 1: a magnet fetching metadata holds the slot, a second magnet
+        waits `queued` without dialling its x.pe seeder, and gets the slot once the first one
+        is paused; then it downloads, every byte compared."""
+        src, torrent, ih = M.make_content(self.root, "queued.bin", SIZE)
+        seeder = self.lt_node().seed(torrent, src)
+        self.btd.start()
+        self.btd.rpc("session.set", {"max_active_downloads": 1, "queue_stalled_after": 0})
+        nobody = "ab" * 20  # no peer anywhere has it: this job keeps looking
+        self.btd.rpc("torrent.add", {"uri": f"magnet:?xt=urn:btih:{nobody}&dn=first"})
+        M.wait_listed(self.btd, nobody, lambda t: t["state"] == "metadata", 30, "first runs")
+        self.btd.rpc("torrent.add", {"uri": f"magnet:?xt=urn:btih:{ih}&dn=queued.bin"
+                                            f"&x.pe=127.0.0.1:{seeder.port}"})
+        job = M.wait_listed(self.btd, ih, lambda t: t["state"] == "queued", 30, "second queued")
+        self.assertEqual(job["queue_position"], 1)
+        time.sleep(4)  # ticks and queue updates pass; it must not fetch meanwhile
+        job = M.wait_listed(self.btd, ih, lambda t: True, 5, "second listed")
+        self.assertEqual(job["state"], "queued", job)
+        self.assertEqual(job["peers"], 0, job)
+        seeder.session.pop_alerts()
+        self.assertEqual(seeder.handle.status().num_peers, 0, "the queued magnet dialled")
+        self.btd.rpc("torrent.pause", {"ids": [nobody]})
+        M.wait_listed(self.btd, ih, lambda t: t["state"] == "seeding", 120, "download")
+        self.check_bytes(src, "queued.bin")
+
 
 if __name__ == "__main__":
     unittest.main()
