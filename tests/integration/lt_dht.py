@@ -39,17 +39,31 @@ def dht_settings(address, port):
     }
 
 
+def free_port_v6():
+    import socket
+    with socket.socket(socket.AF_INET6) as s:
+        s.bind(("::1", 0))
+        return s.getsockname()[1]
+
+
 class LtDhtNode:
-    def __init__(self, index):
+    """ipv6: on [::1] (BEP 32), every node on the same address with its own port; libtorrent
+    then needs dht_restrict_routing_ips/dht_restrict_search_ips off, as set above."""
+
+    def __init__(self, index, ipv6=False):
         self.index = index
-        self.address = node_address(index)
-        self.port = H.free_port()
-        self.session = lt.session(dht_settings(self.address, self.port))
+        self.address = "::1" if ipv6 else node_address(index)
+        self.port = free_port_v6() if ipv6 else H.free_port()
+        settings = dht_settings(f"[{self.address}]" if ipv6 else self.address, self.port)
+        if ipv6:
+            del settings["outgoing_interfaces"]
+        self.session = lt.session(settings)
         self.alerts = []
 
     @property
     def endpoint(self):
-        return f"{self.address}:{self.port}"
+        return f"[{self.address}]:{self.port}" if ":" in self.address else \
+            f"{self.address}:{self.port}"
 
     def poll(self):
         self.alerts += self.session.pop_alerts()
@@ -90,8 +104,8 @@ class LtDhtNode:
 class LtDhtNetwork:
     """n libtorrent DHT nodes linked to each other; `bootstrap_arg()` is btd's --dht-bootstrap."""
 
-    def __init__(self, n=4, first=1):
-        self.nodes = [LtDhtNode(first + i) for i in range(n)]
+    def __init__(self, n=4, first=1, ipv6=False):
+        self.nodes = [LtDhtNode(first + i, ipv6) for i in range(n)]
         for a in self.nodes:
             for b in self.nodes:
                 if a is not b:

@@ -47,6 +47,8 @@ def wait_for(what, check, timeout, step=0.1):
 
 
 class DhtTestCase(unittest.TestCase):
+    IPV6 = False  # the libtorrent nodes on [::1] instead of 127.0.i.1
+
     def setUp(self):
         H.btd_binary()
         self._tmp = H.TempDir(prefix="btd-dht-")
@@ -54,7 +56,7 @@ class DhtTestCase(unittest.TestCase):
         self.addCleanup(self._tmp.__exit__, None, None, None)
         self.src = os.path.join(self.dir, "src")
         os.makedirs(self.src)
-        self.net = lt_dht.LtDhtNetwork(4)
+        self.net = lt_dht.LtDhtNetwork(4, ipv6=self.IPV6)
         self.addCleanup(self.net.close)
         self.net.wait_linked()
         self.daemons = []
@@ -243,6 +245,37 @@ class RoutingTableKept(DhtTestCase):
         rc, _ = btd2.signal_and_wait(timeout=20)
         with open(table_file, "rb") as f:
             self.assertEqual(lt.bdecode(f.read())[b"id"], first_id, "the node id is kept")
+
+
+class Ipv6Dht(DhtTestCase):
+    """BEP 32: btd's IPv6 DHT node, bootstrapped from libtorrent nodes on [::1] only, finds a
+    libtorrent seeder that announced itself on the IPv6 DHT; btd's IPv4 DHT knows nobody."""
+
+    IPV6 = True
+
+    def test_a_seeder_found_only_through_the_ipv6_dht(self):
+        content = self.payload("v6.bin", seed=17)
+        torrent, ih = make_torrent(content)
+        self.lt_seed(torrent, ih)
+        announces = [a for n in self.net.nodes[1:] for a in n.announces_seen() if a[0] == ih]
+        self.assertTrue(all(a[1] == "::1" for a in announces), announces)
+        btd = self.start_btd("btd")  # --dht-bootstrap names only the [::1] nodes
+        tid = btd.add(torrent)["id"]
+        peers_seen = set()
+        deadline = time.monotonic() + 120
+        while btd.status(tid)["state"] != "seeding" and time.monotonic() < deadline:
+            peers_seen |= {(p["address"], p.get("source"))
+                           for p in btd.rpc("torrent.get", {"id": tid})["peers"]}
+            time.sleep(0.05)
+        self.assertEqual(btd.status(tid)["state"], "seeding", btd.log()[-4000:])
+        H.compare_trees(content, os.path.join(btd.download_dir, "v6.bin"))
+        for address, source in peers_seen:  # seen while downloading (both seed at the end)
+            self.assertTrue(address.startswith("[::1]:"), peers_seen)
+            self.assertEqual(source, "dht")
+        # btd's table keeps one node per address (as libtorrent's dht_restrict_routing_ips):
+        # the four nodes on ::1 count once.
+        stats = btd.rpc("session.stats")
+        self.assertGreaterEqual(stats["dht"]["nodes"], 1, stats)
 
 
 class DhtOffByDefaultInTests(unittest.TestCase):
