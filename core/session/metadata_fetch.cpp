@@ -4,6 +4,18 @@
 
 namespace btd {
 
+std::optional<std::string> silent_peer_reason(std::chrono::steady_clock::time_point now,
+                                              std::chrono::steady_clock::time_point handshake_at,
+                                              std::chrono::steady_clock::time_point last_message,
+                                              bool extension_handshake_seen) {
+    if (now - last_message >= kSilentPeerTimeout)
+        return "no message for " + std::to_string(kSilentPeerTimeout.count()) + " s";
+    if (!extension_handshake_seen && now - handshake_at >= kExtensionHandshakeTimeout)
+        return "no extension handshake within " +
+               std::to_string(kExtensionHandshakeTimeout.count()) + " s";
+    return std::nullopt;
+}
+
 void MetadataFetch::add_peer(PeerKey peer, std::int64_t size) {
     if (banned_.count(peer)) return;
     peers_[peer].size = size;

@@ -20,6 +20,17 @@
 
 namespace btd {
 
+// Why a connected peer should be dropped as silent, or nothing. A peer that sent no message at
+// all (a keep-alive counts) for kSilentPeerTimeout, or no extension handshake within
+// kExtensionHandshakeTimeout of the BitTorrent one, only holds one of the few slots of a
+// metadata job (libtorrent and Transmission send both handshakes at once).
+inline constexpr std::chrono::seconds kSilentPeerTimeout{30};
+inline constexpr std::chrono::seconds kExtensionHandshakeTimeout{10};
+std::optional<std::string> silent_peer_reason(std::chrono::steady_clock::time_point now,
+                                              std::chrono::steady_clock::time_point handshake_at,
+                                              std::chrono::steady_clock::time_point last_message,
+                                              bool extension_handshake_seen);
+
 class MetadataFetch {
   public:
     using PeerKey = std::uint64_t;

@@ -113,9 +113,27 @@ void MetadataJob::fail(std::string message) {
 
 void MetadataJob::tick() {
     if (!active()) return;
-    for (auto key : fetch_.timed_out(Clock::now()))
+    auto now = Clock::now();
+    for (auto key : fetch_.timed_out(now))
         if (auto* peer = find(key)) peer->conn->close("metadata request timed out");
+    drop_silent_peers(now);
     connect_more();
+}
+
+// Otherwise a peer that says nothing would hold one of the kMaxPeers slots for good, and keep
+// out the one that has the metadata.
+void MetadataJob::drop_silent_peers(Clock::time_point now) {
+    std::vector<std::pair<std::shared_ptr<PeerConnection>, std::string>> silent;
+    for (auto& [ptr, peer] : peers_) {
+        if (!ptr->connected() || peer.handshake_at == Clock::time_point::max()) continue;
+        auto reason =
+            silent_peer_reason(now, peer.handshake_at, ptr->last_receive(), peer.ut_metadata != 0);
+        if (reason) silent.emplace_back(peer.conn, std::move(*reason));
+    }
+    for (auto& [conn, reason] : silent) {
+        spdlog::info("{}: {} dropped: {}", name(), endpoint_string(conn->remote()), reason);
+        conn->close(reason);
+    }
 }
 
 void MetadataJob::add_peers(const std::vector<Endpoint>& endpoints, PeerSource source) {
@@ -148,7 +166,7 @@ void MetadataJob::dial(const Endpoint& ep) {
 
 void MetadataJob::add_connection(const std::shared_ptr<PeerConnection>& conn) {
     conn->set_bandwidth({ctx_.download_limit}, {ctx_.upload_limit});
-    peers_.emplace(conn.get(), Peer{conn, next_key_++, 0});
+    peers_.emplace(conn.get(), Peer{conn, next_key_++, 0, Clock::time_point::max()});
     ++ctx_.connections;
 }
 
@@ -184,6 +202,7 @@ void MetadataJob::on_peer_connected(PeerConnection& peer) {
         --half_open_;
         peer_list_.on_handshake(peer.remote());
     }
+    if (auto it = peers_.find(&peer); it != peers_.end()) it->second.handshake_at = Clock::now();
     if (peer_list_.bad_data_banned(peer.state().offender()))
         return peer.close("banned: sent metadata that failed the hash check");
     if (!peer.remote_handshake().supports_extended())

@@ -77,6 +77,7 @@ class MetadataJob : public PeerConnection::Handler {
         std::shared_ptr<PeerConnection> conn;
         std::uint64_t key = 0;
         int ut_metadata = 0;  // the peer's id for ut_metadata messages; 0 = not offered
+        Clock::time_point handshake_at{};  // BitTorrent handshake done; max() until then
     };
 
     void activate();
@@ -89,6 +90,7 @@ class MetadataJob : public PeerConnection::Handler {
     void on_metadata_message(PeerConnection& peer, std::string_view payload);
     void request_pieces(PeerConnection& peer);
     void drop_bad_peer(std::uint64_t key, const std::string& reason);
+    void drop_silent_peers(Clock::time_point now);
     void finish(std::string info_dict);
     Peer* find(std::uint64_t key);
 

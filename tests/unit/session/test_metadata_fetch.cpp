@@ -119,3 +119,18 @@ TEST_CASE("unrequested pieces are ignored; a silent peer times out; a reject end
     CHECK_FALSE(fetch.has_peer(1));
     CHECK(fetch.requests_for(2, kNow) == std::vector<std::uint32_t>{0});  // back in the pool
 }
+
+TEST_CASE("a silent peer is dropped; a keep-alive or the extension handshake keeps it") {
+    using std::chrono::seconds;
+    auto handshake = kNow;
+    auto at = [&](int s) { return kNow + seconds(s); };
+    CHECK_FALSE(silent_peer_reason(at(5), handshake, at(0), false));
+    // No extension handshake: keep-alives do not help, it can never send metadata.
+    CHECK(silent_peer_reason(at(10), handshake, at(9), false) ==
+          std::string("no extension handshake within 10 s"));
+    // Extension handshake seen: any message within 30 s (a keep-alive too) keeps it.
+    CHECK_FALSE(silent_peer_reason(at(100), handshake, at(80), true));
+    CHECK(silent_peer_reason(at(100), handshake, at(70), true) ==
+          std::string("no message for 30 s"));
+    CHECK(silent_peer_reason(at(30), handshake, at(0), true) == std::string("no message for 30 s"));
+}
