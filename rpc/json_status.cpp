@@ -144,6 +144,7 @@ json to_json(const TorrentStatus& s) {
 
 json to_json(const TorrentDetails& d) {
     json out = to_json(d.status);
+    out["metadata_progress"] = d.status.metadata_progress;
     json files = json::array();
     for (const auto& f : d.files) {
         files.push_back({{"path", f.path},

@@ -117,6 +117,11 @@ std::vector<MetadataFetch::PeerKey> MetadataFetch::timed_out(Clock::time_point n
     return out;
 }
 
+double MetadataFetch::progress() const {
+    if (!assembler_ || assembler_->piece_count() == 0) return 0;
+    return double(pieces_have()) / double(assembler_->piece_count());
+}
+
 std::uint32_t MetadataFetch::pieces_have() const {
     if (!assembler_) return 0;
     std::uint32_t n = 0;

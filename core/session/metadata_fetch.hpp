@@ -66,6 +66,7 @@ class MetadataFetch {
 
     std::int64_t size() const { return assembler_ ? assembler_->total_size() : 0; }
     std::uint32_t pieces_have() const;
+    double progress() const;  // 0..1 of the pieces of the size being tried; 0 before any
 
   private:
     struct Peer {

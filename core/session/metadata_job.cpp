@@ -356,6 +356,7 @@ TorrentStatus MetadataJob::status() const {
                         : TorrentState::downloading_metadata;
     if (!error_.empty()) s.state = TorrentState::error;
     s.error = error_;
+    s.metadata_progress = done_ ? 1.0 : fetch_.progress();
     s.download_dir = download_dir_;
     s.added_at = added_at_;
     for (const auto& [ptr, peer] : peers_)

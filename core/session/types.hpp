@@ -138,6 +138,7 @@ struct TorrentStatus {
     std::int64_t done_at = 0;  // unix seconds every wanted piece was last in; 0 = not yet
     int queue_position = -1;   // 0 = first in the download queue
     bool stalled = false;      // downloading without payload for queue_stalled_after: no slot held
+    double metadata_progress = 1;  // 0..1 of a magnet's info dictionary fetched; 1 once known
 };
 
 // What torrent.list {since} reports (Session::changes_since).

@@ -305,8 +305,8 @@ std::map<std::string_view, FieldFn> make_fields() {
         {"pieceSize", [](V v) -> json { return v.meta().piece_length; }},
         {"pieces", [](V v) -> json { return pieces_base64(v.details().pieces); }},
         {"magnetLink", [](V v) -> json { return magnet_link(v.meta()); }},
-        {"metadataPercentComplete", [](V) -> json { return 1.0; }},  // btd adds .torrent files
-        {"webseeds", [](V) -> json { return json::array(); }},       // btd uses no web seeds
+        {"metadataPercentComplete", [](V v) -> json { return v.status().metadata_progress; }},
+        {"webseeds", [](V) -> json { return json::array(); }},  // btd uses no web seeds
         {"webseedsSendingToUs", [](V) -> json { return 0; }},
     };
 }

@@ -135,6 +135,64 @@ class Magnet(unittest.TestCase):
         M.wait_listed(self.btd, ih, lambda t: t["state"] == "seeding", 120, "download")
         self.check_bytes(src, "queued.bin")
 
+    def test_silent_peers_do_not_hold_the_metadata_slots(self):
+        """Twenty raw peers (every slot of the job) complete the handshake, then say nothing or
+        only keep-alives; the libtorrent seeder also named by x.pe is not listening yet. Once it
+        is, btd must reach it: silent peers are dropped, so a slot frees."""
+        src, torrent, ih = M.make_content(self.root, "silent.bin", SIZE)
+        raws = []
+        for i in range(20):  # MetadataJob::kMaxPeers
+            raw = M.RawPeer(ih, keep_alive_every=2 if i % 2 else None)
+            self.addCleanup(raw.close)
+            raws.append(raw)
+        seeder_port = H.free_port()
+        self.btd.start()
+        xpe = "".join(f"&x.pe=127.0.0.1:{r.port}" for r in raws)
+        self.btd.rpc("torrent.add", {"uri": f"magnet:?xt=urn:btih:{ih}&dn=silent.bin{xpe}"
+                                            f"&x.pe=127.0.0.1:{seeder_port}"})
+        M.wait_listed(self.btd, ih, lambda t: t["peers"] >= 20, 30, "every slot taken")
+        seeder = M.LtNode(seeder_port)
+        self.addCleanup(seeder.close)
+        seeder.seed(torrent, src)
+        M.wait_listed(self.btd, ih, lambda t: t["state"] == "seeding", 150, "download")
+        self.check_bytes(src, "silent.bin")
+        self.assertGreaterEqual(sum(r.closed for r in raws), 20)
+        self.assertIn("dropped: no extension handshake within 10 s", self.btd.log())
+
+    def test_metadata_progress_is_the_fraction_fetched(self):
+        """A raw peer serves the first of the two metadata pieces only: torrent.get's
+        metadata_progress and Transmission's metadataPercentComplete say 0.5; 1 once known."""
+        from test_transmission_remote import TransmissionClient
+        big = 16 * H.MIB  # 1024 pieces of 16 KiB: a 20 KiB info dictionary, two pieces
+        src, torrent, ih = M.make_content(self.root, "half.bin", big, piece_length=16 * H.KIB)
+        info = M.info_dict_of(torrent)
+        self.assertGreater(len(info), 16384)
+        raw = M.RawPeer(ih, ext_handshake=True, metadata=info, serve={0})
+        self.addCleanup(raw.close)
+        seeder_port = H.free_port()  # not listening until the half is checked
+        self.btd.start()
+        self.btd.rpc("torrent.add", {"uri": f"magnet:?xt=urn:btih:{ih}&dn=half.bin"
+                                            f"&x.pe=127.0.0.1:{raw.port}"
+                                            f"&x.pe=127.0.0.1:{seeder_port}"})
+        deadline = time.monotonic() + 15  # before the request for piece 1 times out (20 s)
+        progress = 0
+        while time.monotonic() < deadline and progress != 0.5:
+            progress = self.btd.rpc("torrent.get", {"id": ih}).get("metadata_progress")
+            time.sleep(0.1)
+        self.assertEqual(progress, 0.5)
+        client = TransmissionClient(self.btd.address, self.btd.secret)
+        got = client.call("torrent-get", {"fields": ["hashString", "metadataPercentComplete"]})
+        by_hash = {t["hashString"]: t for t in got["arguments"]["torrents"]}
+        self.assertEqual(by_hash[ih]["metadataPercentComplete"], 0.5)
+        seeder = M.LtNode(seeder_port)
+        self.addCleanup(seeder.close)
+        seeder.seed(torrent, src)
+        M.wait_listed(self.btd, ih, lambda t: t["state"] == "seeding", 150, "download")
+        self.check_bytes(src, "half.bin")
+        self.assertEqual(self.btd.rpc("torrent.get", {"id": ih})["metadata_progress"], 1)
+        got = client.call("torrent-get", {"fields": ["hashString", "metadataPercentComplete"]})
+        self.assertEqual(got["arguments"]["torrents"][0]["metadataPercentComplete"], 1)
+
 
 if __name__ == "__main__":
     unittest.main()
