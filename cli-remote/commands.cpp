@@ -202,7 +202,13 @@ void run_command(const CliOptions& o, const RpcCall& call, std::ostream& out) {
     if (c == "info") {
         auto id = resolve_ids(call, o.args).front();
         auto r = call("torrent.get", {{"id", id}});
-        return o.json ? print_json(out, r) : void(out << format_torrent_info(r));
+        if (o.json) return print_json(out, r);
+        try {  // the DHT line; the details are worth showing without it
+            auto stats = call("session.stats", json::object());
+            if (stats.is_object() && stats.contains("dht")) r["dht"] = stats["dht"];
+        } catch (const CliError&) {
+        }
+        return void(out << format_torrent_info(r));
     }
     if (c == "stats") {
         auto r = call("session.stats", json::object());

@@ -195,6 +195,13 @@ std::string torrent_limits(const json& d) {
 
 namespace {
 
+// session.stats' "dht" member: "off", or "<n> nodes, <m> lookups in flight".
+std::string dht_summary(const json& dht) {
+    if (!dht.value("enabled", false)) return "off";
+    return std::to_string(get_int(dht, "nodes")) + " nodes, " +
+           std::to_string(get_int(dht, "lookups")) + " lookups in flight";
+}
+
 // Connected peers under "Peers:", one aligned row each: address, where it came from (tracker,
 // dht, pex, lsd, incoming, magnet), its progress, flags and client.
 std::string format_peer_list(const json& d) {
@@ -248,6 +255,11 @@ std::string format_torrent_info(const json& d) {
     if (d.value("sequential", false)) rows.push_back({"Order:", "sequential"});
     if (auto labels = joined_labels(d); !labels.empty()) rows.push_back({"Labels:", labels});
     if (auto err = get_string(d, "error"); !err.empty()) rows.push_back({"Error:", err});
+    if (get_string(d, "state") == "metadata")
+        rows.push_back(
+            {"Metadata:", human_percent(get_double(d, "metadata_progress")) + " fetched"});
+    if (auto dht = d.find("dht"); dht != d.end() && dht->is_object())  // added by `btctl info`
+        rows.push_back({"DHT:", dht_summary(*dht)});
     if (auto comment = get_string(d, "comment"); !comment.empty())
         rows.push_back({"Comment:", comment});
     std::string out = format_table(rows, {});
@@ -301,11 +313,7 @@ std::string format_stats(const json& s) {
         {"Peers:", std::to_string(get_int(s, "peers"))},
         {"Listen port:", std::to_string(get_int(s, "listen_port"))}};
     if (auto dht = s.find("dht"); dht != s.end() && dht->is_object())
-        rows.push_back({"DHT:", !dht->value("enabled", false)
-                                    ? std::string("off")
-                                    : std::to_string(get_int(*dht, "nodes")) + " nodes, " +
-                                          std::to_string(get_int(*dht, "lookups")) +
-                                          " lookups in flight"});
+        rows.push_back({"DHT:", dht_summary(*dht)});
     return format_table(rows, {});
 }
 

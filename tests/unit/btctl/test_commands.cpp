@@ -297,3 +297,25 @@ TEST_CASE("btctl info shows when a torrent was added and finished") {
     REQUIRE(done != std::string::npos);
     CHECK(out.str().find("2025-11-30 10:05:12 UTC", done) != std::string::npos);
 }
+
+TEST_CASE("btctl info shows the DHT's nodes and lookups in flight and each peer's source") {
+    std::vector<std::string> methods;
+    RpcCall call = [&](const std::string& method, const json&) -> json {
+        methods.push_back(method);
+        json t = {{"id", kIdC},
+                  {"name", "gamma"},
+                  {"state", "downloading"},
+                  {"peers", {{{"address", "127.0.0.1:6881"}, {"source", "dht"}}}}};
+        if (method == "torrent.list") return json::array({t});
+        if (method == "session.stats")
+            return {{"dht", {{"enabled", true}, {"nodes", 17}, {"lookups", 2}}}};
+        return t;
+    };
+    std::ostringstream out;
+    run_command(parse_args({"info", kIdC}), call, out);
+    CHECK(out.str().find("17 nodes, 2 lookups in flight") != std::string::npos);
+    CHECK(out.str().find("127.0.0.1:6881  dht") != std::string::npos);
+    std::ostringstream json_out;  // --json prints torrent.get as it is
+    run_command(parse_args({"info", kIdC, "--json"}), call, json_out);
+    CHECK_FALSE(json::parse(json_out.str()).contains("dht"));
+}

@@ -122,6 +122,20 @@ TEST_CASE("info lists each connected peer with where it came from") {
     CHECK(format_torrent_info({{"peers", json::array()}}).find("Peers:\n") == std::string::npos);
 }
 
+TEST_CASE("info and stats show the DHT's nodes and lookups in flight, or that it is off") {
+    json dht = {{"enabled", true}, {"nodes", 42}, {"lookups", 3}};
+    auto stats = format_stats({{"torrents", 1}, {"dht", dht}});
+    CHECK(stats.find("DHT:") != std::string::npos);
+    CHECK(stats.find("42 nodes, 3 lookups in flight") != std::string::npos);
+    auto info = format_torrent_info(
+        {{"name", "x"}, {"state", "metadata"}, {"metadata_progress", 0.5}, {"dht", dht}});
+    CHECK(info.find("42 nodes, 3 lookups in flight") != std::string::npos);
+    CHECK(info.find("Metadata:") != std::string::npos);
+    CHECK(info.find("50.0% fetched") != std::string::npos);
+    CHECK(format_stats({{"dht", {{"enabled", false}}}}).find("off") != std::string::npos);
+    CHECK(format_torrent_info({{"name", "x"}}).find("DHT:") == std::string::npos);
+}
+
 TEST_CASE("info and stats tolerate missing members") {
     auto info =
         format_torrent_info({{"name", "x"},
