@@ -103,3 +103,64 @@ TEST_CASE("a DHT node answers a ping and limits what one address may send") {
     CHECK(answers == 50);  // RateGuard: 50 packets in 10 s per source (its own pings aside)
     CHECK(node.stats().packets_dropped == 30);
 }
+
+TEST_CASE("BEP 42: once five nodes agree on our external address the node id follows it") {
+    boost::asio::io_context io;
+    DhtNode node(io, loopback(9), std::nullopt, [](const NodeId&, std::vector<Endpoint>) {});
+    const auto external = boost::asio::ip::make_address("203.0.113.7");  // TEST-NET-3
+    const auto first_id = node.id();
+    REQUIRE_FALSE(bep42_id_matches(first_id, external));
+    std::vector<std::unique_ptr<boost::asio::ip::udp::socket>> voters;
+    std::vector<Endpoint> routers;
+    for (int i = 0; i < 5; ++i) {
+        voters.push_back(std::make_unique<boost::asio::ip::udp::socket>(io, loopback(10 + i)));
+        voters.back()->non_blocking(true);
+        routers.push_back(voters.back()->local_endpoint());
+    }
+    node.bootstrap(routers);  // a find_node to each: their replies carry the votes
+    // A voter answers the query it got with "ip" = the external address. The lookup asks
+    // three at a time, in an order of its own: whoever was asked answers.
+    std::size_t answered = 0;
+    auto answer_one = [&] {
+        auto before = answered;
+        return run_until(
+            io,
+            [&] {
+                if (answered > before) return true;  // run_until asks once more at the end
+                for (auto& voter : voters) {
+                    char buf[2048];
+                    Endpoint from;
+                    boost::system::error_code ec;
+                    auto n = voter->receive_from(boost::asio::buffer(buf), from, 0, ec);
+                    if (ec || n == 0) continue;
+                    auto query = decode_krpc(std::string_view(buf, n));
+                    auto* m = std::get_if<Message>(&query);
+                    if (!m || !std::holds_alternative<Query>(m->body)) continue;
+                    Message reply;
+                    reply.transaction_id = m->transaction_id;
+                    Response r;
+                    r.id = random_node_id();
+                    reply.body = r;
+                    reply.requester = Endpoint(external, 6881);
+                    voter->send_to(boost::asio::buffer(encode_krpc(reply)), from);
+                    ++answered;
+                    return true;
+                }
+                return false;
+            },
+            std::chrono::seconds(5));
+    };
+    auto votes_counted = [&](std::size_t nodes) {
+        return run_until(
+            io, [&] { return node.stats().nodes >= nodes; }, std::chrono::seconds(5));
+    };
+    for (std::size_t i = 0; i < 4; ++i) {
+        REQUIRE(answer_one());
+        REQUIRE(votes_counted(i + 1));
+    }
+    CHECK(node.id() == first_id);  // four voters are not enough
+    REQUIRE(answer_one());
+    REQUIRE(run_until(
+        io, [&] { return node.id() != first_id; }, std::chrono::seconds(5)));
+    CHECK(bep42_id_matches(node.id(), external));
+}
