@@ -161,14 +161,14 @@ AddResult Session::add_torrent(Metainfo meta, AddTorrentParams params) {
     return impl_->insert(std::move(meta), dir, std::move(params));
 }
 
-void Session::add_torrent(Metainfo meta, AddTorrentParams params, AddDone done) {
-    auto* impl = impl_.get();
-    auto reply_later = [impl, &done](AddOutcome outcome) {
-        boost::asio::post(impl->ctx.io, [done = std::move(done), outcome]() { done(outcome); });
+void Session::Impl::add_async(const std::filesystem::path& dir,
+                              std::function<std::optional<AddResult>()> refuse,
+                              std::function<AddResult()> insert, AddDone done) {
+    auto reply_later = [this, &done](AddOutcome outcome) {
+        boost::asio::post(ctx.io, [done = std::move(done), outcome]() { done(outcome); });
     };
-    auto dir = impl->download_dir_for(params);
     try {
-        if (auto duplicate = impl->refuse_or_duplicate(meta, dir)) return reply_later(*duplicate);
+        if (auto duplicate = refuse()) return reply_later(*duplicate);
     } catch (...) {
         return reply_later(std::current_exception());
     }
@@ -180,22 +180,33 @@ void Session::add_torrent(Metainfo meta, AddTorrentParams params, AddDone done) 
             return std::current_exception();
         }
     };
-    auto finish = [impl, meta = std::move(meta), dir, params = std::move(params),
+    auto finish = [this, refuse = std::move(refuse), insert = std::move(insert),
                    done = std::move(done)](std::exception_ptr error) mutable {
         AddOutcome outcome = error;
         if (!error) {
-            EventQueue::Operation operation(impl->events);  // `added` is handled before done()
+            EventQueue::Operation operation(events);  // `added` is handled before done()
             try {
-                auto duplicate = impl->refuse_or_duplicate(meta, dir);
-                outcome =
-                    duplicate ? *duplicate : impl->insert(std::move(meta), dir, std::move(params));
+                auto duplicate = refuse();  // again: the same job may have come meanwhile
+                outcome = duplicate ? *duplicate : insert();
             } catch (...) {
                 outcome = std::current_exception();
             }
         }
         done(std::move(outcome));
     };
-    impl->on_disk(std::move(check_dir), std::move(finish));
+    on_disk(std::move(check_dir), std::move(finish));
+}
+
+void Session::add_torrent(Metainfo meta, AddTorrentParams params, AddDone done) {
+    auto* impl = impl_.get();
+    auto dir = impl->download_dir_for(params);
+    auto shared = std::make_shared<Metainfo>(std::move(meta));
+    impl->add_async(
+        dir, [impl, shared, dir] { return impl->refuse_or_duplicate(*shared, dir); },
+        [impl, shared, dir, params = std::move(params)]() mutable {
+            return impl->insert(std::move(*shared), dir, std::move(params));
+        },
+        std::move(done));
 }
 
 void Session::add_torrent_file(std::filesystem::path file, AddTorrentParams params, AddDone done) {

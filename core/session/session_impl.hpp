@@ -131,6 +131,13 @@ struct Session::Impl {
     std::optional<AddResult> refuse_or_duplicate(const Metainfo& meta,
                                                  const std::filesystem::path& dir) const;
     AddResult insert(Metainfo meta, const std::filesystem::path& dir, AddTorrentParams params);
+    // The asynchronous add of .torrent files and magnets alike: `refuse` (a duplicate's
+    // AddResult, nothing, or a thrown SessionError) runs now and again once the download
+    // directory was checked on the disk pool; then `insert` creates the job. done() runs
+    // exactly once, on the network thread, never inline.
+    void add_async(const std::filesystem::path& dir,
+                   std::function<std::optional<AddResult>()> refuse,
+                   std::function<AddResult()> insert, AddDone done);
 
     // Throws SessionError{being_removed} while the torrent or its paths are being removed.
     void check_not_being_removed(const Metainfo& meta, const std::filesystem::path& dir) const;

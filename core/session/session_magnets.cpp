@@ -192,38 +192,13 @@ AddResult Session::add_magnet(MagnetLink link, AddTorrentParams params) {
 void Session::add_magnet(MagnetLink link, AddTorrentParams params, AddDone done) {
     auto* impl = impl_.get();
     auto dir = impl->download_dir_for(params);
-    try {
-        if (auto duplicate = impl->refuse_or_duplicate_magnet(link))
-            return boost::asio::post(impl->ctx.io,
-                                     [done = std::move(done), r = *duplicate] { done(r); });
-    } catch (...) {
-        return boost::asio::post(
-            impl->ctx.io, [done = std::move(done), e = std::current_exception()] { done(e); });
-    }
-    auto check_dir = [dir]() -> std::exception_ptr {
-        try {
-            check_download_dir(dir);
-            return nullptr;
-        } catch (...) {
-            return std::current_exception();
-        }
-    };
-    auto finish = [impl, link = std::move(link), dir, params = std::move(params),
-                   done = std::move(done)](std::exception_ptr error) mutable {
-        AddOutcome outcome = error;
-        if (!error) {
-            EventQueue::Operation operation(impl->events);  // `added` is handled before done()
-            try {
-                auto duplicate = impl->refuse_or_duplicate_magnet(link);
-                outcome = duplicate ? *duplicate
-                                    : impl->insert_magnet(std::move(link), dir, std::move(params));
-            } catch (...) {
-                outcome = std::current_exception();
-            }
-        }
-        done(std::move(outcome));
-    };
-    impl->on_disk(std::move(check_dir), std::move(finish));
+    auto shared = std::make_shared<MagnetLink>(std::move(link));
+    impl->add_async(
+        dir, [impl, shared] { return impl->refuse_or_duplicate_magnet(*shared); },
+        [impl, shared, dir, params = std::move(params)]() mutable {
+            return impl->insert_magnet(std::move(*shared), dir, std::move(params));
+        },
+        std::move(done));
 }
 
 bool Session::has_metadata(const Sha1Hash& id) const {
