@@ -231,6 +231,7 @@ void Session::add_torrent_file(std::filesystem::path file, AddTorrentParams para
 void Session::pause(const Sha1Hash& id) {
     EventQueue::Operation operation(impl_->events);
     if (auto* m = impl_->magnet(id)) {
+        impl_->forced.erase(id);
         m->job->pause();
         impl_->ctx.emit({id, StateChangedEvent{.new_state = m->job->status().state}});
         return;

@@ -83,6 +83,7 @@ queue::Entry Session::Impl::magnet_entry(const Sha1Hash& id, const Sha1Hash* sta
     auto state = m->job->status().state;
     bool starts = starting && *starting == id;
     e.wants_to_run = starts || (state != TorrentState::paused && state != TorrentState::error);
+    e.forced = forced.count(id) > 0;
     e.stalled = !starts && state == TorrentState::downloading_metadata && stalled(id);
     return e;
 }
@@ -96,6 +97,13 @@ void Session::Impl::queue_magnet(MagnetEntry& entry, bool queued) {
 
 void Session::start_now(const Sha1Hash& id) {
     EventQueue::Operation operation(impl_->events);
+    if (auto* m = impl_->magnet(id)) {  // outside the limits, like a torrent
+        impl_->forced.insert(id);
+        impl_->update_queue(&id);
+        m->job->resume();
+        impl_->ctx.emit({id, StateChangedEvent{.new_state = m->job->status().state}});
+        return;
+    }
     auto& torrent = impl_->get(id);
     impl_->forced.insert(id);
     impl_->update_queue(&id);
@@ -104,7 +112,8 @@ void Session::start_now(const Sha1Hash& id) {
 
 void Session::queue_move(const std::vector<Sha1Hash>& ids, QueueMove to) {
     EventQueue::Operation operation(impl_->events);
-    for (const auto& id : ids) impl_->get(id);
+    for (const auto& id : ids)
+        if (!impl_->magnet(id)) impl_->get(id);  // throws for an unknown id
     auto order = queue::moved(impl_->positions.order(), {ids.begin(), ids.end()}, to);
     for (const auto& id : impl_->positions.reorder(order))
         impl_->ctx.emit({id, ResumeDataChangedEvent{}});

@@ -131,6 +131,8 @@ class Magnet(unittest.TestCase):
         self.assertEqual(job["peers"], 0, job)
         seeder.session.pop_alerts()
         self.assertEqual(seeder.handle.status().num_peers, 0, "the queued magnet dialled")
+        self.btd.rpc("torrent.queue_move", {"ids": [ih], "to": "top"})  # magnets move too
+        self.assertEqual(self.btd.status(ih)["queue_position"], 0)
         self.btd.rpc("torrent.pause", {"ids": [nobody]})
         M.wait_listed(self.btd, ih, lambda t: t["state"] == "seeding", 120, "download")
         self.check_bytes(src, "queued.bin")
