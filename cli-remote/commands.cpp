@@ -11,8 +11,8 @@
 #include "cli-remote/id_prefix.hpp"
 #include "cli-remote/rpc_client.hpp"
 #include "core/util/ascii.hpp"
-#include "rpc/base64.hpp"
-#include "rpc/json_parse.hpp"
+#include "rpc/transport/base64.hpp"
+#include "rpc/transport/json_parse.hpp"
 
 namespace btd::cli {
 namespace {

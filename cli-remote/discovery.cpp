@@ -4,7 +4,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "rpc/state_files.hpp"
+#include "rpc/transport/state_files.hpp"
 
 namespace btd::cli {
 namespace {

@@ -10,8 +10,8 @@
 #include <nlohmann/json.hpp>
 
 #include "cli-remote/cli_error.hpp"
-#include "rpc/json_parse.hpp"
-#include "rpc/url.hpp"
+#include "rpc/transport/json_parse.hpp"
+#include "rpc/transport/url.hpp"
 
 namespace btd::cli {
 namespace {

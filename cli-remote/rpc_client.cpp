@@ -6,9 +6,9 @@
 #include <boost/beast/http.hpp>
 #include <cctype>
 
-#include "rpc/errors.hpp"
-#include "rpc/json_parse.hpp"
-#include "rpc/url.hpp"
+#include "rpc/transport/errors.hpp"
+#include "rpc/transport/json_parse.hpp"
+#include "rpc/transport/url.hpp"
 
 namespace btd::cli {
 namespace {

@@ -12,7 +12,7 @@
 #include <cstring>
 
 #include "core/util/http_get.hpp"
-#include "rpc/url_fetch.hpp"
+#include "rpc/transport/url_fetch.hpp"
 
 extern char** environ;
 

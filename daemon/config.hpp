@@ -19,7 +19,7 @@
 
 #include "core/session/types.hpp"
 #include "daemon/settings_table.hpp"
-#include "rpc/state_files.hpp"
+#include "rpc/transport/state_files.hpp"
 
 namespace btd::daemon {
 

@@ -18,7 +18,7 @@
 #include "core/util/ascii.hpp"
 #include "daemon/config.hpp"
 #include "daemon/settings.hpp"
-#include "rpc/safe_file.hpp"
+#include "rpc/transport/safe_file.hpp"
 
 namespace btd::daemon {
 

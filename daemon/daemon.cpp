@@ -22,14 +22,14 @@
 #include "daemon/systemd_notify.hpp"
 #include "daemon/watch_dir.hpp"
 #include "daemon/web_services.hpp"
-#include "rpc/dispatcher.hpp"
-#include "rpc/errors.hpp"
-#include "rpc/http_server.hpp"
-#include "rpc/json_status.hpp"
-#include "rpc/secret.hpp"
-#include "rpc/session_methods.hpp"
-#include "rpc/state_files.hpp"
+#include "rpc/methods/json_status.hpp"
+#include "rpc/methods/session_methods.hpp"
 #include "rpc/transmission/transmission_route.hpp"
+#include "rpc/transport/dispatcher.hpp"
+#include "rpc/transport/errors.hpp"
+#include "rpc/transport/http_server.hpp"
+#include "rpc/transport/secret.hpp"
+#include "rpc/transport/state_files.hpp"
 
 namespace btd::daemon {
 

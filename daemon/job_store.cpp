@@ -6,7 +6,7 @@
 
 #include "daemon/atomic_file.hpp"
 #include "daemon/resume_json.hpp"
-#include "rpc/safe_file.hpp"
+#include "rpc/transport/safe_file.hpp"
 
 namespace btd::daemon {
 

@@ -5,7 +5,7 @@
 
 #include "core/session/labels.hpp"
 #include "core/session/types.hpp"
-#include "rpc/json_parse.hpp"
+#include "rpc/transport/json_parse.hpp"
 
 namespace btd::daemon {
 

@@ -4,8 +4,8 @@
 
 #include "daemon/atomic_file.hpp"
 #include "daemon/settings.hpp"
-#include "rpc/json_parse.hpp"
-#include "rpc/safe_file.hpp"
+#include "rpc/transport/json_parse.hpp"
+#include "rpc/transport/safe_file.hpp"
 
 namespace btd::daemon {
 

@@ -6,8 +6,8 @@
 #include <nlohmann/json.hpp>
 
 #include "daemon/atomic_file.hpp"
-#include "rpc/json_parse.hpp"
-#include "rpc/safe_file.hpp"
+#include "rpc/transport/json_parse.hpp"
+#include "rpc/transport/safe_file.hpp"
 
 namespace btd::daemon {
 

@@ -13,7 +13,7 @@
 #include <string_view>
 
 #include "core/util/hash.hpp"
-#include "rpc/session_totals.hpp"
+#include "rpc/methods/session_totals.hpp"
 
 namespace btd::daemon {
 

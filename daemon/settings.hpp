@@ -3,6 +3,7 @@
 // a typed Row per setting, the value syntaxes with their ranges (written once, here), and the
 // type-erased Setting that config parsing, btd's command line, RPC session.get/session.set,
 // settings.json and SIGHUP reload walk over. Pure functions, no I/O; any thread.
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <nlohmann/json.hpp>
@@ -100,6 +101,18 @@ struct Row {
     Row& engine(P SessionSettings::*part, F P::*field) {
         engine_get = [=](const SessionSettings& s) { return static_cast<T>(s.*part.*field); };
         engine_set = [=](SessionSettings& s, const T& v) { s.*part.*field = static_cast<F>(v); };
+        return *this;
+    }
+    // A std::chrono::seconds field inside SessionSettings, as a whole number of seconds:
+    // .engine_seconds(&SessionSettings::tuning, &TorrentTuning::request_timeout)
+    template <typename P>
+    Row& engine_seconds(P SessionSettings::*part, std::chrono::seconds P::*field) {
+        engine_get = [=](const SessionSettings& s) {
+            return static_cast<T>((s.*part.*field).count());
+        };
+        engine_set = [=](SessionSettings& s, const T& v) {
+            s.*part.*field = std::chrono::seconds(v);
+        };
         return *this;
     }
     // An engine field in other units: .engine_scaled(&SessionSettings::memory_budget, 1 << 20)

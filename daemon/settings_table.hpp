@@ -185,4 +185,109 @@
           .flag("--dht-bootstrap", "HOST:PORT,...")                                        \
           .syntax(host_ports())                                                            \
           .engine(&SessionSettings::dht_bootstrap_nodes)                                   \
-          .help("DHT routers a node with an empty table starts from"))
+          .help("DHT routers a node with an empty table starts from"))                     \
+    X(int, max_half_open, TorrentTuning{}.max_half_open,                                   \
+      .from(kConfig)                                                                       \
+          .syntax(whole<int>(1, 1000, "a connection count"))                               \
+          .engine(&SessionSettings::tuning, &TorrentTuning::max_half_open)                 \
+          .help("outgoing connections still connecting, per torrent"))                     \
+    X(int, min_request_queue, TorrentTuning{}.min_request_queue,                           \
+      .from(kConfig)                                                                       \
+          .syntax(whole<int>(1, 10000, "a block count"))                                   \
+          .engine(&SessionSettings::tuning, &TorrentTuning::min_request_queue)             \
+          .help("blocks kept requested from one peer, at least"))                          \
+    X(int, max_request_queue, TorrentTuning{}.max_request_queue,                           \
+      .from(kConfig)                                                                       \
+          .syntax(whole<int>(1, 10000, "a block count"))                                   \
+          .engine(&SessionSettings::tuning, &TorrentTuning::max_request_queue)             \
+          .help("blocks kept requested from one peer, at most"))                           \
+    X(std::int64_t, request_queue_time, TorrentTuning{}.request_queue_time.count(),        \
+      .from(kConfig)                                                                       \
+          .syntax(whole<std::int64_t>(1, 60, "a number of seconds"))                       \
+          .engine_seconds(&SessionSettings::tuning, &TorrentTuning::request_queue_time)    \
+          .help("a peer's pipeline holds this many seconds of data at its rate"))          \
+    X(std::int64_t, request_timeout, TorrentTuning{}.request_timeout.count(),              \
+      .from(kConfig)                                                                       \
+          .syntax(whole<std::int64_t>(5, 600, "a number of seconds"))                      \
+          .engine_seconds(&SessionSettings::tuning, &TorrentTuning::request_timeout)       \
+          .help("no block for this long: the peer is snubbed"))                            \
+    X(std::int64_t, peer_inactivity_timeout, TorrentTuning{}.inactivity_timeout.count(),   \
+      .from(kConfig)                                                                       \
+          .syntax(whole<std::int64_t>(30, 3600, "a number of seconds"))                    \
+          .engine_seconds(&SessionSettings::tuning, &TorrentTuning::inactivity_timeout)    \
+          .help("no message from a peer for this long: disconnect"))                       \
+    X(std::int64_t, keep_alive_interval, TorrentTuning{}.keep_alive_interval.count(),      \
+      .from(kConfig)                                                                       \
+          .syntax(whole<std::int64_t>(10, 600, "a number of seconds"))                     \
+          .engine_seconds(&SessionSettings::tuning, &TorrentTuning::keep_alive_interval)   \
+          .help("a keep-alive goes to a quiet peer this often"))                           \
+    X(int, ban_strikes, TorrentTuning{}.ban_strikes,                                       \
+      .from(kConfig)                                                                       \
+          .syntax(whole<int>(1, 100, "a count"))                                           \
+          .engine(&SessionSettings::tuning, &TorrentTuning::ban_strikes)                   \
+          .help("bad pieces a peer may take part in before its ban"))                      \
+    X(unsigned, max_upload_queue, TorrentTuning{}.max_upload_queue,                        \
+      .from(kConfig)                                                                       \
+          .syntax(whole<unsigned>(16, 100000, "a request count"))                          \
+          .engine(&SessionSettings::tuning, &TorrentTuning::max_upload_queue)              \
+          .help("requests a peer may queue with us (announced as reqq)"))                  \
+    X(unsigned, max_reads_in_flight, TorrentTuning{}.max_reads_in_flight,                  \
+      .from(kConfig)                                                                       \
+          .syntax(whole<unsigned>(1, 256, "a read count"))                                 \
+          .engine(&SessionSettings::tuning, &TorrentTuning::max_reads_in_flight)           \
+          .help("disk reads in flight per peer we upload to"))                             \
+    X(int, max_invalid_requests, TorrentTuning{}.max_invalid_requests,                     \
+      .from(kConfig)                                                                       \
+          .syntax(whole<int>(1, 100000, "a request count"))                                \
+          .engine(&SessionSettings::tuning, &TorrentTuning::max_invalid_requests)          \
+          .help("invalid requests before a peer counts as a violator"))                    \
+    X(int, rechoke_interval, TorrentTuning{}.rechoke_every_s,                              \
+      .from(kConfig)                                                                       \
+          .syntax(whole<int>(1, 300, "a number of seconds"))                               \
+          .engine(&SessionSettings::tuning, &TorrentTuning::rechoke_every_s)               \
+          .help("seconds between choking rounds"))                                         \
+    X(int, optimistic_unchoke_interval, TorrentTuning{}.optimistic_every_s,                \
+      .from(kConfig)                                                                       \
+          .syntax(whole<int>(1, 3600, "a number of seconds"))                              \
+          .engine(&SessionSettings::tuning, &TorrentTuning::optimistic_every_s)            \
+          .help("seconds between optimistic unchoke rotations"))                           \
+    X(std::int64_t, new_peer_age, TorrentTuning{}.new_peer_age.count(),                    \
+      .from(kConfig)                                                                       \
+          .syntax(whole<std::int64_t>(0, 3600, "a number of seconds"))                     \
+          .engine_seconds(&SessionSettings::tuning, &TorrentTuning::new_peer_age)          \
+          .help("peers younger than this get 3x the optimistic chance"))                   \
+    X(unsigned, allowed_fast_count, TorrentTuning{}.allowed_fast_count,                    \
+      .from(kConfig)                                                                       \
+          .syntax(whole<unsigned>(0, 100, "a piece count"))                                \
+          .engine(&SessionSettings::tuning, &TorrentTuning::allowed_fast_count)            \
+          .help("BEP 6 pieces a choked peer may still request"))                           \
+    X(unsigned, max_allowed_fast_in, TorrentTuning{}.max_allowed_fast_in,                  \
+      .from(kConfig)                                                                       \
+          .syntax(whole<unsigned>(0, 1000, "a piece count"))                               \
+          .engine(&SessionSettings::tuning, &TorrentTuning::max_allowed_fast_in)           \
+          .help("allowed-fast pieces remembered per peer"))                                \
+    X(unsigned, max_known_peers, TorrentTuning{}.max_known_peers,                          \
+      .from(kConfig)                                                                       \
+          .syntax(whole<unsigned>(10, 100000, "a peer count"))                             \
+          .engine(&SessionSettings::tuning, &TorrentTuning::max_known_peers)               \
+          .help("peer candidates kept per torrent, from every source"))                    \
+    X(std::int64_t, first_disk_retry, TorrentTuning{}.first_disk_retry.count(),            \
+      .from(kConfig)                                                                       \
+          .syntax(whole<std::int64_t>(1, 3600, "a number of seconds"))                     \
+          .engine_seconds(&SessionSettings::tuning, &TorrentTuning::first_disk_retry)      \
+          .help("first wait after a full disk or no descriptors"))                         \
+    X(std::int64_t, max_disk_retry, TorrentTuning{}.max_disk_retry.count(),                \
+      .from(kConfig)                                                                       \
+          .syntax(whole<std::int64_t>(1, 86400, "a number of seconds"))                    \
+          .engine_seconds(&SessionSettings::tuning, &TorrentTuning::max_disk_retry)        \
+          .help("longest wait between disk retries"))                                      \
+    X(std::int64_t, useless_peer_grace, TorrentTuning{}.useless_peer_grace.count(),        \
+      .from(kConfig)                                                                       \
+          .syntax(whole<std::int64_t>(0, 3600, "a number of seconds"))                     \
+          .engine_seconds(&SessionSettings::tuning, &TorrentTuning::useless_peer_grace)    \
+          .help("an idle peer may be dropped for a new one after this"))                   \
+    X(int, files_check_interval, TorrentTuning{}.files_check_every_s,                      \
+      .from(kConfig)                                                                       \
+          .syntax(whole<int>(1, 3600, "a number of seconds"))                              \
+          .engine(&SessionSettings::tuning, &TorrentTuning::files_check_every_s)           \
+          .help("seconds between checks that a torrent's files are still there"))

@@ -3,8 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include "core/util/ascii.hpp"
-#include "rpc/errors.hpp"
-#include "rpc/safe_file.hpp"
+#include "rpc/transport/errors.hpp"
+#include "rpc/transport/safe_file.hpp"
 
 namespace btd::daemon {
 

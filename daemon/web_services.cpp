@@ -1,6 +1,6 @@
 #include "daemon/web_services.hpp"
 
-#include "rpc/transport/session_metrics.hpp"
+#include "rpc/methods/session_metrics.hpp"
 #include "rpc/transport/token_methods.hpp"
 
 namespace btd::daemon {

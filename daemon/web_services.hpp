@@ -10,10 +10,10 @@
 #include <string>
 
 #include "core/session/session.hpp"
-#include "rpc/dispatcher.hpp"
-#include "rpc/http_server.hpp"
+#include "rpc/methods/session_event_feed.hpp"
+#include "rpc/transport/dispatcher.hpp"
+#include "rpc/transport/http_server.hpp"
 #include "rpc/transport/rpc_metrics.hpp"
-#include "rpc/transport/session_event_feed.hpp"
 
 namespace btd::daemon {
 

@@ -1,7 +1,7 @@
 #pragma once
 // Tuning of one torrent's peer and disk behaviour: pipelining, timeouts, upload queues, choking
-// rounds, bans and disk retries. The defaults are the values btd has always used; the settings
-// table may map rows onto these fields later. Plain data, any thread.
+// rounds, bans and disk retries. The defaults are the values btd has always used; each field is
+// a config key of daemon/settings_table.hpp (the "Tuning" rows). Plain data, any thread.
 #include <chrono>
 #include <cstddef>
 

@@ -3,9 +3,9 @@
 #include <filesystem>
 #include <system_error>
 
-#include "rpc/download_dir_policy.hpp"
-#include "rpc/error_mapping.hpp"
-#include "rpc/free_space.hpp"
+#include "rpc/methods/download_dir_policy.hpp"
+#include "rpc/methods/error_mapping.hpp"
+#include "rpc/methods/free_space.hpp"
 #include "rpc/transmission/arguments.hpp"
 #include "rpc/transmission/transmission_rpc.hpp"
 

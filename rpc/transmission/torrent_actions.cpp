@@ -5,8 +5,8 @@
 #include <stdexcept>
 
 #include "core/session/queue.hpp"
-#include "rpc/download_dir_policy.hpp"
-#include "rpc/error_mapping.hpp"
+#include "rpc/methods/download_dir_policy.hpp"
+#include "rpc/methods/error_mapping.hpp"
 #include "rpc/transmission/arguments.hpp"
 #include "rpc/transmission/file_choices.hpp"
 #include "rpc/transmission/torrent_view.hpp"

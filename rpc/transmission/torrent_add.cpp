@@ -4,13 +4,13 @@
 #include "core/metainfo/magnet.hpp"
 #include "core/metainfo/metainfo.hpp"
 #include "core/util/ascii.hpp"
-#include "rpc/base64.hpp"
-#include "rpc/download_dir_policy.hpp"
-#include "rpc/error_mapping.hpp"
+#include "rpc/methods/download_dir_policy.hpp"
+#include "rpc/methods/error_mapping.hpp"
 #include "rpc/transmission/arguments.hpp"
 #include "rpc/transmission/file_choices.hpp"
 #include "rpc/transmission/torrent_view.hpp"
 #include "rpc/transmission/transmission_rpc.hpp"
+#include "rpc/transport/base64.hpp"
 
 namespace btd::rpc::transmission {
 namespace {

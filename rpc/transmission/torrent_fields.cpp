@@ -4,9 +4,9 @@
 #include <optional>
 
 #include "core/metainfo/magnet.hpp"
-#include "rpc/base64.hpp"
 #include "rpc/transmission/arguments.hpp"
 #include "rpc/transmission/torrent_view.hpp"
+#include "rpc/transport/base64.hpp"
 
 namespace btd::rpc::transmission {
 namespace {

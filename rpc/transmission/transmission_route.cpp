@@ -1,8 +1,8 @@
 #include "rpc/transmission/transmission_route.hpp"
 
 #include "core/util/ascii.hpp"
-#include "rpc/base64.hpp"
-#include "rpc/secret.hpp"
+#include "rpc/transport/base64.hpp"
+#include "rpc/transport/secret.hpp"
 
 namespace btd::rpc::transmission {
 namespace {

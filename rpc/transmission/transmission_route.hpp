@@ -9,8 +9,8 @@
 #include <string_view>
 #include <utility>
 
-#include "rpc/http_route.hpp"
 #include "rpc/transmission/transmission_rpc.hpp"
+#include "rpc/transport/http_route.hpp"
 
 namespace btd::rpc::transmission {
 

@@ -3,9 +3,9 @@
 #include <stdexcept>
 
 #include "core/util/hash.hpp"
-#include "rpc/errors.hpp"
-#include "rpc/json_parse.hpp"
-#include "rpc/secret.hpp"
+#include "rpc/transport/errors.hpp"
+#include "rpc/transport/json_parse.hpp"
+#include "rpc/transport/secret.hpp"
 
 namespace btd::rpc::transmission {
 namespace {

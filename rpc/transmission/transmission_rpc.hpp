@@ -17,9 +17,9 @@
 #include <vector>
 
 #include "core/session/session.hpp"
-#include "rpc/session_totals.hpp"
+#include "rpc/methods/session_totals.hpp"
 #include "rpc/transmission/torrent_ids.hpp"
-#include "rpc/url_fetch.hpp"
+#include "rpc/transport/url_fetch.hpp"
 
 namespace btd::rpc::transmission {
 

@@ -3,8 +3,8 @@
 #include <array>
 
 #include "core/util/ascii.hpp"
-#include "rpc/request_checks.hpp"
-#include "rpc/secret.hpp"
+#include "rpc/transport/request_checks.hpp"
+#include "rpc/transport/secret.hpp"
 
 namespace btd::rpc::transport {
 namespace {

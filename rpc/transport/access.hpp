@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "rpc/dispatcher.hpp"
+#include "rpc/transport/dispatcher.hpp"
 #include "rpc/transport/token_store.hpp"
 #include "rpc/transport/web_sessions.hpp"
 

@@ -1,6 +1,6 @@
 #include "rpc/transport/token_methods.hpp"
 
-#include "rpc/params.hpp"
+#include "rpc/transport/params.hpp"
 
 namespace btd::rpc::transport {
 namespace {

@@ -1,8 +1,8 @@
 #pragma once
 // token.create / token.list / token.revoke (admin secret only, see access.hpp): the RPC side of
 // `btctl token`. Network thread only.
-#include "rpc/dispatcher.hpp"
 #include "rpc/transport/access.hpp"
+#include "rpc/transport/dispatcher.hpp"
 
 namespace btd::rpc::transport {
 

@@ -13,8 +13,8 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
-#include "rpc/safe_file.hpp"
-#include "rpc/secret.hpp"
+#include "rpc/transport/safe_file.hpp"
+#include "rpc/transport/secret.hpp"
 
 namespace btd::rpc::transport {
 namespace {

@@ -8,8 +8,8 @@
 #include <string>
 #include <variant>
 
-#include "rpc/http_route.hpp"
 #include "rpc/transport/access.hpp"
+#include "rpc/transport/http_route.hpp"
 
 namespace btd::rpc::transport {
 

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "rpc/secret.hpp"
+#include "rpc/transport/secret.hpp"
 
 namespace btd::rpc::transport {
 

@@ -23,8 +23,8 @@
 #include <string_view>
 
 #include "daemon/settings.hpp"
-#include "rpc/dispatcher.hpp"
-#include "rpc/session_methods.hpp"
+#include "rpc/methods/session_methods.hpp"
+#include "rpc/transport/dispatcher.hpp"
 
 namespace fs = std::filesystem;
 using nlohmann::json;

@@ -9,9 +9,9 @@
 #include "../rpc/test_server_fixture.hpp"
 #include "cli-remote/cli_error.hpp"
 #include "cli-remote/commands.hpp"
-#include "rpc/base64.hpp"
-#include "rpc/secret.hpp"
-#include "rpc/state_files.hpp"
+#include "rpc/transport/base64.hpp"
+#include "rpc/transport/secret.hpp"
+#include "rpc/transport/state_files.hpp"
 
 using namespace btd;
 using namespace btd::cli;

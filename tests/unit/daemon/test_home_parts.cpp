@@ -9,7 +9,7 @@
 #include "daemon/completion_hook.hpp"
 #include "daemon/session_totals.hpp"
 #include "daemon/watch_dir.hpp"
-#include "rpc/errors.hpp"
+#include "rpc/transport/errors.hpp"
 
 using namespace btd;
 using namespace btd::daemon;

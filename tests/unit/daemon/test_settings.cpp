@@ -406,3 +406,29 @@ TEST_CASE("DHT: on by default with the public routers; --no-dht and --dht-bootst
                     BadSettingValue);
     CHECK(apply_rpc_settings(json{{"dht", false}}, engine).dht == false);
 }
+
+TEST_CASE("tuning: each TorrentTuning field is a config row with the engine's default") {
+    DaemonConfig defaults;
+    const TorrentTuning engine;
+    CHECK(defaults.session_settings().tuning.request_timeout == engine.request_timeout);
+    CHECK(defaults.session_settings().tuning.max_upload_queue == engine.max_upload_queue);
+    CHECK(defaults.session_settings().tuning.files_check_every_s == engine.files_check_every_s);
+
+    auto c = resolved(parse_config_text(
+        "request_timeout = 45\nmax_upload_queue = 2500\npeer_inactivity_timeout = 300\n"
+        "rechoke_interval = 15\n",
+        "t"));
+    auto tuning = c.session_settings().tuning;
+    CHECK(tuning.request_timeout == std::chrono::seconds(45));
+    CHECK(tuning.max_upload_queue == 2500);
+    CHECK(tuning.inactivity_timeout == std::chrono::seconds(300));
+    CHECK(tuning.rechoke_every_s == 15);
+    CHECK(tuning.keep_alive_interval == engine.keep_alive_interval);  // untouched rows keep theirs
+    CHECK(c.describe()["request_timeout"] == "45");
+    CHECK(error_of("request_timeout = 1\n").find("(5..600)") != std::string::npos);
+    const auto* row = find_setting("request_timeout");
+    REQUIRE(row);
+    CHECK(row->from(kConfig));
+    CHECK_FALSE(row->from(kRpc));
+    CHECK_FALSE(row->reloadable);
+}

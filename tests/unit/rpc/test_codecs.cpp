@@ -1,9 +1,9 @@
 #include <doctest/doctest.h>
 
-#include "rpc/base64.hpp"
-#include "rpc/errors.hpp"
-#include "rpc/params.hpp"
-#include "rpc/url.hpp"
+#include "rpc/transport/base64.hpp"
+#include "rpc/transport/errors.hpp"
+#include "rpc/transport/params.hpp"
+#include "rpc/transport/url.hpp"
 
 using namespace btd::rpc;
 using nlohmann::json;

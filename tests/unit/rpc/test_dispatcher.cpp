@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "rpc/dispatcher.hpp"
+#include "rpc/transport/dispatcher.hpp"
 
 using namespace btd::rpc;
 using nlohmann::json;

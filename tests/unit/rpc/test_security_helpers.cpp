@@ -10,10 +10,10 @@
 #include <string>
 #include <vector>
 
-#include "rpc/request_checks.hpp"
-#include "rpc/safe_file.hpp"
-#include "rpc/secret.hpp"
-#include "rpc/state_files.hpp"
+#include "rpc/transport/request_checks.hpp"
+#include "rpc/transport/safe_file.hpp"
+#include "rpc/transport/secret.hpp"
+#include "rpc/transport/state_files.hpp"
 
 using namespace btd::rpc;
 namespace fs = std::filesystem;

@@ -13,7 +13,7 @@
 #include <string>
 #include <thread>
 
-#include "rpc/http_server.hpp"
+#include "rpc/transport/http_server.hpp"
 
 namespace btd::rpc::test {
 

@@ -2,7 +2,7 @@
 
 #include <future>
 
-#include "rpc/url_fetch.hpp"
+#include "rpc/transport/url_fetch.hpp"
 #include "test_server_fixture.hpp"
 
 using namespace btd::rpc;

@@ -10,8 +10,8 @@
 #include <functional>
 
 #include "daemon/settings.hpp"
-#include "rpc/base64.hpp"
-#include "rpc/session_methods.hpp"
+#include "rpc/methods/session_methods.hpp"
+#include "rpc/transport/base64.hpp"
 
 namespace btd::rpc::testing {
 

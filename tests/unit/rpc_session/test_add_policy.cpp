@@ -7,8 +7,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "rpc/download_dir_policy.hpp"
-#include "rpc/errors.hpp"
+#include "rpc/methods/download_dir_policy.hpp"
+#include "rpc/transport/errors.hpp"
 #include "tests/unit/rpc_session/rpc_harness.hpp"
 
 using namespace btd;

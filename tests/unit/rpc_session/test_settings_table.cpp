@@ -2,7 +2,7 @@
 // table (daemon/settings_table.hpp).
 #include <doctest/doctest.h>
 
-#include "rpc/errors.hpp"
+#include "rpc/transport/errors.hpp"
 #include "rpc_harness.hpp"
 
 using namespace btd;

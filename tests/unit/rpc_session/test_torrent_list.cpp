@@ -6,9 +6,9 @@
 #include <limits>
 #include <set>
 
-#include "rpc/errors.hpp"
-#include "rpc/json_status.hpp"
-#include "rpc/json_writer.hpp"
+#include "rpc/methods/json_status.hpp"
+#include "rpc/methods/json_writer.hpp"
+#include "rpc/transport/errors.hpp"
 #include "tests/unit/rpc_session/rpc_harness.hpp"
 
 using namespace btd;

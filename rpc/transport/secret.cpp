@@ -1,6 +1,6 @@
-#include "rpc/secret.hpp"
+#include "rpc/transport/secret.hpp"
 
-#include "rpc/safe_file.hpp"
+#include "rpc/transport/safe_file.hpp"
 
 #include <fcntl.h>
 #include <openssl/crypto.h>

@@ -1,4 +1,4 @@
-#include "rpc/state_files.hpp"
+#include "rpc/transport/state_files.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>

@@ -1,9 +1,9 @@
-#include "rpc/file_priorities.hpp"
+#include "rpc/methods/file_priorities.hpp"
 
 #include <charconv>
 #include <string>
 
-#include "rpc/errors.hpp"
+#include "rpc/transport/errors.hpp"
 
 namespace btd::rpc {
 

@@ -9,12 +9,12 @@
 #include "core/metainfo/metainfo.hpp"
 #include "core/session/labels.hpp"
 #include "core/util/ascii.hpp"
-#include "rpc/base64.hpp"
-#include "rpc/download_dir_policy.hpp"
-#include "rpc/error_mapping.hpp"
-#include "rpc/file_priorities.hpp"
-#include "rpc/params.hpp"
-#include "rpc/session_methods.hpp"
+#include "rpc/methods/download_dir_policy.hpp"
+#include "rpc/methods/error_mapping.hpp"
+#include "rpc/methods/file_priorities.hpp"
+#include "rpc/methods/session_methods.hpp"
+#include "rpc/transport/base64.hpp"
+#include "rpc/transport/params.hpp"
 
 namespace btd::rpc {
 namespace {

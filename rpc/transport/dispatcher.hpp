@@ -11,8 +11,8 @@
 #include <string_view>
 #include <variant>
 
-#include "rpc/errors.hpp"
-#include "rpc/json_parse.hpp"
+#include "rpc/transport/errors.hpp"
+#include "rpc/transport/json_parse.hpp"
 
 namespace btd::rpc {
 

@@ -8,9 +8,9 @@
 #include <vector>
 
 #include "core/session/session.hpp"
-#include "rpc/dispatcher.hpp"
-#include "rpc/session_totals.hpp"
-#include "rpc/url_fetch.hpp"
+#include "rpc/methods/session_totals.hpp"
+#include "rpc/transport/dispatcher.hpp"
+#include "rpc/transport/url_fetch.hpp"
 
 namespace btd::rpc {
 

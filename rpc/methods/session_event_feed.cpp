@@ -1,4 +1,4 @@
-#include "rpc/transport/session_event_feed.hpp"
+#include "rpc/methods/session_event_feed.hpp"
 
 namespace btd::rpc::transport {
 namespace {

@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "core/session/session.hpp"
-#include "rpc/errors.hpp"
+#include "rpc/transport/errors.hpp"
 
 namespace btd::rpc {
 

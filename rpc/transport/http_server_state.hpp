@@ -7,7 +7,7 @@
 #include <memory>
 #include <unordered_map>
 
-#include "rpc/http_server.hpp"
+#include "rpc/transport/http_server.hpp"
 
 namespace btd::rpc {
 

@@ -1,10 +1,10 @@
-#include "rpc/request_checks.hpp"
+#include "rpc/transport/request_checks.hpp"
 
 #include <algorithm>
 #include <cctype>
 
 #include "core/util/ascii.hpp"
-#include "rpc/secret.hpp"
+#include "rpc/transport/secret.hpp"
 
 namespace btd::rpc {
 namespace {

@@ -9,7 +9,7 @@
 #include <optional>
 #include <string>
 
-#include "rpc/http_server.hpp"
+#include "rpc/transport/http_server.hpp"
 
 namespace btd::rpc {
 

@@ -1,8 +1,8 @@
-#include "rpc/params.hpp"
+#include "rpc/transport/params.hpp"
 
 #include <algorithm>
 
-#include "rpc/errors.hpp"
+#include "rpc/transport/errors.hpp"
 
 namespace btd::rpc {
 namespace {

@@ -1,4 +1,4 @@
-#include "rpc/base64.hpp"
+#include "rpc/transport/base64.hpp"
 
 #include <array>
 #include <cstdint>

@@ -1,10 +1,10 @@
 // torrent.start_now, torrent.queue_move, torrent.reannounce, torrent.set_location: the download
 // queue, manual announces and moving data (rpc/README.md).
 #include "core/session/queue.hpp"
-#include "rpc/download_dir_policy.hpp"
-#include "rpc/error_mapping.hpp"
-#include "rpc/params.hpp"
-#include "rpc/session_methods.hpp"
+#include "rpc/methods/download_dir_policy.hpp"
+#include "rpc/methods/error_mapping.hpp"
+#include "rpc/methods/session_methods.hpp"
+#include "rpc/transport/params.hpp"
 
 namespace btd::rpc {
 namespace {

@@ -1,4 +1,4 @@
-#include "rpc/dispatcher.hpp"
+#include "rpc/transport/dispatcher.hpp"
 
 #include <memory>
 #include <vector>

@@ -1,12 +1,12 @@
-#include "rpc/http_connection.hpp"
+#include "rpc/transport/http_connection.hpp"
 
 #include <spdlog/spdlog.h>
 
 #include <charconv>
 #include <utility>
 
-#include "rpc/http_server_state.hpp"
-#include "rpc/request_checks.hpp"
+#include "rpc/transport/http_server_state.hpp"
+#include "rpc/transport/request_checks.hpp"
 
 namespace btd::rpc {
 namespace {

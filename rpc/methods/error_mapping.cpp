@@ -1,4 +1,4 @@
-#include "rpc/error_mapping.hpp"
+#include "rpc/methods/error_mapping.hpp"
 
 #include <filesystem>
 

@@ -1,4 +1,4 @@
-#include "rpc/free_space.hpp"
+#include "rpc/methods/free_space.hpp"
 
 #include <memory>
 #include <system_error>

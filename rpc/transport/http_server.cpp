@@ -1,9 +1,9 @@
-#include "rpc/http_server.hpp"
+#include "rpc/transport/http_server.hpp"
 
 #include <spdlog/spdlog.h>
 
-#include "rpc/http_connection.hpp"
-#include "rpc/http_server_state.hpp"
+#include "rpc/transport/http_connection.hpp"
+#include "rpc/transport/http_server_state.hpp"
 
 namespace btd::rpc {
 namespace {

@@ -14,11 +14,11 @@
 #include <string>
 #include <vector>
 
-#include "rpc/dispatcher.hpp"
-#include "rpc/http_route.hpp"
-#include "rpc/state_files.hpp"
 #include "rpc/transport/access.hpp"
+#include "rpc/transport/dispatcher.hpp"
 #include "rpc/transport/event_stream.hpp"
+#include "rpc/transport/http_route.hpp"
+#include "rpc/transport/state_files.hpp"
 #include "rpc/transport/web_endpoints.hpp"
 
 namespace btd::rpc {

@@ -1,4 +1,4 @@
-#include "rpc/json_parse.hpp"
+#include "rpc/transport/json_parse.hpp"
 
 namespace btd::rpc {
 

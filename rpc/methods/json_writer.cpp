@@ -1,4 +1,4 @@
-#include "rpc/json_writer.hpp"
+#include "rpc/methods/json_writer.hpp"
 
 #include <charconv>
 #include <cmath>

@@ -2,8 +2,8 @@
 #include <boost/asio/post.hpp>
 
 #include "core/util/hash.hpp"
-#include "rpc/params.hpp"
-#include "rpc/session_methods.hpp"
+#include "rpc/methods/session_methods.hpp"
+#include "rpc/transport/params.hpp"
 
 namespace btd::rpc {
 

@@ -1,8 +1,8 @@
-#include "rpc/json_status.hpp"
+#include "rpc/methods/json_status.hpp"
 
 #include <iterator>
 
-#include "rpc/json_writer.hpp"
+#include "rpc/methods/json_writer.hpp"
 
 namespace btd::rpc {
 

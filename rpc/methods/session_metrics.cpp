@@ -1,4 +1,4 @@
-#include "rpc/transport/session_metrics.hpp"
+#include "rpc/methods/session_metrics.hpp"
 
 #include <algorithm>
 

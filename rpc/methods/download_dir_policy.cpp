@@ -1,9 +1,9 @@
-#include "rpc/download_dir_policy.hpp"
+#include "rpc/methods/download_dir_policy.hpp"
 
 #include <algorithm>
 #include <string>
 
-#include "rpc/errors.hpp"
+#include "rpc/transport/errors.hpp"
 
 namespace btd::rpc {
 namespace {

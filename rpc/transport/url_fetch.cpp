@@ -1,4 +1,4 @@
-#include "rpc/url_fetch.hpp"
+#include "rpc/transport/url_fetch.hpp"
 
 #include <boost/asio/post.hpp>
 

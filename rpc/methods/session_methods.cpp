@@ -1,11 +1,11 @@
 // session.get, session.set, session.stats.
-#include "rpc/session_methods.hpp"
-#include "rpc/download_dir_policy.hpp"
-#include "rpc/error_mapping.hpp"
-#include "rpc/errors.hpp"
-#include "rpc/free_space.hpp"
-#include "rpc/json_status.hpp"
-#include "rpc/params.hpp"
+#include "rpc/methods/session_methods.hpp"
+#include "rpc/methods/download_dir_policy.hpp"
+#include "rpc/methods/error_mapping.hpp"
+#include "rpc/methods/free_space.hpp"
+#include "rpc/methods/json_status.hpp"
+#include "rpc/transport/errors.hpp"
+#include "rpc/transport/params.hpp"
 
 namespace btd::rpc {
 

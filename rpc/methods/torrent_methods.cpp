@@ -3,11 +3,11 @@
 #include <charconv>
 
 #include "core/session/labels.hpp"
-#include "rpc/error_mapping.hpp"
-#include "rpc/file_priorities.hpp"
-#include "rpc/json_status.hpp"
-#include "rpc/params.hpp"
-#include "rpc/session_methods.hpp"
+#include "rpc/methods/error_mapping.hpp"
+#include "rpc/methods/file_priorities.hpp"
+#include "rpc/methods/json_status.hpp"
+#include "rpc/methods/session_methods.hpp"
+#include "rpc/transport/params.hpp"
 
 namespace btd::rpc {
 namespace {

@@ -1,4 +1,4 @@
-#include "rpc/safe_file.hpp"
+#include "rpc/transport/safe_file.hpp"
 
 #include <fcntl.h>
 #include <spdlog/spdlog.h>
