@@ -65,6 +65,7 @@ TorrentLimits decode_limits(const json& j) {
         if (!(v >= 0)) throw ResumeFormatError("'ratio_limit' is out of range");
         limits.ratio_limit = v;
     }
+    if (j.contains("seed_idle_limit")) limits.seed_idle_limit = get_int(j, "seed_idle_limit", 0);
     return limits;
 }
 
@@ -98,6 +99,7 @@ std::string encode_resume_json(const Sha1Hash& id, const ResumeData& d) {
     // JSON has no infinity: a ratio that is not finite would come back as null.
     if (d.limits.ratio_limit && std::isfinite(*d.limits.ratio_limit))
         limits["ratio_limit"] = *d.limits.ratio_limit;
+    if (d.limits.seed_idle_limit) limits["seed_idle_limit"] = *d.limits.seed_idle_limit;
     if (!limits.empty()) j["limits"] = std::move(limits);
     if (!d.file_priorities.empty()) j["file_priorities"] = d.file_priorities;
     if (d.sequential) j["sequential"] = true;

@@ -3,7 +3,7 @@
 //   {"version": 1, "info_hash": "<hex>", "have": "0110...", "files": [{"size": N, "mtime": T}],
 //    "paused": false, "total_downloaded": N, "total_uploaded": N, "added_at": T, "done_at": T,
 //    "download_dir": "/path", "limits": {"download_rate_limit": N, "upload_rate_limit": N,
-//    "ratio_limit": R}}
+//    "ratio_limit": R, "seed_idle_limit": S}}
 // A download dir that is not valid UTF-8 is stored as "download_dir_hex" instead. "limits" and
 // each key in it appear only when set (torrent.set); files without them load as "not set".
 #include <stdexcept>

@@ -5,6 +5,7 @@
 
 #include "core/session/labels.hpp"
 #include "core/session/session_impl.hpp"
+#include "core/session/torrent_status.hpp"
 
 namespace btd {
 
@@ -263,9 +264,7 @@ void Session::remove(const Sha1Hash& id, bool delete_data, std::function<void()>
 void Session::set_torrent_limits(const Sha1Hash& id, const TorrentLimits& limits) {
     EventQueue::Operation operation(impl_->events);
     if (auto* m = impl_->magnet(id)) {
-        if (limits.download_rate_limit) m->limits.download_rate_limit = limits.download_rate_limit;
-        if (limits.upload_rate_limit) m->limits.upload_rate_limit = limits.upload_rate_limit;
-        if (limits.ratio_limit) m->limits.ratio_limit = limits.ratio_limit;
+        torrent_status::merge_limits(m->limits, limits);
     } else {
         impl_->get(id).set_limits(limits);
     }

@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "core/session/piece_layout.hpp"
+#include "core/session/torrent_status.hpp"
 #include "core/storage/checker.hpp"
 #include "core/storage/file_stat.hpp"
 #include "core/storage/os_error.hpp"
@@ -392,9 +393,7 @@ void Torrent::wait_out_disk_error(const std::string& message) {
 }
 
 void Torrent::set_limits(const TorrentLimits& limits) {
-    if (limits.download_rate_limit) limits_.download_rate_limit = limits.download_rate_limit;
-    if (limits.upload_rate_limit) limits_.upload_rate_limit = limits.upload_rate_limit;
-    if (limits.ratio_limit) limits_.ratio_limit = limits.ratio_limit;
+    torrent_status::merge_limits(limits_, limits);
     download_limit_->set_rate(limits_.download_rate_limit.value_or(0));
     upload_limit_->set_rate(limits_.upload_rate_limit.value_or(0));
 }

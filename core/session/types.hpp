@@ -73,7 +73,10 @@ struct SessionSettings {
 struct TorrentLimits {
     std::optional<std::int64_t> download_rate_limit;  // bytes/s, 0 = unlimited
     std::optional<std::int64_t> upload_rate_limit;
-    std::optional<double> ratio_limit;  // 0 = none
+    std::optional<double> ratio_limit;            // 0 = none
+    std::optional<std::int64_t> seed_idle_limit;  // s without upload while seeding; 0 = none
+    // Given to Session::set_torrent_limits, a negative ratio_limit or seed_idle_limit drops the
+    // torrent's own limit: the session's applies again (Transmission's seed*Mode 0).
 };
 
 // What is needed to restore a job without re-hashing unchanged files.

@@ -66,29 +66,44 @@ std::optional<std::int64_t> merged_speed(const json& args, const char* limit, co
     return std::nullopt;
 }
 
+// Transmission's seed*Mode: 0 the session's limit (btd: drop the torrent's own, a negative value
+// to merge_limits), 1 the torrent's own limit, 2 none (btd's own 0 wins over the session's).
+constexpr int kModeSession = 0, kModeNone = 2;
+
 std::optional<double> merged_ratio(const json& args) {
     auto mode = get_int(args, "seedRatioMode", 0, 2);
     auto limit = get_number(args, "seedRatioLimit", 0);
-    if (mode == 2) return 0.0;  // unlimited: a torrent's own 0 wins over the session's limit
-    if (mode == 0)
-        throw MethodError(
-            "torrent-set: btd cannot hand a torrent back to the session's ratio limit; set "
-            "seedRatioMode 1 with a seedRatioLimit, or 2 for no limit");
+    if (mode == kModeNone) return 0.0;
+    if (mode == kModeSession) return -1.0;
     return limit;
 }
 
+// seedIdleLimit is in minutes (Sonarr sends its seed time there, with seedIdleMode 1).
+std::optional<std::int64_t> merged_idle(const json& args) {
+    constexpr std::int64_t kMaxMinutes = 10LL * 365 * 24 * 60;  // btd's bound of ten years
+    auto mode = get_int(args, "seedIdleMode", 0, 2);
+    auto minutes = get_int(args, "seedIdleLimit", 0, kMaxMinutes);
+    if (mode == kModeNone) return 0;
+    if (mode == kModeSession) return -1;
+    if (minutes) return *minutes * 60;
+    return std::nullopt;
+}
+
 json torrent_set(Context& c, const json& args) {
-    reject_unsupported(args, "torrent-set",
-                       {"ids", "downloadLimit", "downloadLimited", "uploadLimit", "uploadLimited",
-                        "seedRatioLimit", "seedRatioMode", "files-wanted", "files-unwanted",
-                        "priority-high", "priority-low", "priority-normal", "labels"});
+    reject_unsupported(
+        args, "torrent-set",
+        {"ids", "downloadLimit", "downloadLimited", "uploadLimit", "uploadLimited",
+         "seedRatioLimit", "seedRatioMode", "seedIdleLimit", "seedIdleMode", "files-wanted",
+         "files-unwanted", "priority-high", "priority-low", "priority-normal", "labels"});
     auto labels = get_labels(args, "torrent-set");
     TorrentLimits limits;
     limits.download_rate_limit = merged_speed(args, "downloadLimit", "downloadLimited");
     limits.upload_rate_limit = merged_speed(args, "uploadLimit", "uploadLimited");
     limits.ratio_limit = merged_ratio(args);
+    limits.seed_idle_limit = merged_idle(args);
     auto choices = read_file_choices(args);
-    bool set_limits = limits.download_rate_limit || limits.upload_rate_limit || limits.ratio_limit;
+    bool set_limits = limits.download_rate_limit || limits.upload_rate_limit ||
+                      limits.ratio_limit || limits.seed_idle_limit;
     auto ids = selected(c, args, "torrent-set");
     return translate_errors([&] {
         // Every torrent's new priorities are worked out before anything changes.

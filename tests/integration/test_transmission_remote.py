@@ -252,8 +252,10 @@ class SameShapeAsTransmission(DaemonTestCase):
             added = client.call("torrent-add", {"metainfo": metainfo, "paused": True,
                                                 "download-dir": swarm.dl_dir})
             self.assertEqual(added["result"], "success", added)
+            # SetTorrentSeedingConfiguration: ratio, and the seed time as an idle limit (min).
             ratio = client.call("torrent-set", {"ids": [swarm.info_hash], "seedRatioLimit": 1.5,
-                                                "seedRatioMode": 1})
+                                                "seedRatioMode": 1, "seedIdleLimit": 90,
+                                                "seedIdleMode": 1})
             self.assertEqual(ratio["result"], "success", ratio)
         self.compare(ours, theirs, "session-get", None)  # Sonarr: GetConfig
         self.compare(ours, theirs, "session-stats", None)
@@ -273,6 +275,10 @@ class SameShapeAsTransmission(DaemonTestCase):
         mine = ours.call("torrent-get", {"ids": [swarm.info_hash], "fields": SONARR_FIELDS})
         t = mine["arguments"]["torrents"][0]
         self.assertEqual((t["seedRatioLimit"], t["seedRatioMode"]), (1.5, 1))  # read back
+        self.assertEqual((t["seedIdleLimit"], t["seedIdleMode"]), (90, 1))
+        real = theirs.call("torrent-get", {"ids": [swarm.info_hash], "fields": SONARR_FIELDS})
+        r = real["arguments"]["torrents"][0]
+        self.assertEqual((r["seedIdleLimit"], r["seedIdleMode"]), (90, 1))  # as Transmission
         self.assertEqual(t["downloadDir"], os.path.abspath(swarm.dl_dir))
         for client in (ours, theirs):  # Sonarr: RemoveTorrent
             gone = client.call("torrent-remove", {"ids": [swarm.info_hash],

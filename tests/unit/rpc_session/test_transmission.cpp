@@ -272,6 +272,38 @@ TEST_CASE("transmission: labels at torrent-add, in torrent-get, replaced by torr
     CHECK(labels_of_1() == json::array());
 }
 
+TEST_CASE("transmission: Sonarr's torrent-set seeding body reaches the torrent; modes 0 and 2") {
+    TransmissionHarness h;
+    h.add(kSingleTorrent);
+    auto id = *sha1_from_hex(kSingleId);
+    // TransmissionProxy.SetTorrentSeedingConfiguration: the hash, ratio and seed time (minutes).
+    h.ok("torrent-set", {{"ids", {kSingleId}},
+                         {"seedRatioLimit", 1.5},
+                         {"seedRatioMode", 1},
+                         {"seedIdleLimit", 90},
+                         {"seedIdleMode", 1}});
+    auto limits = h.session->details(id).limits;
+    CHECK(limits.ratio_limit == std::optional<double>(1.5));
+    CHECK(limits.seed_idle_limit == std::optional<std::int64_t>(90 * 60));
+    auto fields = json{"seedRatioLimit", "seedRatioMode", "seedIdleLimit", "seedIdleMode"};
+    auto t = h.get(fields, kSingleId)[0];
+    CHECK(t["seedIdleMode"] == 1);
+    CHECK(t["seedIdleLimit"] == 90);
+    CHECK(t["seedRatioMode"] == 1);
+    CHECK(t["seedRatioLimit"] == 1.5);
+    h.ok("torrent-set", {{"ids", 1}, {"seedIdleMode", 2}});  // no idle limit for this one
+    CHECK(h.session->details(id).limits.seed_idle_limit == std::optional<std::int64_t>(0));
+    CHECK(h.get(fields, kSingleId)[0]["seedIdleMode"] == 2);
+    h.ok("torrent-set", {{"ids", 1}, {"seedIdleMode", 0}, {"seedRatioMode", 0}});
+    CHECK_FALSE(h.session->details(id).limits.seed_idle_limit);
+    CHECK_FALSE(h.session->details(id).limits.ratio_limit);
+    t = h.get(fields, kSingleId)[0];
+    CHECK(t["seedIdleMode"] == 0);
+    CHECK(t["seedRatioMode"] == 0);
+    CHECK(contains(h.fails("torrent-set", {{"ids", 1}, {"seedIdleMode", 3}}), "seedIdleMode"));
+    CHECK(contains(h.fails("torrent-set", {{"ids", 1}, {"seedIdleLimit", -1}}), "seedIdleLimit"));
+}
+
 TEST_CASE("transmission: torrent-set limits, refused arguments, remove with data") {
     TransmissionHarness h;
     h.add(kSingleTorrent);
@@ -283,7 +315,8 @@ TEST_CASE("transmission: torrent-set limits, refused arguments, remove with data
                          {"seedRatioMode", 1}});
     CHECK(contains(h.fails("torrent-set", {{"ids", 1}, {"uploadLimited", true}}), "uploadLimit"));
     CHECK(contains(h.fails("torrent-set", {{"ids", 1}, {"location", "/x"}}), "location"));
-    CHECK(contains(h.fails("torrent-set", {{"ids", 1}, {"seedRatioMode", 0}}), "ratio"));
+    h.ok("torrent-set", {{"ids", 1}, {"seedRatioMode", 0}});  // back to the session's limit
+    CHECK_FALSE(h.session->details(id).limits.ratio_limit);
     h.ok("torrent-reannounce", {{"ids", 1}});
     h.ok("queue-move-top", {{"ids", 1}});
     CHECK(contains(h.fails("torrent-set-location", {{"ids", 1}}), "location"));
