@@ -50,6 +50,8 @@ json details_json(const TorrentDetails& d) {
     json out = to_json(d);
     const auto& idle = d.limits.seed_idle_limit;
     out["limits"]["seed_idle_limit"] = idle ? json(*idle) : json(nullptr);  // null: the session's
+    out["seconds_downloading"] = d.status.seconds_downloading;
+    out["seconds_seeding"] = d.status.seconds_seeding;
     return out;
 }
 

@@ -87,6 +87,15 @@ void Session::queue_move(const std::vector<Sha1Hash>& ids, QueueMove to) {
     impl_->update_queue();
 }
 
+void Session::queue_set_position(const Sha1Hash& id, std::int64_t position) {
+    EventQueue::Operation operation(impl_->events);
+    impl_->get(id);
+    auto order = queue::placed(impl_->positions.order(), id, position);
+    for (const auto& changed : impl_->positions.reorder(order))
+        impl_->ctx.emit({changed, ResumeDataChangedEvent{}});
+    impl_->update_queue();
+}
+
 void Session::reannounce(const Sha1Hash& id) {
     impl_->get(id).reannounce();
 }

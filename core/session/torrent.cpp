@@ -80,6 +80,8 @@ Torrent::Torrent(SessionContext& ctx, Metainfo meta, std::filesystem::path downl
         set_limits(resume_->limits);
         downloaded_base_ = resume_->total_downloaded;
         uploaded_base_ = resume_->total_uploaded;
+        seconds_downloading_ = resume_->seconds_downloading;
+        seconds_seeding_ = resume_->seconds_seeding;
         if (resume_->added_at) added_at_ = resume_->added_at;
         done_at_ = resume_->done_at;
         sequential = resume_->sequential;

@@ -243,6 +243,8 @@ class Torrent : public PeerConnection::Handler {
     bool pieces_arrived_ = false;       // since the last completion or check: CompletedEvent
     std::int64_t downloaded_base_ = 0;  // totals from earlier runs (resume data)
     std::int64_t uploaded_base_ = 0;
+    std::int64_t seconds_downloading_ = 0;  // counted by tick(), from resume data on
+    std::int64_t seconds_seeding_ = 0;
     RateMeter download_;
     RateMeter upload_;
     std::int64_t wasted_bytes_ = 0;

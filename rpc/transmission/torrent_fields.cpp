@@ -274,6 +274,8 @@ std::map<std::string_view, FieldFn> make_fields() {
         {"isStalled", [](V v) -> json { return v.status().stalled; }},
         {"addedDate", [](V v) -> json { return v.status().added_at; }},
         {"doneDate", [](V v) -> json { return v.status().done_at; }},
+        {"secondsDownloading", [](V v) -> json { return v.status().seconds_downloading; }},
+        {"secondsSeeding", [](V v) -> json { return v.status().seconds_seeding; }},
         {"uploadedEver", [](V v) -> json { return v.status().uploaded; }},
         {"downloadedEver", [](V v) -> json { return v.status().downloaded; }},
         {"uploadRatio", [](V v) -> json { return upload_ratio(v.status()); }},
