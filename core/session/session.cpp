@@ -6,6 +6,7 @@
 #include "core/session/labels.hpp"
 #include "core/session/session_impl.hpp"
 #include "core/session/torrent_status.hpp"
+#include "core/storage/move_journal.hpp"
 
 namespace btd {
 
@@ -81,6 +82,8 @@ const char* event_name(const SessionEvent& event) {
 
 Session::Session(boost::asio::io_context& io, SessionSettings settings)
     : impl_(std::make_unique<Impl>(io, std::move(settings))) {
+    // Start-up only (usually an empty folder): which restored torrents must recover a move.
+    impl_->ctx.interrupted_moves = find_move_journals(impl_->ctx.settings.move_journal_dir);
     impl_->schedule_tick();
     impl_->configure_lsd();
     impl_->configure_dht();
@@ -258,6 +261,12 @@ void Session::remove(const Sha1Hash& id, bool delete_data, std::function<void()>
     impl_->labels.erase(id);
     impl_->dequeue(id);
     impl_->ctx.emit({id, RemovedEvent{node.mapped()->metainfo().name}});
+    auto journal = move_journal_path(impl_->ctx.settings.move_journal_dir, id);
+    if (!journal.empty())  // a later add of the same torrent must not act on an old move
+        done = [this, journal, done = std::move(done)] {
+            run_on_disk([journal] { remove_move_journal(journal); },
+                        done ? done : std::function<void()>([] {}));
+        };
     impl_->retire(std::move(node.mapped()), delete_data, std::move(done));
 }
 

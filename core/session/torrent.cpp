@@ -116,6 +116,7 @@ void Torrent::emit(EventPayload event) {
 // ---- lifecycle -------------------------------------------------------------------------------
 
 void Torrent::start() {
+    if (resume_ && ctx_.interrupted_moves.erase(meta_.info_hash)) return recover_move_then_start();
     auto to_check = pieces_to_check_after_resume();
     resume_.reset();
     begin_check(to_check);
