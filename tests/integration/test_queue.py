@@ -130,5 +130,35 @@ class Queue(unittest.TestCase):
         self.assertEqual(got, expected)
 
 
+    def test_restored_torrents_get_their_slots_in_queue_order(self):
+        """btd restores its jobs in info-hash order; with max_active_downloads = 1 the one at
+        queue position 0 must be the first (and only) one to download after a restart, even
+        when it is restored last."""
+        _, torrents = self.make_torrents(3)
+        btd = self.start_btd(max_active_downloads=1)
+        ids = [btd.add(t)["id"] for t, _ in torrents]
+        order = sorted(ids, reverse=True)  # position 0 = the one restored last
+        for tid in order:
+            btd.rpc("torrent.queue_move", {"ids": [tid], "to": "bottom"})
+        self.assertEqual([btd.status(i)["queue_position"] for i in order], [0, 1, 2])
+        names = {i: btd.status(i)["name"] for i in ids}
+        for _ in range(2):  # twice: the first restart restores what this run saved
+            btd.stop()
+            btd.start()
+            deadline = time.monotonic() + 20
+            while btd.status(order[0])["state"] != "downloading":
+                self.assertLess(time.monotonic(), deadline, btd.log()[-3000:])
+                time.sleep(0.1)
+            time.sleep(2.5)
+            states = [btd.status(i)["state"] for i in order]
+            self.assertEqual(states, ["downloading", "queued", "queued"])
+            started = [line for line in btd.log().splitlines() if ": now downloading" in line]
+            H.log("after the restart:\n" + "\n".join(started))
+            self.assertTrue(started)
+            for line in started:
+                self.assertIn(names[order[0]] + ": now downloading", line,
+                              "a slot went to another torrent first")
+
+
 if __name__ == "__main__":
     unittest.main()
