@@ -160,5 +160,33 @@ class Queue(unittest.TestCase):
                               "a slot went to another torrent first")
 
 
+    def test_a_stalled_seed_frees_its_seed_slot(self):
+        """max_active_seeds 1, two complete torrents, no peers: the second waits queued until
+        the first has sent nothing for queue_stalled_after (4 s), then seeds too; the first
+        goes on seeding, marked stalled."""
+        _, torrents = self.make_torrents(2)
+        btd = self.start_btd(max_active_seeds=1, queue_stalled_after=4)
+        src = os.path.join(self.root, "src")
+        ids = [btd.add(t, download_dir=src)["id"] for t, _ in torrents]
+        deadline = time.monotonic() + 30
+        while btd.status(ids[0])["state"] != "seeding":
+            self.assertLess(time.monotonic(), deadline, btd.log()[-3000:])
+            time.sleep(0.1)
+        seeding_since = time.monotonic()
+        # Both checked their data as downloads; once seeds, the second one waits.
+        while btd.status(ids[1])["state"] != "queued":
+            self.assertLess(time.monotonic(), seeding_since + 10, btd.log()[-3000:])
+            time.sleep(0.1)
+        while btd.status(ids[1])["state"] != "seeding":
+            self.assertLess(time.monotonic(), seeding_since + 20, btd.log()[-3000:])
+            self.assertEqual(btd.status(ids[1])["state"], "queued")
+            time.sleep(0.1)
+        waited = time.monotonic() - seeding_since
+        H.log(f"the second seed started {waited:.1f}s after the first")
+        self.assertGreater(waited, 3)
+        first = btd.status(ids[0])
+        self.assertEqual((first["state"], first["stalled"]), ("seeding", True))
+
+
 if __name__ == "__main__":
     unittest.main()
