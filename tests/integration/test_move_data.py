@@ -150,7 +150,7 @@ class MoveInterrupted(unittest.TestCase):
             time.sleep(0.1)
         self.fail("the resume data never recorded the complete torrent")
 
-    def move_and_kill_when(self, journal_says):
+    def move_and_kill_when(self, journal_says, then_wait=0.0):
         self.daemon.rpc("torrent.set_location", {"ids": [self.tid], "location": self.dest,
                                                  "move": True})
         deadline = time.monotonic() + 60
@@ -164,6 +164,7 @@ class MoveInterrupted(unittest.TestCase):
                     text = f.read()
             except OSError:
                 pass
+        time.sleep(then_wait)
         self.daemon.kill9()
         H.log(f"killed with the journal at:\n{text}")
         return text
@@ -191,7 +192,8 @@ class MoveInterrupted(unittest.TestCase):
         self.assertIn("undid the interrupted move", self.daemon.log())
 
     def test_killed_while_deleting_the_originals_the_move_is_finished(self):
-        text = self.move_and_kill_when("commit")
+        # Killed ~1.5 deletions in (each original's deletion is followed by DELAY_MS).
+        self.move_and_kill_when("commit", then_wait=1.5 * DELAY_MS / 1000)
         left = self.tree(os.path.join(self.swarm.dl_dir, "multi"))
         H.log(f"originals left at the kill: {left}")
         self.assertTrue(left, "the kill came after the move was over")
