@@ -145,10 +145,10 @@ class TransmissionRemote(DaemonTestCase):
         self.daemon.wait_state(tid, "seeding", H.LEECH_TIMEOUT)
         sw.check_download()
         self.daemon.rpc("session.set", {"download_rate_limit": 0})
-        client = TransmissionClient(self.daemon.address, self.daemon.secret)
         fields = {"ids": [tid], "fields": ["secondsDownloading", "secondsSeeding"]}
 
-        def seconds():
+        def seconds():  # a new client each time: a restart moves the RPC port
+            client = TransmissionClient(self.daemon.address, self.daemon.secret)
             t = client.call("torrent-get", fields)["arguments"]["torrents"][0]
             mine = self.daemon.rpc("torrent.get", {"id": tid})
             self.assertEqual((t["secondsDownloading"], t["secondsSeeding"]),
