@@ -189,7 +189,7 @@ void add_options_of_set(CLI::App& c, CliOptions& o) {
         ->type_name("R");
     c.add_option_function<std::string>(
          "--idle-limit", [&o](const std::string& v) { o.idle_limit = idle_limit_value(v); },
-         "stop seeding after this long without uploading: seconds, or 30m, 2h; 0 = no limit")
+         "stop seeding after this long without uploading (90, 30m, 2h); 0 = no limit")
         ->type_name("TIME");
     c.add_option_function<std::vector<std::string>>(
          "--files",
