@@ -16,17 +16,22 @@ using namespace btd::test;
 namespace {
 const std::vector<fs::path> kFiles = {"t/a.bin", "t/sub/b.bin"};
 
+void write_with_dirs(const fs::path& p, const std::string& data) {
+    fs::create_directories(p.parent_path());
+    write_file(p, data);
+}
+
 // from/ holds both files; the journal says they move to to/.
 struct Scene {
     TempDir tmp;
     fs::path from = tmp.path() / "from", to = tmp.path() / "to", journal = tmp.path() / "j.move";
     Scene() {
-        for (const auto& f : kFiles) write_file(from / f, "data of " + f.string());
+        for (const auto& f : kFiles) write_with_dirs(from / f, "data of " + f.string());
     }
     MoveJournalWriter start(bool copy) {
         return MoveJournalWriter(journal, {from, to, copy, kFiles, {}, false});
     }
-    void copy_one(const fs::path& f) { write_file(to / f, read_file(from / f)); }
+    void copy_one(const fs::path& f) { write_with_dirs(to / f, read_file(from / f)); }
 };
 }  // namespace
 
@@ -62,7 +67,7 @@ TEST_CASE("recover_move undoes a copy cut short: the copies go, the originals st
     auto w = s.start(true);
     s.copy_one(kFiles[0]);
     w.copied(kFiles[0]);
-    write_file(s.to / kFiles[1], "half");  // the copy being written when btd died
+    write_with_dirs(s.to / kFiles[1], "half");  // the copy being written when btd died
     std::string log;
     CHECK(recover_move(s.journal, s.from, log) == s.from);
     CHECK(log.find("undid") != std::string::npos);
@@ -136,7 +141,7 @@ TEST_CASE("move_torrent_data with a journal leaves it committed once the move is
     TempDir tmp;
     auto t = make_torrent({{"t/a.bin", 70000}}, 16384);
     auto from = tmp.path() / "old", to = tmp.path() / "new";
-    write_file(from / "t/a.bin", t.file_bytes(0));
+    write_with_dirs(from / "t/a.bin", t.file_bytes(0));
     auto journal = tmp.path() / "moves" / "x.move";
     move_torrent_data(t.meta, from, to, journal);
     auto j = read_move_journal(journal);
