@@ -60,6 +60,21 @@ double ratio_value(const std::string& text) {
     return r;
 }
 
+// Seconds, or minutes/hours with an m/h suffix: "90", "30m", "2h".
+std::int64_t idle_limit_value(const std::string& text) {
+    constexpr std::int64_t kMax = 10LL * 365 * 24 * 3600;  // btd's own bound
+    std::int64_t v = -1;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    std::string_view unit(end, text.data() + text.size());
+    std::int64_t scale = unit.empty() || unit == "s" ? 1
+                         : unit == "m"               ? 60
+                         : unit == "h"               ? 3600
+                                                     : 0;
+    if (ec != std::errc{} || v < 0 || scale == 0 || v > kMax / scale)
+        throw usage_error("--idle-limit takes seconds (or 30m, 2h), 0 = none, not '" + text + "'");
+    return v * scale;
+}
+
 void add_json(CLI::App& command, CliOptions& o) {
     command.add_flag("--json", o.json, "print btd's reply as JSON instead of text");
 }
@@ -172,6 +187,10 @@ void add_options_of_set(CLI::App& c, CliOptions& o) {
          "--ratio-limit", [&o](const std::string& v) { o.ratio_limit = ratio_value(v); },
          "stop seeding at this upload/download ratio, e.g. 2 or 1.5; 0 = no limit")
         ->type_name("R");
+    c.add_option_function<std::string>(
+         "--idle-limit", [&o](const std::string& v) { o.idle_limit = idle_limit_value(v); },
+         "stop seeding after this long without uploading (90, 30m, 2h); 0 = no limit")
+        ->type_name("TIME");
     c.add_option_function<std::vector<std::string>>(
          "--files",
          [&o](const std::vector<std::string>& items) {
@@ -431,10 +450,10 @@ void check_arguments(const CliOptions& o) {
     }
     if (c == "token") check_token_arguments(o);
     if (c == "session") check_session_arguments(o);
-    if (c == "set" && !o.down_limit && !o.up_limit && !o.ratio_limit && o.file_priorities.empty() &&
-        !o.sequential && o.labels.empty() && !o.no_labels)
+    if (c == "set" && !o.down_limit && !o.up_limit && !o.ratio_limit && !o.idle_limit &&
+        o.file_priorities.empty() && !o.sequential && o.labels.empty() && !o.no_labels)
         throw usage_error(
-            "set needs --down-limit, --up-limit, --ratio-limit, --files, "
+            "set needs --down-limit, --up-limit, --ratio-limit, --idle-limit, --files, "
             "--sequential, --label or --no-labels");
 }
 

@@ -33,7 +33,8 @@ struct CliOptions {
     std::optional<std::int64_t> down_limit;  // bytes/s, 0 = unlimited
     std::optional<std::int64_t> up_limit;
     std::optional<double> ratio_limit;
-    std::map<int, int> file_priorities;  // file index -> 0 (skip) .. 7 (high)
+    std::optional<std::int64_t> idle_limit;  // s without upload before seeding stops; 0 = none
+    std::map<int, int> file_priorities;      // file index -> 0 (skip) .. 7 (high)
     std::optional<bool> sequential;
     std::vector<std::string> labels;  // add --label, set --label, list --label (a filter)
     bool no_labels = false;           // set --no-labels

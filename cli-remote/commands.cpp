@@ -245,6 +245,7 @@ void run_command(const CliOptions& o, const RpcCall& call, std::ostream& out) {
         if (o.down_limit) params["download_rate_limit"] = *o.down_limit;
         if (o.up_limit) params["upload_rate_limit"] = *o.up_limit;
         if (o.ratio_limit) params["ratio_limit"] = *o.ratio_limit;
+        if (o.idle_limit) params["seed_idle_limit"] = *o.idle_limit;
         if (o.sequential) params["sequential"] = *o.sequential;
         if (!o.labels.empty() || o.no_labels) params["labels"] = o.labels;
         if (!o.file_priorities.empty()) {

@@ -190,6 +190,11 @@ std::string torrent_limits(const json& d) {
         std::snprintf(buf, sizeof buf, "%.2f", r->get<double>());
         add(r->get<double>() > 0 ? std::string("ratio ") + buf : "no ratio limit");
     }
+    if (auto idle = limits->find("seed_idle_limit");
+        idle != limits->end() && idle->is_number_integer()) {
+        auto s = idle->get<std::int64_t>();
+        add(s > 0 ? "idle " + human_eta(s) : "no idle limit");
+    }
     return out;
 }
 

@@ -46,8 +46,9 @@ std::vector<std::string> process_environment() {
 class HookRun : public std::enable_shared_from_this<HookRun> {
   public:
     HookRun(asio::io_context& io, std::string label, pid_t pid, int output_fd,
-            std::chrono::seconds timeout)
-        : label_(std::move(label)),
+            std::chrono::seconds timeout, std::shared_ptr<CompletionHook::Running> running)
+        : running_(std::move(running)),
+          label_(std::move(label)),
           pid_(pid),
           output_(io, output_fd),
           deadline_(io),
@@ -55,6 +56,7 @@ class HookRun : public std::enable_shared_from_this<HookRun> {
           timeout_(timeout) {}
 
     void start() {
+        (*running_)[pid_] = label_;
         deadline_.expires_after(timeout_);
         deadline_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
             if (ec || self->reaped_) return;
@@ -112,6 +114,7 @@ class HookRun : public std::enable_shared_from_this<HookRun> {
 
     void exited(int status) {
         reaped_ = true;
+        running_->erase(pid_);
         deadline_.cancel();
         if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
             spdlog::info("{}: finished", label_);
@@ -129,6 +132,7 @@ class HookRun : public std::enable_shared_from_this<HookRun> {
         output_.close(ec);
     }
 
+    std::shared_ptr<CompletionHook::Running> running_;
     std::string label_;
     pid_t pid_;
     asio::posix::stream_descriptor output_;
@@ -274,7 +278,46 @@ void CompletionHook::run_program(const CompletedTorrent& torrent) {
         return;
     }
     spdlog::info("{}: started {} (pid {})", label, options_.program.string(), pid);
-    std::make_shared<HookRun>(io_, label, pid, fds[0], options_.timeout)->start();
+    std::make_shared<HookRun>(io_, label, pid, fds[0], options_.timeout, running_)->start();
+}
+
+namespace {
+
+// Reaps the programs of `running` that exited; logs each one.
+void reap_exited(CompletionHook::Running& running) {
+    for (auto it = running.begin(); it != running.end();) {
+        int status = 0;
+        pid_t done = ::waitpid(it->first, &status, WNOHANG);
+        if (done != it->first && !(done < 0 && errno == ECHILD)) {
+            ++it;
+            continue;
+        }
+        spdlog::info("{}: ended as btd exits", it->second);
+        it = running.erase(it);
+    }
+}
+
+}  // namespace
+
+void CompletionHook::stop_running() {
+    for (const auto& [pid, label] : *running_) {
+        spdlog::warn("{}: still running as btd exits: SIGTERM (pid {})", label, pid);
+        ::kill(-pid, SIGTERM);  // its process group: children too
+        ::kill(pid, SIGTERM);
+    }
+    auto deadline = std::chrono::steady_clock::now() + options_.exit_grace;
+    while (!running_->empty() && std::chrono::steady_clock::now() < deadline) {
+        reap_exited(*running_);
+        if (!running_->empty()) ::usleep(20'000);
+    }
+    for (const auto& [pid, label] : *running_) {
+        spdlog::warn("{}: still running {} ms after SIGTERM: SIGKILL (pid {})", label,
+                     options_.exit_grace.count(), pid);
+        ::kill(-pid, SIGKILL);
+        ::kill(pid, SIGKILL);
+        ::waitpid(pid, nullptr, 0);
+    }
+    running_->clear();
 }
 
 void CompletionHook::post_webhook(const CompletedTorrent& torrent) {

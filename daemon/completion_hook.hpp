@@ -6,11 +6,14 @@
 // killed (its whole process group) after `timeout`. `on_complete_url` gets an HTTP(S) POST of the
 // torrent's summary as JSON (torrent.get's summary), retried with doubling back-off on a
 // transport error or a non-2xx status, a bounded number of times, each attempt bounded in time.
+// A program still running when btd exits is stopped by stop_running(): SIGTERM to its process
+// group, SIGKILL after a short grace, each logged.
 // Network thread only; the io_context must outlive it (running hooks are guarded).
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -40,12 +43,17 @@ class CompletionHook {
         int url_attempts = 5;
         std::chrono::milliseconds url_first_backoff = std::chrono::seconds(2);
         std::chrono::milliseconds url_timeout = std::chrono::seconds(15);
+        std::chrono::milliseconds exit_grace = std::chrono::seconds(2);  // SIGTERM to SIGKILL
     };
+    using Running = std::map<int, std::string>;  // pid -> label, of programs not yet reaped
 
     CompletionHook(boost::asio::io_context& io, Options options);
     ~CompletionHook();
 
     void on_completed(const CompletedTorrent& torrent);
+    // At exit, once the io_context no longer runs: stops every program still running (SIGTERM,
+    // then SIGKILL after exit_grace), reaps it and logs what happened. Blocks up to exit_grace.
+    void stop_running();
 
   private:
     void run_program(const CompletedTorrent& torrent);
@@ -55,6 +63,7 @@ class CompletionHook {
     Options options_;
     std::shared_ptr<boost::asio::ssl::context> tls_;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+    std::shared_ptr<Running> running_ = std::make_shared<Running>();
 };
 
 }  // namespace btd::daemon

@@ -77,6 +77,7 @@ SessionSettings DaemonConfig::session_settings() const {
     for (const auto& setting : settings())
         if (setting.in_engine()) setting.to_engine(s, *this);
     s.dht_table_file = state_dir / "dht.dat";
+    s.move_journal_dir = state_dir / "moves";
     return s;
 }
 

@@ -84,6 +84,7 @@ class Daemon {
                      config_.state_dir.string(),
                      session_->settings().default_download_dir.string());
         io_.run();
+        if (hook_) hook_->stop_running();  // a hook must not outlive btd unseen
         if (exit_code_ != 0) {
             // The deadline passed: don't wait for the disk. Every file is either old or new.
             if (auto dropped = worker_.discard_pending())

@@ -65,6 +65,7 @@ TorrentLimits decode_limits(const json& j) {
         if (!(v >= 0)) throw ResumeFormatError("'ratio_limit' is out of range");
         limits.ratio_limit = v;
     }
+    if (j.contains("seed_idle_limit")) limits.seed_idle_limit = get_int(j, "seed_idle_limit", 0);
     return limits;
 }
 
@@ -83,7 +84,9 @@ std::string encode_resume_json(const Sha1Hash& id, const ResumeData& d) {
               {"total_downloaded", d.total_downloaded},
               {"total_uploaded", d.total_uploaded},
               {"added_at", d.added_at},
-              {"done_at", d.done_at}};
+              {"done_at", d.done_at},
+              {"seconds_downloading", d.seconds_downloading},
+              {"seconds_seeding", d.seconds_seeding}};
     auto dir = d.download_dir.string();
     if (valid_utf8(dir))
         j["download_dir"] = dir;
@@ -98,6 +101,7 @@ std::string encode_resume_json(const Sha1Hash& id, const ResumeData& d) {
     // JSON has no infinity: a ratio that is not finite would come back as null.
     if (d.limits.ratio_limit && std::isfinite(*d.limits.ratio_limit))
         limits["ratio_limit"] = *d.limits.ratio_limit;
+    if (d.limits.seed_idle_limit) limits["seed_idle_limit"] = *d.limits.seed_idle_limit;
     if (!limits.empty()) j["limits"] = std::move(limits);
     if (!d.file_priorities.empty()) j["file_priorities"] = d.file_priorities;
     if (d.sequential) j["sequential"] = true;
@@ -147,6 +151,9 @@ ResumeData decode_resume_json(std::string_view text, const Sha1Hash& expected_id
     d.total_uploaded = get_int(j, "total_uploaded", 0);
     d.added_at = get_int(j, "added_at", 0);
     if (j.contains("done_at")) d.done_at = get_int(j, "done_at", 0);  // absent before done dates
+    if (j.contains("seconds_downloading"))  // absent in files from before these were counted
+        d.seconds_downloading = get_int(j, "seconds_downloading", 0);
+    if (j.contains("seconds_seeding")) d.seconds_seeding = get_int(j, "seconds_seeding", 0);
 
     if (auto dir = j.find("download_dir"); dir != j.end()) {
         if (!dir->is_string()) throw ResumeFormatError("'download_dir' is not a string");

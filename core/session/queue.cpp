@@ -62,6 +62,16 @@ std::vector<Sha1Hash> moved(std::vector<Sha1Hash> order, const std::set<Sha1Hash
     return order;
 }
 
+std::vector<Sha1Hash> placed(std::vector<Sha1Hash> order, const Sha1Hash& id,
+                             std::int64_t position) {
+    auto it = std::find(order.begin(), order.end(), id);
+    if (it == order.end()) return order;
+    order.erase(it);
+    auto at = std::clamp<std::int64_t>(position, 0, static_cast<std::int64_t>(order.size()));
+    order.insert(order.begin() + at, id);
+    return order;
+}
+
 void Positions::add(const Sha1Hash& id, std::optional<std::int64_t> saved) {
     if (key_.count(id)) return;
     std::int64_t last = -1;

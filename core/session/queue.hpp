@@ -42,6 +42,10 @@ std::optional<Move> parse_move(std::string_view name);
 // torrents' relative order; up/down move each selected one past one unselected neighbour.
 std::vector<Sha1Hash> moved(std::vector<Sha1Hash> order, const std::set<Sha1Hash>& selected,
                             Move to);
+// The order after putting `id` at `position`, clamped to 0..n-1 (Transmission's torrent-set
+// queuePosition); the others keep their relative order. Unchanged if `id` is not in `order`.
+std::vector<Sha1Hash> placed(std::vector<Sha1Hash> order, const Sha1Hash& id,
+                             std::int64_t position);
 
 // Queue positions of every torrent: who is where, kept dense (0..n-1) across adds, removes and
 // moves. A torrent restored with a saved position goes back to it relative to the others.

@@ -5,6 +5,8 @@
 
 #include "core/session/labels.hpp"
 #include "core/session/session_impl.hpp"
+#include "core/session/torrent_status.hpp"
+#include "core/storage/move_journal.hpp"
 
 namespace btd {
 
@@ -80,6 +82,8 @@ const char* event_name(const SessionEvent& event) {
 
 Session::Session(boost::asio::io_context& io, SessionSettings settings)
     : impl_(std::make_unique<Impl>(io, std::move(settings))) {
+    // Start-up only (usually an empty folder): which restored torrents must recover a move.
+    impl_->ctx.interrupted_moves = find_move_journals(impl_->ctx.settings.move_journal_dir);
     impl_->schedule_tick();
     impl_->configure_lsd();
     impl_->configure_dht();
@@ -270,15 +274,19 @@ void Session::remove(const Sha1Hash& id, bool delete_data, std::function<void()>
     impl_->labels.erase(id);
     impl_->dequeue(id);
     impl_->ctx.emit({id, RemovedEvent{node.mapped()->metainfo().name}});
+    auto journal = move_journal_path(impl_->ctx.settings.move_journal_dir, id);
+    if (!journal.empty())  // a later add of the same torrent must not act on an old move
+        done = [this, journal, done = std::move(done)] {
+            run_on_disk([journal] { remove_move_journal(journal); },
+                        done ? done : std::function<void()>([] {}));
+        };
     impl_->retire(std::move(node.mapped()), delete_data, std::move(done));
 }
 
 void Session::set_torrent_limits(const Sha1Hash& id, const TorrentLimits& limits) {
     EventQueue::Operation operation(impl_->events);
     if (auto* m = impl_->magnet(id)) {
-        if (limits.download_rate_limit) m->limits.download_rate_limit = limits.download_rate_limit;
-        if (limits.upload_rate_limit) m->limits.upload_rate_limit = limits.upload_rate_limit;
-        if (limits.ratio_limit) m->limits.ratio_limit = limits.ratio_limit;
+        torrent_status::merge_limits(m->limits, limits);
     } else {
         impl_->get(id).set_limits(limits);
     }

@@ -102,6 +102,8 @@ class Session {
     // before anything moves).
     void start_now(const Sha1Hash& id);
     void queue_move(const std::vector<Sha1Hash>& ids, QueueMove to);
+    // Puts the torrent at `position` in the queue (clamped to 0..n-1); the others shift.
+    void queue_set_position(const Sha1Hash& id, std::int64_t position);
     // Asks the torrent's trackers for peers now, or as soon as their minimum interval allows.
     void reannounce(const Sha1Hash& id);
     // Moves the torrent's data to `dir` (move), or only looks for it there and checks every

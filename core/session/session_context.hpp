@@ -37,6 +37,9 @@ struct SessionContext {
     BindTarget bind = parse_bind_target(settings.bind_interface);
     // Queues an event; the Session delivers it after the current operation (session.hpp).
     std::function<void(SessionEvent)> emit = [](SessionEvent) {};
+    // Torrents whose data move was cut short (a journal found at start-up): each recovers it
+    // before its first check (Torrent::start).
+    std::set<Sha1Hash> interrupted_moves;
 
     int connection_limit() const { return std::min(settings.max_connections, descriptor_cap); }
 

@@ -131,7 +131,9 @@ TorrentStatus Session::Impl::status_of(const Sha1Hash& id, const Torrent& t) con
     auto status = t.status();
     if (auto it = labels.find(id); it != labels.end()) status.labels = it->second;
     status.queue_position = positions.position(id);
-    status.stalled = status.state == TorrentState::downloading && stalled(id);
+    status.stalled =
+        (status.state == TorrentState::downloading || status.state == TorrentState::seeding) &&
+        stalled(id);
     return status;
 }
 

@@ -151,8 +151,9 @@ struct Session::Impl {
     queue::Positions positions;
     std::set<Sha1Hash> forced;  // started with start_now: outside the limits until paused
     struct Payload {
-        std::int64_t downloaded = 0;
-        std::chrono::steady_clock::time_point since{};  // last payload, or start of downloading
+        std::int64_t bytes = 0;  // downloaded while downloading, uploaded while seeding
+        bool seeding = false;
+        std::chrono::steady_clock::time_point since{};  // last payload, or start of running
     };
     std::map<Sha1Hash, Payload> payload;  // for the stalled rule
     // Queues or releases torrents as the limits say; `starting` counts as wanting to run (it is

@@ -172,8 +172,7 @@ void Session::Impl::on_metadata(const Sha1Hash& id, std::string info_dict) {
     node.mapped().job->pause();
     retire_magnet(std::move(node.mapped().job));
     auto& t = *torrents.emplace(id, std::move(torrent)).first->second;
-    if (limits.download_rate_limit || limits.upload_rate_limit || limits.ratio_limit)
-        t.set_limits(limits);
+    t.set_limits(limits);
     ctx.emit({id, MetadataReceivedEvent{t.metainfo().name}});
     t.start();
     for (const auto& [ep, source] : peers) t.add_peers({ep}, source);

@@ -10,10 +10,14 @@ namespace {
 using Clock = std::chrono::steady_clock;
 }
 
-// Before the job starts: if no slot is free it checks its data, then waits queued.
+// Before the job starts: if no slot is free it checks its data, then waits queued. A job restored
+// with its saved position waits queued until the next tick decides: the jobs ahead of it in the
+// queue may not be restored yet (the daemon restores them one by one, in no queue order), and a
+// slot must not go to it meanwhile.
 void Session::Impl::enqueue(const Sha1Hash& id, std::int64_t saved_position, bool paused) {
     positions.add(id, saved_position >= 0 ? std::optional(saved_position) : std::nullopt);
-    payload[id] = {0, Clock::now()};
+    payload[id] = {0, false, Clock::now()};
+    if (saved_position >= 0 && !paused) return torrents.at(id)->set_queued(true);
     update_queue(paused ? nullptr : &id);
 }
 
@@ -23,15 +27,18 @@ void Session::Impl::dequeue(const Sha1Hash& id) {
     payload.erase(id);
 }
 
-// A torrent downloading with no new payload since `queue_stalled_after` is stalled; the clock
-// starts again whenever it is not downloading (queued, paused, checking, seeding).
+// A torrent downloading with no payload received, or seeding with none sent, for
+// `queue_stalled_after` is stalled (as in Transmission's download and seed queues); the clock
+// starts again whenever it is doing neither (queued, paused, checking) or switches between them.
 void Session::Impl::watch_payload() {
     auto now = Clock::now();
     for (auto& [id, t] : torrents) {
         auto status = t->status();
+        bool seeding = status.state == TorrentState::seeding;
+        bool running = seeding || status.state == TorrentState::downloading;
+        auto bytes = seeding ? status.uploaded : status.downloaded;
         auto& seen = payload[id];
-        if (status.state != TorrentState::downloading || status.downloaded > seen.downloaded)
-            seen = {status.downloaded, now};
+        if (!running || seen.seeding != seeding || bytes > seen.bytes) seen = {bytes, seeding, now};
     }
     for (auto& [id, m] : magnets)  // no payload before the metadata: the clock runs while it looks
         if (m.job->status().state != TorrentState::downloading_metadata) payload[id] = {0, now};
@@ -61,7 +68,9 @@ void Session::Impl::update_queue(const Sha1Hash* starting) {
             starts || (status.state != TorrentState::paused && status.state != TorrentState::error);
         e.seeding = status.size > 0 && status.have_bytes >= status.size;
         e.forced = forced.count(id) > 0;
-        e.stalled = !starts && status.state == TorrentState::downloading && stalled(id);
+        bool running =
+            status.state == TorrentState::downloading || status.state == TorrentState::seeding;
+        e.stalled = !starts && running && stalled(id);
         entries.push_back(e);
     }
     auto run =
@@ -117,6 +126,15 @@ void Session::queue_move(const std::vector<Sha1Hash>& ids, QueueMove to) {
     auto order = queue::moved(impl_->positions.order(), {ids.begin(), ids.end()}, to);
     for (const auto& id : impl_->positions.reorder(order))
         impl_->ctx.emit({id, ResumeDataChangedEvent{}});
+    impl_->update_queue();
+}
+
+void Session::queue_set_position(const Sha1Hash& id, std::int64_t position) {
+    EventQueue::Operation operation(impl_->events);
+    impl_->get(id);
+    auto order = queue::placed(impl_->positions.order(), id, position);
+    for (const auto& changed : impl_->positions.reorder(order))
+        impl_->ctx.emit({changed, ResumeDataChangedEvent{}});
     impl_->update_queue();
 }
 

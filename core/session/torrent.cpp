@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "core/session/piece_layout.hpp"
+#include "core/session/torrent_status.hpp"
 #include "core/storage/checker.hpp"
 #include "core/storage/file_stat.hpp"
 #include "core/storage/os_error.hpp"
@@ -79,6 +80,8 @@ Torrent::Torrent(SessionContext& ctx, Metainfo meta, std::filesystem::path downl
         set_limits(resume_->limits);
         downloaded_base_ = resume_->total_downloaded;
         uploaded_base_ = resume_->total_uploaded;
+        seconds_downloading_ = resume_->seconds_downloading;
+        seconds_seeding_ = resume_->seconds_seeding;
         if (resume_->added_at) added_at_ = resume_->added_at;
         done_at_ = resume_->done_at;
         sequential = resume_->sequential;
@@ -113,6 +116,7 @@ void Torrent::emit(EventPayload event) {
 // ---- lifecycle -------------------------------------------------------------------------------
 
 void Torrent::start() {
+    if (resume_ && ctx_.interrupted_moves.erase(meta_.info_hash)) return recover_move_then_start();
     auto to_check = pieces_to_check_after_resume();
     resume_.reset();
     begin_check(to_check);
@@ -392,9 +396,7 @@ void Torrent::wait_out_disk_error(const std::string& message) {
 }
 
 void Torrent::set_limits(const TorrentLimits& limits) {
-    if (limits.download_rate_limit) limits_.download_rate_limit = limits.download_rate_limit;
-    if (limits.upload_rate_limit) limits_.upload_rate_limit = limits.upload_rate_limit;
-    if (limits.ratio_limit) limits_.ratio_limit = limits.ratio_limit;
+    torrent_status::merge_limits(limits_, limits);
     download_limit_->set_rate(limits_.download_rate_limit.value_or(0));
     upload_limit_->set_rate(limits_.upload_rate_limit.value_or(0));
 }

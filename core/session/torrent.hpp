@@ -79,6 +79,9 @@ class Torrent : public PeerConnection::Handler {
     // not (the data then stays where it was and the torrent stops with that error).
     void relocate(std::filesystem::path dir, bool move, std::function<void(std::string)> done);
     bool relocating() const { return relocating_; }
+    // A move cut short by a crash (its journal found at start): finished or undone on the disk
+    // pool, then start() goes on from wherever the data is.
+    void recover_move_then_start();
 
     const Metainfo& metainfo() const { return meta_; }
     const std::filesystem::path& download_dir() const { return download_dir_; }
@@ -243,6 +246,8 @@ class Torrent : public PeerConnection::Handler {
     bool pieces_arrived_ = false;       // since the last completion or check: CompletedEvent
     std::int64_t downloaded_base_ = 0;  // totals from earlier runs (resume data)
     std::int64_t uploaded_base_ = 0;
+    std::int64_t seconds_downloading_ = 0;  // counted by tick(), from resume data on
+    std::int64_t seconds_seeding_ = 0;
     RateMeter download_;
     RateMeter upload_;
     std::int64_t wasted_bytes_ = 0;

@@ -4,6 +4,7 @@
 
 #include "core/session/torrent.hpp"
 #include "core/storage/file_stat.hpp"
+#include "core/storage/move_journal.hpp"
 #include "core/storage/relocate.hpp"
 
 // What a torrent does for the download queue, a manual announce and moving its data.
@@ -39,11 +40,13 @@ void Torrent::relocate(std::filesystem::path dir, bool move,
     bool was_checking = checking_;
     cancel_check();
     if (was_checking) reset_picker();  // its have-bits were incomplete: checked again below
-    auto work = [storage = storage_, from = download_dir_, dir, move]() -> std::string {
+    auto journal = move_journal_path(ctx_.settings.move_journal_dir, meta_.info_hash);
+    auto work = [storage = storage_, from = download_dir_, dir, move, journal]() -> std::string {
         try {
             storage->flush();
             storage->close_files();
-            if (move) move_torrent_data(storage->metainfo(), from, dir);
+            remove_move_journal(journal);  // an earlier move's, now recorded (or being replaced)
+            if (move) move_torrent_data(storage->metainfo(), from, dir, journal);
             storage->set_download_dir(dir);
             // Copied files are new inodes: they hold the data btd verified all the same.
             if (move) storage->adopt_identities(stat_files(storage->metainfo(), dir));
@@ -71,6 +74,29 @@ void Torrent::relocate(std::filesystem::path dir, bool move,
         ctx_.disk.submit(ctx_.io, work, finish);
     };
     wait_then(attempt);
+}
+
+void Torrent::recover_move_then_start() {
+    relocating_ = true;
+    disk_job_started();
+    auto journal = move_journal_path(ctx_.settings.move_journal_dir, meta_.info_hash);
+    auto work = [storage = storage_, journal, dir = download_dir_] {
+        std::string log;
+        auto now = recover_move(journal, dir, log);
+        if (now != dir) storage->set_download_dir(now);
+        return std::pair(now, log);
+    };
+    ctx_.disk.submit(ctx_.io, work,
+                     guarded([this](std::pair<std::filesystem::path, std::string> r) {
+                         disk_job_finished();
+                         relocating_ = false;
+                         if (!r.second.empty()) spdlog::warn("{}: {}", meta_.name, r.second);
+                         if (r.first != download_dir_) {
+                             download_dir_ = r.first;
+                             emit(ResumeDataChangedEvent{});
+                         }
+                         if (!stopping_) start();
+                     }));
 }
 
 void Torrent::finish_relocate(const std::filesystem::path& dir, bool move,

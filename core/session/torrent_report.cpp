@@ -40,6 +40,8 @@ TorrentStatus Torrent::status() const {
     s.download_dir = download_dir_;
     s.added_at = added_at_;
     s.done_at = done_at_;
+    s.seconds_downloading = seconds_downloading_;
+    s.seconds_seeding = seconds_seeding_;
     s.error = error_.empty() ? disk_error_ : error_;  // a transient one shows, state unchanged
     for (auto& [ptr, peer] : peers_) {
         if (!peer->connected()) continue;
@@ -98,6 +100,8 @@ void Torrent::save_resume_data(std::function<void(ResumeData)> done) {
     rd.total_uploaded = uploaded_base_ + upload_.total();
     rd.added_at = added_at_;
     rd.done_at = done_at_;
+    rd.seconds_downloading = seconds_downloading_;
+    rd.seconds_seeding = seconds_seeding_;
     rd.download_dir = download_dir_;
     rd.limits = limits_;
     if (std::any_of(file_priorities_.begin(), file_priorities_.end(),
@@ -136,6 +140,9 @@ bool Torrent::idle() const {
 void Torrent::tick() {
     download_.tick();
     upload_.tick();
+    // Running: announced and open to peers (not paused, queued, checking, moving or in error).
+    if (active() && !checking_ && !stopping_ && !relocating_)
+        ++(finished() ? seconds_seeding_ : seconds_downloading_);
     auto now = Clock::now();
     std::vector<PeerConnection*> to_close;
     for (auto& [ptr, peer] : peers_) {

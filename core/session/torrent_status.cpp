@@ -41,4 +41,13 @@ std::string seed_limit_reached(double ratio, double ratio_limit, std::int64_t id
     return reason;
 }
 
+void merge_limits(TorrentLimits& own, const TorrentLimits& change) {
+    if (change.download_rate_limit) own.download_rate_limit = change.download_rate_limit;
+    if (change.upload_rate_limit) own.upload_rate_limit = change.upload_rate_limit;
+    if (change.ratio_limit)
+        own.ratio_limit = *change.ratio_limit < 0 ? std::nullopt : change.ratio_limit;
+    if (change.seed_idle_limit)
+        own.seed_idle_limit = *change.seed_idle_limit < 0 ? std::nullopt : change.seed_idle_limit;
+}
+
 }  // namespace btd::torrent_status

@@ -32,4 +32,8 @@ std::string seed_limit_reached(double ratio, double ratio_limit, std::int64_t id
                                Clock::time_point now, Clock::time_point last_upload,
                                Clock::time_point seeding_since);
 
+// Applies a torrent.set change to a torrent's own limits: a value given replaces the old one, a
+// negative ratio_limit or seed_idle_limit drops it (the session's limit applies again).
+void merge_limits(TorrentLimits& own, const TorrentLimits& change);
+
 }  // namespace btd::torrent_status

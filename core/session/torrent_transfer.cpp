@@ -355,9 +355,9 @@ void Torrent::rechoke(bool rotate_optimistic) {
 void Torrent::check_seed_limits() {
     if (!finished() || paused_ || !active()) return;
     double ratio_limit = limits_.ratio_limit.value_or(ctx_.settings.ratio_limit);
-    auto reason = torrent_status::seed_limit_reached(status().ratio, ratio_limit,
-                                                     ctx_.settings.seed_idle_limit, Clock::now(),
-                                                     last_upload_, seeding_since_);
+    auto idle_limit = limits_.seed_idle_limit.value_or(ctx_.settings.seed_idle_limit);
+    auto reason = torrent_status::seed_limit_reached(status().ratio, ratio_limit, idle_limit,
+                                                     Clock::now(), last_upload_, seeding_since_);
     if (reason.empty()) return;
     spdlog::info("{}: stopped seeding: {}", meta_.name, reason);
     pause();

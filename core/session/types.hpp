@@ -56,7 +56,8 @@ struct SessionSettings {
     // LAN (the daemon's default turns it on).
     bool lsd = false;
     // The download queue (queue.hpp): torrents downloading, and seeding, at once; -1 =
-    // unlimited. A download without payload for queue_stalled_after s holds no slot (0 = never).
+    // unlimited. A download without payload received, or a seed without payload sent, for
+    // queue_stalled_after s holds no slot (0 = never).
     int max_active_downloads = 5;
     int max_active_seeds = -1;
     std::int64_t queue_stalled_after = 30 * 60;
@@ -68,12 +69,18 @@ struct SessionSettings {
     bool dht = false;
     std::vector<std::string> dht_bootstrap_nodes;  // "host:port", names resolved asynchronously
     std::filesystem::path dht_table_file;          // routing table kept here; empty = not kept
+    // Journals of data moves (storage/move_journal.hpp), so a move cut short by a crash is
+    // finished or undone at the next start instead of losing pieces; empty = none kept.
+    std::filesystem::path move_journal_dir;
 };
 
 struct TorrentLimits {
     std::optional<std::int64_t> download_rate_limit;  // bytes/s, 0 = unlimited
     std::optional<std::int64_t> upload_rate_limit;
-    std::optional<double> ratio_limit;  // 0 = none
+    std::optional<double> ratio_limit;            // 0 = none
+    std::optional<std::int64_t> seed_idle_limit;  // s without upload while seeding; 0 = none
+    // Given to Session::set_torrent_limits, a negative ratio_limit or seed_idle_limit drops the
+    // torrent's own limit: the session's applies again (Transmission's seed*Mode 0).
 };
 
 // What is needed to restore a job without re-hashing unchanged files.
@@ -95,8 +102,10 @@ struct ResumeData {
     std::int64_t done_at = 0;          // unix seconds it last completed; 0 = never
     std::vector<int> file_priorities;  // one per file (0..7); empty = all default
     bool sequential = false;
-    std::vector<std::string> labels;   // as Transmission 4's: free-form names, e.g. "tv"
-    std::int64_t queue_position = -1;  // -1: none saved (the job goes last)
+    std::vector<std::string> labels;       // as Transmission 4's: free-form names, e.g. "tv"
+    std::int64_t queue_position = -1;      // -1: none saved (the job goes last)
+    std::int64_t seconds_downloading = 0;  // time spent running while not finished, all runs
+    std::int64_t seconds_seeding = 0;      // time spent running while finished, all runs
 };
 
 struct AddTorrentParams {
@@ -137,7 +146,9 @@ struct TorrentStatus {
     std::vector<std::string> labels;
     std::int64_t done_at = 0;  // unix seconds every wanted piece was last in; 0 = not yet
     int queue_position = -1;   // 0 = first in the download queue
-    bool stalled = false;      // downloading without payload for queue_stalled_after: no slot held
+    bool stalled = false;  // no payload in (or out, seeding) for queue_stalled_after: no slot held
+    std::int64_t seconds_downloading = 0;  // running (not queued or paused) while not finished
+    std::int64_t seconds_seeding = 0;      // running while finished; both kept across restarts
     double metadata_progress = 1;  // 0..1 of a magnet's info dictionary fetched; 1 once known
 };
 

@@ -6,8 +6,12 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
+#include <cstdlib>
 #include <set>
+#include <thread>
 
+#include "core/storage/move_journal.hpp"
 #include "core/storage/part_store.hpp"
 #include "core/storage/safe_path.hpp"
 #include "core/storage/storage.hpp"
@@ -28,6 +32,16 @@ struct Fd {
     Fd(const Fd&) = delete;
     Fd& operator=(const Fd&) = delete;
 };
+
+// Fault injection for tests only: BTD_TEST_MOVE_DELAY_MS=N sleeps N ms after each MiB copied
+// and after each original deleted, so a test can kill btd in the middle of a move.
+void test_delay() {
+    static const long ms = [] {
+        const char* v = std::getenv("BTD_TEST_MOVE_DELAY_MS");
+        return v ? std::strtol(v, nullptr, 10) : 0L;
+    }();
+    if (ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+}
 
 [[noreturn]] void fail(const std::string& what, const fs::path& path, int err) {
     throw StorageError(os_error_message(what, path, err), err);
@@ -75,6 +89,7 @@ void copy_file(const fs::path& from, const fs::path& to, const fs::path& rel) {
             if (w < 0) fail("write", to / rel, errno);
             done += w;
         }
+        test_delay();
     }
     if (::fsync(out.fd) != 0) fail("sync", to / rel, errno);
 }
@@ -120,24 +135,36 @@ void rename_all(const fs::path& from, const fs::path& to, const std::vector<fs::
     }
 }
 
-void copy_all(const fs::path& from, const fs::path& to, const std::vector<fs::path>& rels) {
+void delete_originals(const fs::path& from, const std::vector<fs::path>& files) {
+    for (const auto& f : files) {
+        unlink_nofollow(from, f, false);
+        test_delay();
+    }
+    remove_empty_dirs(from, files);
+}
+
+void copy_all(const fs::path& from, const fs::path& to, const std::vector<fs::path>& rels,
+              const fs::path& journal_path) {
     std::vector<fs::path> files;
     for (const auto& rel : rels)
         for (auto& f : expand(from, rel)) files.push_back(std::move(f));
+    MoveJournalWriter journal(journal_path, {from, to, true, files, {}, false});
     std::vector<fs::path> copied;
     try {
         for (const auto& f : files) {
             copied.push_back(f);
             copy_file(from, to, f);
+            journal.copied(f);
         }
+        // Every copy is whole and synced: only now may the originals go.
+        journal.commit();
     } catch (...) {
         for (const auto& f : copied) unlink_nofollow(to, f, false);
         remove_empty_dirs(to, copied);
+        remove_move_journal(journal_path);
         throw;
     }
-    // Every copy is whole and synced: only now may the originals go.
-    for (const auto& f : files) unlink_nofollow(from, f, false);
-    remove_empty_dirs(from, files);
+    delete_originals(from, files);
     for (const auto& rel : rels)
         if (kind_of(from, rel) == S_IFDIR) unlink_nofollow(from, rel, true);
 }
@@ -152,7 +179,8 @@ std::vector<fs::path> data_paths(const Metainfo& meta) {
     return out;
 }
 
-void move_torrent_data(const Metainfo& meta, const fs::path& from, const fs::path& to) {
+void move_torrent_data(const Metainfo& meta, const fs::path& from, const fs::path& to,
+                       const fs::path& journal_path) {
     std::error_code ec;
     fs::create_directories(to, ec);
     if (ec || !fs::is_directory(to)) fail("create", to, ec ? ec.value() : ENOTDIR);
@@ -164,11 +192,75 @@ void move_torrent_data(const Metainfo& meta, const fs::path& from, const fs::pat
         if (kind == S_IFREG || kind == S_IFDIR) present.push_back(std::move(rel));
     }
     if (same_file_system(from, to)) {
-        rename_all(from, to, present);
+        MoveJournalWriter journal(journal_path, {from, to, false, present, {}, false});
+        try {
+            rename_all(from, to, present);
+        } catch (...) {
+            remove_move_journal(journal_path);
+            throw;
+        }
         remove_empty_dirs(from, present);
     } else {
-        copy_all(from, to, present);
+        copy_all(from, to, present, journal_path);
     }
+}
+
+namespace {
+
+// The rest of an interrupted move, forward: what is still at `from` goes to `to`. A committed
+// copy's originals are deleted only once every one of them is known to have its copy.
+void finish_move(const MoveJournal& j, std::string& log) {
+    std::vector<fs::path> left;
+    for (const auto& rel : j.files)
+        if (kind_of(j.from, rel) != 0) left.push_back(rel);
+    if (j.copy) {
+        for (const auto& rel : left)
+            if (kind_of(j.to, rel) != S_IFREG)
+                throw StorageError("the copy of " + rel.string() + " is missing in " +
+                                   j.to.string() + "; the data stays in " + j.from.string());
+        for (const auto& rel : left) unlink_nofollow(j.from, rel, false);
+    } else {
+        for (const auto& rel : left) rename_one(j.from, j.to, rel);
+    }
+    remove_empty_dirs(j.from, j.files);
+    log = "finished the interrupted move to " + j.to.string() + " (" + std::to_string(left.size()) +
+          " of " + std::to_string(j.files.size()) + " files were left)";
+}
+
+// An interrupted copy, undone: the copies go, the originals (all still there) stay.
+void undo_copy(const MoveJournal& j, std::string& log) {
+    for (const auto& rel : j.files) unlink_nofollow(j.to, rel, false);
+    remove_empty_dirs(j.to, j.files);
+    log = "undid the interrupted move to " + j.to.string() + " (" +
+          std::to_string(j.copied.size()) + " of " + std::to_string(j.files.size()) +
+          " files were copied); the data stays in " + j.from.string();
+}
+
+}  // namespace
+
+fs::path recover_move(const fs::path& path, const fs::path& dir, std::string& log) {
+    auto journal = read_move_journal(path);
+    fs::path now = dir;
+    try {
+        if (!journal) {
+            log = "ignored an unreadable move journal";
+        } else if (dir == journal->to) {
+            if (journal->copy && journal->committed) finish_move(*journal, log);
+        } else if (dir != journal->from) {
+            log = "ignored a move journal for " + journal->from.string() + " -> " +
+                  journal->to.string() + ": the data is looked for in " + dir.string();
+        } else if (!journal->copy || journal->committed) {
+            finish_move(*journal, log);
+            now = journal->to;
+        } else {
+            undo_copy(*journal, log);
+        }
+    } catch (const std::exception& e) {
+        log = std::string("could not finish an interrupted move: ") + e.what();
+        return now;  // the journal stays: the next start tries again
+    }
+    remove_move_journal(path);
+    return now;
 }
 
 }  // namespace btd

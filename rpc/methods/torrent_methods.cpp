@@ -45,6 +45,16 @@ std::uint64_t parse_since(const json& value) {
     return since;
 }
 
+// torrent.get: the details (json_status.cpp) plus what that shared serialiser does not write.
+json details_json(const TorrentDetails& d) {
+    json out = to_json(d);
+    const auto& idle = d.limits.seed_idle_limit;
+    out["limits"]["seed_idle_limit"] = idle ? json(*idle) : json(nullptr);  // null: the session's
+    out["seconds_downloading"] = d.status.seconds_downloading;
+    out["seconds_seeding"] = d.status.seconds_seeding;
+    return out;
+}
+
 void append_summaries(std::string& out, const std::vector<TorrentStatus>& statuses,
                       SummaryFields fields) {
     out += '[';
@@ -106,7 +116,7 @@ void register_torrent_methods(Dispatcher& d, Session& s) {
         reject_unknown(params, {"id"});
         if (!params.contains("id")) throw invalid_params("missing param 'id'");
         auto id = parse_torrent_id(params["id"]);
-        return translate_errors([&] { return to_json(s.details(id)); });
+        return translate_errors([&] { return details_json(s.details(id)); });
     });
 
     add_bulk_action(d, s, "torrent.pause", &Session::pause);
@@ -136,24 +146,27 @@ void register_torrent_methods(Dispatcher& d, Session& s) {
 
     d.add("torrent.set", [&s](const json& params) {
         require_object(params);
-        reject_unknown(params, {"ids", "all", "download_rate_limit", "upload_rate_limit",
-                                "ratio_limit", "file_priorities", "sequential", "labels"});
+        reject_unknown(params,
+                       {"ids", "all", "download_rate_limit", "upload_rate_limit", "ratio_limit",
+                        "seed_idle_limit", "file_priorities", "sequential", "labels"});
         constexpr std::int64_t kMaxRate = std::int64_t(1) << 40;
+        constexpr std::int64_t kMaxIdleLimit = 10LL * 365 * 24 * 3600;  // as the session's
         TorrentLimits limits;
         limits.download_rate_limit = optional_int(params, "download_rate_limit", 0, kMaxRate);
         limits.upload_rate_limit = optional_int(params, "upload_rate_limit", 0, kMaxRate);
         limits.ratio_limit = optional_number(params, "ratio_limit", 0);
+        limits.seed_idle_limit = optional_int(params, "seed_idle_limit", 0, kMaxIdleLimit);
         auto sequential = optional_bool(params, "sequential");
         auto labels = optional_string_list(params, "labels");
         const json* priorities =
             params.contains("file_priorities") ? &params["file_priorities"] : nullptr;
         if (priorities) check_file_priorities_shape(*priorities, true);
-        bool set_limits =
-            limits.download_rate_limit || limits.upload_rate_limit || limits.ratio_limit;
+        bool set_limits = limits.download_rate_limit || limits.upload_rate_limit ||
+                          limits.ratio_limit || limits.seed_idle_limit;
         if (!set_limits && !sequential && !priorities && !labels)
             throw invalid_params(
                 "nothing to set: give download_rate_limit, upload_rate_limit, ratio_limit, "
-                "file_priorities, sequential or labels");
+                "seed_idle_limit, file_priorities, sequential or labels");
         return translate_errors([&] {
             auto ids = parse_torrent_ids(params, s, true);
             // Every torrent's new priorities are worked out before anything changes.

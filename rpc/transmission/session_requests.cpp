@@ -87,6 +87,30 @@ T merge_limit(std::optional<bool> enabled, std::optional<T> value, T current, T 
                       "-enabled: btd keeps no limit while it is off");
 }
 
+// A queue's size and switch onto btd's one count (-1 = no queue): a size alone turns the queue
+// on; switching on needs a size unless the queue has one.
+int merge_queue(const json& args, const char* size_key, const char* enabled_key, int current) {
+    auto enabled = get_bool(args, enabled_key);
+    auto size = get_int(args, size_key, 0, 100000);
+    if (!enabled.value_or(size.has_value() || current >= 0)) return -1;
+    if (size) return static_cast<int>(*size);
+    if (current >= 0) return current;
+    throw MethodError(std::string("session-set: give ") + size_key + " along with " + enabled_key +
+                      ": btd keeps no queue size while the queue is off");
+}
+
+void merge_queues(const json& args, SessionSettings& next) {
+    constexpr std::int64_t kMaxMinutes = 10LL * 365 * 24 * 60;
+    next.max_active_downloads = merge_queue(args, "download-queue-size", "download-queue-enabled",
+                                            next.max_active_downloads);
+    next.max_active_seeds =
+        merge_queue(args, "seed-queue-size", "seed-queue-enabled", next.max_active_seeds);
+    next.queue_stalled_after =
+        merge_limit<std::int64_t>(get_bool(args, "queue-stalled-enabled"),
+                                  get_int(args, "queue-stalled-minutes", 0, kMaxMinutes),
+                                  next.queue_stalled_after, 60, "queue-stalled-minutes");
+}
+
 SessionSettings settings_from(const json& args, SessionSettings next,
                               const std::vector<std::filesystem::path>& allowed_dirs) {
     constexpr std::int64_t kMaxKb = (std::int64_t(1) << 40) / kSpeedUnit;
@@ -113,6 +137,7 @@ SessionSettings settings_from(const json& args, SessionSettings next,
     if (auto v = get_string(args, "download-dir")) {
         next.default_download_dir = checked_download_dir(*v, allowed_dirs);
     }
+    merge_queues(args, next);
     return next;
 }
 
@@ -121,7 +146,9 @@ json session_set(Context& c, const json& args) {
         args, "session-set",
         {"download-dir", "speed-limit-down", "speed-limit-down-enabled", "speed-limit-up",
          "speed-limit-up-enabled", "seedRatioLimit", "seedRatioLimited", "idle-seeding-limit",
-         "idle-seeding-limit-enabled", "peer-port", "peer-limit-global", "peer-limit-per-torrent"});
+         "idle-seeding-limit-enabled", "peer-port", "peer-limit-global", "peer-limit-per-torrent",
+         "download-queue-size", "download-queue-enabled", "seed-queue-size", "seed-queue-enabled",
+         "queue-stalled-minutes", "queue-stalled-enabled"});
     SessionSettings next =
         settings_from(args, c.session.settings(), c.options.allowed_download_dirs);
     return translate_errors([&] {

@@ -2,6 +2,8 @@
 // torrent-set, torrent-set-location, queue-move-*, and the Transmission methods btd answers with
 // a clear refusal.
 #include <chrono>
+#include <filesystem>
+#include <limits>
 #include <stdexcept>
 
 #include "core/session/queue.hpp"
@@ -66,43 +68,76 @@ std::optional<std::int64_t> merged_speed(const json& args, const char* limit, co
     return std::nullopt;
 }
 
+// Transmission's seed*Mode: 0 the session's limit (btd: drop the torrent's own, a negative value
+// to merge_limits), 1 the torrent's own limit, 2 none (btd's own 0 wins over the session's).
+constexpr int kModeSession = 0, kModeNone = 2;
+
 std::optional<double> merged_ratio(const json& args) {
     auto mode = get_int(args, "seedRatioMode", 0, 2);
     auto limit = get_number(args, "seedRatioLimit", 0);
-    if (mode == 2) return 0.0;  // unlimited: a torrent's own 0 wins over the session's limit
-    if (mode == 0)
-        throw MethodError(
-            "torrent-set: btd cannot hand a torrent back to the session's ratio limit; set "
-            "seedRatioMode 1 with a seedRatioLimit, or 2 for no limit");
+    if (mode == kModeNone) return 0.0;
+    if (mode == kModeSession) return -1.0;
     return limit;
+}
+
+// seedIdleLimit is in minutes (Sonarr sends its seed time there, with seedIdleMode 1).
+std::optional<std::int64_t> merged_idle(const json& args) {
+    constexpr std::int64_t kMaxMinutes = 10LL * 365 * 24 * 60;  // btd's bound of ten years
+    auto mode = get_int(args, "seedIdleMode", 0, 2);
+    auto minutes = get_int(args, "seedIdleLimit", 0, kMaxMinutes);
+    if (mode == kModeNone) return 0;
+    if (mode == kModeSession) return -1;
+    if (minutes) return *minutes * 60;
+    return std::nullopt;
+}
+
+// Every torrent's new priorities are worked out before anything changes; then each torrent
+// gets them and the rest of the change (`apply`).
+template <class Apply>
+void apply_torrent_set(Context& c, const std::vector<Sha1Hash>& ids, const FileChoices& choices,
+                       Apply apply) {
+    std::vector<std::vector<int>> priorities;
+    if (choices.any())
+        for (const auto& id : ids)
+            priorities.push_back(apply_file_choices(choices, c.session.file_priorities(id),
+                                                    visible_file_indices(c.session.metainfo(id)),
+                                                    "torrent-set"));
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+        if (choices.any()) c.session.set_file_priorities(ids[i], priorities[i]);
+        apply(ids[i]);
+    }
 }
 
 json torrent_set(Context& c, const json& args) {
     reject_unsupported(args, "torrent-set",
                        {"ids", "downloadLimit", "downloadLimited", "uploadLimit", "uploadLimited",
-                        "seedRatioLimit", "seedRatioMode", "files-wanted", "files-unwanted",
-                        "priority-high", "priority-low", "priority-normal", "labels"});
+                        "seedRatioLimit", "seedRatioMode", "seedIdleLimit", "seedIdleMode",
+                        "files-wanted", "files-unwanted", "priority-high", "priority-low",
+                        "priority-normal", "labels", "queuePosition", "location"});
     auto labels = get_labels(args, "torrent-set");
     TorrentLimits limits;
     limits.download_rate_limit = merged_speed(args, "downloadLimit", "downloadLimited");
     limits.upload_rate_limit = merged_speed(args, "uploadLimit", "uploadLimited");
     limits.ratio_limit = merged_ratio(args);
+    limits.seed_idle_limit = merged_idle(args);
     auto choices = read_file_choices(args);
-    bool set_limits = limits.download_rate_limit || limits.upload_rate_limit || limits.ratio_limit;
+    bool set_limits = limits.download_rate_limit || limits.upload_rate_limit ||
+                      limits.ratio_limit || limits.seed_idle_limit;
+    auto queue_position = get_int(args, "queuePosition", 0, std::numeric_limits<int>::max());
+    // The spec's "new location of the torrent's content": btd looks for the data there without
+    // moving it, as torrent-set-location with move false does (transmission-daemon 3.00 and 4
+    // leave the key unread).
+    std::optional<std::filesystem::path> location;
+    if (auto text = get_string(args, "location"))
+        location = checked_download_dir(*text, c.options.allowed_download_dirs);
     auto ids = selected(c, args, "torrent-set");
     return translate_errors([&] {
-        // Every torrent's new priorities are worked out before anything changes.
-        std::vector<std::vector<int>> priorities;
-        if (choices.any())
-            for (const auto& id : ids)
-                priorities.push_back(apply_file_choices(
-                    choices, c.session.file_priorities(id),
-                    visible_file_indices(c.session.metainfo(id)), "torrent-set"));
-        for (std::size_t i = 0; i < ids.size(); ++i) {
-            if (set_limits) c.session.set_torrent_limits(ids[i], limits);
-            if (choices.any()) c.session.set_file_priorities(ids[i], priorities[i]);
-            if (labels) c.session.set_labels(ids[i], *labels);
-        }
+        apply_torrent_set(c, ids, choices, [&](const Sha1Hash& id) {
+            if (set_limits) c.session.set_torrent_limits(id, limits);
+            if (labels) c.session.set_labels(id, *labels);
+            if (queue_position) c.session.queue_set_position(id, *queue_position);
+            if (location) c.session.set_location(id, *location, false);
+        });
         return json::object();
     });
 }

@@ -218,6 +218,18 @@ double ratio_limit(const TorrentView& v) {
     return own && *own > 0 ? *own : v.settings().ratio_limit;
 }
 
+int idle_mode(const TorrentView& v) {
+    const auto& own = v.details().limits.seed_idle_limit;
+    if (!own) return 0;
+    return *own > 0 ? 1 : 2;
+}
+
+// Minutes, as Transmission counts them.
+std::int64_t idle_limit_minutes(const TorrentView& v) {
+    const auto& own = v.details().limits.seed_idle_limit;
+    return (own && *own > 0 ? *own : v.settings().seed_idle_limit) / 60;
+}
+
 // kB/s as Transmission counts them; 0 when btd has no limit of the torrent's own.
 std::int64_t speed_limit(const std::optional<std::int64_t>& bytes_per_s) {
     return bytes_per_s.value_or(0) / kSpeedUnit;
@@ -262,6 +274,8 @@ std::map<std::string_view, FieldFn> make_fields() {
         {"isStalled", [](V v) -> json { return v.status().stalled; }},
         {"addedDate", [](V v) -> json { return v.status().added_at; }},
         {"doneDate", [](V v) -> json { return v.status().done_at; }},
+        {"secondsDownloading", [](V v) -> json { return v.status().seconds_downloading; }},
+        {"secondsSeeding", [](V v) -> json { return v.status().seconds_seeding; }},
         {"uploadedEver", [](V v) -> json { return v.status().uploaded; }},
         {"downloadedEver", [](V v) -> json { return v.status().downloaded; }},
         {"uploadRatio", [](V v) -> json { return upload_ratio(v.status()); }},
@@ -293,8 +307,8 @@ std::map<std::string_view, FieldFn> make_fields() {
         {"uploadLimited",
          [](V v) -> json { return v.details().limits.upload_rate_limit.value_or(0) > 0; }},
         {"seedRatioMode", [](V v) -> json { return ratio_mode(v); }},
-        {"seedIdleLimit", [](V v) -> json { return v.settings().seed_idle_limit / 60; }},
-        {"seedIdleMode", [](V) -> json { return 0; }},  // btd has only the session's idle limit
+        {"seedIdleLimit", [](V v) -> json { return idle_limit_minutes(v); }},
+        {"seedIdleMode", [](V v) -> json { return idle_mode(v); }},
         {"honorsSessionLimits", [](V) -> json { return true; }},
         {"bandwidthPriority", [](V) -> json { return 0; }},
         {"isPrivate", [](V v) -> json { return v.meta().is_private; }},

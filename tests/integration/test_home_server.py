@@ -37,6 +37,15 @@ def wait_for(what, check, timeout, log=lambda: ""):
     raise AssertionError(f"{what} not within {timeout}s\n{log()[-4000:]}")
 
 
+def pid_alive(pid):
+    """True while `pid` runs (a zombie, reaped by nobody yet, counts as gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 class TransmissionCall:
     """One raw /transmission/rpc client with the 409 dance and an Authorization header."""
 
@@ -288,6 +297,56 @@ class HomeServer(DaemonTestCase):
         time.sleep(2)
         self.assertFalse(os.path.exists(env_file))
         self.assertEqual(len(hits), 2)
+
+    def test_hook_still_running_at_exit_is_stopped(self):
+        """A hook running when btd exits gets SIGTERM (a program that ignores it, SIGKILL after
+        a short grace); both are logged, btd still exits 0 within a few seconds, and no
+        process of the hook is left."""
+        sw = self.make_swarm(H.MIB + 3, "exit-hook.bin")
+        pid_file = os.path.join(sw.dir, "hook-pids")
+        hook = os.path.join(sw.dir, "hook.sh")
+        with open(hook, "w") as f:
+            # Ignores SIGTERM (and so does its sleep, which inherits that), so only SIGKILL
+            # ends it; writes its pid and its child's.
+            f.write("#!/bin/sh\ntrap '' TERM\nsleep 120 &\n"
+                    f"echo $$ $! > '{pid_file}'\nwait\n")
+        os.chmod(hook, 0o755)
+        conf = self.config(f'on_complete = "{hook}"\non_complete_timeout = 600\n')
+        d = self.make_daemon(sw, config=conf).start()
+        tid = d.add(sw.torrent)["id"]
+        d.wait_state(tid, "seeding", H.LEECH_TIMEOUT)
+        sw.check_download()
+        wait_for("hook pids", lambda: os.path.exists(pid_file)
+                 and len(open(pid_file).read().split()) == 2, 30, d.log)
+        pids = [int(p) for p in open(pid_file).read().split()]
+        rc, took = d.signal_and_wait(timeout=10)
+        self.assertEqual(rc, 0)
+        H.log(f"btd exited in {took:.1f}s with the hook running")
+        self.assertLess(took, 8)
+        log = d.log()
+        self.assertIn("still running as btd exits: SIGTERM", log)
+        self.assertIn("ms after SIGTERM: SIGKILL", log)
+        for pid in pids:
+            wait_for(f"pid {pid} gone", lambda pid=pid: not pid_alive(pid), 5, d.log)
+
+        # A hook that ends on SIGTERM is reaped and logged as ended, no SIGKILL needed.
+        with open(hook, "w") as f:
+            f.write(f"#!/bin/sh\necho $$ > '{pid_file}'\nexec sleep 120\n")
+        os.unlink(pid_file)
+        d.start()
+        d.rpc("torrent.remove", {"ids": [tid], "delete_data": True})
+        tid = d.add(sw.torrent)["id"]
+        d.wait_state(tid, "seeding", H.LEECH_TIMEOUT)
+        wait_for("hook pid", lambda: os.path.exists(pid_file)
+                 and open(pid_file).read().strip(), 30, d.log)
+        pid = int(open(pid_file).read())
+        rc, took = d.signal_and_wait(timeout=10)
+        self.assertEqual(rc, 0)
+        log = d.log()
+        self.assertIn("still running as btd exits: SIGTERM", log)
+        self.assertIn("ended as btd exits", log)
+        self.assertNotIn("SIGKILL", log)
+        self.assertFalse(pid_alive(pid))
 
     def test_lan_listen_is_logged_and_foreign_hosts_are_told_the_setting(self):
         sw = self.make_swarm(1000, "lan.bin")

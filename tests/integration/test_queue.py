@@ -130,5 +130,63 @@ class Queue(unittest.TestCase):
         self.assertEqual(got, expected)
 
 
+    def test_restored_torrents_get_their_slots_in_queue_order(self):
+        """btd restores its jobs in info-hash order; with max_active_downloads = 1 the one at
+        queue position 0 must be the first (and only) one to download after a restart, even
+        when it is restored last."""
+        _, torrents = self.make_torrents(3)
+        btd = self.start_btd(max_active_downloads=1)
+        ids = [btd.add(t)["id"] for t, _ in torrents]
+        order = sorted(ids, reverse=True)  # position 0 = the one restored last
+        for tid in order:
+            btd.rpc("torrent.queue_move", {"ids": [tid], "to": "bottom"})
+        self.assertEqual([btd.status(i)["queue_position"] for i in order], [0, 1, 2])
+        names = {i: btd.status(i)["name"] for i in ids}
+        for _ in range(2):  # twice: the first restart restores what this run saved
+            btd.stop()
+            btd.start()
+            deadline = time.monotonic() + 20
+            while btd.status(order[0])["state"] != "downloading":
+                self.assertLess(time.monotonic(), deadline, btd.log()[-3000:])
+                time.sleep(0.1)
+            time.sleep(2.5)
+            states = [btd.status(i)["state"] for i in order]
+            self.assertEqual(states, ["downloading", "queued", "queued"])
+            started = [line for line in btd.log().splitlines() if ": now downloading" in line]
+            H.log("after the restart:\n" + "\n".join(started))
+            self.assertTrue(started)
+            for line in started:
+                self.assertIn(names[order[0]] + ": now downloading", line,
+                              "a slot went to another torrent first")
+
+
+    def test_a_stalled_seed_frees_its_seed_slot(self):
+        """max_active_seeds 1, two complete torrents, no peers: the second waits queued until
+        the first has sent nothing for queue_stalled_after (4 s), then seeds too; the first
+        goes on seeding, marked stalled."""
+        _, torrents = self.make_torrents(2)
+        btd = self.start_btd(max_active_seeds=1, queue_stalled_after=4)
+        src = os.path.join(self.root, "src")
+        ids = [btd.add(t, download_dir=src)["id"] for t, _ in torrents]
+        deadline = time.monotonic() + 30
+        while btd.status(ids[0])["state"] != "seeding":
+            self.assertLess(time.monotonic(), deadline, btd.log()[-3000:])
+            time.sleep(0.1)
+        seeding_since = time.monotonic()
+        # Both checked their data as downloads; once seeds, the second one waits.
+        while btd.status(ids[1])["state"] != "queued":
+            self.assertLess(time.monotonic(), seeding_since + 10, btd.log()[-3000:])
+            time.sleep(0.1)
+        while btd.status(ids[1])["state"] != "seeding":
+            self.assertLess(time.monotonic(), seeding_since + 20, btd.log()[-3000:])
+            self.assertEqual(btd.status(ids[1])["state"], "queued")
+            time.sleep(0.1)
+        waited = time.monotonic() - seeding_since
+        H.log(f"the second seed started {waited:.1f}s after the first")
+        self.assertGreater(waited, 3)
+        first = btd.status(ids[0])
+        self.assertEqual((first["state"], first["stalled"]), ("seeding", True))
+
+
 if __name__ == "__main__":
     unittest.main()

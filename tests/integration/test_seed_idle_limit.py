@@ -126,6 +126,58 @@ class SeedIdleLimit(unittest.TestCase):
             rc, _ = daemon.signal_and_wait()
             self.assertEqual(rc, 0)
 
+    def test_per_torrent_idle_limit_set_by_sonarr_body(self):
+        """A torrent's own idle limit wins over the session's: 0 (none) keeps it seeding past
+        the session's limit; Sonarr's torrent-set body (seedIdleLimit in minutes, mode 1) is
+        accepted and read back; a short own limit set with torrent.set pauses it."""
+        from test_transmission_remote import TransmissionClient
+        size = H.MIB + 5
+        name = "own-idle.bin"
+        with H.Swarm(H.layout_single(size, name), name) as sw, Work() as w:
+            daemon = w.daemon = BtdDaemon(w.state, sw.src_dir).start()
+            tid = daemon.add(sw.torrent)["id"]
+            daemon.wait_state(tid, "seeding", 30)
+            daemon.rpc("torrent.set", {"ids": [tid], "seed_idle_limit": 0})
+            daemon.rpc("session.set", {"seed_idle_limit": 2})
+
+            def stays_seeding(seconds):
+                start = time.monotonic()
+                while time.monotonic() - start < seconds:
+                    self.assertEqual(daemon.status(tid)["state"], "seeding",
+                                     daemon.log()[-3000:])
+                    time.sleep(0.2)
+
+            stays_seeding(4.5)  # its own "no idle limit" wins over the session's 2 s
+            client = TransmissionClient(daemon.address, daemon.secret)
+            # Sonarr's TransmissionProxy.SetTorrentSeedingConfiguration, as it sends it.
+            reply = client.call("torrent-set", {"ids": [tid], "seedRatioLimit": 4.0,
+                                                "seedRatioMode": 1, "seedIdleLimit": 1,
+                                                "seedIdleMode": 1})
+            self.assertEqual(reply["result"], "success", reply)
+            limits = daemon.rpc("torrent.get", {"id": tid})["limits"]
+            self.assertEqual((limits["seed_idle_limit"], limits["ratio_limit"]), (60, 4.0))
+            got = client.call("torrent-get", {"ids": [tid], "fields": [
+                "seedIdleLimit", "seedIdleMode", "seedRatioLimit", "seedRatioMode"]})
+            t = got["arguments"]["torrents"][0]
+            self.assertEqual((t["seedIdleLimit"], t["seedIdleMode"]), (1, 1))
+            self.assertEqual((t["seedRatioLimit"], t["seedRatioMode"]), (4.0, 1))
+            stays_seeding(3)  # idle for 7 s by now, under its own 60 s
+            self.assertEqual(count_lines(daemon, IDLE_LINE), 0)
+
+            set_at = time.monotonic()
+            daemon.rpc("torrent.set", {"ids": [tid], "seed_idle_limit": 3})
+            daemon.wait_state(tid, "paused", 10)
+            H.log(f"paused {time.monotonic() - set_at:.1f}s after its own 3 s idle limit was set")
+            self.assertEqual(count_lines(daemon, IDLE_LINE), 1, daemon.log()[-3000:])
+            # Kept across a restart, with the torrent.
+            rc, _ = daemon.signal_and_wait()
+            self.assertEqual(rc, 0)
+            daemon.start()
+            self.assertEqual(daemon.rpc("torrent.get", {"id": tid})["limits"]["seed_idle_limit"],
+                             3)
+            rc, _ = daemon.signal_and_wait()
+            self.assertEqual(rc, 0)
+
     def test_session_ratio_limit_persisted_and_reloaded(self):
         size = 2 * H.MIB + 99
         name = "ratio.bin"

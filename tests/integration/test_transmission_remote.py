@@ -107,6 +107,12 @@ class TransmissionRemote(DaemonTestCase):
         sw.check_download()
         files = self.remote("-t", "1", "-f")
         self.assertRegex(files, r"0: +100% +Normal +Yes +3\.\d+ MB +tr\.bin")
+        # secondsDownloading / secondsSeeding: shown by -i once above 0.
+        deadline = time.monotonic() + 20
+        while "Seeding Time:" not in info and time.monotonic() < deadline:
+            time.sleep(0.5)
+            info = self.remote("-t", "1", "-i")
+        self.assertRegex(info, r"Seeding Time: +\d+ (second|minute)")
 
         self.remote("-t", "1", "-S")
         self.wait_list(1, r"Stopped", 20)
@@ -131,6 +137,40 @@ class TransmissionRemote(DaemonTestCase):
         self.remote("-t", "1", "--remove-and-delete")
         self.assertIsNone(self.list_row(1))
         self.assertFalse(os.path.exists(os.path.join(sw.dl_dir, "tr.bin")))
+
+    def test_seconds_downloading_and_seeding_kept_across_restarts(self):
+        sw = self.swarm
+        self.daemon.rpc("session.set", {"download_rate_limit": H.MIB})  # ~3 s downloading
+        tid = self.daemon.add(sw.torrent)["id"]
+        self.daemon.wait_state(tid, "seeding", H.LEECH_TIMEOUT)
+        sw.check_download()
+        self.daemon.rpc("session.set", {"download_rate_limit": 0})
+        fields = {"ids": [tid], "fields": ["secondsDownloading", "secondsSeeding"]}
+
+        def seconds():  # a new client each time: a restart moves the RPC port
+            client = TransmissionClient(self.daemon.address, self.daemon.secret)
+            t = client.call("torrent-get", fields)["arguments"]["torrents"][0]
+            mine = self.daemon.rpc("torrent.get", {"id": tid})
+            self.assertEqual((t["secondsDownloading"], t["secondsSeeding"]),
+                             (mine["seconds_downloading"], mine["seconds_seeding"]))
+            return t["secondsDownloading"], t["secondsSeeding"]
+
+        deadline = time.monotonic() + 20
+        while seconds()[1] < 3 and time.monotonic() < deadline:
+            time.sleep(0.5)
+        down, seed = seconds()
+        H.log(f"secondsDownloading {down}, secondsSeeding {seed}")
+        self.assertGreaterEqual(seed, 3)
+        self.assertGreaterEqual(down, 1)
+        self.assertLess(down, 60)
+        self.daemon.rpc("torrent.pause", {"ids": [tid]})
+        paused = seconds()
+        time.sleep(2.5)
+        self.assertEqual(seconds(), paused)  # paused: neither counts
+        rc, _ = self.daemon.signal_and_wait()
+        self.assertEqual(rc, 0)
+        self.daemon.start()
+        self.assertEqual(seconds(), paused)  # from the resume data
 
     def test_refusals_are_reported(self):
         self.remote("-a", self.swarm.torrent)
@@ -252,8 +292,10 @@ class SameShapeAsTransmission(DaemonTestCase):
             added = client.call("torrent-add", {"metainfo": metainfo, "paused": True,
                                                 "download-dir": swarm.dl_dir})
             self.assertEqual(added["result"], "success", added)
+            # SetTorrentSeedingConfiguration: ratio, and the seed time as an idle limit (min).
             ratio = client.call("torrent-set", {"ids": [swarm.info_hash], "seedRatioLimit": 1.5,
-                                                "seedRatioMode": 1})
+                                                "seedRatioMode": 1, "seedIdleLimit": 90,
+                                                "seedIdleMode": 1})
             self.assertEqual(ratio["result"], "success", ratio)
         self.compare(ours, theirs, "session-get", None)  # Sonarr: GetConfig
         self.compare(ours, theirs, "session-stats", None)
@@ -273,6 +315,10 @@ class SameShapeAsTransmission(DaemonTestCase):
         mine = ours.call("torrent-get", {"ids": [swarm.info_hash], "fields": SONARR_FIELDS})
         t = mine["arguments"]["torrents"][0]
         self.assertEqual((t["seedRatioLimit"], t["seedRatioMode"]), (1.5, 1))  # read back
+        self.assertEqual((t["seedIdleLimit"], t["seedIdleMode"]), (90, 1))
+        real = theirs.call("torrent-get", {"ids": [swarm.info_hash], "fields": SONARR_FIELDS})
+        r = real["arguments"]["torrents"][0]
+        self.assertEqual((r["seedIdleLimit"], r["seedIdleMode"]), (90, 1))  # as Transmission
         self.assertEqual(t["downloadDir"], os.path.abspath(swarm.dl_dir))
         for client in (ours, theirs):  # Sonarr: RemoveTorrent
             gone = client.call("torrent-remove", {"ids": [swarm.info_hash],
@@ -280,6 +326,48 @@ class SameShapeAsTransmission(DaemonTestCase):
             self.assertEqual(gone["result"], "success")
             left = client.call("torrent-get", {"fields": HOMEPAGE_FIELDS})
             self.assertEqual(left["arguments"]["torrents"], [])
+
+    def test_queue_settings_position_and_location_replayed(self):
+        """session-set of the queue keys, then session-get, give the same values and types in
+        btd and in transmission-daemon; torrent-set queuePosition and location are accepted
+        by both (transmission-daemon leaves location unread; btd looks for the data there)."""
+        swarm = self.make_swarm(H.MIB + 7, "queue.bin")
+        btd = self.make_daemon(swarm).start()
+        ours = TransmissionClient(btd.address, btd.secret)
+        theirs = self.start_transmission(swarm)
+        with open(swarm.torrent, "rb") as f:
+            metainfo = base64.b64encode(f.read()).decode()
+        keys = {"download-queue-size": 3, "download-queue-enabled": True, "seed-queue-size": 4,
+                "seed-queue-enabled": True, "queue-stalled-minutes": 12,
+                "queue-stalled-enabled": True}
+        elsewhere = os.path.join(swarm.dir, "elsewhere")
+        os.makedirs(elsewhere)
+        for client in (ours, theirs):
+            self.assertEqual(client.call("session-set", keys)["result"], "success")
+            got = client.call("session-get", {"fields": list(keys)})["arguments"]
+            self.assertEqual({k: got[k] for k in keys}, keys)
+            off = client.call("session-set", {"seed-queue-enabled": False,
+                                              "queue-stalled-enabled": False})
+            self.assertEqual(off["result"], "success")
+            got = client.call("session-get", {"fields": list(keys)})["arguments"]
+            self.assertEqual((got["seed-queue-enabled"], got["queue-stalled-enabled"]),
+                             (False, False))
+            added = client.call("torrent-add", {"metainfo": metainfo, "paused": True})
+            self.assertEqual(added["result"], "success", added)
+            moved = client.call("torrent-set", {"ids": [swarm.info_hash], "queuePosition": 0,
+                                                "location": elsewhere})
+            self.assertEqual(moved["result"], "success", moved)
+        self.compare(ours, theirs, "session-get", {"fields": list(keys)})
+        self.assertEqual(btd.rpc("session.get")["max_active_downloads"], 3)
+        self.assertEqual(btd.rpc("session.get")["max_active_seeds"], -1)
+        deadline = time.monotonic() + 20
+        while True:
+            t = ours.call("torrent-get", {"fields": ["downloadDir", "queuePosition"]})
+            t = t["arguments"]["torrents"][0]
+            if t["downloadDir"] == elsewhere or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        self.assertEqual((t["downloadDir"], t["queuePosition"]), (elsewhere, 0))
 
     def settled(self, client, timeout=30):
         """The torrent once its check of the (absent) files is over: stopped."""
@@ -317,7 +405,7 @@ SONARR_FIELDS = ["id", "hashString", "name", "downloadDir", "totalSize", "leftUn
 # Homepage's transmission widget (src/widgets/transmission/proxy.js).
 HOMEPAGE_FIELDS = ["percentDone", "status", "rateDownload", "rateUpload"]
 # Fields Transmission 3.00 answers that btd leaves out (rpc/README.md says why).
-BTD_LACKS = {"secondsDownloading", "secondsSeeding"}
+BTD_LACKS = set()
 
 FIELDS = ["id", "hashString", "name", "status", "error", "errorString", "totalSize",
           "sizeWhenDone", "leftUntilDone", "percentDone", "recheckProgress", "haveValid",

@@ -57,6 +57,15 @@ TEST_CASE("id commands") {
     CHECK(parse({"info", "ab"}).args == std::vector<std::string>{"ab"});
 }
 
+TEST_CASE("set --idle-limit takes seconds, minutes or hours") {
+    CHECK(parse({"set", "ab", "--idle-limit", "90"}).idle_limit == 90);
+    CHECK(parse({"set", "ab", "--idle-limit", "30m"}).idle_limit == 1800);
+    CHECK(parse({"set", "ab", "--idle-limit=2h"}).idle_limit == 7200);
+    CHECK(parse({"set", "ab", "--idle-limit", "0"}).idle_limit == 0);
+    for (const char* bad : {"-1", "5x", "", "1.5h", "999999999999h"})
+        CHECK(usage_failure({"set", "ab", "--idle-limit", bad}) == exit_code::usage);
+}
+
 TEST_CASE("usage errors exit 2") {
     CHECK(usage_failure({}) == exit_code::usage);
     CHECK(usage_failure({"frobnicate"}) == exit_code::usage);

@@ -150,3 +150,15 @@ TEST_CASE("info and stats tolerate missing members") {
     CHECK(stats.find("3 (paused 1, seeding 2)") != std::string::npos);
     CHECK_NOTHROW(format_stats(json::array()));
 }
+
+TEST_CASE("info shows the limits torrent.set changed, the idle limit too") {
+    auto info = format_torrent_info(
+        {{"name", "x"},
+         {"limits",
+          {{"download_rate_limit", nullptr}, {"ratio_limit", 1.5}, {"seed_idle_limit", 5400}}}});
+    CHECK(info.find("ratio 1.50, idle 1h 30m") != std::string::npos);
+    auto none = format_torrent_info({{"limits", {{"seed_idle_limit", 0}}}});
+    CHECK(none.find("no idle limit") != std::string::npos);
+    auto session = format_torrent_info({{"limits", {{"seed_idle_limit", nullptr}}}});
+    CHECK(session.find("idle") == std::string::npos);  // null: the session's limit applies
+}

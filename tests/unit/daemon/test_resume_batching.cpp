@@ -64,10 +64,12 @@ TEST_CASE("resume JSON: per-torrent limits round trip; absent means not set") {
         d.limits.download_rate_limit = 1'000'000;
         d.limits.upload_rate_limit = 0;  // explicitly unlimited, not "use the session's"
         d.limits.ratio_limit = 1.75;
+        d.limits.seed_idle_limit = 5400;
         auto back = decode_resume_json(encode_resume_json(id, d), id);
         CHECK(back.limits.download_rate_limit == std::optional<std::int64_t>(1'000'000));
         CHECK(back.limits.upload_rate_limit == std::optional<std::int64_t>(0));
         CHECK(back.limits.ratio_limit == std::optional<double>(1.75));
+        CHECK(back.limits.seed_idle_limit == std::optional<std::int64_t>(5400));
         // Stable bytes: re-encoding what was loaded gives the same file (no needless rewrite).
         CHECK(encode_resume_json(id, back) == encode_resume_json(id, d));
     }
@@ -79,6 +81,7 @@ TEST_CASE("resume JSON: per-torrent limits round trip; absent means not set") {
         CHECK_FALSE(back.limits.download_rate_limit);
         CHECK(back.limits.upload_rate_limit == std::optional<std::int64_t>(4096));
         CHECK_FALSE(back.limits.ratio_limit);
+        CHECK_FALSE(back.limits.seed_idle_limit);
     }
     SUBCASE("none set: no 'limits' key, like files written before limits existed") {
         auto text = encode_resume_json(id, d);
@@ -116,6 +119,8 @@ TEST_CASE("resume JSON: an old file without limits loads; bad limits are rejecte
     CHECK_THROWS_AS(decode_resume_json(with_limits(R"({"download_rate_limit": "fast"})"), id),
                     ResumeFormatError);
     CHECK_THROWS_AS(decode_resume_json(with_limits(R"({"ratio_limit": null})"), id),
+                    ResumeFormatError);
+    CHECK_THROWS_AS(decode_resume_json(with_limits(R"({"seed_idle_limit": -5})"), id),
                     ResumeFormatError);
 }
 

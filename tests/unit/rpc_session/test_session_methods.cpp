@@ -130,6 +130,16 @@ TEST_CASE("pause, resume, verify, set and remove") {
     CHECK(h.error("torrent.set", {{"ids", {kSingleId}}}) == errc::invalid_params);
     CHECK(h.error("torrent.set", {{"ids", {kSingleId}}, {"download_rate_limit", -1}}) ==
           errc::invalid_params);
+    CHECK(h.result("torrent.get", {{"id", kSingleId}})["limits"]["seed_idle_limit"] == nullptr);
+    CHECK(h.result("torrent.set", {{"ids", {kSingleId}}, {"seed_idle_limit", 600}}) ==
+          json::object());
+    auto limits = h.result("torrent.get", {{"id", kSingleId}})["limits"];
+    CHECK(limits["seed_idle_limit"] == 600);
+    CHECK(limits["ratio_limit"] == 2.0);  // the earlier set stays
+    CHECK(h.error("torrent.set", {{"ids", {kSingleId}}, {"seed_idle_limit", -1}}) ==
+          errc::invalid_params);
+    CHECK(h.error("torrent.set", {{"ids", {kSingleId}}, {"seed_idle_limit", 1.5}}) ==
+          errc::invalid_params);
     CHECK(h.result("torrent.set", {{"ids", {kSingleId}}, {"sequential", true}}) == json::object());
     CHECK(h.result("torrent.get", {{"id", kSingleId}})["sequential"] == true);
     CHECK(h.error("torrent.set", {{"ids", {kSingleId}}, {"sequential", 1}}) ==

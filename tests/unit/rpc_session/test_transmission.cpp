@@ -99,6 +99,64 @@ TEST_CASE("transmission: session-get reports a 4.x version with btd's, and btd's
     CHECK(only.size() == 2);
 }
 
+TEST_CASE("transmission: session-set and session-get of the queues map onto btd's counts") {
+    TransmissionHarness h;
+    h.ok("session-set", {{"download-queue-size", 2},
+                         {"download-queue-enabled", true},
+                         {"seed-queue-size", 3},
+                         {"queue-stalled-minutes", 7},
+                         {"queue-stalled-enabled", true}});
+    auto s = h.session->settings();
+    CHECK(s.max_active_downloads == 2);
+    CHECK(s.max_active_seeds == 3);  // a size alone turns the queue on
+    CHECK(s.queue_stalled_after == 7 * 60);
+    auto got = h.ok("session-get");
+    CHECK(got["download-queue-size"] == 2);
+    CHECK(got["download-queue-enabled"] == true);
+    CHECK(got["seed-queue-size"] == 3);
+    CHECK(got["seed-queue-enabled"] == true);
+    CHECK(got["queue-stalled-minutes"] == 7);
+    CHECK(got["queue-stalled-enabled"] == true);
+    h.ok("session-set", {{"seed-queue-enabled", false}, {"queue-stalled-enabled", false}});
+    CHECK(h.session->settings().max_active_seeds == -1);
+    CHECK(h.session->settings().queue_stalled_after == 0);
+    CHECK(h.session->settings().max_active_downloads == 2);  // untouched
+    got = h.ok("session-get");
+    CHECK(got["seed-queue-enabled"] == false);
+    CHECK(got["queue-stalled-enabled"] == false);
+    CHECK(contains(h.fails("session-set", {{"seed-queue-enabled", true}}), "seed-queue-size"));
+    CHECK(contains(h.fails("session-set", {{"download-queue-size", -1}}), "download-queue-size"));
+    h.ok("session-set", {{"download-queue-enabled", true}});  // keeps its size
+    CHECK(h.session->settings().max_active_downloads == 2);
+}
+
+TEST_CASE("transmission: torrent-set queuePosition and location") {
+    TransmissionHarness h;
+    h.add(kSingleTorrent);
+    h.add(kMultiTorrent);
+    h.add(kHybridTorrent);
+    auto position = [&](const std::string& hash) {
+        return h.get({"queuePosition"}, hash)[0]["queuePosition"].get<int>();
+    };
+    CHECK(position(kHybridId) == 2);
+    h.ok("torrent-set", {{"ids", {kHybridId}}, {"queuePosition", 0}});
+    CHECK(position(kHybridId) == 0);
+    CHECK(position(kSingleId) == 1);
+    CHECK(position(kMultiId) == 2);
+    h.ok("torrent-set", {{"ids", {kHybridId}}, {"queuePosition", 50}});  // clamped: last
+    CHECK(position(kHybridId) == 2);
+    CHECK(contains(h.fails("torrent-set", {{"ids", 1}, {"queuePosition", -1}}), "queuePosition"));
+
+    auto elsewhere = h.dir / "elsewhere";
+    fs::create_directories(elsewhere);
+    h.ok("torrent-set", {{"ids", {kSingleId}}, {"location", elsewhere.string()}});
+    auto id = *sha1_from_hex(kSingleId);
+    for (int i = 0; i < 200 && h.session->details(id).status.download_dir != elsewhere; ++i)
+        h.io.run_for(std::chrono::milliseconds(25));
+    CHECK(h.session->details(id).status.download_dir == elsewhere);
+    CHECK(contains(h.fails("torrent-set", {{"ids", 1}, {"location", "rel/dir"}}), "absolute"));
+}
+
 TEST_CASE("transmission: session-set maps kB/s, minutes and switches onto session settings") {
     TransmissionHarness h;
     h.ok("session-set", {{"speed-limit-down", 200},
@@ -272,6 +330,38 @@ TEST_CASE("transmission: labels at torrent-add, in torrent-get, replaced by torr
     CHECK(labels_of_1() == json::array());
 }
 
+TEST_CASE("transmission: Sonarr's torrent-set seeding body reaches the torrent; modes 0 and 2") {
+    TransmissionHarness h;
+    h.add(kSingleTorrent);
+    auto id = *sha1_from_hex(kSingleId);
+    // TransmissionProxy.SetTorrentSeedingConfiguration: the hash, ratio and seed time (minutes).
+    h.ok("torrent-set", {{"ids", {kSingleId}},
+                         {"seedRatioLimit", 1.5},
+                         {"seedRatioMode", 1},
+                         {"seedIdleLimit", 90},
+                         {"seedIdleMode", 1}});
+    auto limits = h.session->details(id).limits;
+    CHECK(limits.ratio_limit == std::optional<double>(1.5));
+    CHECK(limits.seed_idle_limit == std::optional<std::int64_t>(90 * 60));
+    auto fields = json{"seedRatioLimit", "seedRatioMode", "seedIdleLimit", "seedIdleMode"};
+    auto t = h.get(fields, kSingleId)[0];
+    CHECK(t["seedIdleMode"] == 1);
+    CHECK(t["seedIdleLimit"] == 90);
+    CHECK(t["seedRatioMode"] == 1);
+    CHECK(t["seedRatioLimit"] == 1.5);
+    h.ok("torrent-set", {{"ids", 1}, {"seedIdleMode", 2}});  // no idle limit for this one
+    CHECK(h.session->details(id).limits.seed_idle_limit == std::optional<std::int64_t>(0));
+    CHECK(h.get(fields, kSingleId)[0]["seedIdleMode"] == 2);
+    h.ok("torrent-set", {{"ids", 1}, {"seedIdleMode", 0}, {"seedRatioMode", 0}});
+    CHECK_FALSE(h.session->details(id).limits.seed_idle_limit);
+    CHECK_FALSE(h.session->details(id).limits.ratio_limit);
+    t = h.get(fields, kSingleId)[0];
+    CHECK(t["seedIdleMode"] == 0);
+    CHECK(t["seedRatioMode"] == 0);
+    CHECK(contains(h.fails("torrent-set", {{"ids", 1}, {"seedIdleMode", 3}}), "seedIdleMode"));
+    CHECK(contains(h.fails("torrent-set", {{"ids", 1}, {"seedIdleLimit", -1}}), "seedIdleLimit"));
+}
+
 TEST_CASE("transmission: torrent-set limits, refused arguments, remove with data") {
     TransmissionHarness h;
     h.add(kSingleTorrent);
@@ -282,8 +372,8 @@ TEST_CASE("transmission: torrent-set limits, refused arguments, remove with data
                          {"seedRatioLimit", 2},
                          {"seedRatioMode", 1}});
     CHECK(contains(h.fails("torrent-set", {{"ids", 1}, {"uploadLimited", true}}), "uploadLimit"));
-    CHECK(contains(h.fails("torrent-set", {{"ids", 1}, {"location", "/x"}}), "location"));
-    CHECK(contains(h.fails("torrent-set", {{"ids", 1}, {"seedRatioMode", 0}}), "ratio"));
+    h.ok("torrent-set", {{"ids", 1}, {"seedRatioMode", 0}});  // back to the session's limit
+    CHECK_FALSE(h.session->details(id).limits.ratio_limit);
     h.ok("torrent-reannounce", {{"ids", 1}});
     h.ok("queue-move-top", {{"ids", 1}});
     CHECK(contains(h.fails("torrent-set-location", {{"ids", 1}}), "location"));

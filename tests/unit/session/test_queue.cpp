@@ -76,6 +76,15 @@ TEST_CASE("queue moves reorder like Transmission's queue-move-*") {
     CHECK_FALSE(queue::parse_move("sideways"));
 }
 
+TEST_CASE("placing a torrent at a position shifts the others, clamped like Transmission's") {
+    std::vector<Sha1Hash> order{id(0), id(1), id(2), id(3)};
+    CHECK(queue::placed(order, id(3), 1) == std::vector<Sha1Hash>{id(0), id(3), id(1), id(2)});
+    CHECK(queue::placed(order, id(0), 2) == std::vector<Sha1Hash>{id(1), id(2), id(0), id(3)});
+    CHECK(queue::placed(order, id(1), 99) == std::vector<Sha1Hash>{id(0), id(2), id(3), id(1)});
+    CHECK(queue::placed(order, id(2), -5) == std::vector<Sha1Hash>{id(2), id(0), id(1), id(3)});
+    CHECK(queue::placed(order, id(9), 0) == order);  // unknown: nothing moves
+}
+
 TEST_CASE("positions stay dense across adds, removes and moves") {
     queue::Positions p;
     for (std::uint8_t i = 0; i < 4; ++i) p.add(id(i));

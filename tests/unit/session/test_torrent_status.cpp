@@ -61,3 +61,25 @@ TEST_CASE("seeding stops at the ratio limit or after the idle limit, whichever c
     CHECK(ts::seed_limit_reached(0, 0, 60, t0 + 61s, t0 - 100s, t0 + 10s).empty());
     CHECK(ts::seed_limit_reached(0, 0, 0, t0 + 100000s, t0, t0).empty());  // 0: never
 }
+
+TEST_CASE("merge_limits: given values replace, negative ones drop the torrent's own limit") {
+    TorrentLimits own;
+    own.ratio_limit = 2.0;
+    own.upload_rate_limit = 1000;
+    TorrentLimits change;
+    change.seed_idle_limit = 600;
+    ts::merge_limits(own, change);
+    CHECK(own.seed_idle_limit == std::optional<std::int64_t>(600));
+    CHECK(own.ratio_limit == std::optional<double>(2.0));  // untouched
+    CHECK(own.upload_rate_limit == std::optional<std::int64_t>(1000));
+    change = {};
+    change.ratio_limit = -1;
+    change.seed_idle_limit = 0;  // 0 is "no idle limit", not "the session's"
+    ts::merge_limits(own, change);
+    CHECK_FALSE(own.ratio_limit);
+    CHECK(own.seed_idle_limit == std::optional<std::int64_t>(0));
+    change = {};
+    change.seed_idle_limit = -1;
+    ts::merge_limits(own, change);
+    CHECK_FALSE(own.seed_idle_limit);
+}
