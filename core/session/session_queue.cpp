@@ -14,7 +14,9 @@ using Clock = std::chrono::steady_clock;
 void Session::Impl::enqueue(const Sha1Hash& id, std::int64_t saved_position, bool paused) {
     positions.add(id, saved_position >= 0 ? std::optional(saved_position) : std::nullopt);
     payload[id] = {0, Clock::now()};
-    update_queue(paused ? nullptr : &id);
+    // A paused one takes no slot, so nobody else's turn changes (and restoring 10,000 paused
+    // torrents must not look at every torrent once per torrent).
+    if (!paused) update_queue(&id);
 }
 
 void Session::Impl::dequeue(const Sha1Hash& id) {
@@ -27,9 +29,17 @@ void Session::Impl::dequeue(const Sha1Hash& id) {
 // starts again whenever it is not downloading (queued, paused, checking, seeding).
 void Session::Impl::watch_payload() {
     auto now = Clock::now();
+    auto next = payload.begin();  // both maps in id order: one walk, no lookup per torrent
     for (auto& [id, t] : torrents) {
+        while (next != payload.end() && next->first < id) ++next;
+        if (next == payload.end() || next->first != id)
+            next = payload.emplace_hint(next, id, Payload{});
+        auto& seen = (next++)->second;
+        if (t->idle()) {  // not downloading, and its total cannot move: no status needed
+            seen.since = now;
+            continue;
+        }
         auto status = t->status();
-        auto& seen = payload[id];
         if (status.state != TorrentState::downloading || status.downloaded > seen.downloaded)
             seen = {status.downloaded, now};
     }
@@ -53,8 +63,12 @@ void Session::Impl::update_queue(const Sha1Hash* starting) {
             entries.push_back(e);
             continue;
         }
-        auto status = it->second->status();
         bool starts = starting && *starting == id;
+        if (it->second->paused() && !starts) {  // paused by the user: wants no slot
+            entries.push_back(e);
+            continue;
+        }
+        auto status = it->second->status();
         e.wants_to_run =
             starts || (status.state != TorrentState::paused && status.state != TorrentState::error);
         e.seeding = status.size > 0 && status.have_bytes >= status.size;
