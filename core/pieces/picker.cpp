@@ -1,9 +1,18 @@
 #include "core/pieces/picker.hpp"
 
 #include <algorithm>
+#include <random>
 #include <tuple>
 
 namespace btd {
+
+namespace {
+// Neighbouring seeds give a bare minstd_rand neighbouring first draws; seed_seq spreads them.
+std::minstd_rand scrambled(std::uint32_t seed) {
+    std::seed_seq seq{seed};
+    return std::minstd_rand(seq);
+}
+}  // namespace
 
 PiecePicker::PiecePicker(int num_pieces, std::int64_t piece_length, std::int64_t total_size,
                          std::uint32_t seed)
@@ -19,7 +28,7 @@ PiecePicker::PiecePicker(int num_pieces, std::int64_t piece_length, std::int64_t
       bucket_pos_(num_pieces_, -1),
       bucketed_by_priority_(kPriorityMax + 1, 0),
       download_pos_(num_pieces_, -1),
-      rng_(seed) {
+      rng_(scrambled(seed)) {
     wanted_.set_all();
     buckets_[kPriorityDefault][0].reserve(num_pieces_);
     for (int p = 0; p < num_pieces_; ++p) bucket_insert(p);

@@ -164,7 +164,7 @@ class PiecePicker {
     std::vector<PieceState> downloading_;
     std::vector<int> download_pos_;
     int free_in_started_ = 0;  // free blocks over all started pieces
-    std::mt19937 rng_;
+    std::minstd_rand rng_;     // 8 bytes, not mt19937's 5 KB: one picker per loaded torrent
 };
 
 }  // namespace btd

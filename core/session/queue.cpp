@@ -74,17 +74,22 @@ std::vector<Sha1Hash> placed(std::vector<Sha1Hash> order, const Sha1Hash& id,
 
 void Positions::add(const Sha1Hash& id, std::optional<std::int64_t> saved) {
     if (key_.count(id)) return;
-    std::int64_t last = -1;
-    for (const auto& [other, key] : key_) last = std::max(last, key);
-    key_[id] = saved && *saved >= 0 ? *saved : last + 1;
-    renumber();
+    std::int64_t key = saved && *saved >= 0 ? *saved : last_key_ + 1;
+    key_[id] = key;
+    // After every other one (a new torrent, or one restored in saved order): nobody moves.
+    if (!stale_ && key > last_key_)
+        position_[id] = static_cast<int>(key_.size()) - 1;
+    else
+        stale_ = true;
+    last_key_ = std::max(last_key_, key);
 }
 
 void Positions::remove(const Sha1Hash& id) {
-    if (key_.erase(id)) renumber();
+    if (key_.erase(id)) stale_ = true;
 }
 
 std::vector<Sha1Hash> Positions::order() const {
+    renumber_if_stale();
     std::vector<Sha1Hash> out(position_.size());
     for (const auto& [id, pos] : position_) out[static_cast<std::size_t>(pos)] = id;
     return out;
@@ -103,19 +108,22 @@ std::vector<Sha1Hash> Positions::reorder(const std::vector<Sha1Hash>& order) {
 }
 
 int Positions::position(const Sha1Hash& id) const {
+    renumber_if_stale();
     auto it = position_.find(id);
     return it == position_.end() ? -1 : it->second;
 }
 
 // Dense ranks by key. Keys stay as given: torrents restored one by one, in any order, each
 // with its saved position, end up in their saved order.
-void Positions::renumber() {
+void Positions::renumber() const {
     std::vector<std::pair<std::int64_t, Sha1Hash>> sorted;
     for (const auto& [id, key] : key_) sorted.emplace_back(key, id);
     std::sort(sorted.begin(), sorted.end());
     position_.clear();
     for (std::size_t i = 0; i < sorted.size(); ++i)
         position_[sorted[i].second] = static_cast<int>(i);
+    last_key_ = sorted.empty() ? -1 : sorted.back().first;
+    stale_ = false;
 }
 
 }  // namespace btd::queue

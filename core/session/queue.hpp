@@ -60,9 +60,16 @@ class Positions {
     int position(const Sha1Hash& id) const;  // -1 if unknown
 
   private:
-    void renumber();
+    void renumber() const;
+    void renumber_if_stale() const {
+        if (stale_) renumber();
+    }
     std::map<Sha1Hash, std::int64_t> key_;  // sort key; ties (only while restoring) by id
-    std::map<Sha1Hash, int> position_;      // rank by key, kept current
+    // Rank by key, computed when asked after an add out of order or a remove: restoring
+    // 10,000 torrents must not sort them all once per torrent.
+    mutable std::map<Sha1Hash, int> position_;
+    mutable bool stale_ = false;
+    mutable std::int64_t last_key_ = -1;  // no key is greater
 };
 
 }  // namespace btd::queue

@@ -190,13 +190,15 @@ void Session::Impl::schedule_tick() {
         if (ec) return;
         update_descriptor_cap();
         awake_torrents = 0;
+        bool any_unpaused = false;
         for (auto& [id, t] : torrents) {
+            any_unpaused = any_unpaused || !t->paused();
             if (t->idle()) continue;
             t->tick();
             ++awake_torrents;
         }
         watch_payload();
-        update_queue();
+        if (any_unpaused) update_queue();  // else no torrent wants a slot: nothing to decide
         dht.tick();
         for (auto& [id, m] : magnets) m.job->tick();
         queue_stats();

@@ -18,7 +18,9 @@ void Session::Impl::enqueue(const Sha1Hash& id, std::int64_t saved_position, boo
     positions.add(id, saved_position >= 0 ? std::optional(saved_position) : std::nullopt);
     payload[id] = {0, false, Clock::now()};
     if (saved_position >= 0 && !paused) return torrents.at(id)->set_queued(true);
-    update_queue(paused ? nullptr : &id);
+    // A paused one takes no slot, so nobody else's turn changes (and restoring 10,000 paused
+    // torrents must not look at every torrent once per torrent).
+    if (!paused) update_queue(&id);
 }
 
 void Session::Impl::dequeue(const Sha1Hash& id) {
@@ -32,16 +34,25 @@ void Session::Impl::dequeue(const Sha1Hash& id) {
 // starts again whenever it is doing neither (queued, paused, checking) or switches between them.
 void Session::Impl::watch_payload() {
     auto now = Clock::now();
+    auto next = payload.begin();  // both maps in id order: one walk, no lookup per torrent
     for (auto& [id, t] : torrents) {
+        while (next != payload.end() && next->first < id) ++next;
+        if (next == payload.end() || next->first != id)
+            next = payload.emplace_hint(next, id, Payload{});
+        auto& seen = (next++)->second;
+        if (t->idle()) {  // not downloading, and its total cannot move: no status needed
+            seen.since = now;
+            continue;
+        }
         auto status = t->status();
         bool seeding = status.state == TorrentState::seeding;
         bool running = seeding || status.state == TorrentState::downloading;
         auto bytes = seeding ? status.uploaded : status.downloaded;
-        auto& seen = payload[id];
         if (!running || seen.seeding != seeding || bytes > seen.bytes) seen = {bytes, seeding, now};
     }
     for (auto& [id, m] : magnets)  // no payload before the metadata: the clock runs while it looks
-        if (m.job->status().state != TorrentState::downloading_metadata) payload[id] = {0, now};
+        if (m.job->status().state != TorrentState::downloading_metadata)
+            payload[id] = {0, false, now};
 }
 
 bool Session::Impl::stalled(const Sha1Hash& id) const {
@@ -62,8 +73,12 @@ void Session::Impl::update_queue(const Sha1Hash* starting) {
             entries.push_back(magnet_entry(id, starting));
             continue;
         }
-        auto status = it->second->status();
         bool starts = starting && *starting == id;
+        if (it->second->paused() && !starts) {  // paused by the user: wants no slot
+            entries.push_back(e);
+            continue;
+        }
+        auto status = it->second->status();
         e.wants_to_run =
             starts || (status.state != TorrentState::paused && status.state != TorrentState::error);
         e.seeding = status.size > 0 && status.have_bytes >= status.size;

@@ -58,9 +58,10 @@ Torrent::Torrent(SessionContext& ctx, Metainfo meta, std::filesystem::path downl
                  std::optional<ResumeData> resume, bool paused, std::int64_t added_at,
                  const std::vector<int>& file_priorities, bool sequential)
     : ctx_(ctx),
-      meta_(std::move(meta)),
+      shared_meta_(std::make_shared<const Metainfo>(std::move(meta))),
+      meta_(*shared_meta_),
       download_dir_(std::move(download_dir)),
-      storage_(std::make_shared<Storage>(meta_, download_dir_)),
+      storage_(std::make_shared<Storage>(shared_meta_, download_dir_)),
       picker_(meta_.num_pieces(), meta_.piece_length, meta_.total_size),
       tuning_(ctx.settings.tuning),
       peer_list_(tuning_),

@@ -71,6 +71,7 @@ class Torrent : public PeerConnection::Handler {
     // or announces until set_queued(false). Session decides (queue.hpp).
     void set_queued(bool queued);
     bool queued() const { return queued_; }
+    bool paused() const { return paused_; }  // by the user (its state: paused, or error)
     // Asks the trackers now, as soon as their minimum interval allows (tracker/announcer.hpp).
     void reannounce();
     // Moves the data to `dir` (move) or only looks there (then checks every piece again);
@@ -203,7 +204,9 @@ class Torrent : public PeerConnection::Handler {
     }
 
     SessionContext& ctx_;
-    Metainfo meta_;
+    // One copy of the metainfo, shared with storage_ (10,000 paused torrents hold it only once).
+    std::shared_ptr<const Metainfo> shared_meta_;
+    const Metainfo& meta_;
     std::filesystem::path download_dir_;
     std::shared_ptr<Storage> storage_;
     PiecePicker picker_;
@@ -215,7 +218,6 @@ class Torrent : public PeerConnection::Handler {
     PexExchange pex_;
     PoolDiskJobs pool_jobs_;
     PieceWriter writer_;
-    std::mt19937 rng_{std::random_device{}()};  // the optimistic unchoke's draw
     std::optional<ResumeData> resume_;
     TorrentLimits limits_;
     std::vector<std::uint8_t> file_priorities_;  // one per file

@@ -345,7 +345,7 @@ void Torrent::rechoke(bool rotate_optimistic) {
                               st.last_unchoked(), peer->connected_at()});
     }
     auto decision = choker::decide(candidates, ctx_.settings.upload_slots, rotate_optimistic,
-                                   Clock::now(), tuning_, rng_);
+                                   Clock::now(), tuning_, ctx_.rng);
     for (std::size_t i = 0; i < connected.size(); ++i) {
         connected[i]->state().set_optimistic(static_cast<int>(i) == decision.optimistic);
         set_choke(*connected[i], !decision.unchoke[i]);

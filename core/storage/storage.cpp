@@ -96,8 +96,9 @@ class OwnWrite {
 }  // namespace
 
 struct Storage::Impl {
-    Impl(const Metainfo& m, fs::path d)
-        : meta(m),
+    Impl(std::shared_ptr<const Metainfo> m, fs::path d)
+        : shared_meta(std::move(m)),
+          meta(*shared_meta),
           dir(std::move(d)),
           relative(checked_paths(meta, dir)),
           cache(dir, relative, kMaxOpenFiles) {
@@ -297,7 +298,8 @@ struct Storage::Impl {
 
     enum class FileMode : std::uint8_t { unknown, look_on_disk, on_disk, part_store };
 
-    Metainfo meta;
+    std::shared_ptr<const Metainfo> shared_meta;  // often the Torrent's own copy
+    const Metainfo& meta;
     fs::path dir;
     std::vector<fs::path> relative;  // checked, empty for pad files
     std::vector<std::int64_t> offsets;
@@ -310,7 +312,10 @@ struct Storage::Impl {
 };
 
 Storage::Storage(const Metainfo& meta, fs::path download_dir)
-    : impl_(std::make_unique<Impl>(meta, std::move(download_dir))) {}
+    : Storage(std::make_shared<const Metainfo>(meta), std::move(download_dir)) {}
+
+Storage::Storage(std::shared_ptr<const Metainfo> meta, fs::path download_dir)
+    : impl_(std::make_unique<Impl>(std::move(meta), std::move(download_dir))) {}
 
 Storage::~Storage() = default;
 
@@ -433,7 +438,7 @@ void Storage::close_files() {
 }
 
 void Storage::set_download_dir(fs::path dir) {
-    auto fresh = std::make_unique<Impl>(impl_->meta, std::move(dir));
+    auto fresh = std::make_unique<Impl>(impl_->shared_meta, std::move(dir));
     close_files();
     fresh->skipped = impl_->skipped;
     fresh->file_mode = impl_->file_mode;  // the part store moved along with the files

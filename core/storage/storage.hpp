@@ -57,7 +57,8 @@ class Storage {
 
     // Throws StorageError if a file path would leave download_dir or the file offsets/lengths
     // do not add up to a contiguous layout.
-    Storage(const Metainfo& meta, std::filesystem::path download_dir);
+    Storage(const Metainfo& meta, std::filesystem::path download_dir);  // keeps a copy
+    Storage(std::shared_ptr<const Metainfo> meta, std::filesystem::path download_dir);
     ~Storage();
     Storage(const Storage&) = delete;
     Storage& operator=(const Storage&) = delete;

@@ -2,6 +2,8 @@
 
 #include <doctest/doctest.h>
 
+#include <chrono>
+
 using namespace btd;
 using queue::Entry;
 
@@ -107,4 +109,28 @@ TEST_CASE("torrents restored in any order with their saved positions get them ba
     p.add(id(6), 1);
     p.add(id(8));  // a new one goes last
     CHECK(p.order() == std::vector<Sha1Hash>{id(5), id(6), id(7), id(8)});
+}
+
+TEST_CASE("restoring 20,000 torrents in saved order is not quadratic, and a late one fits in") {
+    queue::Positions p;
+    auto big_id = [](int i) {
+        Sha1Hash h{};
+        h[0] = static_cast<std::uint8_t>(i >> 8);
+        h[1] = static_cast<std::uint8_t>(i);
+        h[2] = 1;
+        return h;
+    };
+    auto start = std::chrono::steady_clock::now();
+    for (int i = 0; i < 20000; ++i) p.add(big_id(i), i);
+    // Renumbering on every add took about 20 s here; once at the end takes milliseconds.
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
+    CHECK(p.position(big_id(19999)) == 19999);
+    p.add(id(0), 0);  // out of order (ties by id): everyone after it moves down one
+    CHECK(p.position(id(0)) == 0);
+    CHECK(p.position(big_id(0)) == 1);
+    p.remove(big_id(5));
+    p.add(id(2));
+    CHECK(p.position(big_id(6)) == 6);
+    CHECK(p.position(id(2)) == 20000);
+    CHECK(p.order().size() == 20001);
 }

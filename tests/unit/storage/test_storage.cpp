@@ -258,3 +258,11 @@ TEST_CASE("stat_files reports size and mtime, -1 when missing") {
     CHECK(info[3].size == -1);  // pad
     CHECK(info[4].size == -1);
 }
+
+TEST_CASE("a Storage made from a shared metainfo keeps no copy of its own") {
+    TempDir dir;
+    auto t = make_torrent({{"a.bin", 40000}}, 16384, 3);
+    auto meta = std::make_shared<const Metainfo>(t.meta);
+    Storage storage(meta, dir.path());
+    CHECK(&storage.metainfo() == meta.get());  // 10,000 paused torrents hold it once
+}
