@@ -1,6 +1,6 @@
 // libFuzzer target: a JSON-RPC request body as the HTTP server hands it to the dispatcher
 // (rpc/dispatcher, rpc/json_parse), dispatched to the real method handlers bound to a real
-// Session (rpc/session_methods, as tests/unit/rpc_session/rpc_harness.hpp builds it).
+// Session (rpc/session_methods, as tests/unit/rpc_methods/rpc_harness.hpp builds it).
 //
 // The raw body goes unchanged through the dispatcher that the fuzzer sees: parsing, depth
 // limit, batches, notifications, request validation. Each call it accepts is passed on to the

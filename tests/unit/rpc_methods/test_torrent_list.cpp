@@ -9,7 +9,7 @@
 #include "rpc/methods/json_status.hpp"
 #include "rpc/methods/json_writer.hpp"
 #include "rpc/transport/errors.hpp"
-#include "tests/unit/rpc_session/rpc_harness.hpp"
+#include "tests/unit/rpc_methods/rpc_harness.hpp"
 
 using namespace btd;
 using namespace btd::rpc;

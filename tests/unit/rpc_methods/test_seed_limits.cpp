@@ -7,7 +7,7 @@
 #include <boost/asio/io_context.hpp>
 #include <filesystem>
 
-#include "tests/unit/rpc_session/rpc_harness.hpp"
+#include "tests/unit/rpc_methods/rpc_harness.hpp"
 
 using namespace btd;
 using namespace btd::rpc;

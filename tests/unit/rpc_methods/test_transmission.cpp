@@ -3,7 +3,7 @@
 #include <doctest/doctest.h>
 
 #include "rpc/transmission/transmission_route.hpp"
-#include "tests/unit/rpc_session/rpc_harness.hpp"
+#include "tests/unit/rpc_methods/rpc_harness.hpp"
 
 using namespace btd;
 using namespace btd::rpc;

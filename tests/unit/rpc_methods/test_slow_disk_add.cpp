@@ -14,7 +14,7 @@
 #include <cstring>
 #include <mutex>
 
-#include "tests/unit/rpc_session/rpc_harness.hpp"
+#include "tests/unit/rpc_methods/rpc_harness.hpp"
 
 // Interposing open() beside AddressSanitizer's own interceptors crashes the binary at start-up
 // (dlsym(RTLD_NEXT) runs before ASan is ready), so the sanitizer build leaves these cases out;

@@ -11,7 +11,7 @@
 #include <fstream>
 
 #include "core/peer/wire.hpp"
-#include "tests/unit/rpc_session/rpc_harness.hpp"
+#include "tests/unit/rpc_methods/rpc_harness.hpp"
 
 using namespace btd;
 using namespace btd::rpc;

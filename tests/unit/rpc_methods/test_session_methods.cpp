@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "tests/unit/rpc_session/rpc_harness.hpp"
+#include "tests/unit/rpc_methods/rpc_harness.hpp"
 
 using namespace btd;
 using namespace btd::rpc;

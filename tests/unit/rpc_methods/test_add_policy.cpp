@@ -9,7 +9,7 @@
 
 #include "rpc/methods/download_dir_policy.hpp"
 #include "rpc/transport/errors.hpp"
-#include "tests/unit/rpc_session/rpc_harness.hpp"
+#include "tests/unit/rpc_methods/rpc_harness.hpp"
 
 using namespace btd;
 using namespace btd::rpc;
