@@ -124,7 +124,8 @@ TEST_CASE("an interested peer takes a regular slot back from an undecided one") 
     std::mt19937 rng(7);
     std::vector<Candidate> peers{peer(0, false), peer(0, false)};
     peers[0].undecided = peers[1].undecided = true;
-    peers[1].connected_at = t0 - 2s;
+    peers[0].connected_at = t0 - 1s;
+    peers[1].connected_at = t0 - 2s;  // connected first: it gets the one slot
     auto before = choker::decide(peers, 1, false, t0, tuning, rng);
     CHECK(before.unchoke[1]);
     CHECK_FALSE(before.unchoke[0]);
