@@ -46,7 +46,12 @@ class PeerState {
     bool set_am_choking(bool choke, Clock::time_point now);
     bool set_am_interested(bool interested);
     void set_peer_choking(bool choking) { peer_choking_ = choking; }
-    void set_peer_interested(bool interested) { peer_interested_ = interested; }
+    void set_peer_interested(bool interested) {
+        peer_interested_ = interested;
+        peer_interest_known_ = true;
+    }
+    // False until the peer's first interested or not_interested message.
+    bool peer_interest_known() const { return peer_interest_known_; }
     bool optimistic() const { return optimistic_; }
     void set_optimistic(bool on) { optimistic_ = on; }
     Clock::time_point last_unchoked() const { return last_unchoked_; }
@@ -112,6 +117,7 @@ class PeerState {
     bool am_interested_ = false;
     bool peer_choking_ = true;
     bool peer_interested_ = false;
+    bool peer_interest_known_ = false;
     bool optimistic_ = false;
     bool snubbed_ = false;
     bool has_all_ = false;

@@ -21,6 +21,7 @@ UploadQueue::Verdict UploadQueue::on_request(const BlockRef& block, bool valid, 
     }
     if (pending(block)) return {Answer::reject, {}};  // one answer per request, even repeats
     queue_.push_back(block);
+    pending_.insert(block);
     return {Answer::queued, {}};
 }
 
@@ -28,6 +29,7 @@ bool UploadQueue::cancel(const BlockRef& block) {
     auto it = std::find(queue_.begin(), queue_.end(), block);
     if (it == queue_.end()) return false;
     queue_.erase(it);
+    pending_.erase(block);
     return true;
 }
 
@@ -52,6 +54,7 @@ std::vector<BlockRef> UploadQueue::on_choke(bool fast_extension) {
             dropped.push_back(b);
     }
     reads_ = std::move(keep_reading);
+    for (const auto& b : dropped) pending_.erase(b);
     return dropped;
 }
 
@@ -68,6 +71,7 @@ bool UploadQueue::read_done(const BlockRef& block) {
     auto it = std::find(reads_.begin(), reads_.end(), block);
     if (it == reads_.end()) return false;
     reads_.erase(it);
+    pending_.erase(block);
     return true;
 }
 
@@ -75,9 +79,11 @@ bool UploadQueue::is_allowed_fast(std::uint32_t piece) const {
     return std::find(allowed_fast_.begin(), allowed_fast_.end(), piece) != allowed_fast_.end();
 }
 
-bool UploadQueue::pending(const BlockRef& block) const {
-    return std::find(queue_.begin(), queue_.end(), block) != queue_.end() ||
-           std::find(reads_.begin(), reads_.end(), block) != reads_.end();
+std::size_t UploadQueue::BlockHash::operator()(const BlockRef& b) const noexcept {
+    auto key = (static_cast<std::uint64_t>(static_cast<std::uint32_t>(b.piece)) << 32) ^
+               (static_cast<std::uint64_t>(static_cast<std::uint32_t>(b.offset)) << 1) ^
+               static_cast<std::uint64_t>(static_cast<std::uint32_t>(b.length));
+    return std::hash<std::uint64_t>{}(key);
 }
 
 }  // namespace btd

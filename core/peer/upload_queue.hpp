@@ -2,12 +2,15 @@
 // What one peer asked us for and we accepted: requests waiting for a disk read, reads in flight,
 // the allowed-fast pieces we serve even while choking it (BEP 6), and how many invalid requests
 // it sent. Decides how each request, cancel and choke is answered; the owner sends the messages
-// and does the reads. No I/O; network thread only.
+// and does the reads. No I/O; network thread only. An entry is a block reference (no data: the
+// bytes are read only when the socket has room), and lookups are hashed, so a queue of a few
+// thousand requests costs little memory and no per-request scan.
 #include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <optional>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "core/pieces/picker.hpp"
@@ -17,7 +20,7 @@ namespace btd {
 class UploadQueue {
   public:
     struct Limits {
-        std::size_t max_queued = 500;   // what we announce as `reqq`
+        std::size_t max_queued = 2000;  // what we announce as `reqq`
         std::size_t max_reads = 8;      // disk reads in flight
         int max_invalid_requests = 50;  // then the peer breaks the protocol
     };
@@ -53,10 +56,14 @@ class UploadQueue {
     std::size_t reads_in_flight() const { return reads_.size(); }
 
   private:
-    bool pending(const BlockRef& block) const;  // queued or being read
+    struct BlockHash {
+        std::size_t operator()(const BlockRef& b) const noexcept;
+    };
+    bool pending(const BlockRef& block) const { return pending_.count(block) != 0; }
 
-    std::deque<BlockRef> queue_;   // accepted, in order
-    std::vector<BlockRef> reads_;  // being read from disk
+    std::deque<BlockRef> queue_;                       // accepted, in order
+    std::vector<BlockRef> reads_;                      // being read from disk
+    std::unordered_set<BlockRef, BlockHash> pending_;  // queue_ and reads_ together
     std::vector<std::uint32_t> allowed_fast_;
     int invalid_requests_ = 0;
 };

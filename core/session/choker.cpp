@@ -13,6 +13,21 @@ int kept_optimistic(const std::vector<Candidate>& peers, bool rotate) {
     return -1;
 }
 
+// Slots no interested peer wants go to peers that may still ask, the longest connected first.
+void fill_free_slots_with_undecided(const std::vector<Candidate>& peers, int free_slots,
+                                    std::vector<bool>& unchoke) {
+    std::vector<int> order;
+    for (std::size_t i = 0; i < peers.size(); ++i)
+        if (peers[i].undecided && !peers[i].interested) order.push_back(static_cast<int>(i));
+    std::stable_sort(order.begin(), order.end(),
+                     [&](int a, int b) { return peers[a].connected_at < peers[b].connected_at; });
+    for (int i : order) {
+        if (free_slots <= 0) break;
+        unchoke[i] = true;
+        --free_slots;
+    }
+}
+
 // The fastest interested, unsnubbed peers; equal rates: the longest waiting first.
 void fill_regular_slots(const std::vector<Candidate>& peers, int slots, int optimistic,
                         std::vector<bool>& unchoke) {
@@ -30,6 +45,7 @@ void fill_regular_slots(const std::vector<Candidate>& peers, int slots, int opti
         unchoke[i] = true;
         ++taken;
     }
+    fill_free_slots_with_undecided(peers, slots - taken, unchoke);
 }
 
 // New peers get three times the chance: they have nothing to offer yet.

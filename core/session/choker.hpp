@@ -1,7 +1,10 @@
 #pragma once
 // Whom a torrent unchokes: regular slots go to the interested peers that give us most (while
 // downloading) or take most (while seeding), snubbing peers get none, and one optimistic slot
-// rotates among the rest, new peers three times as likely. A pure function of the peers' state:
+// rotates among the rest, new peers three times as likely. Regular slots left free go to peers
+// that have just connected and not yet said whether they are interested (as libtorrent does):
+// their first requests then need no round trip for `interested`/`unchoke`, and an interested
+// peer takes such a slot back at the next decision. A pure function of the peers' state:
 // no sockets, no clock of its own, the random source is passed in. Any thread.
 #include <chrono>
 #include <cstdint>
@@ -17,6 +20,7 @@ using Clock = std::chrono::steady_clock;
 // One connected peer as the choker sees it.
 struct Candidate {
     bool interested = false;  // the peer wants data from us
+    bool undecided = false;   // said neither interested nor not interested yet, and may want data
     bool snubbed = false;     // it has not delivered what we asked for
     bool optimistic = false;  // it holds the optimistic slot now
     std::int64_t rate = 0;    // bytes/s it gives us (downloading) or takes (seeding)

@@ -42,8 +42,9 @@ void PieceWriter::hash_and_write(int piece, const Sha1Hash& expected,
         out.hash_ok = sha1(bytes) == expected;
         if (out.hash_ok) out.write = write(piece, bytes);
         data.reset();  // the buffer goes back on the pool thread once written
-        return [weak, this, piece, out = std::move(out), done = std::move(done)]() mutable {
+        return [weak, this, piece, size, out = std::move(out), done = std::move(done)]() mutable {
             if (!weak.lock()) return;
+            jobs_.note_hashed(size);
             auto it = buffers_.find(piece);
             if (it != buffers_.end()) out.contributors = std::move(it->second.contributors);
             release(piece);

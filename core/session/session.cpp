@@ -407,6 +407,14 @@ SessionStats Session::stats() const {
     stats.dht_enabled = dht.enabled;
     stats.dht_nodes = dht.nodes;
     stats.dht_lookups = dht.lookups;
+    const auto& disk = impl_->ctx.disk;
+    stats.disk_waiting_read = disk.waiting(DiskJobKind::read);
+    stats.disk_waiting_write = disk.waiting(DiskJobKind::write);
+    stats.disk_waiting_check = disk.waiting(DiskJobKind::check);
+    stats.disk_waiting_other = disk.waiting(DiskJobKind::other);
+    stats.disk_running = disk.running();
+    stats.hashed_check_bytes = disk.hashed_bytes(DiskJobKind::check);
+    stats.hashed_download_bytes = disk.hashed_bytes(DiskJobKind::write);
     return stats;
 }
 

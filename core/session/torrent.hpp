@@ -28,6 +28,7 @@
 #include "core/metainfo/metainfo.hpp"
 #include "core/peer/peer_connection.hpp"
 #include "core/pieces/picker.hpp"
+#include "core/session/choker.hpp"
 #include "core/session/disk_jobs.hpp"
 #include "core/session/peer_list.hpp"
 #include "core/session/pex_exchange.hpp"
@@ -141,6 +142,7 @@ class Torrent : public PeerConnection::Handler {
     void on_block_read(PeerConnection& peer, const BlockRef& block,
                        std::vector<std::uint8_t>& data);
     void rechoke(bool rotate_optimistic);
+    choker::Candidate choker_candidate(const PeerConnection& peer, bool seeding) const;
     void set_choke(PeerConnection& peer, bool choke);
     void check_seed_limits();
     void connect_more();

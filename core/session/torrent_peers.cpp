@@ -151,6 +151,7 @@ void Torrent::on_peer_connected(PeerConnection& peer) {
     }
     peer.state().set_client_from_peer_id(peer.remote_handshake().peer_id);
     send_opening(peer);
+    rechoke(false);  // a free regular slot is given at connect, before `interested`
     spdlog::debug("{}: {} {} ({})", meta_.name, peer.incoming() ? "accepted" : "connected to",
                   endpoint_string(peer.remote()), peer.state().client());
 }

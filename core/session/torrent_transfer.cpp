@@ -296,7 +296,8 @@ void Torrent::serve_uploads(PeerConnection& peer) {
                 auto peer = weak.lock();
                 if (!peer || peer->closed()) return;
                 on_block_read(*peer, block, r.data);
-            }));
+            }),
+            DiskJobKind::read);
     }
 }
 
@@ -332,6 +333,21 @@ void Torrent::set_choke(PeerConnection& peer, bool choke) {
     peer.send(out);
 }
 
+choker::Candidate Torrent::choker_candidate(const PeerConnection& peer, bool seeding) const {
+    const auto& st = peer.state();
+    choker::Candidate c;
+    c.interested = st.peer_interested();
+    // A peer that has every piece wants nothing from us, whatever it has not said yet.
+    c.undecided =
+        !st.peer_interest_known() && !st.pieces().all() && !picker_.have_bitfield().none();
+    c.snubbed = st.snubbed();
+    c.optimistic = st.optimistic();
+    c.rate = seeding ? st.upload().rate() : st.download().rate();
+    c.last_unchoked = st.last_unchoked();
+    c.connected_at = peer.connected_at();
+    return c;
+}
+
 void Torrent::rechoke(bool rotate_optimistic) {
     bool seeding = finished();  // then rank peers by what they take, else by what they give
     std::vector<PeerConnection*> connected;
@@ -339,10 +355,7 @@ void Torrent::rechoke(bool rotate_optimistic) {
     for (auto& [ptr, peer] : peers_) {
         if (!peer->connected()) continue;
         connected.push_back(ptr);
-        const auto& st = peer->state();
-        candidates.push_back({st.peer_interested(), st.snubbed(), st.optimistic(),
-                              seeding ? st.upload().rate() : st.download().rate(),
-                              st.last_unchoked(), peer->connected_at()});
+        candidates.push_back(choker_candidate(*peer, seeding));
     }
     auto decision = choker::decide(candidates, ctx_.settings.upload_slots, rotate_optimistic,
                                    Clock::now(), tuning_, ctx_.rng);

@@ -15,8 +15,11 @@ struct TorrentTuning {
     std::chrono::seconds request_timeout{20};      // no block for this long: the peer is snubbed
     std::chrono::seconds inactivity_timeout{120};  // no message at all: disconnect
     std::chrono::seconds keep_alive_interval{90};
-    int ban_strikes = 4;                  // bad pieces an offender may take part in
-    std::size_t max_upload_queue = 500;   // what we announce as `reqq`
+    int ban_strikes = 4;  // bad pieces an offender may take part in
+    // What we announce as `reqq` (libtorrent's value): a leecher that keeps this many requests
+    // outstanding (Transmission does) is held to reqq x 16 KiB per round trip. Entries hold no
+    // data, so a full queue of 2000 costs about 100 KiB per peer.
+    std::size_t max_upload_queue = 2000;
     std::size_t max_reads_in_flight = 8;  // disk reads per peer
     int max_invalid_requests = 50;        // then the peer is a protocol violator
     int rechoke_every_s = 10;

@@ -203,6 +203,16 @@ struct SessionStats {
     bool dht_enabled = false;
     int dht_nodes = 0;    // in the DHT routing tables (IPv4 + IPv6)
     int dht_lookups = 0;  // DHT lookups in flight
+    // The disk pool: jobs submitted and not started, by what they do (read for a peer, hash
+    // and write a downloaded piece, hash check, anything else), jobs running, and bytes hashed
+    // since start by hash checks and for downloaded pieces.
+    std::int64_t disk_waiting_read = 0;
+    std::int64_t disk_waiting_write = 0;
+    std::int64_t disk_waiting_check = 0;
+    std::int64_t disk_waiting_other = 0;
+    std::int64_t disk_running = 0;
+    std::int64_t hashed_check_bytes = 0;
+    std::int64_t hashed_download_bytes = 0;
 };
 
 // ---- Engine events (model: libtorrent's alerts) ------------------------------------------------

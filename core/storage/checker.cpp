@@ -73,15 +73,17 @@ struct CheckRun : std::enable_shared_from_this<CheckRun> {
             auto st = storage;
             pool->submit(
                 *io,
-                [st, flag, piece] {
+                [st, flag, piece, counters = pool] {
                     if (flag && flag->load()) return false;  // skip the disk work when dropped
                     try {
-                        return st->check_piece(piece);
+                        bool ok = st->check_piece(piece);
+                        counters->note_hashed(DiskJobKind::check, st->piece_size(piece));
+                        return ok;
                     } catch (...) {  // e.g. bad_alloc: count the piece as bad, never terminate
                         return false;
                     }
                 },
-                [self, piece](bool ok) { self->finished(piece, ok); });
+                [self, piece](bool ok) { self->finished(piece, ok); }, DiskJobKind::check);
         }
     }
 

@@ -205,6 +205,14 @@ json to_json(const SessionStats& s) {
                 {"listen_port", s.listen_port},
                 {"awake_torrents", s.awake_torrents}};
     out["dht"] = {{"enabled", s.dht_enabled}, {"nodes", s.dht_nodes}, {"lookups", s.dht_lookups}};
+    out["disk"] = {
+        {"waiting",
+         {{"read", s.disk_waiting_read},
+          {"write", s.disk_waiting_write},
+          {"check", s.disk_waiting_check},
+          {"other", s.disk_waiting_other}}},
+        {"running", s.disk_running},
+        {"hashed_bytes", {{"check", s.hashed_check_bytes}, {"download", s.hashed_download_bytes}}}};
     return out;
 }
 

@@ -31,6 +31,29 @@ void write_session(PromText& out, const SessionStats& stats) {
     }
 }
 
+void write_disk(PromText& out, const SessionStats& stats) {
+    out.family("btd_disk_jobs_waiting", "gauge",
+               "Disk pool jobs submitted and not started, by kind (read: blocks for peers; "
+               "write: hash and write a downloaded piece; check: hash check).");
+    out.sample("btd_disk_jobs_waiting", {{"kind", "read"}},
+               static_cast<double>(stats.disk_waiting_read));
+    out.sample("btd_disk_jobs_waiting", {{"kind", "write"}},
+               static_cast<double>(stats.disk_waiting_write));
+    out.sample("btd_disk_jobs_waiting", {{"kind", "check"}},
+               static_cast<double>(stats.disk_waiting_check));
+    out.sample("btd_disk_jobs_waiting", {{"kind", "other"}},
+               static_cast<double>(stats.disk_waiting_other));
+    out.family("btd_disk_jobs_running", "gauge", "Disk pool jobs running now.");
+    out.sample("btd_disk_jobs_running", static_cast<double>(stats.disk_running));
+    out.family("btd_hashed_bytes_total", "counter",
+               "Bytes SHA-1 hashed since btd started: by hash checks (kind=check) and for "
+               "downloaded pieces (kind=download); rate() gives the hashing throughput.");
+    out.sample("btd_hashed_bytes_total", {{"kind", "check"}},
+               static_cast<double>(stats.hashed_check_bytes));
+    out.sample("btd_hashed_bytes_total", {{"kind", "download"}},
+               static_cast<double>(stats.hashed_download_bytes));
+}
+
 void write_events(PromText& out, const EventStream& events) {
     out.family("btd_event_clients", "gauge", "Clients connected to /events.");
     out.sample("btd_event_clients", static_cast<double>(events.client_count()));
@@ -80,7 +103,9 @@ void write_torrents(PromText& out, std::vector<TorrentStatus> torrents, std::siz
 std::string session_metrics_text(const Session& session, const RpcMetrics& rpc,
                                  const EventStream* events, std::size_t per_torrent_limit) {
     PromText out;
-    write_session(out, session.stats());
+    auto stats = session.stats();
+    write_session(out, stats);
+    write_disk(out, stats);
     if (events) write_events(out, *events);
     rpc.write(out);
     write_torrents(out, session.list(), per_torrent_limit);

@@ -74,6 +74,7 @@ class RawPeer:
         self._buf = bytearray()
         self.remote_reserved = self.remote_info_hash = self.remote_peer_id = None
         self.closed = False
+        self.unchoked_by_remote = False  # the last choke/unchoke it sent was an unchoke
 
     def close(self):
         try:
@@ -165,6 +166,8 @@ class RawPeer:
         if length > 4 * 1024 * 1024:
             raise AssertionError(f"peer sent a {length}-byte message")
         body = self.recv_exact(length, timeout)
+        if body[0] in (CHOKE, UNCHOKE):
+            self.unchoked_by_remote = body[0] == UNCHOKE
         return Message(body[0], body[1:])
 
     def recv_all(self, duration):
@@ -198,6 +201,12 @@ class RawPeer:
             msgs.append(m)
             if m.id == want_id:
                 return msgs
+
+    def wait_unchoked(self, timeout=None):
+        """Returns once the remote unchokes us; at once if it already has (btd unchokes a peer
+        at connect when it has a free upload slot, before `interested`)."""
+        if not self.unchoked_by_remote:
+            self.recv_until(UNCHOKE, timeout)
 
     def wait_closed(self, timeout):
         """True if the peer closes the connection within `timeout` s (messages are dropped)."""

@@ -48,7 +48,7 @@ class SeedReadError(unittest.TestCase):
             peer.handshake()
             peer.recv_all(0.5)  # have_all, extended handshake, allowed_fast
             peer.interested()
-            peer.recv_until(R.UNCHOKE, timeout=15)
+            peer.wait_unchoked(timeout=15)
             peer.request(1, 0, BLOCK)
             got = peer.recv_until(R.PIECE, timeout=5)[-1]
             self.assertEqual(got.triple(), (1, 0, BLOCK))

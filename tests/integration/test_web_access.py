@@ -3,7 +3,8 @@
 SameSite=Strict expiring session cookie; CSRF (Origin check and per-session token) and logout;
 the bearer API unchanged; named tokens (read-only tokens refused with -32010 on every changing
 call, revocation at once, only hashes on disk); /metrics parsed by prometheus_client's parser with
-counters matching session.stats; /events with ids, Last-Event-ID resume and `btctl watch`.
+counters matching session.stats (disk queue and hashed bytes too: a download and a verify move the
+hashed-bytes counters); /events with ids, Last-Event-ID resume and `btctl watch`.
 
 Needs BTD_BIN and BTCTL_BIN (ctest sets both), python3-prometheus-client.
 """
@@ -233,7 +234,8 @@ class WebAccess(unittest.TestCase):
         for name in ("btd_download_rate_bytes", "btd_upload_rate_bytes", "btd_downloaded_bytes",
                      "btd_uploaded_bytes", "btd_peers", "btd_torrents", "btd_rpc_requests",
                      "btd_rpc_request_duration_seconds", "btd_event_clients",
-                     "btd_torrent_progress"):
+                     "btd_torrent_progress", "btd_disk_jobs_waiting", "btd_disk_jobs_running",
+                     "btd_hashed_bytes"):
             self.assertIn(name, families)
         states = {s.labels["state"] for s in families["btd_torrents"].samples}
         self.assertIn("downloading", states)
@@ -248,6 +250,33 @@ class WebAccess(unittest.TestCase):
         exported = set(families) | {s.name for f in families.values() for s in f.samples}
         self.assertEqual(wanted - exported, set())
 
+    def hashed_bytes(self, families):
+        """{kind: bytes} of btd_hashed_bytes_total."""
+        return {s.labels["kind"]: s.value for s in families["btd_hashed_bytes"].samples
+                if s.name == "btd_hashed_bytes_total"}
+
+    def check_disk_metrics(self, families, stats, hashed_before):
+        """After the download: every piece was hashed once (kind=download), the disk queue
+        series exist for every kind and agree with session.stats; a verify then moves the
+        check counter by the torrent's size."""
+        hashed = self.hashed_bytes(families)
+        self.assertEqual(hashed["download"], stats["disk"]["hashed_bytes"]["download"])
+        self.assertGreaterEqual(hashed["download"] - hashed_before.get("download", 0), SIZE)
+        waiting = {s.labels["kind"]: s.value for s in families["btd_disk_jobs_waiting"].samples}
+        self.assertEqual(set(waiting), {"read", "write", "check", "other"})
+        self.assertTrue(all(v >= 0 for v in waiting.values()), waiting)
+        self.assertGreaterEqual(families["btd_disk_jobs_running"].samples[0].value, 0)
+        self.daemon.rpc("torrent.verify", {"ids": [self.info_hash]})
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            after = self.hashed_bytes(self.scrape(W.bearer(self.secret)))
+            if after["check"] - hashed["check"] >= SIZE:
+                break
+            time.sleep(0.2)
+        self.assertGreaterEqual(after["check"] - hashed["check"], SIZE,
+                                "a verify of the whole torrent did not move the check counter")
+        self.daemon.wait_state(self.info_hash, "seeding", 60)
+
     # -- events --------------------------------------------------------------------------------
 
     def test_download_events_resume_and_btctl_watch(self):
@@ -260,6 +289,7 @@ class WebAccess(unittest.TestCase):
         self.addCleanup(sse.close)
         self.assertEqual(sse.read_head(), 200)
         time.sleep(0.5)  # both are attached before the add
+        hashed_before = self.hashed_bytes(self.scrape(W.bearer(self.secret)))
         added = self.daemon.add(self.torrent)
         self.assertEqual(added["id"], self.info_hash)
         first, _ = sse.wait_for(lambda e: e[1] == "torrent-added", 30)
@@ -292,6 +322,7 @@ class WebAccess(unittest.TestCase):
                     if s.labels["info_hash"] == self.info_hash]
         self.assertEqual([s.value for s in progress], [1.0])
         self.assertEqual(progress[0].labels["name"], "web.bin")
+        self.check_disk_metrics(families, stats, hashed_before)
         # btctl watch saw the same events, one JSON object per line.
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline and not any('"completed"' in l for l in watch_lines):

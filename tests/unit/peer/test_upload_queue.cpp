@@ -80,3 +80,33 @@ TEST_CASE("a cancel drops a queued request; a read in flight is dropped when it 
     CHECK_FALSE(q.cancel(blk(1)));  // being read: not queued any more
     CHECK(q.queued() == 0);
 }
+
+TEST_CASE(
+    "the default queue takes libtorrent's 2000 requests; a block may be asked again once "
+    "it is served, cancelled or choked away") {
+    UploadQueue q;
+    UploadQueue::Limits limits;  // defaults: what we announce as reqq
+    CHECK(limits.max_queued >= 2000);
+    for (int i = 0; i < 2000; ++i)
+        REQUIRE(
+            q.on_request(blk(i / 16, (i % 16) * kBlockSize), true, false, false, limits).answer ==
+            Answer::queued);
+    CHECK(q.queued() == 2000);
+    CHECK(q.on_request(blk(0), true, false, true, limits).answer == Answer::reject);  // repeat
+    // Served: read and done, then the same block is a new request.
+    auto first = q.next_read(true, limits);
+    REQUIRE(first == blk(0));
+    CHECK(q.read_done(*first));
+    CHECK(q.on_request(blk(0), true, false, false, limits).answer == Answer::queued);
+    // Cancelled, then asked again.
+    CHECK(q.cancel(blk(1, 0)));
+    CHECK(q.on_request(blk(1, 0), true, false, false, limits).answer == Answer::queued);
+    // Choked away (reads too), then asked again after the unchoke.
+    auto reading = q.next_read(true, limits);
+    REQUIRE(reading);
+    CHECK(q.on_choke(false).size() == 2000);
+    CHECK(q.queued() == 0);
+    CHECK(q.on_request(*reading, true, false, false, limits).answer == Answer::queued);
+    CHECK_FALSE(q.read_done(*reading));  // the old read is ignored, the new request stays
+    CHECK(q.on_request(*reading, true, false, false, limits).answer == Answer::reject);
+}

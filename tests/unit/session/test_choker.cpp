@@ -96,3 +96,47 @@ TEST_CASE("nobody interested: nobody unchoked") {
     CHECK(unchoked(d) == 0);
     CHECK(choker::decide({}, 4, true, t0, tuning, rng).unchoke.empty());
 }
+
+TEST_CASE(
+    "free regular slots go at connect to peers that have not said whether they are "
+    "interested, the longest connected first") {
+    TorrentTuning tuning;
+    std::mt19937 rng(6);
+    std::vector<Candidate> peers{peer(0, false), peer(0, false), peer(0, false), peer(0, false)};
+    peers[0].undecided = peers[1].undecided = peers[2].undecided = true;
+    peers[0].connected_at = t0 - 1s;
+    peers[1].connected_at = t0 - 3s;
+    peers[2].connected_at = t0 - 2s;
+    // peers[3] said not interested: it gets nothing.
+    auto d = choker::decide(peers, 2, false, t0, tuning, rng);
+    CHECK_FALSE(d.unchoke[0]);  // the newest waits for a slot
+    CHECK(d.unchoke[1]);
+    CHECK(d.unchoke[2]);
+    CHECK_FALSE(d.unchoke[3]);
+    CHECK(d.optimistic == -1);  // the optimistic slot is only for interested peers
+    auto all = choker::decide(peers, 4, false, t0, tuning, rng);
+    CHECK(unchoked(all) == 3);
+    CHECK_FALSE(all.unchoke[3]);
+}
+
+TEST_CASE("an interested peer takes a regular slot back from an undecided one") {
+    TorrentTuning tuning;
+    std::mt19937 rng(7);
+    std::vector<Candidate> peers{peer(0, false), peer(0, false)};
+    peers[0].undecided = peers[1].undecided = true;
+    peers[0].connected_at = t0 - 1s;
+    peers[1].connected_at = t0 - 2s;  // connected first: it gets the one slot
+    auto before = choker::decide(peers, 1, false, t0, tuning, rng);
+    CHECK(before.unchoke[1]);
+    CHECK_FALSE(before.unchoke[0]);
+    // peers[0] says interested: the regular slot is its now; peers[1] waits (the optimistic slot
+    // is drawn among interested peers without a regular slot, so it stays empty).
+    peers[0].interested = true;
+    peers[0].undecided = false;
+    auto after = choker::decide(peers, 1, false, t0, tuning, rng);
+    CHECK(after.unchoke[0]);
+    CHECK_FALSE(after.unchoke[1]);
+    CHECK(after.optimistic == -1);
+    // With no slot at all, an undecided peer stays choked.
+    CHECK(unchoked(choker::decide({peers[1]}, 0, false, t0, tuning, rng)) == 0);
+}
