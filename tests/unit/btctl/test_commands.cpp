@@ -6,7 +6,7 @@
 #include <map>
 #include <sstream>
 
-#include "../rpc/test_server_fixture.hpp"
+#include "../rpc_transport/test_server_fixture.hpp"
 #include "cli-remote/cli_error.hpp"
 #include "cli-remote/commands.hpp"
 #include "rpc/transport/base64.hpp"
