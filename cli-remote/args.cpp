@@ -8,7 +8,7 @@
 #include "cli-remote/cli_error.hpp"
 #include "cli-remote/help_format.hpp"
 
-namespace btd::cli {
+namespace btd::btctl {
 namespace {
 
 constexpr const char* kProgram = "btctl";
@@ -551,4 +551,4 @@ std::vector<std::string> command_names() {
     return names;
 }
 
-}  // namespace btd::cli
+}  // namespace btd::btctl

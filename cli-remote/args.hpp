@@ -10,7 +10,7 @@
 
 #include "core/util/units.hpp"
 
-namespace btd::cli {
+namespace btd::btctl {
 
 struct CliOptions {
     // Global.
@@ -58,4 +58,4 @@ std::string usage_text();
 // Every command's name, in the order `btctl --help` lists them.
 std::vector<std::string> command_names();
 
-}  // namespace btd::cli
+}  // namespace btd::btctl

@@ -3,7 +3,7 @@
 #include <stdexcept>
 #include <string>
 
-namespace btd::cli {
+namespace btd::btctl {
 
 namespace exit_code {
 inline constexpr int ok = 0;
@@ -27,4 +27,4 @@ inline CliError usage_error(const std::string& message) {
     return CliError(exit_code::usage, message);
 }
 
-}  // namespace btd::cli
+}  // namespace btd::btctl

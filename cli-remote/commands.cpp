@@ -14,7 +14,7 @@
 #include "rpc/transport/base64.hpp"
 #include "rpc/transport/json_parse.hpp"
 
-namespace btd::cli {
+namespace btd::btctl {
 namespace {
 
 using nlohmann::json;
@@ -309,4 +309,4 @@ int btctl_main(const std::vector<std::string>& args, std::ostream& out, std::ost
     }
 }
 
-}  // namespace btd::cli
+}  // namespace btd::btctl

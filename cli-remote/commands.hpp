@@ -9,7 +9,7 @@
 #include "cli-remote/args.hpp"
 #include "cli-remote/discovery.hpp"
 
-namespace btd::cli {
+namespace btd::btctl {
 
 using RpcCall =
     std::function<nlohmann::json(const std::string& method, const nlohmann::json& params)>;
@@ -22,4 +22,4 @@ void run_command(const CliOptions& options, const RpcCall& call, std::ostream& o
 int btctl_main(const std::vector<std::string>& args, std::ostream& out, std::ostream& err,
                const GetEnv& env);
 
-}  // namespace btd::cli
+}  // namespace btd::btctl

@@ -6,7 +6,7 @@
 
 #include "rpc/transport/state_files.hpp"
 
-namespace btd::cli {
+namespace btd::btctl {
 namespace {
 
 // First line of a small file, whitespace-trimmed; nullopt if missing or empty.
@@ -63,4 +63,4 @@ Endpoint find_endpoint(const std::optional<std::string>& rpc_flag,
     return e;
 }
 
-}  // namespace btd::cli
+}  // namespace btd::btctl

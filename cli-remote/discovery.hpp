@@ -5,7 +5,7 @@
 #include <optional>
 #include <string>
 
-namespace btd::cli {
+namespace btd::btctl {
 
 using GetEnv = std::function<std::optional<std::string>(const char* name)>;
 std::optional<std::string> process_env(const char* name);
@@ -24,4 +24,4 @@ Endpoint find_endpoint(const std::optional<std::string>& rpc_flag,
                        const std::optional<std::string>& token_flag,
                        const std::filesystem::path& state_dir, const GetEnv& env);
 
-}  // namespace btd::cli
+}  // namespace btd::btctl

@@ -13,7 +13,7 @@
 #include "rpc/transport/json_parse.hpp"
 #include "rpc/transport/url.hpp"
 
-namespace btd::cli {
+namespace btd::btctl {
 namespace {
 
 namespace asio = boost::asio;
@@ -188,4 +188,4 @@ void watch_events(const std::string& rpc_url, const std::optional<std::string>& 
     throw CliError(exit_code::unreachable, "btd closed the event stream (" + ec.message() + ")");
 }
 
-}  // namespace btd::cli
+}  // namespace btd::btctl

@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-namespace btd::cli {
+namespace btd::btctl {
 
 struct SseEvent {
     std::optional<std::uint64_t> id;  // from an `id:` line
@@ -42,4 +42,4 @@ std::string format_event(const SseEvent& event, bool json);
 void watch_events(const std::string& rpc_url, const std::optional<std::string>& token,
                   std::chrono::seconds connect_timeout, bool json, std::ostream& out);
 
-}  // namespace btd::cli
+}  // namespace btd::btctl

@@ -5,7 +5,7 @@
 #include <cstdio>
 #include <ctime>
 
-namespace btd::cli {
+namespace btd::btctl {
 namespace {
 
 using nlohmann::json;
@@ -322,4 +322,4 @@ std::string format_stats(const json& s) {
     return format_table(rows, {});
 }
 
-}  // namespace btd::cli
+}  // namespace btd::btctl

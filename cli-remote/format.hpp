@@ -6,7 +6,7 @@
 #include <string_view>
 #include <vector>
 
-namespace btd::cli {
+namespace btd::btctl {
 
 std::string human_size(std::int64_t bytes);        // "0 B", "512 B", "1.5 KiB", "2.00 GiB"
 std::string human_rate(std::int64_t bytes_per_s);  // "1.5 MiB/s", "0 B/s"
@@ -30,4 +30,4 @@ std::string format_torrent_info(const nlohmann::json& details);
 std::string priority_name(int priority);  // skip, low, normal, high, or "priority N"
 std::string format_stats(const nlohmann::json& stats);
 
-}  // namespace btd::cli
+}  // namespace btd::btctl

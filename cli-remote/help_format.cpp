@@ -3,7 +3,7 @@
 #include <cctype>
 #include <sstream>
 
-namespace btd::cli {
+namespace btd::btctl {
 namespace {
 
 // Indents every line of `text` by two spaces.
@@ -92,4 +92,4 @@ std::string HelpFormatter::make_option_opts(const CLI::Option* opt) const {
     return CLI::Formatter::make_option_opts(opt);
 }
 
-}  // namespace btd::cli
+}  // namespace btd::btctl

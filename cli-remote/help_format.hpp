@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-namespace btd::cli {
+namespace btd::btctl {
 
 struct CommandHelp {
     std::string_view name;       // "set"
@@ -40,4 +40,4 @@ class HelpFormatter : public CLI::Formatter {
     std::string command_note_;
 };
 
-}  // namespace btd::cli
+}  // namespace btd::btctl

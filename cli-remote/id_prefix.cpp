@@ -6,7 +6,7 @@
 #include "cli-remote/cli_error.hpp"
 #include "core/util/ascii.hpp"
 
-namespace btd::cli {
+namespace btd::btctl {
 
 std::vector<std::string> resolve_id_prefixes(const std::vector<std::string>& prefixes,
                                              const std::vector<KnownTorrent>& known) {
@@ -34,4 +34,4 @@ std::vector<std::string> resolve_id_prefixes(const std::vector<std::string>& pre
     return out;
 }
 
-}  // namespace btd::cli
+}  // namespace btd::btctl

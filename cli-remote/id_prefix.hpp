@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-namespace btd::cli {
+namespace btd::btctl {
 
 struct KnownTorrent {
     std::string id;  // 40 lowercase hex
@@ -15,4 +15,4 @@ struct KnownTorrent {
 std::vector<std::string> resolve_id_prefixes(const std::vector<std::string>& prefixes,
                                              const std::vector<KnownTorrent>& known);
 
-}  // namespace btd::cli
+}  // namespace btd::btctl

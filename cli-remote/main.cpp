@@ -7,5 +7,5 @@
 
 int main(int argc, char** argv) {
     std::vector<std::string> args(argv + 1, argv + argc);
-    return btd::cli::btctl_main(args, std::cout, std::cerr, btd::cli::process_env);
+    return btd::btctl::btctl_main(args, std::cout, std::cerr, btd::btctl::process_env);
 }

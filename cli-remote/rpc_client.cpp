@@ -10,7 +10,7 @@
 #include "rpc/transport/json_parse.hpp"
 #include "rpc/transport/url.hpp"
 
-namespace btd::cli {
+namespace btd::btctl {
 namespace {
 
 namespace asio = boost::asio;
@@ -125,4 +125,4 @@ nlohmann::json RpcClient::call(const std::string& method, const nlohmann::json& 
     return (*reply)["result"];
 }
 
-}  // namespace btd::cli
+}  // namespace btd::btctl

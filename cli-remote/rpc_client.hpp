@@ -7,7 +7,7 @@
 
 #include "cli-remote/cli_error.hpp"
 
-namespace btd::cli {
+namespace btd::btctl {
 
 // The daemon answered with a JSON-RPC error.
 class RpcCallError : public CliError {
@@ -38,4 +38,4 @@ class RpcClient {
     int next_id_ = 1;
 };
 
-}  // namespace btd::cli
+}  // namespace btd::btctl

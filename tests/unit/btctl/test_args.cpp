@@ -3,7 +3,7 @@
 #include "cli-remote/args.hpp"
 #include "cli-remote/cli_error.hpp"
 
-using namespace btd::cli;
+using namespace btd::btctl;
 
 namespace {
 

@@ -14,7 +14,7 @@
 #include "rpc/transport/state_files.hpp"
 
 using namespace btd;
-using namespace btd::cli;
+using namespace btd::btctl;
 using nlohmann::json;
 namespace fs = std::filesystem;
 

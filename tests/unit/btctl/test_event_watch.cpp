@@ -3,7 +3,7 @@
 
 #include "cli-remote/event_watch.hpp"
 
-using namespace btd::cli;
+using namespace btd::btctl;
 
 TEST_CASE("the SSE parser joins events across reads and skips comments") {
     SseParser parser;

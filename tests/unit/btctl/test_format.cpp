@@ -4,7 +4,7 @@
 
 #include "cli-remote/format.hpp"
 
-using namespace btd::cli;
+using namespace btd::btctl;
 using nlohmann::json;
 
 TEST_CASE("sizes in binary units") {

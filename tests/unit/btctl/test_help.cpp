@@ -8,7 +8,7 @@
 #include "cli-remote/cli_error.hpp"
 #include "cli-remote/commands.hpp"
 
-using namespace btd::cli;
+using namespace btd::btctl;
 
 namespace {
 

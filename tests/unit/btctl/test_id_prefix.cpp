@@ -3,7 +3,7 @@
 #include "cli-remote/cli_error.hpp"
 #include "cli-remote/id_prefix.hpp"
 
-using namespace btd::cli;
+using namespace btd::btctl;
 
 namespace {
 
