@@ -50,13 +50,7 @@ class MetadataLiar(F._Server):
         self.hung_up = 0
 
     def _read_exact(self, conn, n):
-        data = b""
-        while len(data) < n:
-            chunk = conn.recv(n - len(data))
-            if not chunk:
-                raise EOFError
-            data += chunk
-        return data
+        return R.read_exact(conn, n)
 
     def serve(self, conn):
         conn.settimeout(20)

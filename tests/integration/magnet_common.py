@@ -7,6 +7,7 @@ import time
 
 import harness as H
 import lt_peer
+import raw_peer
 
 
 class LtNode:
@@ -125,13 +126,7 @@ class RawPeer:
 
     @staticmethod
     def _read(conn, n):
-        data = b""
-        while len(data) < n:
-            chunk = conn.recv(n - len(data))
-            if not chunk:
-                raise EOFError
-            data += chunk
-        return data
+        return raw_peer.read_exact(conn, n)
 
     def _serve(self, conn):
         import struct

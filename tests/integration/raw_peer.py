@@ -26,6 +26,17 @@ NAMES = {CHOKE: "choke", UNCHOKE: "unchoke", INTERESTED: "interested",
 BLOCK = 16 * 1024
 
 
+
+def read_exact(conn, n):
+    """n bytes from a blocking socket (for fake peers that serve accepted connections)."""
+    data = b""
+    while len(data) < n:
+        chunk = conn.recv(n - len(data))
+        if not chunk:
+            raise EOFError
+        data += chunk
+    return data
+
 class PeerClosed(Exception):
     """The remote side closed (or reset) the connection."""
 
