@@ -201,6 +201,7 @@ class Daemon {
                                 const rpc::SessionMethodsOptions& methods) {
         rpc::transmission::TransmissionOptions transmission;
         transmission.config_dir = config_.state_dir.string();
+        transmission.settings = methods.settings;
         transmission.settings_changed = methods.settings_changed;
         transmission.job_added = methods.job_added;
         transmission.allowed_download_dirs = methods.allowed_download_dirs;

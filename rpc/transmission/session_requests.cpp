@@ -1,7 +1,9 @@
 // session-get, session-set, session-stats, free-space, port-test.
 #include <chrono>
 #include <filesystem>
+#include <limits>
 #include <system_error>
+#include <utility>
 
 #include "rpc/methods/download_dir_policy.hpp"
 #include "rpc/methods/error_mapping.hpp"
@@ -91,7 +93,7 @@ T merge_limit(std::optional<bool> enabled, std::optional<T> value, T current, T 
 // on; switching on needs a size unless the queue has one.
 int merge_queue(const json& args, const char* size_key, const char* enabled_key, int current) {
     auto enabled = get_bool(args, enabled_key);
-    auto size = get_int(args, size_key, 0, 100000);
+    auto size = get_int(args, size_key, 0, std::numeric_limits<int>::max());
     if (!enabled.value_or(size.has_value() || current >= 0)) return -1;
     if (size) return static_cast<int>(*size);
     if (current >= 0) return current;
@@ -99,46 +101,78 @@ int merge_queue(const json& args, const char* size_key, const char* enabled_key,
                       ": btd keeps no queue size while the queue is off");
 }
 
-void merge_queues(const json& args, SessionSettings& next) {
-    constexpr std::int64_t kMaxMinutes = 10LL * 365 * 24 * 60;
-    next.max_active_downloads = merge_queue(args, "download-queue-size", "download-queue-enabled",
-                                            next.max_active_downloads);
-    next.max_active_seeds =
-        merge_queue(args, "seed-queue-size", "seed-queue-enabled", next.max_active_seeds);
-    next.queue_stalled_after =
-        merge_limit<std::int64_t>(get_bool(args, "queue-stalled-enabled"),
-                                  get_int(args, "queue-stalled-minutes", 0, kMaxMinutes),
-                                  next.queue_stalled_after, 60, "queue-stalled-minutes");
-}
+// btd's setting for each Transmission key session-set takes; the ranges are the settings
+// table's (SettingsSchema), not written again here.
+constexpr std::pair<std::string_view, std::string_view> kSettingOfKey[] = {
+    {"speed-limit-down", "download_rate_limit"},
+    {"speed-limit-up", "upload_rate_limit"},
+    {"seedRatioLimit", "ratio_limit"},
+    {"idle-seeding-limit", "seed_idle_limit"},
+    {"peer-port", "listen_port"},
+    {"peer-limit-global", "max_connections"},
+    {"peer-limit-per-torrent", "max_peers_per_torrent"},
+    {"download-dir", "download_dir"},
+    {"download-queue-size", "max_active_downloads"},
+    {"seed-queue-size", "max_active_seeds"},
+    {"queue-stalled-minutes", "queue_stalled_after"},
+};
 
-SessionSettings settings_from(const json& args, SessionSettings next,
-                              const std::vector<std::filesystem::path>& allowed_dirs) {
-    constexpr std::int64_t kMaxKb = (std::int64_t(1) << 40) / kSpeedUnit;
-    constexpr std::int64_t kMaxMinutes = 10LL * 365 * 24 * 60;
-    next.download_rate_limit = merge_limit<std::int64_t>(
+// The request in btd's names and units: each limit merged with its switch, sizes and ports as
+// given. Only the syntax is checked here (a number, not negative, no overflow in the unit).
+json btd_params(const json& args, const SessionSettings& s,
+                const std::vector<std::filesystem::path>& allowed_dirs) {
+    constexpr std::int64_t kMaxKb = std::numeric_limits<std::int64_t>::max() / kSpeedUnit;
+    constexpr std::int64_t kMaxMinutes = std::numeric_limits<std::int64_t>::max() / 60;
+    constexpr std::int64_t kMaxWhole = std::numeric_limits<std::int64_t>::max();
+    json p = json::object();
+    p["download_rate_limit"] = merge_limit<std::int64_t>(
         get_bool(args, "speed-limit-down-enabled"), get_int(args, "speed-limit-down", 0, kMaxKb),
-        next.download_rate_limit, kSpeedUnit, "speed-limit-down");
-    next.upload_rate_limit = merge_limit<std::int64_t>(
+        s.download_rate_limit, kSpeedUnit, "speed-limit-down");
+    p["upload_rate_limit"] = merge_limit<std::int64_t>(
         get_bool(args, "speed-limit-up-enabled"), get_int(args, "speed-limit-up", 0, kMaxKb),
-        next.upload_rate_limit, kSpeedUnit, "speed-limit-up");
-    next.ratio_limit = merge_limit<double>(get_bool(args, "seedRatioLimited"),
-                                           get_number(args, "seedRatioLimit", 0), next.ratio_limit,
+        s.upload_rate_limit, kSpeedUnit, "speed-limit-up");
+    p["ratio_limit"] = merge_limit<double>(get_bool(args, "seedRatioLimited"),
+                                           get_number(args, "seedRatioLimit", 0), s.ratio_limit,
                                            1.0, "seedRatioLimit");
-    next.seed_idle_limit =
+    p["seed_idle_limit"] =
         merge_limit<std::int64_t>(get_bool(args, "idle-seeding-limit-enabled"),
                                   get_int(args, "idle-seeding-limit", 0, kMaxMinutes),
-                                  next.seed_idle_limit, 60, "idle-seeding-limit");
-    if (auto v = get_int(args, "peer-port", 0, 65535))
-        next.listen_port = static_cast<std::uint16_t>(*v);
-    if (auto v = get_int(args, "peer-limit-global", 1, 100000))
-        next.max_connections = static_cast<int>(*v);
-    if (auto v = get_int(args, "peer-limit-per-torrent", 1, 10000))
-        next.max_peers_per_torrent = static_cast<int>(*v);
-    if (auto v = get_string(args, "download-dir")) {
-        next.default_download_dir = checked_download_dir(*v, allowed_dirs);
+                                  s.seed_idle_limit, 60, "idle-seeding-limit");
+    if (auto v = get_int(args, "peer-port", 0, kMaxWhole)) p["listen_port"] = *v;
+    if (auto v = get_int(args, "peer-limit-global", 0, kMaxWhole)) p["max_connections"] = *v;
+    if (auto v = get_int(args, "peer-limit-per-torrent", 0, kMaxWhole))
+        p["max_peers_per_torrent"] = *v;
+    if (auto v = get_string(args, "download-dir"))
+        p["download_dir"] = checked_download_dir(*v, allowed_dirs).string();
+    p["max_active_downloads"] =
+        merge_queue(args, "download-queue-size", "download-queue-enabled", s.max_active_downloads);
+    p["max_active_seeds"] =
+        merge_queue(args, "seed-queue-size", "seed-queue-enabled", s.max_active_seeds);
+    p["queue_stalled_after"] =
+        merge_limit<std::int64_t>(get_bool(args, "queue-stalled-enabled"),
+                                  get_int(args, "queue-stalled-minutes", 0, kMaxMinutes),
+                                  s.queue_stalled_after, 60, "queue-stalled-minutes");
+    return p;
+}
+
+// The table's message names btd's setting ("max_connections must be ..."); the caller sent the
+// Transmission key, so it is named first.
+std::string transmission_message(const std::string& table_message) {
+    for (const auto& [key, setting] : kSettingOfKey)
+        if (table_message.rfind(std::string(setting) + " ", 0) == 0)
+            return "session-set: " + std::string(key) + " (btd's " + table_message + ")";
+    return "session-set: " + table_message;
+}
+
+SessionSettings settings_from(const json& args, const SessionSettings& current,
+                              const TransmissionOptions& options) {
+    if (!options.settings.apply) throw MethodError("session-set is not supported here");
+    json params = btd_params(args, current, options.allowed_download_dirs);
+    try {
+        return options.settings.apply(params, current);
+    } catch (const std::invalid_argument& e) {
+        throw MethodError(transmission_message(e.what()));
     }
-    merge_queues(args, next);
-    return next;
 }
 
 json session_set(Context& c, const json& args) {
@@ -149,8 +183,7 @@ json session_set(Context& c, const json& args) {
          "idle-seeding-limit-enabled", "peer-port", "peer-limit-global", "peer-limit-per-torrent",
          "download-queue-size", "download-queue-enabled", "seed-queue-size", "seed-queue-enabled",
          "queue-stalled-minutes", "queue-stalled-enabled"});
-    SessionSettings next =
-        settings_from(args, c.session.settings(), c.options.allowed_download_dirs);
+    SessionSettings next = settings_from(args, c.session.settings(), c.options);
     return translate_errors([&] {
         c.session.apply_settings(next);
         if (c.options.settings_changed) c.options.settings_changed(c.session.settings());

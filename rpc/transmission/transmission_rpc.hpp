@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "core/session/session.hpp"
+#include "rpc/methods/session_methods.hpp"
 #include "rpc/methods/session_totals.hpp"
 #include "rpc/transmission/torrent_ids.hpp"
 #include "rpc/transport/url_fetch.hpp"
@@ -30,6 +31,9 @@ inline constexpr std::string_view kRpcVersionSemver = "5.3.0";
 struct TransmissionOptions {
     std::string config_dir;  // reported as config-dir: btd's state dir
     std::string session_id;  // X-Transmission-Session-Id, also reported by session-get
+    // session-set's names, ranges and checks: the same as session.set's (the daemon's settings
+    // table). Unset: session-set answers that it is not supported.
+    SettingsSchema settings;
     // Called after session-set changed settings (the daemon persists them, as for session.set).
     std::function<void(const SessionSettings&)> settings_changed;
     FetchOptions fetch;  // torrent-add with a URL

@@ -23,6 +23,7 @@ TransmissionOptions test_options() {
     TransmissionOptions options;
     options.config_dir = "/state";
     options.session_id = "sid";
+    options.settings = {daemon::rpc_settings, daemon::apply_rpc_settings};
     return options;
 }
 
@@ -184,6 +185,21 @@ TEST_CASE("transmission: session-set maps kB/s, minutes and switches onto sessio
     CHECK(contains(refused, "alt-speed-enabled"));
     CHECK(h.session->settings().upload_rate_limit == 300000);  // nothing half-applied
     CHECK(contains(h.fails("session-set", {{"speed-limit-up", "fast"}}), "speed-limit-up"));
+}
+
+TEST_CASE("transmission: session-set ranges are the settings table's, named by both keys") {
+    TransmissionHarness h;
+    auto before = h.session->settings();
+    auto refused = h.fails("session-set", {{"peer-limit-global", 0}, {"speed-limit-up", 5}});
+    CHECK(contains(refused, "peer-limit-global"));
+    CHECK(contains(refused, "max_connections must be an integer from 1 to 100000"));
+    CHECK(h.session->settings().upload_rate_limit == before.upload_rate_limit);  // none applied
+    CHECK(contains(h.fails("session-set", {{"peer-limit-per-torrent", 20000}}), "1 to 10000"));
+    CHECK(contains(h.fails("session-set", {{"download-queue-size", 200000}}),
+                   "max_active_downloads must be an integer from -1 to 100000"));
+    CHECK(contains(h.fails("session-set", {{"peer-port", 70000}}), "peer-port"));
+    h.ok("session-set", {{"peer-limit-per-torrent", 10000}, {"peer-port", 0}});
+    CHECK(h.session->settings().max_peers_per_torrent == 10000);
 }
 
 TEST_CASE("transmission: torrent-add replies torrent-added, then torrent-duplicate, same id") {
