@@ -197,8 +197,9 @@ void Session::Impl::schedule_tick() {
             t->tick();
             ++awake_torrents;
         }
+        for (auto& [id, m] : magnets) any_unpaused = any_unpaused || !m.job->paused();
         watch_payload();
-        if (any_unpaused) update_queue();  // else no torrent wants a slot: nothing to decide
+        if (any_unpaused) update_queue();  // else no job wants a slot: nothing to decide
         dht.tick();
         for (auto& [id, m] : magnets) m.job->tick();
         queue_stats();

@@ -17,7 +17,10 @@ using Clock = std::chrono::steady_clock;
 void Session::Impl::enqueue(const Sha1Hash& id, std::int64_t saved_position, bool paused) {
     positions.add(id, saved_position >= 0 ? std::optional(saved_position) : std::nullopt);
     payload[id] = {0, false, Clock::now()};
-    if (saved_position >= 0 && !paused) return torrents.at(id)->set_queued(true);
+    if (saved_position >= 0 && !paused) {
+        if (auto t = torrents.find(id); t != torrents.end()) return t->second->set_queued(true);
+        if (auto m = magnets.find(id); m != magnets.end()) return m->second.job->set_queued(true);
+    }
     // A paused one takes no slot, so nobody else's turn changes (and restoring 10,000 paused
     // torrents must not look at every torrent once per torrent).
     if (!paused) update_queue(&id);

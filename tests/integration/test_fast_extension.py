@@ -3,7 +3,7 @@
 protocol (BEP 10).
 
 1. A libtorrent leecher's own peer log: the first message after btd's handshake is HAVE_ALL
-   (never a BITFIELD), btd's extended handshake names "btd 0.1.0" with reqq 500, libtorrent
+   (never a BITFIELD), btd's extended handshake names "btd 0.1.0" with reqq 2000, libtorrent
    lists the peer as a seed with progress 1.0, and the download is exact.
 2. A raw socket: the handshake reply carries the Fast and extension bits and a -BD0100- peer id,
    and the first messages are HAVE_ALL and an extended handshake (ext id 0) with reqq and btd.
@@ -70,7 +70,7 @@ class FastExtension(unittest.TestCase):
                 ext = [d for n, d in msgs if n == "EXTENDED_HANDSHAKE"]
                 self.assertEqual(len(ext), 1, f"{ep}: expected one extended handshake: {names}")
                 self.assertIn("'v': 'btd 0.1.0'", ext[0])
-                self.assertIn("'reqq': 500", ext[0])
+                self.assertIn("'reqq': 2000", ext[0])
 
             (peer,) = [p for p in leecher.json_lines("PEERS_JSON")[-1]
                        if bytes.fromhex(p["pid"]).startswith(b"-BD0100-")]
@@ -108,7 +108,7 @@ class FastExtension(unittest.TestCase):
                 self.assertIn(b"btd", body)
                 decoded = lt.bdecode(body)
                 self.assertEqual(decoded[b"v"], b"btd 0.1.0", decoded)
-                self.assertEqual(decoded[b"reqq"], 500, decoded)
+                self.assertEqual(decoded[b"reqq"], 2000, decoded)
                 for index in R.parse_allowed_fast(msgs):
                     self.assertLess(index, NUM_PIECES, "allowed_fast for a piece that does not "
                                     "exist")
