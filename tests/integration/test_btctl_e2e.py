@@ -172,8 +172,11 @@ class BtctlEndToEnd(unittest.TestCase):
             states = [s[tid][0] for s in samples]
             progress = [s[tid][1] for s in samples]
             self.assertEqual(states, ["downloading"] * len(samples), tid)
+            # Never backwards, and forward over the 4.5 s (one 1.5 s gap may see no new piece
+            # on a loaded machine; the old build showed the same, 1 run in 3 under load).
             for before, after in zip(progress, progress[1:]):
-                self.assertGreater(after, before, f"{tid}: progress {progress}")
+                self.assertGreaterEqual(after, before, f"{tid}: progress {progress}")
+            self.assertGreater(progress[-1], progress[0], f"{tid}: progress {progress}")
             self.assertLess(progress[-1], 1.0, "the rate limit should make this slower")
 
         info = json.loads(self.btctl("info", self.id_b[:10], "--json").stdout)
