@@ -54,6 +54,14 @@ void write_disk(PromText& out, const SessionStats& stats) {
                static_cast<double>(stats.hashed_download_bytes));
 }
 
+void write_dht(PromText& out, const SessionStats& stats) {
+    if (!stats.dht_enabled) return;  // no series at all: "0 nodes" would read as an outage
+    out.family("btd_dht_nodes", "gauge", "Nodes in the DHT routing tables (IPv4 and IPv6).");
+    out.sample("btd_dht_nodes", static_cast<double>(stats.dht_nodes));
+    out.family("btd_dht_lookups", "gauge", "DHT lookups in flight.");
+    out.sample("btd_dht_lookups", static_cast<double>(stats.dht_lookups));
+}
+
 void write_events(PromText& out, const EventStream& events) {
     out.family("btd_event_clients", "gauge", "Clients connected to /events.");
     out.sample("btd_event_clients", static_cast<double>(events.client_count()));
@@ -106,6 +114,7 @@ std::string session_metrics_text(const Session& session, const RpcMetrics& rpc,
     auto stats = session.stats();
     write_session(out, stats);
     write_disk(out, stats);
+    write_dht(out, stats);
     if (events) write_events(out, *events);
     rpc.write(out);
     write_torrents(out, session.list(), per_torrent_limit);

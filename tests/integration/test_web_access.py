@@ -44,7 +44,10 @@ class WebAccess(unittest.TestCase):
             out_path=os.path.join(cls.dir, "web.torrent"))
         cls.seeder = H.LtPeer(cls.torrent, cls.src, mode="seed", upload_limit=SEED_RATE).start()
         cls.seeder.wait_ready(60)
-        cls.daemon = BtdDaemon(cls.state, cls.dl).start()
+        # The DHT on (bootstrapping from a loopback port nobody answers), so that its series
+        # exist; no LSD, whose multicast would leave loopback.
+        cls.daemon = BtdDaemon(cls.state, cls.dl, discovery=True, extra_args=[
+            "--no-lsd", "--dht-bootstrap", f"127.0.0.1:{H.free_port()}"]).start()
         cls.address = cls.daemon.address
         cls.secret = cls.daemon.secret
 
@@ -235,8 +238,12 @@ class WebAccess(unittest.TestCase):
                      "btd_uploaded_bytes", "btd_peers", "btd_torrents", "btd_rpc_requests",
                      "btd_rpc_request_duration_seconds", "btd_event_clients",
                      "btd_torrent_progress", "btd_disk_jobs_waiting", "btd_disk_jobs_running",
-                     "btd_hashed_bytes"):
+                     "btd_hashed_bytes", "btd_dht_nodes", "btd_dht_lookups"):
             self.assertIn(name, families)
+        dht = W.rpc(self.address, "session.stats",
+                    headers=W.bearer(self.secret))[1]["result"]["dht"]
+        self.assertTrue(dht["enabled"])
+        self.assertEqual(families["btd_dht_nodes"].samples[0].value, dht["nodes"])
         states = {s.labels["state"] for s in families["btd_torrents"].samples}
         self.assertIn("downloading", states)
         calls = [s for s in families["btd_rpc_requests"].samples
@@ -249,6 +256,12 @@ class WebAccess(unittest.TestCase):
             wanted = set(re.findall(r"\bbtd_[a-z_]+", f.read())) - {"btd_overview"}
         exported = set(families) | {s.name for f in families.values() for s in f.samples}
         self.assertEqual(wanted - exported, set())
+        # ... and shows every session-wide family (per-torrent ones beyond progress and download
+        # rate are left to the user's own panels).
+        left_out = {"btd_torrent_upload_rate_bytes", "btd_torrent_peers",
+                    "btd_torrent_series_omitted"}
+        self.assertEqual({f for f in families if f.startswith("btd_")} - left_out
+                         - {re.sub(r"_(total|bucket|count|sum)$", "", w) for w in wanted}, set())
 
     def hashed_bytes(self, families):
         """{kind: bytes} of btd_hashed_bytes_total."""
