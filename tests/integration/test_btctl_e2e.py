@@ -51,6 +51,7 @@ class BtctlEndToEnd(unittest.TestCase):
         H.btctl_binary()  # fail early with a clear message
         H.btd_binary()
         self.daemon = None
+        self.seeders = []
         self._tmp = H.TempDir(prefix="btd-btctl-")
         self.dir = self._tmp.__enter__()
         self.addCleanup(self._tmp.__exit__, None, None, None)
@@ -97,7 +98,9 @@ class BtctlEndToEnd(unittest.TestCase):
         for torrent in (self.torrent_a, self.torrent_b):
             peer = H.LtPeer(torrent, self.src, mode="seed", upload_limit=SEED_RATE).start()
             self.addCleanup(peer.stop)
+            self.seeders.append(peer)
             peer.wait_ready(60)
+        self.addCleanup(lambda: H.log("seeders at the end:" + self.seeders_report()))
 
     # -- helpers -------------------------------------------------------------------------------
 
@@ -130,7 +133,19 @@ class BtctlEndToEnd(unittest.TestCase):
             if predicate(rows):
                 return rows
             time.sleep(interval)
-        self.fail(f"not {what} within {timeout}s: {rows}\n" + self.daemon.log()[-3000:])
+        self.fail(f"not {what} within {timeout}s: {rows}\n" + self.daemon.log()[-3000:]
+                  + self.seeders_report())
+
+    def seeders_report(self):
+        """Whether each libtorrent seeder still runs, and its last lines: a seeder that died
+        explains a stall that btd cannot."""
+        out = []
+        for peer in self.seeders:
+            rc = peer.proc.poll()
+            out.append(f"\nseeder on port {peer.port}: "
+                       + ("running" if rc is None else f"exited {rc}") + "\n  "
+                       + "\n  ".join(peer.lines[-12:]))
+        return "".join(out)
 
     # -- the test ------------------------------------------------------------------------------
 
