@@ -256,6 +256,23 @@ def seeds_job_store():
     }
 
 
+def seeds_move_journal():
+    def rec(key, path):
+        return key.encode() + b" " + path.hex().encode() + b"\n"
+    head = b"btd-move 1\n" + rec("from", b"/srv/old") + rec("to", b"/srv/new")
+    files = rec("file", b"a.bin") + rec("file", b"dir/b \n\xff.bin")
+    return {
+        "copy_started": head + b"mode copy\n" + files,
+        "copy_committed": head + b"mode copy\n" + files + rec("copied", b"a.bin")
+        + rec("copied", b"dir/b \n\xff.bin") + b"commit\n",
+        "rename": head + b"mode rename\n" + files + b"commit\n",
+        "torn_last": head + b"mode copy\n" + files + b"copied 61",
+        "bad_hex": head + b"file 6g\n",
+        "no_to": b"btd-move 1\n" + rec("from", b"/x") + b"mode copy\n",
+        "wrong_header": b"btd-move 2\n" + rec("from", b"/x") + rec("to", b"/y"),
+    }
+
+
 def seeds_magnet():
     h = SINGLE_HASH
     b32 = base64.b32encode(bytes.fromhex(h)).decode()
@@ -335,7 +352,7 @@ TARGETS = {
     "extension_handshake": seeds_extension_handshake, "rpc": seeds_rpc, "config": seeds_config,
     "resume_json": seeds_resume_json, "runtime_settings": seeds_runtime_settings,
     "job_store": seeds_job_store, "magnet": seeds_magnet, "krpc": seeds_krpc,
-    "ut_metadata": seeds_ut_metadata, "ut_pex": seeds_ut_pex,
+    "ut_metadata": seeds_ut_metadata, "ut_pex": seeds_ut_pex, "move_journal": seeds_move_journal,
 }
 
 
