@@ -25,9 +25,10 @@ const fs::path& work_dir() {
             fs::is_directory("/dev/shm") ? fs::path("/dev/shm") : fs::temp_directory_path();
         std::string pattern = (base / "btd-fuzz-move-XXXXXX").string();
         if (!::mkdtemp(pattern.data())) std::abort();
+        static const auto* to_remove = new fs::path(pattern);  // outlives static destructors
         std::atexit([] {
             std::error_code ec;
-            fs::remove_all(work_dir(), ec);
+            fs::remove_all(*to_remove, ec);
         });
         return fs::path(pattern);
     }();
