@@ -33,6 +33,7 @@ def main():
     signal.signal(signal.SIGINT, lt_peer._on_signal)
 
     ses = lt_peer.make_session(args.port)
+    alerts = lt_peer.AlertWaiter(ses)
     # All torrents at once (libtorrent's default queue runs 3 downloads and 5 seeds).
     ses.apply_settings({"active_downloads": -1, "active_seeds": -1, "active_limit": -1,
                         "active_tracker_limit": -1, "active_checking": 2})
@@ -59,7 +60,7 @@ def main():
         if time.monotonic() - start > args.timeout:
             lt_peer.out("TIMEOUT")
             return 2
-        ses.wait_for_alert(200)
+        alerts.wait(0.2)
     return 0
 
 

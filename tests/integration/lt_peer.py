@@ -33,6 +33,7 @@ its mmap-based storage reads the modified page cache, so peers get the bad bytes
 import argparse
 import json
 import os
+import select
 import shutil
 import signal
 import sys
@@ -51,6 +52,29 @@ def _on_signal(signum, frame):
 
 def out(line):
     print(line, flush=True)
+
+
+class AlertWaiter:
+    """Sleeps until libtorrent has alerts to pop (or a timeout), through a pipe libtorrent
+    writes to (session.set_alert_fd). Not session.wait_for_alert: its Python binding turns the
+    returned alert pointer into an object, and libtorrent 2.0.8 may have freed that alert by
+    then; the process dies of SIGSEGV in __dynamic_cast (seen: a core of a seeder that vanished
+    mid-test in test_btctl_e2e)."""
+
+    def __init__(self, ses):
+        self._read, self._write = os.pipe()
+        os.set_blocking(self._read, False)
+        os.set_blocking(self._write, False)
+        ses.set_alert_fd(self._write)
+
+    def wait(self, timeout):
+        ready, _, _ = select.select([self._read], [], [], timeout)
+        if ready:
+            try:
+                while os.read(self._read, 4096):
+                    pass
+            except BlockingIOError:
+                pass
 
 
 def make_session(port, extra_mask=0):
@@ -206,6 +230,7 @@ def main():
     peer_log_words = [w for w in args.peer_log.split(",") if w]
     ses = make_session(args.port,
                        lt.alert.category_t.peer_log_notification if peer_log_words else 0)
+    alerts = AlertWaiter(ses)
     if args.peer_info:
         mask = lt.alert.category_t.block_progress_notification
         if peer_log_words:
@@ -235,7 +260,7 @@ def main():
                 out(f"ERROR timeout after {args.timeout}s")
                 rc = 2
                 break
-            ses.wait_for_alert(200)
+            alerts.wait(0.2)
             st = h.status()
             for a in ses.pop_alerts():
                 if peers is not None:

@@ -15,6 +15,7 @@ import time
 import unittest
 
 import harness as H
+import lt_peer
 
 TIMEOUT = 45
 
@@ -69,6 +70,7 @@ class Ipv6Incoming(unittest.TestCase):
             params.flags &= ~lt.torrent_flags.auto_managed
             params.flags &= ~lt.torrent_flags.paused
             h = ses.add_torrent(params)
+            alerts = lt_peer.AlertWaiter(ses)
             blocks = {}  # (ip, port, peer id prefix) -> blocks received from it
             done = flushed = False
             try:
@@ -83,7 +85,7 @@ class Ipv6Incoming(unittest.TestCase):
                     if not done and st.is_seeding:
                         done = True
                         h.flush_cache()
-                    ses.wait_for_alert(200)
+                    alerts.wait(0.2)
                     for a in ses.pop_alerts():
                         if isinstance(a, (lt.torrent_error_alert, lt.file_error_alert)):
                             self.fail(f"libtorrent: {a.message()}")
