@@ -5,6 +5,8 @@
 
 namespace btd::btctl {
 
+// Named like the enum constants they stand for (std::errc style); ints because they are exit codes.
+// NOLINTBEGIN(readability-identifier-naming)
 namespace exit_code {
 inline constexpr int ok = 0;
 inline constexpr int failure = 1;      // the daemon reported an error, or a local I/O problem
@@ -12,6 +14,7 @@ inline constexpr int usage = 2;        // bad arguments, unknown or ambiguous to
 inline constexpr int unreachable = 3;  // daemon not running / not reachable
 inline constexpr int auth = 4;         // daemon refused our secret
 }  // namespace exit_code
+// NOLINTEND(readability-identifier-naming)
 
 class CliError : public std::runtime_error {
   public:

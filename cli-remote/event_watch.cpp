@@ -17,7 +17,7 @@ namespace btd::btctl {
 namespace {
 
 namespace asio = boost::asio;
-using tcp = asio::ip::tcp;
+using asio::ip::tcp;
 using nlohmann::json;
 
 constexpr std::size_t kMaxHeaderBytes = 16 * 1024;

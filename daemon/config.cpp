@@ -32,13 +32,13 @@ void ConfigValues::override_with(const ConfigValues& higher) {
 }
 
 const std::vector<std::string>& config_keys() {
-    static const std::vector<std::string> keys = [] {
+    static const std::vector<std::string> kKeys = [] {
         std::vector<std::string> out;
         for (const auto& setting : settings())
             if (setting.from(kConfig)) out.push_back(setting.name);
         return out;
     }();
-    return keys;
+    return kKeys;
 }
 
 namespace {
@@ -126,13 +126,13 @@ std::int64_t parse_rate(std::string_view text) {
 }
 
 spdlog::level::level_enum parse_log_level(std::string_view text) {
-    static const std::vector<std::pair<std::string, spdlog::level::level_enum>> levels = {
+    static const std::vector<std::pair<std::string, spdlog::level::level_enum>> kLevels = {
         {"trace", spdlog::level::trace},       {"debug", spdlog::level::debug},
         {"info", spdlog::level::info},         {"warn", spdlog::level::warn},
         {"warning", spdlog::level::warn},      {"error", spdlog::level::err},
         {"critical", spdlog::level::critical}, {"off", spdlog::level::off}};
     auto t = ascii_lower(text);
-    for (auto& [name, level] : levels)
+    for (auto& [name, level] : kLevels)
         if (name == t) return level;
     throw ConfigError("'" + std::string(text) +
                       "' is not a log level (trace, debug, info, warn, error, critical, off)");

@@ -208,9 +208,8 @@ ConfigFileText parse_by_line(std::string_view text, const std::string& source,
         ++line_no;
         pos = nl == std::string_view::npos ? text.size() + 1 : nl + 1;
         if (line.empty() || line.front() == '#') continue;
-        if (bare_non_ascii(line))
-            set_legacy_line(out.values, line, at(source, line_no), legacy);
-        else if (auto parsed = toml::parse(line); parsed && parsed.table().size() == 1)
+        auto parsed = bare_non_ascii(line) ? toml::parse_result{} : toml::parse(line);
+        if (parsed && parsed.table().size() == 1)
             set_from_table(out.values, parsed.table(), source, line_no);
         else
             set_legacy_line(out.values, line, at(source, line_no), legacy);

@@ -72,7 +72,8 @@ int run_download_mode(const DownloadModeOptions& options) {
             if (ec || finishing) return;
             auto s = session.details(id).status;
             spdlog::info("{}: {} {:.1f}% {:.1f} MiB/s, {} peers", s.name, to_string(s.state),
-                         s.progress * 100, s.download_rate / 1048576.0, s.peers);
+                         s.progress * 100, static_cast<double>(s.download_rate) / 1048576.0,
+                         s.peers);
             report();
         });
     };

@@ -36,7 +36,11 @@ ResumeSaver::ResumeSaver(boost::asio::io_context& io, Session& session, JobStore
     : io_(io), session_(session), store_(store), worker_(worker), timing_(timing), timer_(io) {}
 
 ResumeSaver::~ResumeSaver() {
-    stop();
+    try {
+        stop();
+    } catch (const std::exception& e) {  // a destructor must not throw
+        spdlog::warn("stopping the resume saver: {}", e.what());
+    }
 }
 
 void ResumeSaver::start() {

@@ -356,9 +356,12 @@ Setting make_setting(std::string name, std::optional<T> ConfigValues::*value,
     return out;
 }
 
-// Each row of settings_table.hpp becomes one make_setting call.
+// Each row of settings_table.hpp becomes one make_setting call. `details` is a chain of member
+// calls (.range(...).help(...)) appended to the row, so it cannot be parenthesised.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define BTD_MAKE_SETTING(type, name, default_value, details) \
     make_setting<type>(#name, &ConfigValues::name, &DaemonConfig::name, Row<type>() details),
+// NOLINTEND(bugprone-macro-parentheses)
 
 std::vector<Setting> build_table() {
     return {BTD_SETTINGS(BTD_MAKE_SETTING)};
@@ -369,8 +372,8 @@ std::vector<Setting> build_table() {
 }  // namespace
 
 const std::vector<Setting>& settings() {
-    static const std::vector<Setting> table = build_table();
-    return table;
+    static const std::vector<Setting> kTable = build_table();
+    return kTable;
 }
 
 const Setting* find_setting(std::string_view name) {

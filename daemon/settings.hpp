@@ -18,7 +18,9 @@
 
 namespace btd::daemon {
 
-// Who may set a setting (Row::from).
+// Who may set a setting (Row::from): bit flags, so an unscoped enum; k-named because bare
+// `config` and `rpc` would shadow names used throughout btd::daemon.
+// NOLINTNEXTLINE(readability-identifier-naming)
 enum SettingSource : unsigned { kConfig = 1, kFlag = 2, kRpc = 4 };
 
 // A value syntax: text (config file, flags) and JSON (RPC, settings.json), one range for both.

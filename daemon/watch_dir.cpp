@@ -90,7 +90,11 @@ WatchDir::WatchDir(boost::asio::io_context& io, Session& session, Options option
     : io_(io), session_(session), options_(std::move(options)), add_(std::move(add)), timer_(io) {}
 
 WatchDir::~WatchDir() {
-    stop();
+    try {
+        stop();
+    } catch (const std::exception& e) {  // a destructor must not throw
+        spdlog::warn("stopping the watch directory: {}", e.what());
+    }
 }
 
 void WatchDir::start() {

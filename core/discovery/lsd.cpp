@@ -126,7 +126,11 @@ LsdService::LsdService(boost::asio::io_context& io, ListFn listed, PeerFn on_pee
       cookie_(random_cookie()) {}
 
 LsdService::~LsdService() {
-    stop();
+    try {
+        stop();
+    } catch (const std::exception& e) {  // a destructor must not throw; the socket goes anyway
+        spdlog::warn("LSD: stopping: {}", e.what());
+    }
 }
 
 std::optional<std::string> LsdService::start() {

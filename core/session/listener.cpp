@@ -43,7 +43,11 @@ Listener::Listener(asio::io_context& io, Route route, Admit admit)
 
 Listener::~Listener() {
     *alive_ = false;
-    close();
+    try {
+        close();
+    } catch (const std::exception& e) {  // a destructor must not throw; the sockets go anyway
+        spdlog::warn("closing the peer listener: {}", e.what());
+    }
 }
 
 std::uint16_t Listener::listen(const std::string& address, std::uint16_t port) {

@@ -44,7 +44,7 @@ void PieceWriter::hash_and_write(int piece, const Sha1Hash& expected,
         data.reset();  // the buffer goes back on the pool thread once written
         return [weak, this, piece, size, out = std::move(out), done = std::move(done)]() mutable {
             if (!weak.lock()) return;
-            jobs_.note_hashed(size);
+            jobs_.note_hashed(static_cast<std::int64_t>(size));
             auto it = buffers_.find(piece);
             if (it != buffers_.end()) out.contributors = std::move(it->second.contributors);
             release(piece);

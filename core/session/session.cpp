@@ -92,10 +92,17 @@ Session::Session(boost::asio::io_context& io, SessionSettings settings)
 // Disk work ends before the torrents go: running checks are cancelled, then the pool is joined,
 // so no pool thread is left using anything a torrent owns (jobs also own what they read).
 Session::~Session() {
-    impl_->tick_timer.cancel();
-    for (auto& [id, t] : impl_->torrents) t->cancel_disk_work();
-    for (auto& [ptr, t] : impl_->retiring) t->cancel_disk_work();
-    impl_->ctx.disk.join();
+    try {
+        impl_->tick_timer.cancel();
+        for (auto& [id, t] : impl_->torrents) t->cancel_disk_work();
+        for (auto& [ptr, t] : impl_->retiring) t->cancel_disk_work();
+        impl_->ctx.disk.join();
+    } catch (const std::exception& e) {
+        // Only a broken invariant gets here (joining the pool from one of its own threads):
+        // freeing the torrents under a running pool thread would be worse than stopping now.
+        spdlog::critical("shutting the session down: {}", e.what());
+        std::terminate();
+    }
     impl_->magnets.clear();
     impl_->retiring_magnets.clear();
     impl_->torrents.clear();

@@ -47,14 +47,14 @@ struct SessionContext {
 
     int connection_limit() const { return std::min(settings.max_connections, descriptor_cap); }
 
-    SessionContext(boost::asio::io_context& io_, SessionSettings s)
-        : io(io_),
+    SessionContext(boost::asio::io_context& io_context, SessionSettings s)
+        : io(io_context),
           settings(std::move(s)),
           peer_id(make_peer_id()),
-          trackers(io_),
+          trackers(io_context),
           disk(settings.disk_threads),
-          download_limit(std::make_shared<RateLimiter>(io_)),
-          upload_limit(std::make_shared<RateLimiter>(io_)) {
+          download_limit(std::make_shared<RateLimiter>(io_context)),
+          upload_limit(std::make_shared<RateLimiter>(io_context)) {
         download_limit->set_rate(settings.download_rate_limit);
         upload_limit->set_rate(settings.upload_rate_limit);
     }

@@ -84,12 +84,12 @@ class DiskPool {
     static std::size_t index(DiskJobKind kind) { return static_cast<std::size_t>(kind); }
     // A job leaves the waiting count when it starts and the running count when it ends.
     struct Running {
-        Running(DiskPool& pool, DiskJobKind kind) : pool_(pool) {
-            pool_.waiting_[index(kind)].fetch_sub(1, std::memory_order_relaxed);
-            pool_.running_.fetch_add(1, std::memory_order_relaxed);
+        Running(DiskPool& owner, DiskJobKind kind) : pool(owner) {
+            pool.waiting_[index(kind)].fetch_sub(1, std::memory_order_relaxed);
+            pool.running_.fetch_add(1, std::memory_order_relaxed);
         }
-        ~Running() { pool_.running_.fetch_sub(1, std::memory_order_relaxed); }
-        DiskPool& pool_;
+        ~Running() { pool.running_.fetch_sub(1, std::memory_order_relaxed); }
+        DiskPool& pool;
     };
 
     std::array<std::atomic<std::int64_t>, kDiskJobKinds> waiting_{};

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <utility>
 
 #include "core/storage/safe_path.hpp"
 #include "core/storage/storage.hpp"
@@ -45,7 +46,7 @@ std::shared_ptr<OpenFile> FileCache::get(int file, bool write) {
     } else {
         if (slot.file) {
             if (slot.file->dirty) unsynced_closed_.insert(file);
-            evicted.push_back(std::move(slot));
+            evicted.push_back(std::exchange(slot, Entry{}));
         }
         slot.file = handle;
     }

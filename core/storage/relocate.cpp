@@ -36,11 +36,11 @@ struct Fd {
 // Fault injection for tests only: BTD_TEST_MOVE_DELAY_MS=N sleeps N ms after each MiB copied
 // and after each original deleted, so a test can kill btd in the middle of a move.
 void test_delay() {
-    static const long ms = [] {
+    static const long kDelayMs = [] {
         const char* v = std::getenv("BTD_TEST_MOVE_DELAY_MS");
         return v ? std::strtol(v, nullptr, 10) : 0L;
     }();
-    if (ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+    if (kDelayMs > 0) std::this_thread::sleep_for(std::chrono::milliseconds(kDelayMs));
 }
 
 [[noreturn]] void fail(const std::string& what, const fs::path& path, int err) {

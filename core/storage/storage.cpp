@@ -389,9 +389,7 @@ void Storage::create_files(const std::vector<bool>& which) {
         if (fd < 0) throw StorageError(os_error_message("create", full, errno), errno);
         struct stat st {};
         int err = 0;
-        if (::fstat(fd, &st) != 0)
-            err = errno;
-        else if (st.st_size < f.length && ::ftruncate(fd, f.length) != 0)
+        if (::fstat(fd, &st) != 0 || (st.st_size < f.length && ::ftruncate(fd, f.length) != 0))
             err = errno;
         ::close(fd);
         if (err) throw StorageError(os_error_message("allocate", full, err), err);

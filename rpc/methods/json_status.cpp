@@ -79,12 +79,12 @@ constexpr Member kSummaryMembers[] = {
 
 // kSummaryMembers[i]'s bit in SummaryFields.
 const std::vector<SummaryFields>& member_bits() {
-    static const std::vector<SummaryFields> bits = [] {
+    static const std::vector<SummaryFields> kBits = [] {
         std::vector<SummaryFields> out;
         for (const auto& m : kSummaryMembers) out.push_back(summary_field_bit(m.name));
         return out;
     }();
-    return bits;
+    return kBits;
 }
 
 }  // namespace

@@ -60,10 +60,10 @@ void append_escaped_control(std::string& out, unsigned char c) {
         default:
             break;
     }
-    static constexpr char hex[] = "0123456789abcdef";
+    static constexpr char kHex[] = "0123456789abcdef";
     out += "\\u00";
-    out += hex[c >> 4];
-    out += hex[c & 0xf];
+    out += kHex[c >> 4];
+    out += kHex[c & 0xf];
 }
 
 }  // namespace

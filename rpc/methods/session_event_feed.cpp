@@ -3,7 +3,7 @@
 namespace btd::rpc::transport {
 namespace {
 
-using json = nlohmann::json;
+using nlohmann::json;
 
 json torrent_fields(const TorrentStatus& s) {
     return {{"id", to_hex(s.id)},

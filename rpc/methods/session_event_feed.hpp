@@ -13,6 +13,7 @@ namespace btd::rpc::transport {
 // Coalesces the engine's StatsEvents into the stream's `stats` snapshots: the latest session
 // totals and, per torrent, the latest status of every torrent that changed since the last
 // snapshot sent (so no change is lost when two engine reports fall into one interval).
+// NOLINTNEXTLINE(bugprone-exception-escape): nlohmann::json's destructor may allocate.
 class StatsFeed {
   public:
     void add(const StatsEvent& stats);

@@ -6,6 +6,8 @@
 
 namespace btd::rpc {
 
+// Named like the enum constants they stand for (std::errc style); ints because JSON-RPC codes are.
+// NOLINTBEGIN(readability-identifier-naming)
 namespace errc {
 // Standard JSON-RPC 2.0 codes.
 inline constexpr int parse_error = -32700;
@@ -25,6 +27,7 @@ inline constexpr int being_removed = -32008;
 // The caller's token (read-only, or not the admin secret) may not call this method.
 inline constexpr int not_permitted = -32010;
 }  // namespace errc
+// NOLINTEND(readability-identifier-naming)
 
 // Thrown by method handlers; becomes the `error` member of the response.
 class RpcError : public std::runtime_error {

@@ -53,7 +53,11 @@ EventStream::EventStream(asio::io_context& io, EventStreamOptions options)
     : io_(io), options_(options), timer_(io) {}
 
 EventStream::~EventStream() {
-    stop();
+    try {
+        stop();
+    } catch (const std::exception& e) {  // a destructor must not throw
+        spdlog::warn("closing the event stream: {}", e.what());
+    }
 }
 
 std::uint64_t EventStream::publish(std::string type, const nlohmann::json& data) {

@@ -9,7 +9,7 @@ namespace btd::rpc {
 namespace {
 
 namespace asio = boost::asio;
-using tcp = asio::ip::tcp;
+using asio::ip::tcp;
 
 // Frees a slot for a new connection by closing the oldest one that has not authenticated;
 // false if every open connection has (ids grow, so the smallest is the oldest).
@@ -71,7 +71,11 @@ RpcServer::RpcServer(asio::io_context& io, RpcServerOptions options, const Dispa
 }
 
 RpcServer::~RpcServer() {
-    stop();
+    try {
+        stop();
+    } catch (const std::exception& e) {  // a destructor must not throw
+        spdlog::warn("stopping the RPC server: {}", e.what());
+    }
 }
 
 void RpcServer::start() {

@@ -25,9 +25,10 @@ void RpcMetrics::record(std::string_view method, std::chrono::steady_clock::dura
 void RpcMetrics::write(PromText& out) const {
     out.family("btd_rpc_requests_total", "counter", "JSON-RPC calls by method and outcome.");
     for (const auto& [method, counts] : calls_) {
-        out.sample("btd_rpc_requests_total", {{"method", method}, {"outcome", "ok"}}, counts.ok);
+        out.sample("btd_rpc_requests_total", {{"method", method}, {"outcome", "ok"}},
+                   static_cast<double>(counts.ok));
         out.sample("btd_rpc_requests_total", {{"method", method}, {"outcome", "error"}},
-                   counts.error);
+                   static_cast<double>(counts.error));
     }
     out.family("btd_rpc_request_duration_seconds", "histogram",
                "Time from a JSON-RPC call's start to its result.");

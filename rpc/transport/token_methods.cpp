@@ -5,7 +5,7 @@
 namespace btd::rpc::transport {
 namespace {
 
-using json = nlohmann::json;
+using nlohmann::json;
 
 std::string name_param(const json& params) {
     auto it = params.find("name");

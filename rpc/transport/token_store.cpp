@@ -19,7 +19,7 @@
 namespace btd::rpc::transport {
 namespace {
 
-using json = nlohmann::json;
+using nlohmann::json;
 constexpr std::size_t kMaxTokens = 1000;
 constexpr std::size_t kMaxFileBytes = 1024 * 1024;
 

@@ -9,7 +9,7 @@ namespace btd::rpc::transport {
 namespace {
 
 namespace http = boost::beast::http;
-using json = nlohmann::json;
+using nlohmann::json;
 
 constexpr std::string_view kContentSecurityPolicy =
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
