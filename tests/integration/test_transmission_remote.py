@@ -373,6 +373,56 @@ class SameShapeAsTransmission(DaemonTestCase):
             left = client.call("torrent-get", {"fields": HOMEPAGE_FIELDS})
             self.assertEqual(left["arguments"]["torrents"], [])
 
+    def test_seed_modes_set_alone_and_read_back(self):
+        """seedIdleMode/seedRatioMode as Transmission: 1 alone takes the torrent's own limit
+        (Transmission's copy of the session's at add), 2 none, 0 the session's; raw bodies
+        answered by btd and transmission-daemon alike, read back through torrent-get."""
+        swarm = self.make_swarm(H.MIB + 5, "modes.bin")
+        btd = self.make_daemon(swarm).start()
+        ours = TransmissionClient(btd.address, btd.secret)
+        theirs = self.start_transmission(swarm)
+        with open(swarm.torrent, "rb") as f:
+            metainfo = base64.b64encode(f.read()).decode()
+        fields = ["seedIdleLimit", "seedIdleMode", "seedRatioLimit", "seedRatioMode"]
+        for client in (ours, theirs):
+            done = client.call("session-set", {"idle-seeding-limit": 45,
+                                               "idle-seeding-limit-enabled": True,
+                                               "seedRatioLimit": 2.5, "seedRatioLimited": True})
+            self.assertEqual(done["result"], "success", done)
+            added = client.call("torrent-add", {"metainfo": metainfo, "paused": True})
+            self.assertEqual(added["result"], "success", added)
+        steps = [({"seedIdleMode": 1}, {"seedIdleLimit": 45, "seedIdleMode": 1}),
+                 ({"seedRatioMode": 1}, {"seedRatioLimit": 2.5, "seedRatioMode": 1}),
+                 ({"seedIdleLimit": 20}, {"seedIdleLimit": 20, "seedIdleMode": 1}),
+                 ({"seedRatioLimit": 1.25}, {"seedRatioLimit": 1.25, "seedRatioMode": 1}),
+                 ({"seedIdleMode": 1}, {"seedIdleLimit": 20, "seedIdleMode": 1}),
+                 ({"seedIdleMode": 2, "seedRatioMode": 2}, {"seedIdleMode": 2, "seedRatioMode": 2}),
+                 ({"seedIdleMode": 0, "seedRatioMode": 0}, {"seedIdleMode": 0, "seedRatioMode": 0}),
+                 ({"seedIdleMode": 1, "seedIdleLimit": 90, "seedRatioMode": 1,
+                   "seedRatioLimit": 3}, {"seedIdleLimit": 90, "seedIdleMode": 1,
+                                          "seedRatioLimit": 3, "seedRatioMode": 1})]
+        for body, expected in steps:
+            got = []
+            for client in (ours, theirs):
+                reply = client.call("torrent-set", dict(body, ids=[swarm.info_hash]))
+                self.assertEqual(reply["result"], "success", (body, reply))
+                t = client.call("torrent-get", {"ids": [swarm.info_hash], "fields": fields})
+                got.append(t["arguments"]["torrents"][0])
+            mine, real = got
+            H.log(f"torrent-set {body}: btd {mine}, transmission {real}")
+            self.assert_same_shape(mine, real, f"torrent-get after {body}")
+            self.assertEqual({k: real[k] for k in expected}, expected, "Transmission")
+            self.assertEqual({k: mine[k] for k in expected}, expected, "btd")
+        limits = btd.rpc("torrent.get", {"id": swarm.info_hash})["limits"]
+        self.assertEqual((limits["seed_idle_limit"], limits["ratio_limit"]), (90 * 60, 3))
+        # btd keeps no value it does not use: a value alone for a torrent on the session's
+        # limit is refused (Transmission stores it unused), and nothing changes.
+        ours.call("torrent-set", {"ids": [swarm.info_hash], "seedIdleMode": 0})
+        refused = ours.call("torrent-set", {"ids": [swarm.info_hash], "seedIdleLimit": 10})
+        self.assertIn("seedIdleLimit alone would not apply", refused["result"])
+        self.assertIsNone(btd.rpc("torrent.get", {"id": swarm.info_hash})["limits"]
+                          ["seed_idle_limit"])
+
     def test_queue_settings_position_and_location_replayed(self):
         """session-set of the queue keys, then session-get, give the same values and types in
         btd and in transmission-daemon; torrent-set queuePosition and location are accepted
