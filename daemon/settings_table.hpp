@@ -144,7 +144,7 @@
     X(std::filesystem::path, webhook_ca_file, {},                                          \
       .from(kConfig)                                                                       \
           .syntax(optional_path())                                                         \
-          .help("PEM CA certificates an https on_complete_url may use, besides the system's")) \
+          .help("PEM file of CAs an https on_complete_url may use besides the system's"))  \
     X(bool, lsd, true,                                                                     \
       .from(kConfig | kFlag | kRpc)                                                        \
           .reload()                                                                        \
