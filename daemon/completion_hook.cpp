@@ -209,6 +209,11 @@ struct WebhookPost : std::enable_shared_from_this<WebhookPost> {
             if (r.error.empty() && r.status >= 200 && r.status < 300)
                 return spdlog::info("{}: delivered to {} ({})", self->label, self->url, r.status);
             auto why = r.error.empty() ? "HTTP status " + std::to_string(r.status) : r.error;
+            if (r.certificate_rejected)  // retrying cannot change the verdict
+                return spdlog::error(
+                    "{}: not delivered to {}: {}; the server's certificate is not trusted: put "
+                    "its CA certificate (PEM) in the file named by webhook_ca_file",
+                    self->label, self->url, why);
             self->retry(why);
         });
     }
@@ -249,7 +254,14 @@ std::vector<std::string> hook_environment(const CompletedTorrent& t,
 
 CompletionHook::CompletionHook(asio::io_context& io, Options options)
     : io_(io), options_(std::move(options)) {
-    if (!options_.url.empty()) tls_ = rpc::make_client_tls_context();
+    if (options_.url.empty()) return;
+    tls_ = rpc::make_client_tls_context();
+    if (options_.ca_file.empty()) return;
+    boost::system::error_code ec;
+    tls_->load_verify_file(options_.ca_file.string(), ec);
+    if (ec)
+        throw std::runtime_error("webhook_ca_file " + options_.ca_file.string() +
+                                 ": cannot load PEM certificates: " + ec.message());
 }
 
 CompletionHook::~CompletionHook() {

@@ -5,7 +5,8 @@
 // besides btd's own environment, stdin /dev/null, stdout and stderr logged line by line; it is
 // killed (its whole process group) after `timeout`. `on_complete_url` gets an HTTP(S) POST of the
 // torrent's summary as JSON (torrent.get's summary), retried with doubling back-off on a
-// transport error or a non-2xx status, a bounded number of times, each attempt bounded in time.
+// transport error or a non-2xx status, a bounded number of times, each attempt bounded in time;
+// an https server whose certificate is not trusted (system store, plus `ca_file`) is not retried.
 // A program still running when btd exits is stopped by stop_running(): SIGTERM to its process
 // group, SIGKILL after a short grace, each logged.
 // Network thread only; the io_context must outlive it (running hooks are guarded).
@@ -39,7 +40,8 @@ class CompletionHook {
     struct Options {
         std::filesystem::path program;  // empty: no program
         std::chrono::seconds timeout{300};
-        std::string url;  // empty: no webhook
+        std::string url;                // empty: no webhook
+        std::filesystem::path ca_file;  // PEM CAs trusted besides the system's; empty: none
         int url_attempts = 5;
         std::chrono::milliseconds url_first_backoff = std::chrono::seconds(2);
         std::chrono::milliseconds url_timeout = std::chrono::seconds(15);
@@ -47,6 +49,7 @@ class CompletionHook {
     };
     using Running = std::map<int, std::string>;  // pid -> label, of programs not yet reaped
 
+    // Throws std::runtime_error naming the file if `ca_file` cannot be loaded.
     CompletionHook(boost::asio::io_context& io, Options options);
     ~CompletionHook();
 

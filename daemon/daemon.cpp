@@ -61,6 +61,12 @@ class Daemon {
           deadline_(io_) {}
 
     int run() {
+        // First: a webhook_ca_file that cannot be loaded stops btd before it changes anything.
+        hook_.emplace(io_, CompletionHook::Options{
+                               .program = config_.on_complete,
+                               .timeout = std::chrono::seconds(config_.on_complete_timeout),
+                               .url = config_.on_complete_url,
+                               .ca_file = config_.webhook_ca_file});
         store_.prepare();
         overrides_ = load_runtime_overrides(config_.state_dir);
         counter_.emplace(load_session_totals(config_.state_dir), SessionCounter::Clock::now());
@@ -73,10 +79,6 @@ class Daemon {
         saver_->start();
         if (!start_rpc()) return 1;
         start_watch_dir();
-        hook_.emplace(io_, CompletionHook::Options{
-                               .program = config_.on_complete,
-                               .timeout = std::chrono::seconds(config_.on_complete_timeout),
-                               .url = config_.on_complete_url});
         watch_signals();
         notify_ready();
         report_status();

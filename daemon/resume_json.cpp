@@ -86,7 +86,8 @@ std::string encode_resume_json(const Sha1Hash& id, const ResumeData& d) {
               {"added_at", d.added_at},
               {"done_at", d.done_at},
               {"seconds_downloading", d.seconds_downloading},
-              {"seconds_seeding", d.seconds_seeding}};
+              {"seconds_seeding", d.seconds_seeding},
+              {"activity_at", d.activity_at}};
     auto dir = d.download_dir.string();
     if (valid_utf8(dir))
         j["download_dir"] = dir;
@@ -154,6 +155,7 @@ ResumeData decode_resume_json(std::string_view text, const Sha1Hash& expected_id
     if (j.contains("seconds_downloading"))  // absent in files from before these were counted
         d.seconds_downloading = get_int(j, "seconds_downloading", 0);
     if (j.contains("seconds_seeding")) d.seconds_seeding = get_int(j, "seconds_seeding", 0);
+    if (j.contains("activity_at")) d.activity_at = get_int(j, "activity_at", 0);
 
     if (auto dir = j.find("download_dir"); dir != j.end()) {
         if (!dir->is_string()) throw ResumeFormatError("'download_dir' is not a string");

@@ -2,7 +2,7 @@
 // The on-disk form of a job's resume data (<state>/resume/<info-hash>.json):
 //   {"version": 1, "info_hash": "<hex>", "have": "0110...", "files": [{"size": N, "mtime": T}],
 //    "paused": false, "total_downloaded": N, "total_uploaded": N, "added_at": T, "done_at": T,
-//    "seconds_downloading": N, "seconds_seeding": N,
+//    "seconds_downloading": N, "seconds_seeding": N, "activity_at": T,
 //    "download_dir": "/path", "limits": {"download_rate_limit": N, "upload_rate_limit": N,
 //    "ratio_limit": R, "seed_idle_limit": S}}
 // A download dir that is not valid UTF-8 is stored as "download_dir_hex" instead. "limits" and

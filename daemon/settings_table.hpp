@@ -141,6 +141,10 @@
           .help("on_complete is killed after this many seconds"))                          \
     X(std::string, on_complete_url, {},                                                    \
       .from(kConfig).syntax(text()).help("webhook: JSON POST when a download finishes"))   \
+    X(std::filesystem::path, webhook_ca_file, {},                                          \
+      .from(kConfig)                                                                       \
+          .syntax(optional_path())                                                         \
+          .help("PEM file of CAs an https on_complete_url may use besides the system's"))  \
     X(bool, lsd, true,                                                                     \
       .from(kConfig | kFlag | kRpc)                                                        \
           .reload()                                                                        \

@@ -83,6 +83,7 @@ Torrent::Torrent(SessionContext& ctx, Metainfo meta, std::filesystem::path downl
         uploaded_base_ = resume_->total_uploaded;
         seconds_downloading_ = resume_->seconds_downloading;
         seconds_seeding_ = resume_->seconds_seeding;
+        activity_at_ = resume_->activity_at;
         if (resume_->added_at) added_at_ = resume_->added_at;
         done_at_ = resume_->done_at;
         sequential = resume_->sequential;

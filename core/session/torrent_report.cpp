@@ -1,6 +1,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
 
 #include "core/session/piece_layout.hpp"
 #include "core/session/request_scheduler.hpp"
@@ -10,6 +11,13 @@
 // What a torrent reports (status, details, resume data) and its once-a-second housekeeping.
 
 namespace btd {
+namespace {
+std::int64_t unix_seconds() {
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+}  // namespace
 
 // ---- status ----------------------------------------------------------------------------------
 
@@ -42,6 +50,8 @@ TorrentStatus Torrent::status() const {
     s.done_at = done_at_;
     s.seconds_downloading = seconds_downloading_;
     s.seconds_seeding = seconds_seeding_;
+    s.activity_at = activity_at_;
+    s.started_at = started_at_;
     s.error = error_.empty() ? disk_error_ : error_;  // a transient one shows, state unchanged
     for (auto& [ptr, peer] : peers_) {
         if (!peer->connected()) continue;
@@ -102,6 +112,7 @@ void Torrent::save_resume_data(std::function<void(ResumeData)> done) {
     rd.done_at = done_at_;
     rd.seconds_downloading = seconds_downloading_;
     rd.seconds_seeding = seconds_seeding_;
+    rd.activity_at = activity_at_;
     rd.download_dir = download_dir_;
     rd.limits = limits_;
     if (std::any_of(file_priorities_.begin(), file_priorities_.end(),
@@ -141,8 +152,9 @@ void Torrent::tick() {
     download_.tick();
     upload_.tick();
     // Running: announced and open to peers (not paused, queued, checking, moving or in error).
-    if (active() && !checking_ && !stopping_ && !relocating_)
-        ++(finished() ? seconds_seeding_ : seconds_downloading_);
+    bool running = active() && !checking_ && !stopping_ && !relocating_;
+    if (running) ++(finished() ? seconds_seeding_ : seconds_downloading_);
+    note_activity(running);
     auto now = Clock::now();
     std::vector<PeerConnection*> to_close;
     for (auto& [ptr, peer] : peers_) {
@@ -162,6 +174,15 @@ void Torrent::tick() {
     check_seed_limits();
     send_pex(now);
     connect_more();
+}
+
+// Dates for dashboards (Transmission's activityDate and startDate), to the second of a tick.
+void Torrent::note_activity(bool running) {
+    auto payload = download_.total() + upload_.total();
+    if (payload != payload_seen_) activity_at_ = unix_seconds();
+    payload_seen_ = payload;
+    if (running && !was_running_) started_at_ = unix_seconds();
+    was_running_ = running;
 }
 
 // The pipeline follows the peer's rate; a peer that stopped delivering is snubbed: its blocks go

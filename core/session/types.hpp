@@ -106,6 +106,7 @@ struct ResumeData {
     std::int64_t queue_position = -1;      // -1: none saved (the job goes last)
     std::int64_t seconds_downloading = 0;  // time spent running while not finished, all runs
     std::int64_t seconds_seeding = 0;      // time spent running while finished, all runs
+    std::int64_t activity_at = 0;          // unix seconds payload last moved; 0 = never
 };
 
 struct AddTorrentParams {
@@ -150,6 +151,8 @@ struct TorrentStatus {
     std::int64_t seconds_downloading = 0;  // running (not queued or paused) while not finished
     std::int64_t seconds_seeding = 0;      // running while finished; both kept across restarts
     double metadata_progress = 1;  // 0..1 of a magnet's info dictionary fetched; 1 once known
+    std::int64_t activity_at = 0;  // unix seconds payload last moved either way; 0 = never; kept
+    std::int64_t started_at = 0;   // unix seconds it last began running; 0 = not this run
 };
 
 // What torrent.list {since} reports (Session::changes_since).

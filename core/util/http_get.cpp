@@ -1,5 +1,6 @@
 #include "core/util/http_get.hpp"
 
+#include <openssl/err.h>
 #include <openssl/ssl.h>
 
 #include <algorithm>
@@ -17,6 +18,12 @@
 
 namespace btd {
 namespace {
+
+// OpenSSL's verdict that the peer's certificate chain (or its name) is not trusted.
+bool certificate_rejected(const boost::system::error_code& ec) {
+    return ec.category() == boost::asio::error::get_ssl_category() &&
+           ERR_GET_REASON(ec.value()) == SSL_R_CERTIFICATE_VERIFY_FAILED;
+}
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -132,14 +139,15 @@ class HttpGet : public HttpGetHandle, public std::enable_shared_from_this<HttpGe
         if (not_an_address) SSL_set_tlsext_host_name(tls_->native_handle(), url_.host.c_str());
         tls_->set_verify_mode(asio::ssl::verify_peer);
         tls_->set_verify_callback(asio::ssl::host_name_verification(url_.host));
-        tls_->async_handshake(asio::ssl::stream_base::client,
-                              [self = shared_from_this()](error_code ec) {
-                                  if (self->finished_) return;
-                                  if (ec)
-                                      return self->fail("TLS handshake with " + self->url_.host +
-                                                        " failed: " + ec.message());
-                                  self->send();
-                              });
+        tls_->async_handshake(
+            asio::ssl::stream_base::client, [self = shared_from_this()](error_code ec) {
+                if (self->finished_) return;
+                if (ec)
+                    return self->fail(
+                        "TLS handshake with " + self->url_.host + " failed: " + ec.message(),
+                        certificate_rejected(ec));
+                self->send();
+            });
     }
 
     void send() {
@@ -215,9 +223,10 @@ class HttpGet : public HttpGetHandle, public std::enable_shared_from_this<HttpGe
         deliver(std::move(result));
     }
 
-    void fail(std::string error) {
+    void fail(std::string error, bool rejected_certificate = false) {
         HttpResult result;
         result.error = std::move(error);
+        result.certificate_rejected = rejected_certificate;
         deliver(std::move(result));
     }
 

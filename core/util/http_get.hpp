@@ -33,6 +33,7 @@ struct HttpGetOptions {
 
 struct HttpResult {
     std::string error;  // transport problem; empty if a response arrived (any status)
+    bool certificate_rejected = false;  // the TLS server's certificate could not be verified
     unsigned status = 0;
     std::string body;
 };

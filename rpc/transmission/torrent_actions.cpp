@@ -4,6 +4,7 @@
 #include <chrono>
 #include <filesystem>
 #include <limits>
+#include <map>
 #include <stdexcept>
 
 #include "core/session/queue.hpp"
@@ -70,25 +71,63 @@ std::optional<std::int64_t> merged_speed(const json& args, const char* limit, co
 
 // Transmission's seed*Mode: 0 the session's limit (btd: drop the torrent's own, a negative value
 // to merge_limits), 1 the torrent's own limit, 2 none (btd's own 0 wins over the session's).
-constexpr int kModeSession = 0, kModeNone = 2;
+constexpr int kModeSession = 0, kModeOwn = 1, kModeNone = 2;
 
-std::optional<double> merged_ratio(const json& args) {
-    auto mode = get_int(args, "seedRatioMode", 0, 2);
-    auto limit = get_number(args, "seedRatioLimit", 0);
-    if (mode == kModeNone) return 0.0;
-    if (mode == kModeSession) return -1.0;
-    return limit;
+// One seed limit of torrent-set: its mode and value arguments, both optional. Transmission keeps
+// a torrent's own value while another mode is in use; btd keeps none, so a value alone applies
+// only to a torrent on its own limit, and mode 1 alone takes the torrent's own value, else the
+// session's. What btd cannot honour throws MethodError naming the arguments.
+template <class T>
+std::optional<T> seed_limit(std::optional<std::int64_t> mode, std::optional<T> value,
+                            const std::optional<T>& own, T session, const std::string& value_name,
+                            const std::string& mode_name) {
+    if (mode == kModeNone) return T(0);
+    if (mode == kModeSession) return T(-1);
+    bool own_in_use = own && *own > 0;
+    if (!mode) {
+        if (!value || own_in_use) return value;
+        throw MethodError("torrent-set: " + value_name + " alone would not apply: the torrent " +
+                          "follows the session's limit or none; send " + mode_name + " " +
+                          std::to_string(kModeOwn) + " with it");
+    }
+    if (value) return value;
+    if (own_in_use) return own;
+    if (session > 0) return session;
+    throw MethodError("torrent-set: " + mode_name + " " + std::to_string(kModeOwn) + " needs " +
+                      value_name + ": neither the torrent nor the session has such a limit");
 }
 
-// seedIdleLimit is in minutes (Sonarr sends its seed time there, with seedIdleMode 1).
-std::optional<std::int64_t> merged_idle(const json& args) {
+// torrent-set's seed limit arguments, read (and range-checked) once for all torrents.
+struct SeedArguments {
+    std::optional<std::int64_t> ratio_mode, idle_mode;
+    std::optional<double> ratio;
+    std::optional<std::int64_t> idle_s;
+    bool any() const { return ratio_mode || idle_mode || ratio || idle_s; }
+};
+
+SeedArguments read_seed_arguments(const json& args) {
     constexpr std::int64_t kMaxMinutes = 10LL * 365 * 24 * 60;  // btd's bound of ten years
-    auto mode = get_int(args, "seedIdleMode", 0, 2);
-    auto minutes = get_int(args, "seedIdleLimit", 0, kMaxMinutes);
-    if (mode == kModeNone) return 0;
-    if (mode == kModeSession) return -1;
-    if (minutes) return *minutes * 60;
-    return std::nullopt;
+    SeedArguments a;
+    a.ratio_mode = get_int(args, "seedRatioMode", 0, 2);
+    a.idle_mode = get_int(args, "seedIdleMode", 0, 2);
+    a.ratio = get_number(args, "seedRatioLimit", 0);
+    // seedIdleLimit is in minutes (Sonarr sends its seed time there, with seedIdleMode 1).
+    if (auto minutes = get_int(args, "seedIdleLimit", 0, kMaxMinutes)) a.idle_s = *minutes * 60;
+    return a;
+}
+
+// The seed limits one torrent gets; throws MethodError for what btd cannot honour.
+TorrentLimits seed_limits(Context& c, const SeedArguments& a, const Sha1Hash& id) {
+    TorrentLimits out;
+    if (!a.any()) return out;
+    const auto own = c.session.details(id).limits;
+    const auto& session = c.session.settings();
+    out.ratio_limit = seed_limit<double>(a.ratio_mode, a.ratio, own.ratio_limit,
+                                         session.ratio_limit, "seedRatioLimit", "seedRatioMode");
+    out.seed_idle_limit =
+        seed_limit<std::int64_t>(a.idle_mode, a.idle_s, own.seed_idle_limit,
+                                 session.seed_idle_limit, "seedIdleLimit", "seedIdleMode");
+    return out;
 }
 
 // Every torrent's new priorities are worked out before anything changes; then each torrent
@@ -115,14 +154,11 @@ json torrent_set(Context& c, const json& args) {
                         "files-wanted", "files-unwanted", "priority-high", "priority-low",
                         "priority-normal", "labels", "queuePosition", "location"});
     auto labels = get_labels(args, "torrent-set");
-    TorrentLimits limits;
-    limits.download_rate_limit = merged_speed(args, "downloadLimit", "downloadLimited");
-    limits.upload_rate_limit = merged_speed(args, "uploadLimit", "uploadLimited");
-    limits.ratio_limit = merged_ratio(args);
-    limits.seed_idle_limit = merged_idle(args);
+    TorrentLimits speeds;
+    speeds.download_rate_limit = merged_speed(args, "downloadLimit", "downloadLimited");
+    speeds.upload_rate_limit = merged_speed(args, "uploadLimit", "uploadLimited");
+    auto seed = read_seed_arguments(args);
     auto choices = read_file_choices(args);
-    bool set_limits = limits.download_rate_limit || limits.upload_rate_limit ||
-                      limits.ratio_limit || limits.seed_idle_limit;
     auto queue_position = get_int(args, "queuePosition", 0, std::numeric_limits<int>::max());
     // The spec's "new location of the torrent's content": btd looks for the data there without
     // moving it, as torrent-set-location with move false does (transmission-daemon 3.00 and 4
@@ -132,8 +168,16 @@ json torrent_set(Context& c, const json& args) {
         location = checked_download_dir(*text, c.options.allowed_download_dirs);
     auto ids = selected(c, args, "torrent-set");
     return translate_errors([&] {
+        std::map<Sha1Hash, TorrentLimits> limits;
+        for (const auto& id : ids) {
+            auto& l = limits[id] = seed_limits(c, seed, id);
+            l.download_rate_limit = speeds.download_rate_limit;
+            l.upload_rate_limit = speeds.upload_rate_limit;
+        }
         apply_torrent_set(c, ids, choices, [&](const Sha1Hash& id) {
-            if (set_limits) c.session.set_torrent_limits(id, limits);
+            const auto& l = limits[id];
+            if (l.download_rate_limit || l.upload_rate_limit || l.ratio_limit || l.seed_idle_limit)
+                c.session.set_torrent_limits(id, l);
             if (labels) c.session.set_labels(id, *labels);
             if (queue_position) c.session.queue_set_position(id, *queue_position);
             if (location) c.session.set_location(id, *location, false);

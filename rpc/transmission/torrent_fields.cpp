@@ -198,6 +198,24 @@ json peers(const TorrentView& v) {
     return out;
 }
 
+// Connected peers by who named them, under Transmission's names. A magnet's `x.pe` and the
+// resume data's peers were both known before the swarm was asked: Transmission's "cache".
+json peers_from(const TorrentView& v) {
+    static constexpr std::pair<PeerSource, const char*> kNames[] = {
+        {PeerSource::tracker, "fromTracker"},   {PeerSource::dht, "fromDht"},
+        {PeerSource::pex, "fromPex"},           {PeerSource::lsd, "fromLpd"},
+        {PeerSource::incoming, "fromIncoming"}, {PeerSource::resume, "fromCache"},
+        {PeerSource::magnet, "fromCache"}};
+    json out = {
+        {"fromCache", 0}, {"fromDht", 0},    {"fromIncoming", 0},
+        {"fromLpd", 0},   {"fromLtep", 0},  // btd takes no peer addresses from BEP 10 handshakes
+        {"fromPex", 0},   {"fromTracker", 0}};
+    for (const auto& p : v.details().peers)
+        for (const auto& [source, name] : kNames)
+            if (p.source == source) out[name] = out[name].get<int>() + 1;
+    return out;
+}
+
 int count_peers(const TorrentView& v, std::int64_t PeerStatus::*rate) {
     int n = 0;
     for (const auto& p : v.details().peers)
@@ -273,6 +291,8 @@ std::map<std::string_view, FieldFn> make_fields() {
         {"isFinished", [](V v) -> json { return is_finished(v); }},
         {"isStalled", [](V v) -> json { return v.status().stalled; }},
         {"addedDate", [](V v) -> json { return v.status().added_at; }},
+        {"activityDate", [](V v) -> json { return v.status().activity_at; }},
+        {"startDate", [](V v) -> json { return v.status().started_at; }},
         {"doneDate", [](V v) -> json { return v.status().done_at; }},
         {"secondsDownloading", [](V v) -> json { return v.status().seconds_downloading; }},
         {"secondsSeeding", [](V v) -> json { return v.status().seconds_seeding; }},
@@ -285,6 +305,8 @@ std::map<std::string_view, FieldFn> make_fields() {
         {"peersGettingFromUs",
          [](V v) -> json { return count_peers(v, &PeerStatus::upload_rate); }},
         {"peer-limit", [](V v) -> json { return v.settings().max_peers_per_torrent; }},
+        {"maxConnectedPeers", [](V v) -> json { return v.settings().max_peers_per_torrent; }},
+        {"peersFrom", [](V v) -> json { return peers_from(v); }},
         {"files", [](V v) -> json { return files(v); }},
         {"fileStats", [](V v) -> json { return file_stats(v); }},
         {"file-count", [](V v) -> json { return v.files().size(); }},

@@ -5,7 +5,8 @@ kept across a restart (torrent.get done_at, Transmission doneDate, session-stats
 cumulative-stats, free-space, session.stats), the watch dir (good, bad, half-written and
 .magnet files), the completion hook (a torrent named `$(touch pwned); "quoted"` reaches the
 program as data only; output logged; killed at its timeout) with the webhook retried against a
-python http.server, and the LAN listen log and the 403 that names rpc_allowed_hosts.
+python http.server, the webhook over https (trusted through webhook_ca_file; an untrusted
+certificate refused at once, logged, not retried), and the LAN listen log and the 403 that names rpc_allowed_hosts.
 """
 
 import base64
@@ -16,6 +17,7 @@ import os
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import threading
 import time
@@ -297,6 +299,90 @@ class HomeServer(DaemonTestCase):
         time.sleep(2)
         self.assertFalse(os.path.exists(env_file))
         self.assertEqual(len(hits), 2)
+
+    def https_webhook(self, folder):
+        """A local https server (self-signed certificate for 127.0.0.1, made here): its URL,
+        the certificate's path, the POSTs it got and the TLS connections it was offered."""
+        cert, key = os.path.join(folder, "cert.pem"), os.path.join(folder, "key.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+                        "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=127.0.0.1",
+                        "-addext", "subjectAltName=IP:127.0.0.1"],
+                       check=True, capture_output=True, timeout=60)
+        hits, offered = [], []
+
+        class Webhook(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                hits.append((self.headers.get("Content-Type"), body))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        class Server(http.server.HTTPServer):
+            def get_request(self):  # the TLS handshake runs in accept()
+                offered.append(time.monotonic())
+                return super().get_request()
+
+        server = Server(("127.0.0.1", 0), Webhook)
+        tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        tls.load_cert_chain(cert, key)
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        self.addCleanup(server.server_close)
+        self.addCleanup(server.shutdown)
+        return f"https://127.0.0.1:{server.server_address[1]}/hook", cert, hits, offered
+
+    def test_webhook_over_https_trusts_webhook_ca_file(self):
+        sw = self.make_swarm(H.MIB + 21, "https-hook.bin")
+        url, cert, hits, _ = self.https_webhook(sw.dir)
+        conf = self.config(f'on_complete_url = "{url}"\nwebhook_ca_file = "{cert}"\n')
+        d = self.make_daemon(sw, config=conf).start()
+        tid = d.add(sw.torrent)["id"]
+        d.wait_state(tid, "seeding", H.LEECH_TIMEOUT)
+        sw.check_download()
+        wait_for("https webhook delivered", lambda: hits, 30, d.log)
+        content_type, body = hits[0]
+        self.assertEqual(content_type, "application/json")
+        summary = json.loads(body)
+        self.assertEqual((summary["id"], summary["name"], summary["state"]),
+                         (tid, "https-hook.bin", "seeding"))
+        wait_for("delivery logged", lambda: "delivered to " + url in d.log(), 10, d.log)
+
+    def test_webhook_over_https_refuses_an_untrusted_certificate(self):
+        sw = self.make_swarm(H.MIB + 22, "untrusted-hook.bin")
+        url, _, hits, offered = self.https_webhook(sw.dir)
+        conf = self.config(f'on_complete_url = "{url}"\n')  # no webhook_ca_file
+        d = self.make_daemon(sw, config=conf).start()
+        tid = d.add(sw.torrent)["id"]
+        d.wait_state(tid, "seeding", H.LEECH_TIMEOUT)
+        sw.check_download()
+        wait_for("refusal logged", lambda: "certificate is not trusted" in d.log(), 30, d.log)
+        time.sleep(5)  # a retry would come after 2 s
+        self.assertEqual(hits, [])
+        self.assertEqual(len(offered), 1, "a certificate refusal is not retried")
+        log = d.log()
+        self.assertIn("not delivered to " + url, log)
+        self.assertIn("webhook_ca_file", log)
+        self.assertNotIn("again in", log)
+        self.assertEqual(d.rpc("torrent.get", {"id": tid})["state"], "seeding")  # btd runs on
+        self.assertEqual(d.signal_and_wait()[0], 0)
+
+    def test_unreadable_webhook_ca_file_stops_btd_with_the_reason(self):
+        sw = self.make_swarm(H.MIB + 23, "bad-ca.bin")
+        bad = os.path.join(sw.dir, "not-a-cert.pem")
+        with open(bad, "w") as f:
+            f.write("not a certificate\n")
+        conf = self.config('on_complete_url = "https://127.0.0.1:9/hook"\n'
+                           f'webhook_ca_file = "{bad}"\n')
+        d = self.make_daemon(sw, config=conf)
+        with self.assertRaises(AssertionError):
+            d.start(timeout=20)
+        d._log.close()
+        wait_for("reason logged", lambda: f"webhook_ca_file {bad}: cannot load" in d.log(), 20,
+                 d.log)
 
     def test_hook_still_running_at_exit_is_stopped(self):
         """A hook running when btd exits gets SIGTERM (a program that ignores it, SIGKILL after

@@ -172,6 +172,52 @@ class TransmissionRemote(DaemonTestCase):
         self.daemon.start()
         self.assertEqual(seconds(), paused)  # from the resume data
 
+    def test_activity_and_start_dates_and_peer_sources(self):
+        """activityDate (payload last moved, kept across restarts), startDate (last start of
+        this run) and peersFrom (connected peers by who named them) are btd's real values."""
+        sw = self.swarm
+        started = int(time.time())
+        self.daemon.rpc("session.set", {"download_rate_limit": H.MIB // 4})  # ~12 s
+        tid = self.daemon.add(sw.torrent)["id"]
+        fields = ["activityDate", "startDate", "peersFrom", "peersConnected", "isStalled",
+                  "status"]
+
+        def get():  # a new client each time: a restart moves the RPC port
+            client = TransmissionClient(self.daemon.address, self.daemon.secret)
+            reply = client.call("torrent-get", {"ids": [tid], "fields": fields})
+            return reply["arguments"]["torrents"][0]
+
+        deadline = time.monotonic() + H.LEECH_TIMEOUT
+        t = get()
+        while not (t["status"] == 4 and t["peersConnected"] > 0 and t["activityDate"] > 0):
+            self.assertLess(time.monotonic(), deadline, t)
+            time.sleep(0.3)
+            t = get()
+        H.log(f"while downloading: {t}")
+        self.assertEqual(sum(t["peersFrom"].values()), t["peersConnected"])
+        self.assertGreaterEqual(t["peersFrom"]["fromTracker"], 1)  # the seeder, via opentracker
+        self.assertFalse(t["isStalled"])
+        self.assertTrue(started <= t["startDate"] <= t["activityDate"] <= time.time() + 1, t)
+        self.daemon.rpc("session.set", {"download_rate_limit": 0})
+        self.daemon.wait_state(tid, "seeding", H.LEECH_TIMEOUT)
+        sw.check_download()
+        self.daemon.rpc("torrent.pause", {"ids": [tid]})
+        time.sleep(1.5)  # a tick notes the last payload
+        last = get()["activityDate"]
+        self.assertGreaterEqual(last, t["activityDate"])
+        time.sleep(1.5)
+        rc, _ = self.daemon.signal_and_wait()
+        self.assertEqual(rc, 0)
+        self.daemon.start()
+        restarted = int(time.time())
+        t = get()
+        self.assertEqual((t["activityDate"], t["startDate"]), (last, 0))  # kept; not started
+        self.daemon.rpc("torrent.resume", {"ids": [tid]})
+        deadline = time.monotonic() + 30
+        while get()["startDate"] == 0 and time.monotonic() < deadline:
+            time.sleep(0.3)
+        self.assertGreaterEqual(get()["startDate"], restarted)
+
     def test_refusals_are_reported(self):
         self.remote("-a", self.swarm.torrent)
         self.remote("-t", "1", "--reannounce")  # supported now: asks the tracker
@@ -299,7 +345,7 @@ class SameShapeAsTransmission(DaemonTestCase):
             self.assertEqual(ratio["result"], "success", ratio)
         self.compare(ours, theirs, "session-get", None)  # Sonarr: GetConfig
         self.compare(ours, theirs, "session-stats", None)
-        for fields in (SONARR_FIELDS, HOMEPAGE_FIELDS):
+        for fields in (SONARR_FIELDS, HOMEPAGE_FIELDS, FLOOD_FIELDS, HOMARR_FIELDS):
             for ids in (None, [swarm.info_hash]):
                 args = {"fields": fields}
                 if ids:
@@ -326,6 +372,56 @@ class SameShapeAsTransmission(DaemonTestCase):
             self.assertEqual(gone["result"], "success")
             left = client.call("torrent-get", {"fields": HOMEPAGE_FIELDS})
             self.assertEqual(left["arguments"]["torrents"], [])
+
+    def test_seed_modes_set_alone_and_read_back(self):
+        """seedIdleMode/seedRatioMode as Transmission: 1 alone takes the torrent's own limit
+        (Transmission's copy of the session's at add), 2 none, 0 the session's; raw bodies
+        answered by btd and transmission-daemon alike, read back through torrent-get."""
+        swarm = self.make_swarm(H.MIB + 5, "modes.bin")
+        btd = self.make_daemon(swarm).start()
+        ours = TransmissionClient(btd.address, btd.secret)
+        theirs = self.start_transmission(swarm)
+        with open(swarm.torrent, "rb") as f:
+            metainfo = base64.b64encode(f.read()).decode()
+        fields = ["seedIdleLimit", "seedIdleMode", "seedRatioLimit", "seedRatioMode"]
+        for client in (ours, theirs):
+            done = client.call("session-set", {"idle-seeding-limit": 45,
+                                               "idle-seeding-limit-enabled": True,
+                                               "seedRatioLimit": 2.5, "seedRatioLimited": True})
+            self.assertEqual(done["result"], "success", done)
+            added = client.call("torrent-add", {"metainfo": metainfo, "paused": True})
+            self.assertEqual(added["result"], "success", added)
+        steps = [({"seedIdleMode": 1}, {"seedIdleLimit": 45, "seedIdleMode": 1}),
+                 ({"seedRatioMode": 1}, {"seedRatioLimit": 2.5, "seedRatioMode": 1}),
+                 ({"seedIdleLimit": 20}, {"seedIdleLimit": 20, "seedIdleMode": 1}),
+                 ({"seedRatioLimit": 1.25}, {"seedRatioLimit": 1.25, "seedRatioMode": 1}),
+                 ({"seedIdleMode": 1}, {"seedIdleLimit": 20, "seedIdleMode": 1}),
+                 ({"seedIdleMode": 2, "seedRatioMode": 2}, {"seedIdleMode": 2, "seedRatioMode": 2}),
+                 ({"seedIdleMode": 0, "seedRatioMode": 0}, {"seedIdleMode": 0, "seedRatioMode": 0}),
+                 ({"seedIdleMode": 1, "seedIdleLimit": 90, "seedRatioMode": 1,
+                   "seedRatioLimit": 3}, {"seedIdleLimit": 90, "seedIdleMode": 1,
+                                          "seedRatioLimit": 3, "seedRatioMode": 1})]
+        for body, expected in steps:
+            got = []
+            for client in (ours, theirs):
+                reply = client.call("torrent-set", dict(body, ids=[swarm.info_hash]))
+                self.assertEqual(reply["result"], "success", (body, reply))
+                t = client.call("torrent-get", {"ids": [swarm.info_hash], "fields": fields})
+                got.append(t["arguments"]["torrents"][0])
+            mine, real = got
+            H.log(f"torrent-set {body}: btd {mine}, transmission {real}")
+            self.assert_same_shape(mine, real, f"torrent-get after {body}")
+            self.assertEqual({k: real[k] for k in expected}, expected, "Transmission")
+            self.assertEqual({k: mine[k] for k in expected}, expected, "btd")
+        limits = btd.rpc("torrent.get", {"id": swarm.info_hash})["limits"]
+        self.assertEqual((limits["seed_idle_limit"], limits["ratio_limit"]), (90 * 60, 3))
+        # btd keeps no value it does not use: a value alone for a torrent on the session's
+        # limit is refused (Transmission stores it unused), and nothing changes.
+        ours.call("torrent-set", {"ids": [swarm.info_hash], "seedIdleMode": 0})
+        refused = ours.call("torrent-set", {"ids": [swarm.info_hash], "seedIdleLimit": 10})
+        self.assertIn("seedIdleLimit alone would not apply", refused["result"])
+        self.assertIsNone(btd.rpc("torrent.get", {"id": swarm.info_hash})["limits"]
+                          ["seed_idle_limit"])
 
     def test_queue_settings_position_and_location_replayed(self):
         """session-set of the queue keys, then session-get, give the same values and types in
@@ -404,8 +500,28 @@ SONARR_FIELDS = ["id", "hashString", "name", "downloadDir", "totalSize", "leftUn
                  "seedRatioMode", "seedIdleLimit", "seedIdleMode", "fileCount"]
 # Homepage's transmission widget (src/widgets/transmission/proxy.js).
 HOMEPAGE_FIELDS = ["percentDone", "status", "rateDownload", "rateUpload"]
+# Flood's (jesec/flood) torrent list: server/services/Transmission/clientGatewayService.ts,
+# fetchTorrentList; its detail views ask for files+fileStats, peers, trackerStats, trackers.
+FLOOD_FIELDS = ["hashString", "downloadDir", "name", "comment", "haveValid", "addedDate",
+                "dateCreated", "doneDate", "rateDownload", "rateUpload", "downloadedEver",
+                "uploadedEver", "eta", "isPrivate", "error", "errorString", "peersGettingFromUs",
+                "peersSendingToUs", "status", "totalSize", "trackers", "labels", "activityDate"]
+# Homarr's download widget: @ctrl/transmission's listTorrents (src/transmission.ts).
+HOMARR_FIELDS = ["id", "addedDate", "creator", "doneDate", "comment", "name", "totalSize",
+                 "error", "errorString", "eta", "etaIdle", "isFinished", "isStalled",
+                 "isPrivate", "files", "fileStats", "hashString", "leftUntilDone",
+                 "metadataPercentComplete", "peers", "peersFrom", "peersConnected",
+                 "peersGettingFromUs", "peersSendingToUs", "percentDone", "queuePosition",
+                 "rateDownload", "rateUpload", "secondsDownloading", "secondsSeeding",
+                 "recheckProgress", "seedRatioMode", "seedRatioLimit", "seedIdleLimit",
+                 "sizeWhenDone", "status", "trackers", "downloadDir", "downloadLimit",
+                 "downloadLimited", "uploadedEver", "downloadedEver", "corruptEver",
+                 "uploadRatio", "webseedsSendingToUs", "haveUnchecked", "haveValid",
+                 "honorsSessionLimits", "manualAnnounceTime", "activityDate",
+                 "desiredAvailable", "labels", "magnetLink", "maxConnectedPeers", "peer-limit",
+                 "priorities", "wanted", "webseeds"]
 # Fields Transmission 3.00 answers that btd leaves out (rpc/README.md says why).
-BTD_LACKS = set()
+BTD_LACKS = {"corruptEver", "desiredAvailable", "manualAnnounceTime"}
 
 FIELDS = ["id", "hashString", "name", "status", "error", "errorString", "totalSize",
           "sizeWhenDone", "leftUntilDone", "percentDone", "recheckProgress", "haveValid",

@@ -105,6 +105,9 @@ TEST_CASE("resume JSON: an old file without limits loads; bad limits are rejecte
     CHECK(d.done_at == 0);  // files from before done dates load, with none
     d.done_at = 1764497112;
     CHECK(decode_resume_json(encode_resume_json(id, d), id).done_at == 1764497112);
+    CHECK(d.activity_at == 0);  // and from before activity dates, with none
+    d.activity_at = 1764497200;
+    CHECK(decode_resume_json(encode_resume_json(id, d), id).activity_at == 1764497200);
 
     auto with_limits = [&](const std::string& limits) {
         auto text = old_file;

@@ -378,6 +378,43 @@ TEST_CASE("transmission: Sonarr's torrent-set seeding body reaches the torrent; 
     CHECK(contains(h.fails("torrent-set", {{"ids", 1}, {"seedIdleLimit", -1}}), "seedIdleLimit"));
 }
 
+TEST_CASE("transmission: seed mode 1 alone takes the torrent's or the session's limit") {
+    TransmissionHarness h;
+    h.add(kSingleTorrent);
+    auto id = *sha1_from_hex(kSingleId);
+    auto fields = json{"seedRatioLimit", "seedRatioMode", "seedIdleLimit", "seedIdleMode"};
+    // Neither the torrent nor the session has a limit: mode 1 alone has nothing to apply.
+    CHECK(contains(h.fails("torrent-set", {{"ids", 1}, {"seedIdleMode", 1}}), "seedIdleMode 1"));
+    CHECK(contains(h.fails("torrent-set", {{"ids", 1}, {"seedRatioMode", 1}}), "seedRatioMode 1"));
+    CHECK_FALSE(h.session->details(id).limits.seed_idle_limit);
+    h.ok("session-set", {{"idle-seeding-limit", 45},
+                         {"idle-seeding-limit-enabled", true},
+                         {"seedRatioLimit", 2.5},
+                         {"seedRatioLimited", true}});
+    h.ok("torrent-set", {{"ids", 1}, {"seedIdleMode", 1}, {"seedRatioMode", 1}});
+    auto limits = h.session->details(id).limits;
+    CHECK(limits.seed_idle_limit == std::optional<std::int64_t>(45 * 60));
+    CHECK(limits.ratio_limit == std::optional<double>(2.5));
+    auto t = h.get(fields, kSingleId)[0];
+    CHECK(t == json{{"seedIdleLimit", 45},
+                    {"seedIdleMode", 1},
+                    {"seedRatioLimit", 2.5},
+                    {"seedRatioMode", 1}});
+    // On its own limit, a value alone changes it; mode 1 alone again keeps it.
+    h.ok("torrent-set", {{"ids", 1}, {"seedIdleLimit", 20}, {"seedRatioLimit", 1.25}});
+    h.ok("torrent-set", {{"ids", 1}, {"seedIdleMode", 1}});
+    t = h.get(fields, kSingleId)[0];
+    CHECK(t == json{{"seedIdleLimit", 20},
+                    {"seedIdleMode", 1},
+                    {"seedRatioLimit", 1.25},
+                    {"seedRatioMode", 1}});
+    // Following the session's limit (mode 0), a value alone would not apply: refused, unchanged.
+    h.ok("torrent-set", {{"ids", 1}, {"seedIdleMode", 0}});
+    CHECK(contains(h.fails("torrent-set", {{"ids", 1}, {"seedIdleLimit", 10}}), "alone"));
+    CHECK_FALSE(h.session->details(id).limits.seed_idle_limit);
+    CHECK(h.get(fields, kSingleId)[0]["seedIdleLimit"] == 45);  // the session's
+}
+
 TEST_CASE("transmission: torrent-set limits, refused arguments, remove with data") {
     TransmissionHarness h;
     h.add(kSingleTorrent);
