@@ -87,7 +87,8 @@ std::string encode_resume_json(const Sha1Hash& id, const ResumeData& d) {
               {"done_at", d.done_at},
               {"seconds_downloading", d.seconds_downloading},
               {"seconds_seeding", d.seconds_seeding},
-              {"activity_at", d.activity_at}};
+              {"activity_at", d.activity_at},
+              {"corrupt_bytes", d.corrupt_bytes}};
     auto dir = d.download_dir.string();
     if (valid_utf8(dir))
         j["download_dir"] = dir;
@@ -156,6 +157,7 @@ ResumeData decode_resume_json(std::string_view text, const Sha1Hash& expected_id
         d.seconds_downloading = get_int(j, "seconds_downloading", 0);
     if (j.contains("seconds_seeding")) d.seconds_seeding = get_int(j, "seconds_seeding", 0);
     if (j.contains("activity_at")) d.activity_at = get_int(j, "activity_at", 0);
+    if (j.contains("corrupt_bytes")) d.corrupt_bytes = get_int(j, "corrupt_bytes", 0);
 
     if (auto dir = j.find("download_dir"); dir != j.end()) {
         if (!dir->is_string()) throw ResumeFormatError("'download_dir' is not a string");

@@ -84,6 +84,7 @@ Torrent::Torrent(SessionContext& ctx, Metainfo meta, std::filesystem::path downl
         seconds_downloading_ = resume_->seconds_downloading;
         seconds_seeding_ = resume_->seconds_seeding;
         activity_at_ = resume_->activity_at;
+        corrupt_bytes_ = resume_->corrupt_bytes;
         if (resume_->added_at) added_at_ = resume_->added_at;
         done_at_ = resume_->done_at;
         sequential = resume_->sequential;

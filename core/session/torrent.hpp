@@ -172,6 +172,8 @@ class Torrent : public PeerConnection::Handler {
     void open_buffers(const std::vector<BlockRef>& blocks);
     void tick_peer(PeerConnection& peer, Clock::time_point now);
     void note_activity(bool running);  // from tick(): activity_at_, started_at_
+    std::int64_t desired_available() const;
+    std::int64_t manual_announce_at() const;
     UploadQueue::Limits upload_limits() const;
     std::map<boost::asio::ip::address, int> connections_per_address() const;
     bool drop_useless_peer(bool incoming_only);
@@ -253,10 +255,11 @@ class Torrent : public PeerConnection::Handler {
     std::int64_t uploaded_base_ = 0;
     std::int64_t seconds_downloading_ = 0;  // counted by tick(), from resume data on
     std::int64_t seconds_seeding_ = 0;
-    std::int64_t activity_at_ = 0;   // see TorrentStatus::activity_at; from resume data on
-    std::int64_t started_at_ = 0;    // see TorrentStatus::started_at
-    std::int64_t payload_seen_ = 0;  // bytes in + out at the last tick, to see payload move
-    bool was_running_ = false;       // at the last tick, to see it start
+    std::int64_t activity_at_ = 0;    // see TorrentStatus::activity_at; from resume data on
+    std::int64_t started_at_ = 0;     // see TorrentStatus::started_at
+    std::int64_t corrupt_bytes_ = 0;  // see TorrentStatus::corrupt_bytes; from resume data on
+    std::int64_t payload_seen_ = 0;   // bytes in + out at the last tick, to see payload move
+    bool was_running_ = false;        // at the last tick, to see it start
     RateMeter download_;
     RateMeter upload_;
     std::int64_t wasted_bytes_ = 0;

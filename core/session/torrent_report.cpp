@@ -52,6 +52,9 @@ TorrentStatus Torrent::status() const {
     s.seconds_seeding = seconds_seeding_;
     s.activity_at = activity_at_;
     s.started_at = started_at_;
+    s.corrupt_bytes = corrupt_bytes_;
+    s.desired_available = desired_available();
+    s.manual_announce_at = manual_announce_at();
     s.error = error_.empty() ? disk_error_ : error_;  // a transient one shows, state unchanged
     for (auto& [ptr, peer] : peers_) {
         if (!peer->connected()) continue;
@@ -113,6 +116,7 @@ void Torrent::save_resume_data(std::function<void(ResumeData)> done) {
     rd.seconds_downloading = seconds_downloading_;
     rd.seconds_seeding = seconds_seeding_;
     rd.activity_at = activity_at_;
+    rd.corrupt_bytes = corrupt_bytes_;
     rd.download_dir = download_dir_;
     rd.limits = limits_;
     if (std::any_of(file_priorities_.begin(), file_priorities_.end(),
@@ -174,6 +178,23 @@ void Torrent::tick() {
     check_seed_limits();
     send_pex(now);
     connect_more();
+}
+
+// Transmission's desiredAvailable. O(pieces), so only while peers are connected: a paused or
+// peerless torrent (most of a 10,000-torrent daemon) answers 0 at once.
+std::int64_t Torrent::desired_available() const {
+    if (peers_.empty() || finished()) return 0;
+    std::int64_t bytes = 0;
+    for (int piece = 0; piece < meta_.num_pieces(); ++piece)
+        if (picker_.wants(piece) && picker_.availability(piece) > 0)
+            bytes += meta_.piece_size(piece);
+    return bytes;
+}
+
+std::int64_t Torrent::manual_announce_at() const {
+    if (!announcer_) return 0;
+    auto wait = announcer_->manual_announce_at() - Clock::now();
+    return unix_seconds() + std::chrono::duration_cast<std::chrono::seconds>(wait).count();
 }
 
 // Dates for dashboards (Transmission's activityDate and startDate), to the second of a tick.

@@ -138,6 +138,7 @@ void Torrent::on_piece_written(int piece) {
 
 void Torrent::on_piece_failed(int piece, const std::vector<std::string>& contributors) {
     picker_.piece_failed(piece);
+    corrupt_bytes_ += meta_.piece_size(piece);
     spdlog::warn("{}: piece {} failed its hash check; fetching it again", meta_.name, piece);
     emit(PieceFailedEvent{piece});
     for (const auto& key : peer_list_.add_strikes(contributors)) ban_for_bad_data(key);

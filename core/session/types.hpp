@@ -107,6 +107,7 @@ struct ResumeData {
     std::int64_t seconds_downloading = 0;  // time spent running while not finished, all runs
     std::int64_t seconds_seeding = 0;      // time spent running while finished, all runs
     std::int64_t activity_at = 0;          // unix seconds payload last moved; 0 = never
+    std::int64_t corrupt_bytes = 0;        // bytes of pieces that failed the hash check, all runs
 };
 
 struct AddTorrentParams {
@@ -150,9 +151,12 @@ struct TorrentStatus {
     bool stalled = false;  // no payload in (or out, seeding) for queue_stalled_after: no slot held
     std::int64_t seconds_downloading = 0;  // running (not queued or paused) while not finished
     std::int64_t seconds_seeding = 0;      // running while finished; both kept across restarts
-    double metadata_progress = 1;  // 0..1 of a magnet's info dictionary fetched; 1 once known
-    std::int64_t activity_at = 0;  // unix seconds payload last moved either way; 0 = never; kept
-    std::int64_t started_at = 0;   // unix seconds it last began running; 0 = not this run
+    double metadata_progress = 1;    // 0..1 of a magnet's info dictionary fetched; 1 once known
+    std::int64_t activity_at = 0;    // unix seconds payload last moved either way; 0 = never; kept
+    std::int64_t started_at = 0;     // unix seconds it last began running; 0 = not this run
+    std::int64_t corrupt_bytes = 0;  // downloaded and thrown away (hash failures); kept
+    std::int64_t desired_available = 0;   // bytes of wanted pieces we lack that peers have
+    std::int64_t manual_announce_at = 0;  // unix seconds a reannounce may go; 0 = no trackers
 };
 
 // What torrent.list {since} reports (Session::changes_since).

@@ -312,6 +312,9 @@ void Announcer::stop(std::function<void()> done) {
 void Announcer::reannounce_now() {
     if (!impl_->in_flight) impl_->announce_soon();  // an answer is on its way already
 }
+std::chrono::steady_clock::time_point Announcer::manual_announce_at() const {
+    return std::max(Clock::now(), impl_->earliest_announce_at);
+}
 void Announcer::scrape() {
     impl_->scrape();
 }

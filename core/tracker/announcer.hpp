@@ -55,7 +55,9 @@ class Announcer {
     void completed();  // announces `completed`
     void stop(std::function<void()> done);  // `stopped`; done() runs within a few seconds
     void reannounce_now();  // e.g. when we need more peers (still respects "min interval")
-    void scrape();          // asks the preferred tracker for seeders/leechers (shown in status())
+    // When reannounce_now() would send: the trackers' min interval after the last answer.
+    std::chrono::steady_clock::time_point manual_announce_at() const;
+    void scrape();  // asks the preferred tracker for seeders/leechers (shown in status())
     std::vector<TrackerStatus> status() const;
 
   private:

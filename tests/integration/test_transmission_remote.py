@@ -172,6 +172,34 @@ class TransmissionRemote(DaemonTestCase):
         self.daemon.start()
         self.assertEqual(seconds(), paused)  # from the resume data
 
+    def test_corrupt_ever_counts_the_pieces_that_failed(self):
+        """corruptEver: the bytes of every piece that failed its hash check (a seeder corrupts
+        a quarter of them; a good one, capped, supplies the rest), kept across a restart."""
+        piece = 256 * H.KIB
+        size = 32 * piece
+        with H.Swarm(H.layout_single(size, "bad.bin"), "bad.bin", tracker="http") as sw:
+            bad = sw.add_seeder(corrupt_pieces=8)
+            sw.add_seeder(upload_limit=2 * H.MIB)
+            tid = self.daemon.rpc("torrent.add", {"path": sw.torrent,
+                                                  "download_dir": sw.dl_dir})["id"]
+            self.daemon.wait_state(tid, "seeding", H.LEECH_TIMEOUT)
+            sw.check_download()
+            self.assertGreater(len(bad.lines_with("CORRUPT_SENT")), 0,
+                               "the corrupt seeder sent nothing: nothing was tested")
+            failed = self.daemon.log().count("failed its hash check")
+
+            def corrupt_ever():
+                client = TransmissionClient(self.daemon.address, self.daemon.secret)
+                reply = client.call("torrent-get", {"ids": [tid], "fields": ["corruptEver"]})
+                return reply["arguments"]["torrents"][0]["corruptEver"]
+
+            self.assertGreaterEqual(failed, 1)
+            self.assertEqual(corrupt_ever(), failed * piece)
+            rc, _ = self.daemon.signal_and_wait()
+            self.assertEqual(rc, 0)
+            self.daemon.start()
+            self.assertEqual(corrupt_ever(), failed * piece)
+
     def test_activity_and_start_dates_and_peer_sources(self):
         """activityDate (payload last moved, kept across restarts), startDate (last start of
         this run) and peersFrom (connected peers by who named them) are btd's real values."""
@@ -180,7 +208,8 @@ class TransmissionRemote(DaemonTestCase):
         self.daemon.rpc("session.set", {"download_rate_limit": H.MIB // 4})  # ~12 s
         tid = self.daemon.add(sw.torrent)["id"]
         fields = ["activityDate", "startDate", "peersFrom", "peersConnected", "isStalled",
-                  "status"]
+                  "status", "desiredAvailable", "manualAnnounceTime", "leftUntilDone",
+                  "corruptEver"]
 
         def get():  # a new client each time: a restart moves the RPC port
             client = TransmissionClient(self.daemon.address, self.daemon.secret)
@@ -198,12 +227,21 @@ class TransmissionRemote(DaemonTestCase):
         self.assertGreaterEqual(t["peersFrom"]["fromTracker"], 1)  # the seeder, via opentracker
         self.assertFalse(t["isStalled"])
         self.assertTrue(started <= t["startDate"] <= t["activityDate"] <= time.time() + 1, t)
+        # The seeder has every piece: all that is left is available (whole pieces, so the
+        # piece in progress may count in full), and a reannounce may go after the tracker's
+        # min interval, not before this run started.
+        self.assertGreater(t["desiredAvailable"], 0, t)
+        self.assertLessEqual(t["desiredAvailable"], t["leftUntilDone"] + sw.piece_length, t)
+        self.assertGreaterEqual(t["manualAnnounceTime"], started, t)
+        self.assertEqual(t["corruptEver"], 0, t)
         self.daemon.rpc("session.set", {"download_rate_limit": 0})
         self.daemon.wait_state(tid, "seeding", H.LEECH_TIMEOUT)
         sw.check_download()
         self.daemon.rpc("torrent.pause", {"ids": [tid]})
         time.sleep(1.5)  # a tick notes the last payload
-        last = get()["activityDate"]
+        paused = get()
+        self.assertEqual((paused["desiredAvailable"], paused["manualAnnounceTime"]), (0, 0), paused)
+        last = paused["activityDate"]
         self.assertGreaterEqual(last, t["activityDate"])
         time.sleep(1.5)
         rc, _ = self.daemon.signal_and_wait()
@@ -521,7 +559,7 @@ HOMARR_FIELDS = ["id", "addedDate", "creator", "doneDate", "comment", "name", "t
                  "desiredAvailable", "labels", "magnetLink", "maxConnectedPeers", "peer-limit",
                  "priorities", "wanted", "webseeds"]
 # Fields Transmission 3.00 answers that btd leaves out (rpc/README.md says why).
-BTD_LACKS = {"corruptEver", "desiredAvailable", "manualAnnounceTime"}
+BTD_LACKS = set()
 
 FIELDS = ["id", "hashString", "name", "status", "error", "errorString", "totalSize",
           "sizeWhenDone", "leftUntilDone", "percentDone", "recheckProgress", "haveValid",
