@@ -408,7 +408,7 @@ const Metainfo& Session::metainfo(const Sha1Hash& id) const {
 }
 
 SessionStats Session::stats() const {
-    auto stats = sum_up(list(), impl_->ctx.listen_port);
+    auto stats = impl_->totals();  // the daemon asks every 5 s: no status of asleep torrents
     stats.awake_torrents = impl_->awake_torrents;
     stats.tick_visits = impl_->tick_visits;
     auto dht = impl_->dht.stats();

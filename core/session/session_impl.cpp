@@ -177,6 +177,17 @@ void Session::Impl::queue_stats() {
     queue_event({Sha1Hash{}, std::move(stats)});
 }
 
+// The same sums as over list(), without the status of every asleep torrent.
+SessionStats Session::Impl::totals() const {
+    SessionStats totals = asleep_totals;
+    totals.listen_port = ctx.listen_port;
+    for (const auto& id : awake)
+        if (auto it = torrents.find(id); it != torrents.end())
+            add_to(totals, status_of(id, *it->second));
+    for (auto& [id, m] : magnets) add_to(totals, status_of(id, *m.job));
+    return totals;
+}
+
 TorrentStatus Session::Impl::status_of(const Sha1Hash& id, const MetadataJob& job) const {
     auto status = job.status();
     if (auto it = labels.find(id); it != labels.end()) status.labels = it->second;

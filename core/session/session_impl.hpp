@@ -100,6 +100,7 @@ struct Session::Impl {
     void configure_dht();  // after start and after every settings change
 
     void queue_stats();
+    SessionStats totals() const;  // sums of every job's status; asleep ones cost nothing
     // A job (or call) concerned this torrent: the next tick looks at it again.
     void wake(const Sha1Hash& id);
     void forget(const Sha1Hash& id);  // removed: in neither set

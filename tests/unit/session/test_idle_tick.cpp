@@ -6,6 +6,7 @@
 
 #include <boost/asio.hpp>
 #include <chrono>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -226,5 +227,10 @@ TEST_CASE("stats totals of asleep torrents follow a removal and a resume") {
     CHECK(reports.back().session.torrents == 4);
     CHECK(reports.back().session.by_state["paused"] == 3);
     CHECK(reports.back().session.by_state.count("queued") == 0);
+    auto stats = session.stats();  // summed from the asleep totals: the same as over list()
+    std::map<std::string, int> listed;
+    for (const auto& s : session.list()) ++listed[to_string(s.state)];
+    CHECK(stats.torrents == 4);
+    CHECK(stats.by_state == listed);
     shut_down(io, session);
 }
