@@ -59,8 +59,15 @@ void ResumeSaver::schedule_tick() {
         auto flag = alive.lock();
         if (ec || !flag || !*flag) return;
         auto now = Clock::now();
-        for (auto& [id, entry] : entries_)
-            if (save_due(entry, now, timing_)) save(id, entry);
+        for (auto it = wanting_.begin(); it != wanting_.end();) {
+            auto entry = entries_.find(*it);
+            if (entry == entries_.end() || !(entry->second.urgent || entry->second.dirty)) {
+                it = wanting_.erase(it);
+                continue;
+            }
+            if (save_due(entry->second, now, timing_)) save(*it, entry->second);
+            ++it;
+        }
         schedule_tick();
     });
 }
@@ -78,6 +85,7 @@ void ResumeSaver::on_event(const SessionEvent& e) {
         it->second.generation = next_generation_++;
     }
     auto& entry = it->second;
+    wanting_.insert(e.id);
     if (e.get<AddedEvent>()) {
         entry.urgent = true;
         // A new job's resume file holds its add parameters at once: the first real save

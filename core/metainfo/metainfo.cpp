@@ -166,12 +166,18 @@ void parse_info(const Value& info, Metainfo& m) {
              " hashes, but 'pieces' holds " + std::to_string(actual));
     if (actual > std::numeric_limits<int>::max()) fail("too many pieces");
 
-    m.piece_hashes.reserve(static_cast<std::size_t>(actual));
-    for (std::size_t i = 0; i < pieces.size(); i += 20)
-        m.piece_hashes.push_back(hash_from_bytes(std::string_view(pieces).substr(i, 20)));
+    // The hashes stay in raw_info (the string's bytes end where its bencoded value ends).
+    m.raw_pieces_offset = info.find("pieces")->span_end - pieces.size() - info.span_begin;
+    m.raw_piece_count = static_cast<int>(actual);
 }
 
 }  // namespace
+
+Sha1Hash Metainfo::piece_hash(int index) const {
+    if (!piece_hashes.empty()) return piece_hashes[static_cast<std::size_t>(index)];
+    return hash_from_bytes(std::string_view(raw_info).substr(
+        raw_pieces_offset + static_cast<std::size_t>(index) * 20, 20));
+}
 
 std::int64_t Metainfo::piece_size(int index) const {
     if (index < 0 || index >= num_pieces())

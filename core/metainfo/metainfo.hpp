@@ -27,6 +27,8 @@ struct Metainfo {
     Sha1Hash info_hash{};
     std::string name;
     std::int64_t piece_length = 0;
+    // Empty after parse_metainfo, which leaves the hashes in raw_info (one copy of 20 bytes per
+    // piece, not two); set by hand-made metainfo. Read them with piece_hash().
     std::vector<Sha1Hash> piece_hashes;
     std::vector<FileEntry> files;
     std::int64_t total_size = 0;
@@ -36,8 +38,13 @@ struct Metainfo {
     std::string created_by;
     std::int64_t creation_date = 0;
     std::string raw_info;  // the exact bencoded info dictionary (for metadata exchange later)
+    std::size_t raw_pieces_offset = 0;  // where the hashes start in raw_info (parse_metainfo)
+    int raw_piece_count = 0;            // how many hashes raw_info holds there
 
-    int num_pieces() const { return static_cast<int>(piece_hashes.size()); }
+    int num_pieces() const {
+        return piece_hashes.empty() ? raw_piece_count : static_cast<int>(piece_hashes.size());
+    }
+    Sha1Hash piece_hash(int index) const;  // index must be in [0, num_pieces())
     // The last piece may be shorter; throws std::out_of_range for an index outside the torrent.
     std::int64_t piece_size(int index) const;
 };

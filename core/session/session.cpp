@@ -310,7 +310,7 @@ void Session::set_file_priorities(const Sha1Hash& id, const std::vector<int>& pr
         m->file_priorities = priorities;
     } else {
         impl_->get(id).set_file_priorities(priorities);
-        impl_->settled.erase(id);
+        impl_->wake(id);
     }
     impl_->ctx.emit({id, ResumeDataChangedEvent{}});
 }
@@ -337,7 +337,7 @@ void Session::set_labels(const Sha1Hash& id, const std::vector<std::string>& lab
         impl_->labels.erase(id);
     else
         impl_->labels[id] = std::move(checked);
-    impl_->settled.erase(id);
+    impl_->wake(id);
     impl_->ctx.emit({id, ResumeDataChangedEvent{}});
 }
 
@@ -408,8 +408,9 @@ const Metainfo& Session::metainfo(const Sha1Hash& id) const {
 }
 
 SessionStats Session::stats() const {
-    auto stats = sum_up(list(), impl_->ctx.listen_port);
+    auto stats = impl_->totals();  // the daemon asks every 5 s: no status of asleep torrents
     stats.awake_torrents = impl_->awake_torrents;
+    stats.tick_visits = impl_->tick_visits;
     auto dht = impl_->dht.stats();
     stats.dht_enabled = dht.enabled;
     stats.dht_nodes = dht.nodes;

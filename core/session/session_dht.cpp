@@ -258,8 +258,10 @@ namespace btd {
 
 std::vector<Sha1Hash> Session::Impl::active_info_hashes() const {
     std::vector<Sha1Hash> out;
-    for (const auto& [id, t] : torrents)
-        if (t->accepting() && !t->metainfo().is_private) out.push_back(id);
+    for (const auto& id : awake)  // a running torrent is never idle, so never asleep
+        if (auto t = torrents.find(id);
+            t != torrents.end() && t->second->accepting() && !t->second->metainfo().is_private)
+            out.push_back(id);
     for (const auto& [id, m] : magnets)  // still fetching metadata: the DHT may know peers
         if (m.job->status().state == TorrentState::downloading_metadata) out.push_back(id);
     return out;

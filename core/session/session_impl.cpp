@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/write.hpp>
+#include <utility>
 
 #include "core/session/peer_policy.hpp"
 #include "core/tracker/tracker_context.hpp"
@@ -35,6 +36,19 @@ void add_to(SessionStats& totals, const TorrentStatus& st) {
     totals.downloaded += st.downloaded;
     totals.uploaded += st.uploaded;
     totals.peers += st.peers;
+}
+
+// The inverse of add_to; a state no torrent is in any more leaves by_state, as if never added.
+void remove_from(SessionStats& totals, const TorrentStatus& st) {
+    --totals.torrents;
+    if (auto it = totals.by_state.find(to_string(st.state));
+        it != totals.by_state.end() && --it->second == 0)
+        totals.by_state.erase(it);
+    totals.download_rate -= st.download_rate;
+    totals.upload_rate -= st.upload_rate;
+    totals.downloaded -= st.downloaded;
+    totals.uploaded -= st.uploaded;
+    totals.peers -= st.peers;
 }
 
 SessionStats sum_up(const std::vector<TorrentStatus>& statuses, std::uint16_t listen_port) {
@@ -73,50 +87,105 @@ void Session::Impl::queue_event(SessionEvent e) {
         auto it = reported_states.try_emplace(e.id, TorrentState::checking).first;
         change->old_state = it->second;
         it->second = change->new_state;
-        settled.erase(e.id);
         look_up_when_started(*change, e.id);
-    } else if (e.get<RemovedEvent>()) {
+    }
+    if (e.get<RemovedEvent>()) {
         reported_states.erase(e.id);
-        reported_status.erase(e.id);
-        settled.erase(e.id);
+        forget(e.id);
+        descriptors_stale = true;
+        queue_stale = true;  // its slot is free
+    } else if (!e.get<StatsEvent>()) {
+        wake(e.id);  // whatever happened to it, its status may have moved
+        if (e.get<AddedEvent>() || e.get<MetadataReceivedEvent>()) descriptors_stale = true;
     }
     events.push(std::move(e));
 }
 
-// Only while someone listens: a status of every torrent each second is not free.
-// Only while someone listens. An idle torrent's status cannot move (Torrent::idle()), so once
-// reported while idle it is summed from the report, not rebuilt: 10,000 paused torrents cost a
-// map walk per second. A state change, new labels or file priorities make it reported again.
+void Session::Impl::wake(const Sha1Hash& id) {
+    if (!awake.insert(id).second) return;
+    if (asleep.erase(id)) remove_from(asleep_totals, reported_status.at(id));
+    // Asleep, it was neither downloading nor seeding: the stalled clock starts now.
+    if (auto it = payload.find(id); it != payload.end())
+        it->second.since = std::chrono::steady_clock::now();
+}
+
+void Session::Impl::forget(const Sha1Hash& id) {
+    if (asleep.erase(id)) remove_from(asleep_totals, reported_status.at(id));
+    awake.erase(id);
+    reported_status.erase(id);
+}
+
+// Once a second. Events raised meanwhile wake more torrents; they are ticked next time.
+void Session::Impl::tick_torrents() {
+    awake_torrents = 0;
+    tick_visits = 0;
+    std::vector<Sha1Hash> ids(awake.begin(), awake.end());
+    for (const auto& id : ids) {
+        auto it = torrents.find(id);
+        if (it == torrents.end()) continue;  // a magnet, or gone: put_idle_to_sleep drops it
+        ++tick_visits;
+        if (it->second->idle()) continue;
+        it->second->tick();
+        ++awake_torrents;
+    }
+}
+
+// After the stats: an idle torrent's last status is summed from now on, not rebuilt. Without
+// listeners it is taken here, so totals stay right for one that subscribes later.
+void Session::Impl::put_idle_to_sleep() {
+    for (auto it = awake.begin(); it != awake.end();) {
+        auto t = torrents.find(*it);
+        if (t != torrents.end() && !t->second->idle()) {
+            ++it;
+            continue;
+        }
+        if (t != torrents.end()) {
+            auto& status = reported_status[*it];
+            if (!events.has_listeners()) status = status_of(*it, *t->second);
+            add_to(asleep_totals, status);
+            asleep.insert(*it);
+        }
+        it = awake.erase(it);
+    }
+}
+
+namespace {
+// Puts a status in the event when it moved since it was last reported.
+void report_if_moved(std::map<Sha1Hash, TorrentStatus>& reported, StatsEvent& stats,
+                     TorrentStatus status) {
+    add_to(stats.session, status);
+    auto it = reported.find(status.id);
+    if (it != reported.end() && !status_moved(it->second, status)) return;
+    reported.insert_or_assign(status.id, status);
+    stats.torrents.push_back(std::move(status));
+}
+}  // namespace
+
+// Only while someone listens: a status of every awake torrent and magnet each second. An asleep
+// torrent's status cannot move, so it is summed already (asleep_totals): 10,000 paused torrents
+// cost nothing here. A state change, new labels or file priorities wake it (wake()).
 void Session::Impl::queue_stats() {
     if (!events.has_listeners()) return;
     StatsEvent stats;
+    stats.session = asleep_totals;
     stats.session.listen_port = ctx.listen_port;
-    for (auto& [id, t] : torrents) {
-        bool idle = t->idle();
-        auto it = reported_status.find(id);
-        if (idle && it != reported_status.end() && settled.count(id)) {
-            add_to(stats.session, it->second);
-            continue;
-        }
-        auto status = status_of(id, *t);
-        add_to(stats.session, status);
-        if (idle)
-            settled.insert(id);
-        else
-            settled.erase(id);
-        if (it != reported_status.end() && !status_moved(it->second, status)) continue;
-        reported_status.insert_or_assign(id, status);
-        stats.torrents.push_back(std::move(status));
-    }
-    for (auto& [id, m] : magnets) {  // few, and never idle
-        auto status = status_of(id, *m.job);
-        add_to(stats.session, status);
-        auto it = reported_status.find(id);
-        if (it != reported_status.end() && !status_moved(it->second, status)) continue;
-        reported_status.insert_or_assign(id, status);
-        stats.torrents.push_back(std::move(status));
-    }
+    for (const auto& id : awake)
+        if (auto it = torrents.find(id); it != torrents.end())
+            report_if_moved(reported_status, stats, status_of(id, *it->second));
+    for (auto& [id, m] : magnets)  // few, and never idle
+        report_if_moved(reported_status, stats, status_of(id, *m.job));
     queue_event({Sha1Hash{}, std::move(stats)});
+}
+
+// The same sums as over list(), without the status of every asleep torrent.
+SessionStats Session::Impl::totals() const {
+    SessionStats totals = asleep_totals;
+    totals.listen_port = ctx.listen_port;
+    for (const auto& id : awake)
+        if (auto it = torrents.find(id); it != torrents.end())
+            add_to(totals, status_of(id, *it->second));
+    for (auto& [id, m] : magnets) add_to(totals, status_of(id, *m.job));
+    return totals;
 }
 
 TorrentStatus Session::Impl::status_of(const Sha1Hash& id, const MetadataJob& job) const {
@@ -173,9 +242,15 @@ void Session::Impl::answer_ourselves(boost::asio::ip::tcp::socket socket,
 void Session::Impl::update_descriptor_cap() {
     auto limit = open_file_limit();
     if (!limit) return;
-    long reserve = kReservedDescriptors + static_cast<long>(Listener::kMaxPendingHandshakes);
-    for (auto& [id, t] : torrents)
-        reserve += static_cast<long>(std::min(t->metainfo().files.size(), Storage::kMaxOpenFiles));
+    if (descriptors_stale) {  // torrents came or went; else the sum is the same as last time
+        file_descriptor_reserve = 0;
+        for (auto& [id, t] : torrents)
+            file_descriptor_reserve +=
+                static_cast<long>(std::min(t->metainfo().files.size(), Storage::kMaxOpenFiles));
+        descriptors_stale = false;
+    }
+    long reserve = kReservedDescriptors + static_cast<long>(Listener::kMaxPendingHandshakes) +
+                   file_descriptor_reserve;
     long cap = std::max(kMinPeerDescriptors, limit->soft - reserve);
     if (cap != ctx.descriptor_cap) {
         if (cap < ctx.settings.max_connections)
@@ -184,25 +259,26 @@ void Session::Impl::update_descriptor_cap() {
     }
 }
 
+// A job that is not paused wants a slot or holds one; the queue is decided again while any
+// torrent is awake (a running one may finish or stall; a pause or removal woke it). With all
+// torrents asleep the last decision stands: nothing it depends on can have moved.
 void Session::Impl::schedule_tick() {
     tick_timer.expires_after(std::chrono::seconds(1));
     tick_timer.async_wait([this](const boost::system::error_code& ec) {
         if (ec) return;
         update_descriptor_cap();
-        awake_torrents = 0;
-        bool any_unpaused = false;
-        for (auto& [id, t] : torrents) {
-            any_unpaused = any_unpaused || !t->paused();
-            if (t->idle()) continue;
-            t->tick();
-            ++awake_torrents;
+        bool queue_may_move = !awake.empty() || std::exchange(queue_stale, false);
+        tick_torrents();
+        bool magnet_unpaused = false;
+        for (auto& [id, m] : magnets) {
+            magnet_unpaused = magnet_unpaused || !m.job->paused();
+            m.job->tick();
         }
-        for (auto& [id, m] : magnets) any_unpaused = any_unpaused || !m.job->paused();
         watch_payload();
-        if (any_unpaused) update_queue();  // else no job wants a slot: nothing to decide
+        if (queue_may_move || magnet_unpaused) update_queue();
         dht.tick();
-        for (auto& [id, m] : magnets) m.job->tick();
         queue_stats();
+        put_idle_to_sleep();
         schedule_tick();
     });
 }

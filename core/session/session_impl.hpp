@@ -38,7 +38,16 @@ struct Session::Impl {
     // StatsEvent carried.
     std::map<Sha1Hash, TorrentState> reported_states;
     std::map<Sha1Hash, TorrentStatus> reported_status;
-    std::set<Sha1Hash> settled;  // reported while idle: nothing to rebuild until it changes
+    // The tick walks only `awake` torrents: those with work (not Torrent::idle()) and those an
+    // event or call concerned since the last tick. The others are `asleep`: their status cannot
+    // move, its last value (in reported_status) is summed in asleep_totals, and they cost
+    // nothing per second. Every id in `torrents` is in exactly one of the two sets.
+    std::set<Sha1Hash> awake;
+    std::set<Sha1Hash> asleep;
+    SessionStats asleep_totals;
+    bool queue_stale = false;          // a job was removed: decide the queue at the next tick
+    bool descriptors_stale = true;     // a torrent came or went: the file reserve is summed again
+    long file_descriptor_reserve = 0;  // open files the torrents may hold
     std::map<Sha1Hash, std::unique_ptr<Torrent>> torrents;
     std::map<Sha1Hash, std::vector<std::string>> labels;  // only torrents that have some
     // Magnet jobs still fetching their metadata (session_magnets.cpp). An id is in `torrents`
@@ -67,6 +76,7 @@ struct Session::Impl {
     boost::asio::steady_timer tick_timer;
     bool shutting_down = false;
     int awake_torrents = 0;  // ticked by the last tick (Torrent::idle() skips the others)
+    int tick_visits = 0;     // torrents the last tick looked at (the awake set)
     Listener listener;
     SessionDht dht;  // last: its callbacks use the members above (session_dht.cpp)
 
@@ -90,6 +100,13 @@ struct Session::Impl {
     void configure_dht();  // after start and after every settings change
 
     void queue_stats();
+    SessionStats totals() const;  // sums of every job's status; asleep ones cost nothing
+    // A job (or call) concerned this torrent: the next tick looks at it again.
+    void wake(const Sha1Hash& id);
+    void forget(const Sha1Hash& id);  // removed: in neither set
+    // Ticks the awake torrents, then puts those with nothing to do to sleep.
+    void tick_torrents();
+    void put_idle_to_sleep();
 
     TorrentStatus status_of(const Sha1Hash& id, const Torrent& t) const;
     TorrentStatus status_of(const Sha1Hash& id, const MetadataJob& job) const;

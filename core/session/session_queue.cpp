@@ -37,17 +37,15 @@ void Session::Impl::dequeue(const Sha1Hash& id) {
 // starts again whenever it is doing neither (queued, paused, checking) or switches between them.
 void Session::Impl::watch_payload() {
     auto now = Clock::now();
-    auto next = payload.begin();  // both maps in id order: one walk, no lookup per torrent
-    for (auto& [id, t] : torrents) {
-        while (next != payload.end() && next->first < id) ++next;
-        if (next == payload.end() || next->first != id)
-            next = payload.emplace_hint(next, id, Payload{});
-        auto& seen = (next++)->second;
-        if (t->idle()) {  // not downloading, and its total cannot move: no status needed
+    for (const auto& id : awake) {  // an asleep torrent's clock starts again when it wakes
+        auto t = torrents.find(id);
+        if (t == torrents.end()) continue;
+        auto& seen = payload[id];
+        if (t->second->idle()) {  // not downloading, and its total cannot move: no status needed
             seen.since = now;
             continue;
         }
-        auto status = t->status();
+        auto status = t->second->status();
         bool seeding = status.state == TorrentState::seeding;
         bool running = seeding || status.state == TorrentState::downloading;
         auto bytes = seeding ? status.uploaded : status.downloaded;

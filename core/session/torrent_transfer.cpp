@@ -98,7 +98,7 @@ void Torrent::cancel_duplicates(const BlockRef& block, const std::vector<PeerKey
 
 void Torrent::hash_and_write(int piece) {
     disk_job_started();
-    writer_.hash_and_write(piece, meta_.piece_hashes[piece],
+    writer_.hash_and_write(piece, meta_.piece_hash(piece),
                            guarded([this, piece](PieceWriter::Outcome out) {
                                disk_job_finished();
                                on_piece_done(piece, std::move(out));

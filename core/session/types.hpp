@@ -207,6 +207,7 @@ struct SessionStats {
     int peers = 0;
     std::uint16_t listen_port = 0;
     int awake_torrents = 0;  // ticked in the last second (the rest are idle: no work at all)
+    int tick_visits = 0;     // torrents the last tick looked at: awake ones (asleep cost nothing)
     bool dht_enabled = false;
     int dht_nodes = 0;    // in the DHT routing tables (IPv4 + IPv6)
     int dht_lookups = 0;  // DHT lookups in flight

@@ -376,7 +376,7 @@ bool Storage::check_piece(int piece) {
     } catch (const StorageError&) {
         return false;
     }
-    return hasher.finish() == impl_->meta.piece_hashes[piece];
+    return hasher.finish() == impl_->meta.piece_hash(piece);
 }
 
 void Storage::create_files(const std::vector<bool>& which) {

@@ -106,7 +106,10 @@ TEST_CASE("single-file torrent") {
     CHECK(m.piece_size(2) == 40000 - 2 * kPiece);
     CHECK_THROWS_AS(m.piece_size(3), std::out_of_range);
     CHECK_THROWS_AS(m.piece_size(-1), std::out_of_range);
-    CHECK(m.piece_hashes[1] == sha1(std::string_view("1")));
+    CHECK(m.piece_hash(0) == sha1(std::string_view("0")));
+    CHECK(m.piece_hash(1) == sha1(std::string_view("1")));
+    CHECK(m.piece_hash(2) == sha1(std::string_view("2")));
+    CHECK(m.piece_hashes.empty());  // read from raw_info: 10,000 torrents hold them once
     CHECK(m.comment == "hello");
     CHECK(m.created_by == "test");
     CHECK(m.creation_date == 1700000000);
