@@ -49,6 +49,7 @@ json session_arguments(const Context& c) {
             {"lpd-enabled", s.lsd},
             {"utp-enabled", false},
             {"port-forwarding-enabled", false},
+            {"peer-port-random-on-start", false},
             {"blocklist-enabled", false},
             {"alt-speed-enabled", false},
             // The download queue (max_active_downloads/seeds, -1 = unlimited).

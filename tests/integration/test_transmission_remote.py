@@ -382,6 +382,10 @@ class SameShapeAsTransmission(DaemonTestCase):
                                                 "seedIdleMode": 1})
             self.assertEqual(ratio["result"], "success", ratio)
         self.compare(ours, theirs, "session-get", None)  # Sonarr: GetConfig
+        # Flood's settings page asks for these: every one answered, with Transmission's type.
+        mine = ours.call("session-get", {"fields": FLOOD_SESSION_FIELDS})["arguments"]
+        self.assertEqual(set(FLOOD_SESSION_FIELDS) - set(mine), set())
+        self.compare(ours, theirs, "session-get", {"fields": FLOOD_SESSION_FIELDS})
         self.compare(ours, theirs, "session-stats", None)
         for fields in (SONARR_FIELDS, HOMEPAGE_FIELDS, FLOOD_FIELDS, HOMARR_FIELDS):
             for ids in (None, [swarm.info_hash]):
@@ -544,6 +548,11 @@ FLOOD_FIELDS = ["hashString", "downloadDir", "name", "comment", "haveValid", "ad
                 "dateCreated", "doneDate", "rateDownload", "rateUpload", "downloadedEver",
                 "uploadedEver", "eta", "isPrivate", "error", "errorString", "peersGettingFromUs",
                 "peersSendingToUs", "status", "totalSize", "trackers", "labels", "activityDate"]
+# Flood's getClientSettings (same file): session-get fields.
+FLOOD_SESSION_FIELDS = ["dht-enabled", "peer-port", "download-dir", "peer-port-random-on-start",
+                        "pex-enabled", "speed-limit-down", "speed-limit-down-enabled",
+                        "speed-limit-up", "speed-limit-up-enabled", "peer-limit-global",
+                        "peer-limit-per-torrent", "seed-queue-enabled", "seed-queue-size"]
 # Homarr's download widget: @ctrl/transmission's listTorrents (src/transmission.ts).
 HOMARR_FIELDS = ["id", "addedDate", "creator", "doneDate", "comment", "name", "totalSize",
                  "error", "errorString", "eta", "etaIdle", "isFinished", "isStalled",
