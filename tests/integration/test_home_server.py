@@ -278,6 +278,8 @@ class HomeServer(DaemonTestCase):
         self.assertEqual(got[:4], [tid, name, os.path.abspath(sw.dl_dir), "tv,hd"])
         self.assertEqual(os.listdir(work), [], "the name was run as a command")
         wait_for("hook killed", lambda: "still running after 3 s: killed" in d.log(), 30, d.log)
+        # Its exit is logged when the child is reaped, a moment after the kill (later under ASan).
+        wait_for("hook reaped", lambda: "killed by signal 9" in d.log(), 30, d.log)
         log = d.log()
         self.assertIn("hook says hello", log)
         self.assertIn("hook complains", log)
