@@ -10,20 +10,13 @@
 #include "core/storage/checker.hpp"
 #include "core/storage/file_stat.hpp"
 #include "core/storage/os_error.hpp"
+#include "core/util/unix_time.hpp"
 
 // Lifecycle of a torrent job: construction, the check of existing data, start and stop, pause
 // and resume, files that change under us, disk errors and file priorities. Peers are
 // in torrent_peers.cpp, transfers in torrent_transfer.cpp, status in torrent_report.cpp.
 
 namespace btd {
-
-namespace {
-std::int64_t now_seconds() {
-    return std::chrono::duration_cast<std::chrono::seconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
-}  // namespace
 
 // On the pool: the file behind `e`, and every other file deleted or replaced meanwhile (a removed
 // directory takes several at once), so one re-check covers them all.
@@ -72,7 +65,7 @@ Torrent::Torrent(SessionContext& ctx, Metainfo meta, std::filesystem::path downl
               }),
       resume_(std::move(resume)),
       paused_(paused),
-      added_at_(added_at ? added_at : now_seconds()),
+      added_at_(added_at ? added_at : unix_seconds_now()),
       download_limit_(std::make_shared<RateLimiter>(ctx.io)),
       upload_limit_(std::make_shared<RateLimiter>(ctx.io)),
       disk_retry_timer_(ctx.io) {

@@ -7,18 +7,11 @@
 #include "core/session/request_scheduler.hpp"
 #include "core/session/torrent.hpp"
 #include "core/session/torrent_status.hpp"
+#include "core/util/unix_time.hpp"
 
 // What a torrent reports (status, details, resume data) and its once-a-second housekeeping.
 
 namespace btd {
-namespace {
-std::int64_t unix_seconds() {
-    return std::chrono::duration_cast<std::chrono::seconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
-}  // namespace
-
 // ---- status ----------------------------------------------------------------------------------
 
 std::int64_t Torrent::have_bytes() const {
@@ -194,15 +187,15 @@ std::int64_t Torrent::desired_available() const {
 std::int64_t Torrent::manual_announce_at() const {
     if (!announcer_) return 0;
     auto wait = announcer_->manual_announce_at() - Clock::now();
-    return unix_seconds() + std::chrono::duration_cast<std::chrono::seconds>(wait).count();
+    return unix_seconds_now() + std::chrono::duration_cast<std::chrono::seconds>(wait).count();
 }
 
 // Dates for dashboards (Transmission's activityDate and startDate), to the second of a tick.
 void Torrent::note_activity(bool running) {
     auto payload = download_.total() + upload_.total();
-    if (payload != payload_seen_) activity_at_ = unix_seconds();
+    if (payload != payload_seen_) activity_at_ = unix_seconds_now();
     payload_seen_ = payload;
-    if (running && !was_running_) started_at_ = unix_seconds();
+    if (running && !was_running_) started_at_ = unix_seconds_now();
     was_running_ = running;
 }
 

@@ -8,6 +8,7 @@
 #include "core/session/request_scheduler.hpp"
 #include "core/session/torrent.hpp"
 #include "core/session/torrent_status.hpp"
+#include "core/util/unix_time.hpp"
 
 // Moving data: requests to peers and the blocks they send, pieces verified and written (or
 // failed and their senders struck), completion, requests from peers served from disk, and
@@ -213,10 +214,7 @@ void Torrent::announce_completion() {
         spdlog::info("{}: download complete", meta_.name);
     }
     bool downloaded = std::exchange(pieces_arrived_, false);
-    if (downloaded || done_at_ == 0)
-        done_at_ = std::chrono::duration_cast<std::chrono::seconds>(
-                       std::chrono::system_clock::now().time_since_epoch())
-                       .count();
+    if (downloaded || done_at_ == 0) done_at_ = unix_seconds_now();
     emit(CompletedEvent{.downloaded = downloaded});
     emit(ResumeDataChangedEvent{});
 }
