@@ -87,7 +87,7 @@ AddOutcome::Kind outcome_for_error(int code) {
 }
 
 WatchDir::WatchDir(boost::asio::io_context& io, Session& session, Options options, AddCall add)
-    : io_(io), session_(session), options_(std::move(options)), add_(std::move(add)), timer_(io) {}
+    : session_(session), options_(std::move(options)), add_(std::move(add)), timer_(io) {}
 
 WatchDir::~WatchDir() {
     try {

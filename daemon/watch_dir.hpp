@@ -80,7 +80,6 @@ class WatchDir {
     void add_with(const std::string& name, nlohmann::json params);
     void finish(const std::string& name, const AddOutcome& outcome);
 
-    boost::asio::io_context& io_;
     Session& session_;
     Options options_;
     AddCall add_;

@@ -50,7 +50,7 @@ std::string sse_frame(std::uint64_t id, std::string_view type, const nlohmann::j
 }
 
 EventStream::EventStream(asio::io_context& io, EventStreamOptions options)
-    : io_(io), options_(options), timer_(io) {}
+    : options_(options), timer_(io) {}
 
 EventStream::~EventStream() {
     try {

@@ -61,7 +61,6 @@ class EventStream : public std::enable_shared_from_this<EventStream> {
     void schedule_tick();
     void tick();
 
-    boost::asio::io_context& io_;
     EventStreamOptions options_;
     std::function<nlohmann::json()> stats_source_;
     std::deque<std::pair<std::uint64_t, std::shared_ptr<const std::string>>> history_;

@@ -101,7 +101,10 @@ TEST_CASE("btctl --help lists each command on one line, then the global options"
 
 TEST_CASE("btctl CMD --help explains that command: usage, its own options only, an example") {
     auto others = all_command_options();
-    for (const auto& [command, own] : kOwnOptions) {
+    for (const auto& entry : kOwnOptions) {
+        // Named, not a structured binding: clang 14 cannot capture those in CAPTURE's lambda.
+        const auto& command = entry.first;
+        const auto& own = entry.second;
         CAPTURE(command);
         auto text = help_of(command);
         CHECK(text.rfind("usage: btctl " + command, 0) == 0);

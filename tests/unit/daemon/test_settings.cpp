@@ -101,9 +101,12 @@ TEST_CASE("ranges are written once: the config file, flags, RPC and settings.jso
         const char* name;
         std::int64_t min, max;
     };
-    for (auto [name, min, max] :
+    for (const Bound& bound :
          {Bound{"listen_port", 0, 65535}, Bound{"max_peers_per_torrent", 1, 10000},
           Bound{"max_connections", 1, 100000}, Bound{"seed_idle_limit", 0, kMaxSeedIdleLimit}}) {
+        // Not a structured binding: clang 14 cannot capture those in CAPTURE's lambda.
+        const char* name = bound.name;
+        auto [min, max] = std::pair(bound.min, bound.max);
         CAPTURE(name);
         const auto* s = find_setting(name);
         REQUIRE(s);
