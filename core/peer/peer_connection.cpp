@@ -1,7 +1,6 @@
 #include "core/peer/peer_connection.hpp"
 
 #include <boost/asio/post.hpp>
-#include <boost/asio/write.hpp>
 #include <cstring>
 
 namespace btd {
@@ -9,30 +8,31 @@ namespace btd {
 namespace asio = boost::asio;
 using boost::system::error_code;
 
-PeerConnection::PeerConnection(asio::io_context& io, asio::ip::tcp::endpoint remote,
-                               Handler& handler, wire::Handshake ours, Options options)
-    : socket_(io),
-      handshake_timer_(io),
-      remote_(remote),
+PeerConnection::PeerConnection(std::unique_ptr<PeerStream> stream, Handler& handler,
+                               wire::Handshake ours, Options options)
+    : stream_(std::move(stream)),
+      handshake_timer_(stream_->get_executor()),
       handler_(&handler),
       ours_(ours),
       options_(options) {
     last_receive_ = last_send_ = connected_at_ = Clock::now();
 }
 
+PeerConnection::PeerConnection(std::unique_ptr<PeerStream> stream, Handler& handler,
+                               wire::Handshake ours, wire::Handshake theirs, Options options)
+    : PeerConnection(std::move(stream), handler, ours, options) {
+    theirs_ = theirs;
+    incoming_ = true;
+}
+
+PeerConnection::PeerConnection(asio::io_context& io, asio::ip::tcp::endpoint remote,
+                               Handler& handler, wire::Handshake ours, Options options)
+    : PeerConnection(std::make_unique<TcpPeerStream>(io, remote), handler, ours, options) {}
+
 PeerConnection::PeerConnection(asio::ip::tcp::socket socket, Handler& handler, wire::Handshake ours,
                                wire::Handshake theirs, Options options)
-    : socket_(std::move(socket)),
-      handshake_timer_(socket_.get_executor()),
-      handler_(&handler),
-      ours_(ours),
-      theirs_(theirs),
-      options_(options),
-      incoming_(true) {
-    error_code ec;
-    remote_ = socket_.remote_endpoint(ec);
-    last_receive_ = last_send_ = connected_at_ = Clock::now();
-}
+    : PeerConnection(std::make_unique<TcpPeerStream>(std::move(socket)), handler, ours, theirs,
+                     options) {}
 
 PeerConnection::~PeerConnection() = default;
 
@@ -46,8 +46,6 @@ void PeerConnection::set_bandwidth(LimiterChain download, LimiterChain upload) {
 }
 
 void PeerConnection::start_incoming() {
-    error_code ignored;
-    socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
     handshake_done_ = true;
     socket_connected_ = true;
     pending_.insert(0, wire::encode_handshake(ours_));
@@ -67,24 +65,19 @@ void PeerConnection::start_outgoing() {
     });
     if (!options_.bind.empty()) {
         // Bound before connecting, so not one packet leaves from another address or interface.
-        error_code ec;
-        socket_.open(remote_.protocol(), ec);
-        if (!ec) ec = apply_bind_target(socket_, options_.bind);
-        if (ec)
-            return asio::post(socket_.get_executor(), [self = shared_from_this(), ec] {
+        if (auto ec = stream_->bind(options_.bind))
+            return asio::post(stream_->get_executor(), [self = shared_from_this(), ec] {
                 self->close("cannot connect from " + self->options_.bind.text() + ": " +
                             ec.message());
             });
     }
-    socket_.async_connect(
-        remote_, [self = shared_from_this()](const error_code& ec) { self->on_connect(ec); });
+    stream_->async_connect(
+        [self = shared_from_this()](const error_code& ec) { self->on_connect(ec); });
 }
 
 void PeerConnection::on_connect(const error_code& ec) {
     if (closed_) return;
     if (ec) return close("connect failed: " + ec.message());
-    error_code ignored;
-    socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
     socket_connected_ = true;
     // The handshake must precede anything the owner queued before the connection was up.
     pending_.insert(0, wire::encode_handshake(ours_));
@@ -109,7 +102,7 @@ void PeerConnection::read_more() {
     std::size_t space = rbuf_.size() - rend_;
     auto do_read = [self = shared_from_this()](std::size_t n) {
         if (self->closed_) return;
-        self->socket_.async_read_some(
+        self->stream_->async_read_some(
             asio::buffer(self->rbuf_.data() + self->rend_, n),
             [self](const error_code& ec, std::size_t got) { self->on_read(ec, got); });
     };
@@ -183,8 +176,8 @@ void PeerConnection::flush() {
             self->pending_.erase(0, n);
         }
         self->last_send_ = Clock::now();
-        asio::async_write(
-            self->socket_, asio::buffer(self->writing_), [self](const error_code& ec, std::size_t) {
+        self->stream_->async_write(
+            asio::buffer(self->writing_), [self](const error_code& ec, std::size_t) {
                 if (self->closed_) return;
                 if (ec) return self->close("send failed: " + ec.message());
                 self->writing_.clear();
@@ -210,10 +203,8 @@ void PeerConnection::finish(const std::string& reason, CloseReason kind, bool no
     if (closed_) return;
     closed_ = true;
     close_reason_ = kind;
-    error_code ignored;
     handshake_timer_.cancel();
-    socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
-    socket_.close(ignored);
+    stream_->close();
     // A limiter's waiters hold this connection; holding the limiters back would be a cycle
     // that outlives the limiters' owners. A closed connection never asks for bandwidth again.
     download_limiters_.clear();

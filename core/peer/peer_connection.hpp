@@ -1,8 +1,9 @@
 #pragma once
-// One TCP connection to a peer: connect, handshake, framing with a size limit and a write queue.
-// It carries the owner's PeerState (peer_state.hpp) but never reads it. Policy (what to request,
-// whom to unchoke) lives in the owner (Torrent), which receives events through
-// PeerConnection::Handler. Runs on the network thread only.
+// One connection to a peer: connect, handshake, framing with a size limit and a write queue, over
+// a PeerStream (peer_stream.hpp: TCP, or in memory in unit tests). It carries the owner's PeerState
+// (peer_state.hpp) but never reads it. Policy (what to request, whom to unchoke) lives in the owner
+// (Torrent), which receives events through PeerConnection::Handler. Runs on the network thread
+// only.
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "core/peer/peer_state.hpp"
+#include "core/peer/peer_stream.hpp"
 #include "core/peer/wire.hpp"
 #include "core/util/bind_target.hpp"
 #include "core/util/rate_limiter.hpp"
@@ -51,9 +53,15 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection> {
         BindTarget bind;                  // outgoing: connect only from this address or interface
     };
 
+    // Outgoing: start_outgoing() connects `stream` to stream->remote().
+    PeerConnection(std::unique_ptr<PeerStream> stream, Handler& handler, wire::Handshake ours,
+                   Options options);
+    // Accepted: the listener already read the remote handshake `theirs`.
+    PeerConnection(std::unique_ptr<PeerStream> stream, Handler& handler, wire::Handshake ours,
+                   wire::Handshake theirs, Options options);
+    // The same over TCP.
     PeerConnection(boost::asio::io_context& io, boost::asio::ip::tcp::endpoint remote,
                    Handler& handler, wire::Handshake ours, Options options);
-    // An accepted connection whose handshake `theirs` was already read by the listener.
     PeerConnection(boost::asio::ip::tcp::socket socket, Handler& handler, wire::Handshake ours,
                    wire::Handshake theirs, Options options);
     ~PeerConnection();
@@ -75,7 +83,7 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection> {
     std::size_t send_queue_bytes() const { return pending_.size() + writing_.size(); }
     void set_max_frame(std::size_t bytes);
 
-    const boost::asio::ip::tcp::endpoint& remote() const { return remote_; }
+    const boost::asio::ip::tcp::endpoint& remote() const { return stream_->remote(); }
     const wire::Handshake& remote_handshake() const { return theirs_; }
     bool connected() const { return handshake_done_; }
     bool incoming() const { return incoming_; }
@@ -99,9 +107,8 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection> {
     void flush();
     void finish(const std::string& reason, CloseReason kind, bool notify);
 
-    boost::asio::ip::tcp::socket socket_;
+    std::unique_ptr<PeerStream> stream_;
     boost::asio::steady_timer handshake_timer_;
-    boost::asio::ip::tcp::endpoint remote_;
     Handler* handler_;
     wire::Handshake ours_;
     wire::Handshake theirs_;

@@ -157,7 +157,7 @@ void MetadataJob::connect_more() {
 void MetadataJob::dial(const Endpoint& ep) {
     peer_list_.mark_dialled(ep);
     auto conn = std::make_shared<PeerConnection>(
-        ctx_.io, ep, *this, wire::make_handshake(link_.info_hash, ctx_.peer_id),
+        ctx_.open_stream(ep), *this, wire::make_handshake(link_.info_hash, ctx_.peer_id),
         PeerConnection::Options{});
     add_connection(conn);
     ++half_open_;

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "core/pieces/picker.hpp"
+#include "core/peer/wire.hpp"
 
 namespace btd::request_scheduler {
 
@@ -37,6 +37,12 @@ Bitfield allowed_while_choked(const Bitfield& peer_has,
     for (auto piece : allowed_fast)
         if (piece < peer_has.size() && peer_has.test(piece)) allowed.set(piece);
     return allowed;
+}
+
+bool cancel_raced_request(PeerState& other, const BlockRef& block, std::string& out) {
+    if (!other.remove_request(block)) return false;
+    wire::append_request(out, wire::MsgType::cancel, block.piece, block.offset, block.length);
+    return true;
 }
 
 }  // namespace btd::request_scheduler

@@ -2,12 +2,16 @@
 // How many blocks a torrent asks one peer for: the pipeline depth follows the peer's rate, a
 // peer that stops delivering is snubbed and asked for little, requests go out in batches, new
 // pieces are opened only within the memory budget, and a choked peer is asked only for its
-// allowed-fast pieces (BEP 6). Which blocks (rarest first, endgame duplicates) is the picker's
-// job (core/pieces/picker.hpp). Pure functions, any thread; the caller passes `now`.
+// allowed-fast pieces (BEP 6), and in endgame the duplicate requests that lost the race are
+// cancelled. Which blocks (rarest first, endgame duplicates) is the picker's job
+// (core/pieces/picker.hpp). No I/O, any thread; the caller passes `now` and sends the frames.
 #include <chrono>
 #include <cstdint>
+#include <string>
 #include <vector>
 
+#include "core/peer/peer_state.hpp"
+#include "core/pieces/picker.hpp"
 #include "core/session/tuning.hpp"
 #include "core/util/bitfield.hpp"
 
@@ -36,5 +40,11 @@ bool snubbed(Clock::time_point now, Clock::time_point last_block, Clock::time_po
 // The pieces a peer that chokes us lets us request: its allowed-fast pieces it has.
 Bitfield allowed_while_choked(const Bitfield& peer_has,
                               const std::vector<std::uint32_t>& allowed_fast);
+
+// Endgame: `block` arrived from one peer while `other` had been asked for it too (the picker
+// names such peers in block_received). Forgets other's request and appends a CANCEL for it to
+// `out`; false, with nothing appended, if `other` no longer waits for it (answered, rejected,
+// dropped with a choke).
+bool cancel_raced_request(PeerState& other, const BlockRef& block, std::string& out);
 
 }  // namespace btd::request_scheduler

@@ -8,6 +8,7 @@
 #include <random>
 #include <set>
 
+#include "core/peer/peer_stream.hpp"
 #include "core/session/types.hpp"
 #include "core/storage/disk_pool.hpp"
 #include "core/tracker/announcer.hpp"
@@ -36,6 +37,9 @@ struct SessionContext {
     std::shared_ptr<RateLimiter> upload_limit;
     // settings.bind_interface, parsed (throws std::invalid_argument for a bad one).
     BindTarget bind = parse_bind_target(settings.bind_interface);
+    // Makes the byte stream of every outgoing peer connection: TCP; unit tests swap in
+    // in-memory peers (tests/support/memory_peer_stream.hpp).
+    PeerStreamFactory open_stream = tcp_stream_factory(io);
     // Queues an event; the Session delivers it after the current operation (session.hpp).
     std::function<void(SessionEvent)> emit = [](SessionEvent) {};
     // Torrents whose data move was cut short (a journal found at start-up): each recovers it

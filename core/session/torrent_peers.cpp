@@ -55,7 +55,7 @@ void Torrent::dial(const Endpoint& ep) {
     PeerConnection::Options options;
     options.bind = ctx_.bind;
     auto peer = std::make_shared<PeerConnection>(
-        ctx_.io, ep, *this, wire::make_handshake(meta_.info_hash, ctx_.peer_id), options);
+        ctx_.open_stream(ep), *this, wire::make_handshake(meta_.info_hash, ctx_.peer_id), options);
     add_connection(peer);
     ++half_open_;
     peer->start_outgoing();

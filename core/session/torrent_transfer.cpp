@@ -87,11 +87,10 @@ void Torrent::on_block(PeerConnection& peer, const wire::Message& msg) {
 // Endgame: the other peers asked for the same block are told to forget it.
 void Torrent::cancel_duplicates(const BlockRef& block, const std::vector<PeerKey>& others) {
     for (PeerKey other_key : others) {
-        auto* other = find_peer(other_key);
-        if (!other || !other->state().remove_request(block)) continue;
         std::string out;
-        wire::append_request(out, wire::MsgType::cancel, block.piece, block.offset, block.length);
-        other->send(out);
+        auto* other = find_peer(other_key);
+        if (other && request_scheduler::cancel_raced_request(other->state(), block, out))
+            other->send(out);
     }
 }
 

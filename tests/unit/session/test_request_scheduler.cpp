@@ -2,6 +2,10 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <set>
+
+#include "core/peer/wire.hpp"
 #include "core/pieces/picker.hpp"
 
 using namespace btd;
@@ -55,4 +59,66 @@ TEST_CASE("a peer that chokes us is asked only for allowed-fast pieces it has") 
     CHECK(allowed.test(3));
     CHECK(allowed.test(7));
     CHECK_FALSE(allowed.test(1));
+}
+
+namespace {
+
+// What a peer asks for through the scheduler's caller: picked blocks become its requests.
+std::vector<BlockRef> ask(PiecePicker& picker, PeerState& peer, const Bitfield& has, int blocks) {
+    auto picked = picker.pick(has, peer.key(), blocks, 8);
+    for (const auto& b : picked) peer.add_request(b, rs::Clock::time_point{});
+    return picked;
+}
+
+bool asked(const PeerState& peer, const BlockRef& block) {
+    return std::any_of(peer.requests().begin(), peer.requests().end(),
+                       [&](const auto& r) { return r.block == block; });
+}
+
+}  // namespace
+
+TEST_CASE("endgame: duplicates only once every block is asked for; the losers get a CANCEL") {
+    const int pieces = 2;  // 4 blocks each: 8 blocks
+    PiecePicker picker(pieces, 4 * kBlockSize, 8 * kBlockSize, 3);
+    Bitfield all(pieces);
+    all.set_all();
+    picker.peer_has_bitfield(all);
+    picker.peer_has_bitfield(all);
+    PeerState a(PeerKey{1}, pieces, {}), b(PeerKey{2}, pieces, {});
+
+    auto from_a = ask(picker, a, all, 5);
+    auto from_b = ask(picker, b, all, 2);  // 1 block still free: no duplicates yet
+    REQUIRE(from_b.size() == 2);
+    CHECK_FALSE(picker.in_endgame());
+    for (const auto& block : from_b) CHECK_FALSE(asked(a, block));
+
+    auto racing = ask(picker, b, all, 3);  // the last free block, then two of a's
+    REQUIRE(racing.size() == 3);
+    CHECK(picker.in_endgame());
+    CHECK_FALSE(asked(a, racing[0]));
+    CHECK(asked(a, racing[1]));
+    CHECK(asked(a, racing[2]));
+
+    // b delivers a raced block first: a, the other requester, is told to forget it.
+    const BlockRef won = racing[1];
+    std::vector<PeerKey> others;
+    REQUIRE(b.remove_request(won));
+    REQUIRE(picker.block_received(won, b.key(), others));
+    REQUIRE(others == std::vector<PeerKey>{a.key()});
+    std::string out;
+    CHECK(rs::cancel_raced_request(a, won, out));
+    REQUIRE(out.size() == 17);
+    auto cancel = wire::decode_message(std::string_view(out).substr(4));
+    CHECK(cancel.type == wire::MsgType::cancel);
+    CHECK(cancel.piece == std::uint32_t(won.piece));
+    CHECK(cancel.offset == std::uint32_t(won.offset));
+    CHECK(cancel.length == std::uint32_t(won.length));
+    CHECK_FALSE(asked(a, won));
+    CHECK(a.requests().size() == 4);  // its other requests stand
+
+    // Nothing to cancel at a peer that no longer waits for the block (already cancelled, or
+    // answered, rejected or choked meanwhile).
+    std::string again;
+    CHECK_FALSE(rs::cancel_raced_request(a, won, again));
+    CHECK(again.empty());
 }
