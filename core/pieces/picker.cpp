@@ -22,16 +22,44 @@ PiecePicker::PiecePicker(int num_pieces, std::int64_t piece_length, std::int64_t
       have_(static_cast<std::size_t>(num_pieces_)),
       wanted_(static_cast<std::size_t>(num_pieces_)),
       missing_wanted_(num_pieces_),
-      priority_(num_pieces_, kPriorityDefault),
-      availability_(num_pieces_, 0),
-      buckets_(kPriorityMax + 1, std::vector<std::vector<int>>(1)),
-      bucket_pos_(num_pieces_, -1),
-      bucketed_by_priority_(kPriorityMax + 1, 0),
-      download_pos_(num_pieces_, -1),
       rng_(scrambled(seed)) {
     wanted_.set_all();
-    buckets_[kPriorityDefault][0].reserve(num_pieces_);
-    for (int p = 0; p < num_pieces_; ++p) bucket_insert(p);
+}
+
+// ---- swarm state: built on first need, released when idle ----
+
+void PiecePicker::build_swarm_state() {
+    if (swarm_built_) return;
+    swarm_built_ = true;
+    availability_.assign(num_pieces_, 0);
+    buckets_.assign(kPriorityMax + 1, std::vector<std::vector<int>>(1));
+    bucket_pos_.assign(num_pieces_, -1);
+    bucketed_by_priority_.assign(kPriorityMax + 1, 0);
+    bucketed_count_ = 0;
+    sequential_cursor_ = 0;
+    download_pos_.assign(num_pieces_, -1);
+    free_in_started_ = 0;
+    buckets_[kPriorityDefault][0].reserve(num_pieces_ - num_have());
+    for (int p = 0; p < num_pieces_; ++p)
+        if (!have_.test(p)) bucket_insert(p);
+}
+
+bool PiecePicker::release_idle_state() {
+    if (!swarm_built_) return true;
+    if (!downloading_.empty()) return false;
+    if (std::any_of(availability_.begin(), availability_.end(), [](int a) { return a != 0; }))
+        return false;
+    swarm_built_ = false;
+    // swap with empties: clear() alone would keep the capacity this is meant to give back
+    std::vector<int>().swap(availability_);
+    std::vector<std::vector<std::vector<int>>>().swap(buckets_);
+    std::vector<int>().swap(bucket_pos_);
+    std::vector<int>().swap(bucketed_by_priority_);
+    std::vector<PieceState>().swap(downloading_);
+    std::vector<int>().swap(download_pos_);
+    bucketed_count_ = 0;
+    free_in_started_ = 0;
+    return true;
 }
 
 // ---- piece geometry ----
@@ -54,22 +82,24 @@ BlockRef PiecePicker::block_ref(int piece, int block) const {
 // ---- availability buckets ----
 
 void PiecePicker::bucket_insert(int piece) {
-    if (bucket_pos_[piece] >= 0 || priority_[piece] == kPriorityDontDownload) return;
-    auto& levels = buckets_[priority_[piece]];
+    if (!swarm_built_) return;  // build_swarm_state buckets every missing piece
+    if (bucket_pos_[piece] >= 0 || priority_of(piece) == kPriorityDontDownload) return;
+    auto& levels = buckets_[priority_of(piece)];
     auto a = static_cast<std::size_t>(availability_[piece]);
     if (levels.size() <= a) levels.resize(a + 1);
     bucket_pos_[piece] = static_cast<int>(levels[a].size());
     levels[a].push_back(piece);
     ++bucketed_count_;
-    ++bucketed_by_priority_[priority_[piece]];
+    ++bucketed_by_priority_[priority_of(piece)];
     sequential_cursor_ = std::min(sequential_cursor_, piece);
 }
 
 void PiecePicker::bucket_remove(int piece) {
+    if (!swarm_built_) return;
     int pos = bucket_pos_[piece];
     if (pos < 0) return;
-    --bucketed_by_priority_[priority_[piece]];
-    auto& bucket = buckets_[priority_[piece]][availability_[piece]];
+    --bucketed_by_priority_[priority_of(piece)];
+    auto& bucket = buckets_[priority_of(piece)][availability_[piece]];
     int moved = bucket.back();
     bucket[pos] = moved;
     bucket_pos_[moved] = pos;
@@ -80,6 +110,10 @@ void PiecePicker::bucket_remove(int piece) {
 
 void PiecePicker::change_availability(int piece, int delta) {
     if (!valid_piece(piece)) return;
+    if (!swarm_built_) {
+        if (delta < 0) return;  // no state = every availability is 0 already
+        build_swarm_state();
+    }
     bool bucketed = bucket_pos_[piece] >= 0;
     if (bucketed) bucket_remove(piece);
     availability_[piece] = std::max(0, availability_[piece] + delta);
@@ -88,6 +122,7 @@ void PiecePicker::change_availability(int piece, int delta) {
 
 void PiecePicker::peer_has_bitfield(const Bitfield& bits) {
     if (bits.size() != have_.size()) return;
+    if (bits.none()) return;
     for (int p = 0; p < num_pieces_; ++p)
         if (bits.test(p)) change_availability(p, +1);
 }
@@ -106,7 +141,7 @@ void PiecePicker::peer_lost_piece(int piece) {
 }
 
 int PiecePicker::availability(int piece) const {
-    return valid_piece(piece) ? availability_[piece] : 0;
+    return valid_piece(piece) && swarm_built_ ? availability_[piece] : 0;
 }
 
 bool PiecePicker::is_interesting(const Bitfield& peer_has) const {
@@ -121,10 +156,14 @@ bool PiecePicker::is_interesting(const Bitfield& peer_has) const {
 
 bool PiecePicker::set_piece_priorities(const std::vector<std::uint8_t>& priorities) {
     if (static_cast<int>(priorities.size()) != num_pieces_) return false;
+    auto is_default = [](std::uint8_t p) { return p == kPriorityDefault; };
+    if (priority_.empty() && std::all_of(priorities.begin(), priorities.end(), is_default))
+        return true;
+    if (priority_.empty()) priority_.assign(num_pieces_, kPriorityDefault);
     for (int p = 0; p < num_pieces_; ++p) {
         auto next = static_cast<std::uint8_t>(std::min<int>(priorities[p], kPriorityMax));
         if (next == priority_[p]) continue;
-        bool was_bucketed = bucket_pos_[p] >= 0;
+        bool was_bucketed = swarm_built_ && bucket_pos_[p] >= 0;
         bucket_remove(p);
         bool was_wanted = priority_[p] != kPriorityDontDownload;
         bool now_wanted = next != kPriorityDontDownload;
@@ -137,20 +176,22 @@ bool PiecePicker::set_piece_priorities(const std::vector<std::uint8_t>& prioriti
             if (!have_.test(p)) missing_wanted_ += now_wanted ? 1 : -1;
         }
         // A piece in progress stays in progress whatever its new priority.
-        if (was_bucketed || (!have_.test(p) && download_pos_[p] < 0)) bucket_insert(p);
+        if (was_bucketed || (!have_.test(p) && downloading(p) == nullptr)) bucket_insert(p);
     }
+    if (std::all_of(priority_.begin(), priority_.end(), is_default))
+        std::vector<std::uint8_t>().swap(priority_);
     return true;
 }
 
 // ---- our pieces ----
 
 PiecePicker::PieceState* PiecePicker::downloading(int piece) {
-    if (!valid_piece(piece) || download_pos_[piece] < 0) return nullptr;
+    if (!valid_piece(piece) || !swarm_built_ || download_pos_[piece] < 0) return nullptr;
     return &downloading_[download_pos_[piece]];
 }
 
 const PiecePicker::PieceState* PiecePicker::downloading(int piece) const {
-    if (!valid_piece(piece) || download_pos_[piece] < 0) return nullptr;
+    if (!valid_piece(piece) || !swarm_built_ || download_pos_[piece] < 0) return nullptr;
     return &downloading_[download_pos_[piece]];
 }
 
@@ -167,6 +208,7 @@ PiecePicker::PieceState& PiecePicker::start_piece(int piece) {
 }
 
 void PiecePicker::stop_piece(int piece) {
+    if (!swarm_built_) return;
     int pos = download_pos_[piece];
     if (pos < 0) return;
     free_in_started_ -= downloading_[pos].free;
@@ -223,6 +265,7 @@ std::vector<BlockRef> PiecePicker::pick(const Bitfield& peer_has, PeerKey peer, 
                                         int max_new_pieces) {
     std::vector<BlockRef> out;
     if (max_blocks <= 0 || peer_has.size() != have_.size()) return out;
+    build_swarm_state();
     auto full = [&] { return static_cast<int>(out.size()) >= max_blocks; };
 
     // 1. Started pieces: highest priority first, then the ones with the fewest free blocks so
@@ -231,7 +274,7 @@ std::vector<BlockRef> PiecePicker::pick(const Bitfield& peer_has, PeerKey peer, 
         std::vector<std::tuple<int, int, int>> started;  // (-priority, free or index, piece)
         for (const auto& ps : downloading_)
             if (ps.free > 0 && peer_has.test(ps.piece))
-                started.emplace_back(-priority_[ps.piece], sequential_ ? ps.piece : ps.free,
+                started.emplace_back(-priority_of(ps.piece), sequential_ ? ps.piece : ps.free,
                                      ps.piece);
         std::sort(started.begin(), started.end());
         for (const auto& [priority, order, piece] : started) {
@@ -302,7 +345,7 @@ void PiecePicker::open_sequential(const Bitfield& peer_has, PeerKey peer, int ma
         if (bucketed_by_priority_[priority] == 0) continue;
         for (int p = sequential_cursor_; p < num_pieces_; ++p) {
             if (opened == max_new_pieces || static_cast<int>(out.size()) >= max_blocks) return;
-            if (bucket_pos_[p] < 0 || priority_[p] != priority || !peer_has.test(p)) continue;
+            if (bucket_pos_[p] < 0 || priority_of(p) != priority || !peer_has.test(p)) continue;
             take_free_blocks(start_piece(p), peer, max_blocks, out);
             ++opened;
         }
@@ -321,7 +364,7 @@ void PiecePicker::open_from_sparse_peer(const Bitfield& peer_has, PeerKey peer, 
         for (int bit = 0; bit < 8; ++bit) {
             int p = static_cast<int>(i * 8) + bit;
             if (p < num_pieces_ && peer_has.test(p) && bucket_pos_[p] >= 0)
-                candidates.emplace_back(-priority_[p], availability_[p],
+                candidates.emplace_back(-priority_of(p), availability_[p],
                                         static_cast<std::uint32_t>(rng_()), p);
         }
     }
@@ -357,7 +400,7 @@ void PiecePicker::add_endgame_blocks(const Bitfield& peer_has, PeerKey peer, int
 }
 
 bool PiecePicker::in_endgame() const {
-    return !is_finished() && bucketed_count_ == 0 && free_in_started_ == 0;
+    return swarm_built_ && !is_finished() && bucketed_count_ == 0 && free_in_started_ == 0;
 }
 
 int PiecePicker::pieces_in_progress() const {

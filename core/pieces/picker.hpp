@@ -5,6 +5,11 @@
 // everything else; a skipped piece is never opened, though one already started is finished.
 // Single-threaded (network thread). Peers are identified by an opaque key.
 //
+// Memory: a picker that nobody downloads through (a paused, finished or peerless torrent) holds
+// only the have and wanted bitfields, plus one priority byte per piece when they are not all
+// the default. The swarm state (availability, buckets, started pieces: about 16 bytes a piece)
+// is built on the first peer bitfield/have or pick, and given back by release_idle_state().
+//
 // Complexity (n = pieces, k = pieces in progress, b = blocks per piece):
 //   have/lost piece, we_have, piece_failed, availability changes: O(1) (+O(b) to reset a piece)
 //   peer_has_bitfield / peer_lost_bitfield: O(n)
@@ -14,6 +19,7 @@
 //         pieces)); sequential mode scans from the lowest wanted missing piece; endgame adds
 //         O(k*b).
 //   set_piece_priorities: O(n).
+//   building the swarm state (first peer or pick after it was released): O(n).
 //   abort_all: O(k*b); block_received / abort_request: O(requesters of that block).
 #include <cstdint>
 #include <random>
@@ -65,7 +71,7 @@ class PiecePicker {
     // One priority per piece (0..kPriorityMax; larger values are clamped). False, and nothing
     // changes, if the size is wrong.
     bool set_piece_priorities(const std::vector<std::uint8_t>& priorities);
-    int priority(int piece) const { return valid_piece(piece) ? priority_[piece] : 0; }
+    int priority(int piece) const { return valid_piece(piece) ? priority_of(piece) : 0; }
     bool wants(int piece) const { return priority(piece) > 0 && !have(piece); }
     // Sequential: new pieces in index order (within a priority) instead of rarest first.
     void set_sequential(bool on) { sequential_ = on; }
@@ -109,6 +115,12 @@ class PiecePicker {
     int block_count(int piece) const;
     int piece_size(int piece) const;
 
+    // Gives back the swarm state if nothing needs it: no piece started and no availability
+    // counted (every peer's bitfield and haves taken back). Returns false, and keeps it, if
+    // something does. Nothing observable changes: it is rebuilt from have/priorities on demand.
+    bool release_idle_state();
+    bool holds_swarm_state() const { return swarm_built_; }
+
   private:
     struct Block {
         std::vector<PeerKey> requested_by;  // empty = nobody asked (free unless received)
@@ -122,6 +134,10 @@ class PiecePicker {
     };
 
     bool valid_piece(int piece) const { return piece >= 0 && piece < num_pieces_; }
+    int priority_of(int piece) const {
+        return priority_.empty() ? kPriorityDefault : priority_[piece];
+    }
+    void build_swarm_state();
     PieceState* downloading(int piece);
     const PieceState* downloading(int piece) const;
     PieceState& start_piece(int piece);
@@ -150,7 +166,9 @@ class PiecePicker {
     Bitfield have_;
     Bitfield wanted_;  // priority > 0
     int missing_wanted_ = 0;
-    std::vector<std::uint8_t> priority_;
+    std::vector<std::uint8_t> priority_;  // empty = every piece kPriorityDefault
+    // The swarm state below is empty unless swarm_built_ (see "Memory" above).
+    bool swarm_built_ = false;
     std::vector<int> availability_;
     // Wanted pieces neither had nor started, bucketed by [priority][availability]; bucket_pos_ =
     // index in its bucket or -1 when the piece is not in any bucket.

@@ -225,6 +225,7 @@ void Torrent::deactivate(std::function<void()> trackers_stopped) {
     upload_.clear_rate();
     // Partly downloaded pieces are dropped to give their memory back.
     for (int piece : writer_.release_partial()) picker_.piece_failed(piece);
+    picker_.release_idle_state();  // a paused torrent keeps only its have bits
 }
 
 void Torrent::pause() {

@@ -219,6 +219,7 @@ void Torrent::on_peer_closed(PeerConnection& peer, const std::string& reason) {
     bool was_unchoked = !peer.state().am_choking();
     drop_requests(peer);
     if (peer.connected()) picker_.peer_lost_bitfield(peer.state().pieces());
+    if (peers_.empty()) picker_.release_idle_state();  // e.g. a seed nobody is connected to
     using Reason = PeerConnection::CloseReason;
     if (peer.close_reason() == Reason::protocol_violation) record_violation(peer, reason);
     forget_pex(peer);

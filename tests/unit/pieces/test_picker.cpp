@@ -442,3 +442,100 @@ TEST_CASE("sequential mode opens pieces in index order, higher priority first") 
     CHECK(again.front().piece == 2);
     CHECK(again.back().piece == 5);
 }
+
+TEST_CASE("a picker nobody downloads through holds no swarm state until a peer or pick needs it") {
+    PiecePicker pp(16, kPiece, 16 * kPiece, 5);
+    CHECK_FALSE(pp.holds_swarm_state());
+    pp.we_have(3);  // restoring resume data builds nothing
+    pp.set_piece_priorities(std::vector<std::uint8_t>(16, kPriorityDefault));
+    CHECK_FALSE(pp.holds_swarm_state());
+    CHECK(pp.num_have() == 1);
+    CHECK(pp.wants(4));
+    CHECK_FALSE(pp.wants(3));
+    CHECK(pp.availability(4) == 0);
+    CHECK_FALSE(pp.in_endgame());
+    CHECK(pp.pieces_in_progress() == 0);
+    CHECK_FALSE(pp.is_interesting(Bitfield(16)));
+    CHECK(pp.is_interesting(pieces(16, {4})));
+    pp.peer_lost_piece(4);  // nothing to take back: still nothing built
+    CHECK_FALSE(pp.holds_swarm_state());
+
+    pp.peer_has_piece(4);
+    CHECK(pp.holds_swarm_state());
+    CHECK(pp.availability(4) == 1);
+}
+
+TEST_CASE("release_idle_state keeps the swarm state while a peer counts or a piece is started") {
+    PiecePicker pp(8, kPiece, 8 * kPiece, 5);
+    Bitfield theirs = all_pieces(8);
+    pp.peer_has_bitfield(theirs);
+    auto blocks = pp.pick(theirs, 1, 2, 1);
+    REQUIRE(blocks.size() == 2);
+    CHECK_FALSE(pp.release_idle_state());  // availability counted and a piece started
+    pp.peer_lost_bitfield(theirs);
+    CHECK_FALSE(pp.release_idle_state());  // the started piece still holds requests
+    CHECK(pp.holds_swarm_state());
+    CHECK(pp.abort_all(1) == std::vector<int>{blocks[0].piece});
+    CHECK(pp.release_idle_state());
+    CHECK_FALSE(pp.holds_swarm_state());
+}
+
+TEST_CASE("released and rebuilt: have, priorities and picks continue as before the pause") {
+    PiecePicker pp(12, kPiece, 12 * kPiece, 9);
+    std::vector<std::uint8_t> prio(12, kPriorityDefault);
+    prio[0] = kPriorityDontDownload;
+    prio[11] = kPriorityMax;
+    pp.set_piece_priorities(prio);
+    Bitfield theirs = all_pieces(12);
+    pp.peer_has_bitfield(theirs);
+    for (int round = 0; round < 3; ++round) {
+        auto blocks = pp.pick(theirs, 1, 4, 1);
+        REQUIRE(pieces_of(blocks).size() == 1);
+        int piece = blocks[0].piece;
+        if (round == 0) CHECK(piece == 11);  // the high priority first
+        receive_piece(pp, piece, 1);
+        pp.we_have(piece);
+    }
+    // Pause: the peer leaves, nothing is in progress.
+    pp.abort_all(1);
+    pp.peer_lost_bitfield(theirs);
+    REQUIRE(pp.release_idle_state());
+    CHECK(pp.num_have() == 3);
+    CHECK_FALSE(pp.is_finished());
+    CHECK(pp.priority(0) == kPriorityDontDownload);
+    CHECK(pp.priority(11) == kPriorityMax);
+    CHECK_FALSE(pp.wants(11));
+
+    // Resume: a peer again; the rest downloads, the skipped piece never opened.
+    pp.peer_has_bitfield(theirs);
+    CHECK(pp.holds_swarm_state());
+    CHECK(pp.availability(5) == 1);
+    std::set<int> opened;
+    for (int round = 0; round < 20 && !pp.is_finished(); ++round) {
+        auto blocks = pp.pick(theirs, 1, 4, 1);
+        REQUIRE(pieces_of(blocks).size() == 1);
+        int piece = blocks[0].piece;
+        CHECK_FALSE(pp.have(piece));
+        opened.insert(piece);
+        receive_piece(pp, piece, 1);
+        pp.we_have(piece);
+    }
+    CHECK(pp.is_finished());
+    CHECK(pp.num_have() == 11);
+    CHECK(opened.size() == 8);
+    CHECK_FALSE(opened.contains(0));
+}
+
+TEST_CASE("priorities set while released apply once the swarm state is rebuilt") {
+    PiecePicker pp(6, kPiece, 6 * kPiece, 3);
+    std::vector<std::uint8_t> prio(6, kPriorityDontDownload);
+    prio[4] = 1;
+    pp.set_piece_priorities(prio);
+    CHECK_FALSE(pp.holds_swarm_state());
+    auto blocks = pp.pick(all_pieces(6), 1, 100, 6);
+    CHECK(pieces_of(blocks) == std::set<int>{4});
+    pp.set_piece_priorities(std::vector<std::uint8_t>(6, kPriorityDefault));
+    CHECK(pp.priority(2) == kPriorityDefault);
+    blocks = pp.pick(all_pieces(6), 2, 20, 6);  // 5 new pieces, no endgame
+    CHECK(pieces_of(blocks) == std::set<int>{0, 1, 2, 3, 5});
+}
