@@ -315,44 +315,55 @@ Storage::Storage(const Metainfo& meta, fs::path download_dir)
     : Storage(std::make_shared<const Metainfo>(meta), std::move(download_dir)) {}
 
 Storage::Storage(std::shared_ptr<const Metainfo> meta, fs::path download_dir)
-    : impl_(std::make_unique<Impl>(std::move(meta), std::move(download_dir))) {}
+    : meta_(std::move(meta)), dir_(std::move(download_dir)) {
+    checked_paths(*meta_, dir_);  // throws now, not at the first disk job
+}
 
 Storage::~Storage() = default;
 
+Storage::Impl& Storage::impl() {
+    std::call_once(build_once_, [this] {
+        impl_ = std::make_unique<Impl>(meta_, dir_);
+        built_ = true;
+    });
+    return *impl_;
+}
+
 const Metainfo& Storage::metainfo() const {
-    return impl_->meta;
+    return *meta_;
 }
 const fs::path& Storage::download_dir() const {
-    return impl_->dir;
+    return dir_;
 }
 
 std::int64_t Storage::piece_size(int piece) const {
-    const auto& m = impl_->meta;
+    const auto& m = *meta_;
     if (piece < 0 || piece >= m.num_pieces()) return 0;
-    return std::min(m.piece_length, m.total_size - impl_->piece_start(piece));
+    return std::min(m.piece_length, m.total_size - std::int64_t{piece} * m.piece_length);
 }
 
 void Storage::write_piece(int piece, std::span<const std::uint8_t> data) {
     if (static_cast<std::int64_t>(data.size()) != piece_size(piece) || data.empty())
-        throw StorageError("piece " + std::to_string(piece) + " of '" + impl_->meta.name +
+        throw StorageError("piece " + std::to_string(piece) + " of '" + meta_->name +
                            "' has the wrong size for writing");
-    impl_->for_each_slice(
-        impl_->piece_start(piece), static_cast<std::int64_t>(data.size()),
-        [&](int file, std::int64_t file_pos, std::int64_t buf_pos, std::int64_t n) {
-            if (impl_->meta.files[file].pad) return;
-            auto slice =
-                data.subspan(static_cast<std::size_t>(buf_pos), static_cast<std::size_t>(n));
-            if (impl_->write_part(file, impl_->piece_start(piece) + buf_pos, slice)) return;
-            impl_->write_slice(file, data.data() + buf_pos, n, file_pos);
-        });
+    Impl& im = impl();
+    im.for_each_slice(im.piece_start(piece), static_cast<std::int64_t>(data.size()),
+                      [&](int file, std::int64_t file_pos, std::int64_t buf_pos, std::int64_t n) {
+                          if (im.meta.files[file].pad) return;
+                          auto slice = data.subspan(static_cast<std::size_t>(buf_pos),
+                                                    static_cast<std::size_t>(n));
+                          if (im.write_part(file, im.piece_start(piece) + buf_pos, slice)) return;
+                          im.write_slice(file, data.data() + buf_pos, n, file_pos);
+                      });
 }
 
 void Storage::read(int piece, int offset, std::span<std::uint8_t> out) {
     if (offset < 0 || static_cast<std::int64_t>(offset) + static_cast<std::int64_t>(out.size()) >
                           piece_size(piece))
-        throw StorageError("read outside piece " + std::to_string(piece) + " of '" +
-                           impl_->meta.name + "'");
-    impl_->read_range(impl_->piece_start(piece) + offset, out, ReadPurpose::upload);
+        throw StorageError("read outside piece " + std::to_string(piece) + " of '" + meta_->name +
+                           "'");
+    Impl& im = impl();
+    im.read_range(im.piece_start(piece) + offset, out, ReadPurpose::upload);
 }
 
 bool Storage::check_piece(int piece) {
@@ -364,22 +375,24 @@ bool Storage::check_piece(int piece) {
     Sha1Hasher hasher;
     // Uncached data: ask for the whole piece at once, so the disk works on it while the first
     // chunk is hashed (and several pieces in flight keep its queue full).
-    impl_->will_need(impl_->piece_start(piece), size);
+    Impl& im = impl();
+    im.will_need(im.piece_start(piece), size);
     try {
         for (std::int64_t done = 0; done < size;) {
             auto n = static_cast<std::size_t>(std::min(kChunk, size - done));
             std::span<std::uint8_t> chunk(buffer.get(), n);
-            impl_->read_range(impl_->piece_start(piece) + done, chunk, ReadPurpose::check);
+            im.read_range(im.piece_start(piece) + done, chunk, ReadPurpose::check);
             hasher.update(chunk);
             done += static_cast<std::int64_t>(n);
         }
     } catch (const StorageError&) {
         return false;
     }
-    return hasher.finish() == impl_->meta.piece_hash(piece);
+    return hasher.finish() == meta_->piece_hash(piece);
 }
 
 void Storage::create_files(const std::vector<bool>& which) {
+    impl();
     for (std::size_t i = 0; i < impl_->meta.files.size(); ++i) {
         const auto& f = impl_->meta.files[i];
         if (f.pad || (i < which.size() && !which[i])) continue;
@@ -397,6 +410,7 @@ void Storage::create_files(const std::vector<bool>& which) {
 }
 
 void Storage::flush() {
+    if (!built_) return;  // nothing written, nothing in the part store
     // Before any resume data records a file as wanted again, its bytes are in it: a restart
     // must not find a wanted file whose verified bytes are still in the part store.
     move_parts_to_wanted_files();
@@ -406,6 +420,9 @@ void Storage::flush() {
 }
 
 void Storage::set_skipped_files(std::vector<bool> skipped) {
+    // Nothing skipped is what a fresh Impl assumes: no need to build one to say so.
+    if (!built_ && std::find(skipped.begin(), skipped.end(), true) == skipped.end()) return;
+    impl();
     std::lock_guard lock(impl_->part_mutex);
     skipped.resize(impl_->meta.files.size(), false);
     impl_->file_mode.resize(impl_->meta.files.size(), Impl::FileMode::unknown);
@@ -422,28 +439,38 @@ void Storage::set_skipped_files(std::vector<bool> skipped) {
 }
 
 void Storage::move_parts_to_wanted_files() {
+    if (!built_) return;
     for (std::size_t i = 0; i < impl_->meta.files.size(); ++i)
         impl_->kept_in_part_store(static_cast<int>(i));  // moves a wanted file's bytes home
 }
 
 fs::path Storage::part_store_path() const {
-    return impl_->parts.path();
+    return dir_ / PartStore::dir_name(meta_->info_hash);
 }
 
 void Storage::close_files() {
+    if (!built_) return;
     impl_->write_behind.clear();
     impl_->cache.close_all();
 }
 
 void Storage::set_download_dir(fs::path dir) {
-    auto fresh = std::make_unique<Impl>(impl_->shared_meta, std::move(dir));
+    checked_paths(*meta_, dir);
+    if (!built_) {  // the Impl built later starts in `dir`
+        dir_ = std::move(dir);
+        return;
+    }
+    auto fresh = std::make_unique<Impl>(meta_, dir);
     close_files();
-    fresh->skipped = impl_->skipped;
-    fresh->file_mode = impl_->file_mode;  // the part store moved along with the files
+    Impl& old = impl();
+    fresh->skipped = old.skipped;
+    fresh->file_mode = old.file_mode;  // the part store moved along with the files
     impl_ = std::move(fresh);
+    dir_ = std::move(dir);
 }
 
 void Storage::delete_files() {
+    impl();
     impl_->write_behind.clear();
     impl_->cache.close_all();
     impl_->cache.forget_unsynced();
@@ -472,7 +499,7 @@ void Storage::delete_files() {
 std::vector<FileProblem> Storage::find_changed_files(const std::vector<bool>& which,
                                                      bool compare_contents, bool require_present) {
     std::vector<FileProblem> problems;
-    auto& cache = impl_->cache;
+    auto& cache = impl().cache;
     for (std::size_t i = 0; i < impl_->meta.files.size(); ++i) {
         const auto& f = impl_->meta.files[i];
         if (f.pad || f.length == 0 || (!which.empty() && (i >= which.size() || !which[i])))
@@ -491,7 +518,8 @@ std::vector<FileProblem> Storage::find_changed_files(const std::vector<bool>& wh
 }
 
 std::vector<FileIdentity> Storage::identities_for_resume() {
-    auto out = stat_files(impl_->meta, impl_->dir);
+    auto out = stat_files(*meta_, dir_);
+    if (!built_) return out;  // nothing written or verified yet: what is on disk
     for (std::size_t i = 0; i < out.size(); ++i) {
         auto known = impl_->cache.snapshot(static_cast<int>(i)).known;
         if (known && !impl_->meta.files[i].pad) out[i] = *known;
@@ -500,12 +528,15 @@ std::vector<FileIdentity> Storage::identities_for_resume() {
 }
 
 void Storage::adopt_identities(const std::vector<FileIdentity>& now) {
+    if (std::none_of(now.begin(), now.end(), [](const auto& id) { return id.exists(); })) return;
+    impl();
     for (std::size_t i = 0; i < now.size() && i < impl_->meta.files.size(); ++i)
         if (!impl_->meta.files[i].pad && now[i].exists())
             impl_->cache.record(static_cast<int>(i), now[i]);
 }
 
 void Storage::forget_files(const std::vector<int>& files) {
+    if (!built_) return;  // no descriptors, no records
     impl_->write_behind.clear();
     for (int f : files) impl_->cache.forget(f);
 }

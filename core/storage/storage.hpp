@@ -1,10 +1,15 @@
 #pragma once
 // Maps piece data onto the torrent's files. Thread-safe: called only from the disk pool.
 //
+// The per-file state (paths, descriptor cache, identity records, part store, write-behind) is
+// built on the first call that needs it, so a loaded torrent that never touches its files (a
+// paused one after a restart) costs only the Storage object itself.
+//
 // Files are opened lazily through a small cache of descriptors (at most kMaxOpenFiles), created
 // with their parent directories on first write. Pad files (BEP 47) are never created: their
 // bytes are skipped on write and read as zeros. Every path must stay inside download_dir and is
 // opened without following symlinks (see safe_path.hpp).
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -112,10 +117,17 @@ class Storage {
 
     const Metainfo& metainfo() const;
     const std::filesystem::path& download_dir() const;
-    std::int64_t piece_size(int piece) const;  // 0 for an index outside the torrent
+    std::int64_t piece_size(int piece) const;                // 0 for an index outside the torrent
+    bool holds_file_state() const { return built_.load(); }  // for tests: built yet?
 
   private:
     struct Impl;
+    Impl& impl();  // builds it on first use (any thread)
+
+    std::shared_ptr<const Metainfo> meta_;
+    std::filesystem::path dir_;
+    std::once_flag build_once_;
+    std::atomic<bool> built_{false};
     std::unique_ptr<Impl> impl_;
 };
 

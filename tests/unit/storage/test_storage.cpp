@@ -266,3 +266,46 @@ TEST_CASE("a Storage made from a shared metainfo keeps no copy of its own") {
     Storage storage(meta, dir.path());
     CHECK(&storage.metainfo() == meta.get());  // 10,000 paused torrents hold it once
 }
+
+TEST_CASE("a loaded torrent that touches no file builds no file state; the first disk job does") {
+    TempDir dir;
+    auto t = layout();
+    Storage st(t.meta, dir.path());
+    // What restoring and saving a paused torrent does, with no file on disk yet.
+    st.set_skipped_files(std::vector<bool>(t.meta.files.size(), false));
+    st.adopt_identities(stat_files(t.meta, dir.path()));
+    auto ids = st.identities_for_resume();
+    CHECK(ids.size() == t.meta.files.size());
+    CHECK_FALSE(ids[0].exists());
+    st.flush();
+    st.close_files();
+    st.forget_files({0, 2});
+    CHECK(st.piece_size(3) == 4);
+    CHECK(st.metainfo().name == t.meta.name);
+    CHECK(st.part_store_path().parent_path() == dir.path());
+    CHECK_FALSE(st.holds_file_state());
+
+    write_all(st, t);
+    CHECK(st.holds_file_state());
+    st.flush();
+    CHECK(read_file(dir.path() / "t/c.bin") == t.file_bytes(4));
+    for (int p = 0; p < 4; ++p) CHECK(st.check_piece(p));
+}
+
+TEST_CASE("before any disk job: a skipped file or a new download dir still takes effect") {
+    TempDir dir;
+    auto t = layout();
+    Storage st(t.meta, dir.path() / "first");
+    st.set_download_dir(dir.path() / "second");
+    CHECK_FALSE(st.holds_file_state());
+    CHECK(st.download_dir() == dir.path() / "second");
+    std::vector<bool> skipped(t.meta.files.size(), false);
+    skipped[4] = true;  // c.bin: its bytes go to the part store
+    st.set_skipped_files(skipped);
+    write_all(st, t);
+    st.flush();
+    CHECK(read_file(dir.path() / "second/t/a.bin") == t.file_bytes(0));
+    CHECK_FALSE(fs::exists(dir.path() / "second/t/c.bin"));
+    CHECK_FALSE(fs::exists(dir.path() / "first"));
+    for (int p = 0; p < 4; ++p) CHECK(st.check_piece(p));
+}
