@@ -79,6 +79,7 @@ struct SwarmTorrent {
 struct Script {
     bool seed = true;            // bitfield with every piece; unchoke once interested
     bool answer = true;          // answers requests (else keeps them, as a stalled peer does)
+    int answer_first = -1;       // answers only this many requests, then stalls (-1: all)
     std::set<int> corrupt_once;  // pieces whose first delivery has one byte flipped
     bool corrupt_all = false;    // every block it sends is corrupt
 };
@@ -171,7 +172,9 @@ class ScriptedPeer {
                 return;
             case wire::MsgType::request:
                 requests.push_back(block);
-                if (script_.answer) serve(block);
+                if (script_.answer && (script_.answer_first < 0 ||
+                                       static_cast<int>(requests.size()) <= script_.answer_first))
+                    serve(block);
                 return;
             case wire::MsgType::cancel:
                 cancels.push_back(block);
@@ -269,6 +272,7 @@ class Swarm {
     }
 
     TorrentStatus status() const { return job_->status(); }
+    Torrent& job() { return *job_; }
     bool downloading() const { return status().state == TorrentState::downloading; }
     bool seeding() const { return status().state == TorrentState::seeding; }
     const std::filesystem::path& dir() const { return dir_.path(); }
@@ -436,4 +440,51 @@ TEST_CASE(
     CHECK(slow.cancels.size() == slow.requests.size());
     CHECK(good.cancels.empty());
     CHECK(t.on_disk(swarm.dir()));
+}
+
+TEST_CASE(
+    "paused mid-download: the picker lets go of its swarm state, progress and resume data "
+    "stay right, and the resumed download asks only for what is missing") {
+    SwarmTorrent t(300000, 350000);  // 20 pieces of 2 blocks
+    Swarm swarm(t);
+    REQUIRE(swarm.run_until([&] { return swarm.downloading(); }));
+    Script partial;
+    partial.answer_first = 12;  // 6 whole pieces at most, then it stalls
+    auto first = swarm.add_peer(2, partial);
+    swarm.tell(first);
+    REQUIRE(swarm.run_until([&] { return verified_pieces(swarm).size() >= 4; }));
+    swarm.run_for(300ms);  // whatever it answered is written
+    CHECK(swarm.job().holds_swarm_state());
+    auto had = verified_pieces(swarm);
+    CHECK(had.size() <= 6);
+
+    swarm.job().pause();
+    CHECK_FALSE(swarm.job().holds_swarm_state());
+    auto paused = swarm.status();
+    CHECK(paused.state == TorrentState::paused);
+    std::int64_t had_bytes = 0;
+    for (int p : had) had_bytes += t.meta.piece_size(p);  // the last piece is shorter
+    CHECK(paused.have_bytes == had_bytes);
+    CHECK(paused.progress == doctest::Approx(double(paused.have_bytes) / t.meta.total_size));
+    std::string saved;
+    swarm.job().save_resume_data([&](ResumeData rd) { saved = rd.have; });
+    REQUIRE(swarm.run_until([&] { return !saved.empty(); }, 10s));
+    for (int p = 0; p < t.meta.num_pieces(); ++p)
+        CHECK(saved[p] == (std::count(had.begin(), had.end(), p) ? '1' : '0'));
+
+    swarm.job().resume();
+    auto second = swarm.add_peer(3, Script{});
+    swarm.tell(second);
+    REQUIRE(swarm.run_until([&] { return swarm.seeding(); }));
+    std::set<std::pair<int, int>> missing;
+    for (auto [piece, offset] : t.all_blocks())
+        if (!std::count(had.begin(), had.end(), piece)) missing.insert({piece, offset});
+    auto& peer = swarm.peer(second);
+    CHECK(as_set(peer.requests) == missing);
+    CHECK(peer.requests.size() == missing.size());
+    CHECK(verified_pieces(swarm) == every_piece(t));
+    CHECK(t.on_disk(swarm.dir()));
+    // Seeding with its peers gone: nothing downloads through the picker any more.
+    REQUIRE(swarm.run_until([&] { return peer.eof && swarm.peer(first).eof; }, 10s));
+    CHECK_FALSE(swarm.job().holds_swarm_state());
 }
