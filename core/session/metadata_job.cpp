@@ -158,7 +158,7 @@ void MetadataJob::dial(const Endpoint& ep) {
     peer_list_.mark_dialled(ep);
     auto conn = std::make_shared<PeerConnection>(
         ctx_.open_stream(ep), *this, wire::make_handshake(link_.info_hash, ctx_.peer_id),
-        PeerConnection::Options{});
+        ctx_.dial_options());
     add_connection(conn);
     ++half_open_;
     conn->start_outgoing();

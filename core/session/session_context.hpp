@@ -8,6 +8,7 @@
 #include <random>
 #include <set>
 
+#include "core/peer/peer_connection.hpp"
 #include "core/peer/peer_stream.hpp"
 #include "core/session/types.hpp"
 #include "core/storage/disk_pool.hpp"
@@ -50,6 +51,13 @@ struct SessionContext {
     std::mt19937 rng{std::random_device{}()};
 
     int connection_limit() const { return std::min(settings.max_connections, descriptor_cap); }
+    // Options of every peer connection a torrent or a magnet's job dials: from bind_interface
+    // only, so no peer traffic leaves by another route.
+    PeerConnection::Options dial_options() const {
+        PeerConnection::Options options;
+        options.bind = bind;
+        return options;
+    }
 
     SessionContext(boost::asio::io_context& io_context, SessionSettings s)
         : io(io_context),

@@ -52,10 +52,9 @@ bool Torrent::dialable(const Endpoint& ep,
 
 void Torrent::dial(const Endpoint& ep) {
     peer_list_.mark_dialled(ep);
-    PeerConnection::Options options;
-    options.bind = ctx_.bind;
     auto peer = std::make_shared<PeerConnection>(
-        ctx_.open_stream(ep), *this, wire::make_handshake(meta_.info_hash, ctx_.peer_id), options);
+        ctx_.open_stream(ep), *this, wire::make_handshake(meta_.info_hash, ctx_.peer_id),
+        ctx_.dial_options());
     add_connection(peer);
     ++half_open_;
     peer->start_outgoing();

@@ -29,7 +29,11 @@ class MemoryPeerStream final : public PeerStream {
 
     boost::asio::any_io_executor get_executor() override { return io_.get_executor(); }
     const boost::asio::ip::tcp::endpoint& remote() const override { return remote_; }
-    boost::system::error_code bind(const BindTarget&) override { return {}; }
+    // Records the target (either end reports it through bound_to()); binds nothing.
+    boost::system::error_code bind(const BindTarget& target) override {
+        link_->bound_to = target.text();
+        return {};
+    }
     void async_connect(ConnectDone done) override {
         post([done = std::move(done), ec = refuse_ ? boost::asio::error::connection_refused
                                                    : boost::system::error_code{}] { done(ec); });
@@ -66,6 +70,8 @@ class MemoryPeerStream final : public PeerStream {
     bool closed() const { return closed_; }
     bool peer_closed() const { return link_->channel[side_].writer_closed; }
     std::size_t bytes_written() const { return written_; }
+    // What the code under test bound its end to (BindTarget::text()), if it called bind().
+    const std::optional<std::string>& bound_to() const { return link_->bound_to; }
 
   private:
     struct PendingRead {
@@ -80,6 +86,7 @@ class MemoryPeerStream final : public PeerStream {
     };
     struct Link {
         Channel channel[2];  // channel[s] is read by side s
+        std::optional<std::string> bound_to;
     };
 
     MemoryPeerStream(boost::asio::io_context& io, std::shared_ptr<Link> link, int side,
