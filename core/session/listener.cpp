@@ -198,7 +198,10 @@ void Listener::read_handshake(tcp::socket socket) {
             if (ec) return;
             auto hs = wire::decode_handshake({p->buf.data(), p->buf.size()});
             if (!hs) return;  // not BitTorrent: just drop it
-            route_(std::move(p->socket), *hs);
+            error_code gone;
+            p->socket.remote_endpoint(gone);
+            if (gone) return;  // the peer left already; its stream would name no remote
+            route_(std::make_unique<TcpPeerStream>(std::move(p->socket)), *hs);
         });
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 // Accepts incoming peer connections on the session's port (IPv4 and IPv6), reads the
-// handshake under a timeout and hands the socket to whoever owns that info-hash.
+// handshake under a timeout and hands the connection, as a TcpPeerStream, to whoever owns that
+// info-hash.
 // Hostile floods are bounded: at most kMaxPendingHandshakes connections wait for their handshake
 // (a new one pushes out the oldest), and a failing accept() (out of descriptors) is retried
 // after a growing pause instead of at once.
@@ -13,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "core/peer/peer_stream.hpp"
 #include "core/peer/wire.hpp"
 #include "core/util/bind_target.hpp"
 
@@ -20,7 +22,8 @@ namespace btd {
 
 class Listener {
   public:
-    using Route = std::function<void(boost::asio::ip::tcp::socket, const wire::Handshake&)>;
+    // The connection (its remote endpoint known) and the handshake already read from it.
+    using Route = std::function<void(std::unique_ptr<PeerStream>, const wire::Handshake&)>;
     using Admit = std::function<bool()>;  // false: refuse (connection limit reached)
 
     // Connections accepted whose handshake has not arrived yet. Each holds a descriptor: a flood

@@ -170,16 +170,15 @@ void MetadataJob::add_connection(const std::shared_ptr<PeerConnection>& conn) {
     ++ctx_.connections;
 }
 
-bool MetadataJob::accept_incoming(boost::asio::ip::tcp::socket socket,
+bool MetadataJob::accept_incoming(std::unique_ptr<PeerStream> stream,
                                   const wire::Handshake& theirs) {
     if (!active() || done_ || static_cast<int>(peers_.size()) >= kMaxPeers) return false;
-    boost::system::error_code ec;
-    auto remote = socket.remote_endpoint(ec);
-    if (ec || peer_list_.endpoint_banned(remote) ||
+    const auto remote = stream->remote();
+    if (peer_list_.endpoint_banned(remote) ||
         peer_list_.bad_data_banned(PeerList::offender_key(remote, theirs.peer_id)))
         return false;
     auto conn = std::make_shared<PeerConnection>(
-        std::move(socket), *this, wire::make_handshake(link_.info_hash, ctx_.peer_id), theirs,
+        std::move(stream), *this, wire::make_handshake(link_.info_hash, ctx_.peer_id), theirs,
         PeerConnection::Options{});
     add_connection(conn);
     conn->start_incoming();

@@ -50,7 +50,8 @@ class MetadataJob : public PeerConnection::Handler {
     void fail(std::string message);
     void add_peers(const std::vector<Endpoint>& endpoints, PeerSource source);
     // An incoming connection for this info-hash; false if refused (paused, full, banned).
-    bool accept_incoming(boost::asio::ip::tcp::socket socket, const wire::Handshake& theirs);
+    // `stream` comes from the listener, which already read `theirs` from it.
+    bool accept_incoming(std::unique_ptr<PeerStream> stream, const wire::Handshake& theirs);
 
     const MagnetLink& link() const { return link_; }
     std::string name() const;  // the link's dn, else the info-hash in hex

@@ -64,7 +64,7 @@ Session::Impl::Impl(boost::asio::io_context& io, SessionSettings settings)
       tick_timer(io),
       listener(
           io,
-          [this](boost::asio::ip::tcp::socket s, const wire::Handshake& hs) {
+          [this](std::unique_ptr<PeerStream> s, const wire::Handshake& hs) {
               route(std::move(s), hs);
           },
           // Incoming connections never take the last global slots either: dialling goes on.
@@ -213,28 +213,25 @@ Torrent& Session::Impl::get(const Sha1Hash& id) {
     return *it->second;
 }
 
-void Session::Impl::route(boost::asio::ip::tcp::socket socket, const wire::Handshake& hs) {
+void Session::Impl::route(std::unique_ptr<PeerStream> stream, const wire::Handshake& hs) {
     auto it = torrents.find(hs.info_hash);
     auto* waiting = magnet(hs.info_hash);
-    if (it == torrents.end() && !waiting) return;  // unknown torrent: the socket closes here
-    if (hs.peer_id == ctx.peer_id) return answer_ourselves(std::move(socket), hs);
-    if (waiting) return void(waiting->job->accept_incoming(std::move(socket), hs));
-    it->second->accept_incoming(std::move(socket), hs);
+    if (it == torrents.end() && !waiting) return;  // unknown torrent: the stream closes here
+    if (hs.peer_id == ctx.peer_id) return answer_ourselves(std::move(stream), hs);
+    if (waiting) return void(waiting->job->accept_incoming(std::move(stream), hs));
+    it->second->accept_incoming(std::move(stream), hs);
 }
 
 // One of our own outgoing connections came back to us (a tracker handed out our external
 // address, or a NAT hairpin): answer with our handshake, so the dialling side sees our peer
 // id, closes as `connected_to_self` and never dials that endpoint again.
-void Session::Impl::answer_ourselves(boost::asio::ip::tcp::socket socket,
+void Session::Impl::answer_ourselves(std::unique_ptr<PeerStream> stream,
                                      const wire::Handshake& hs) {
-    auto s = std::make_shared<boost::asio::ip::tcp::socket>(std::move(socket));
+    std::shared_ptr<PeerStream> s = std::move(stream);
     auto bytes = std::make_shared<std::string>(
         wire::encode_handshake(wire::make_handshake(hs.info_hash, ctx.peer_id)));
-    boost::asio::async_write(*s, boost::asio::buffer(*bytes),
-                             [s, bytes](const boost::system::error_code&, std::size_t) {
-                                 boost::system::error_code ignored;
-                                 s->shutdown(boost::asio::socket_base::shutdown_both, ignored);
-                             });
+    s->async_write(boost::asio::buffer(*bytes),
+                   [s, bytes](const boost::system::error_code&, std::size_t) { s->close(); });
 }
 
 // Peer connections get what the open-file limit leaves after the reserve (see above), so

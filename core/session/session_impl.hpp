@@ -113,12 +113,12 @@ struct Session::Impl {
 
     Torrent& get(const Sha1Hash& id);
 
-    void route(boost::asio::ip::tcp::socket socket, const wire::Handshake& hs);
+    void route(std::unique_ptr<PeerStream> stream, const wire::Handshake& hs);
 
     // One of our own outgoing connections came back to us (a tracker handed out our external
     // address, or a NAT hairpin): answer with our handshake, so the dialling side sees our peer
     // id, closes as `connected_to_self` and never dials that endpoint again.
-    void answer_ourselves(boost::asio::ip::tcp::socket socket, const wire::Handshake& hs);
+    void answer_ourselves(std::unique_ptr<PeerStream> stream, const wire::Handshake& hs);
 
     // Peer connections get what the open-file limit leaves after the reserve (see above), so
     // a flood of peers can never take the descriptors that files and the RPC need.

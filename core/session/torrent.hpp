@@ -64,7 +64,8 @@ class Torrent : public PeerConnection::Handler {
     // Session skips such torrents, so thousands of paused ones cost no CPU while idle.
     bool idle() const;
     // An incoming connection for this torrent; false if refused (paused, full, duplicate).
-    bool accept_incoming(boost::asio::ip::tcp::socket socket, const wire::Handshake& theirs);
+    // `stream` comes from the listener (TcpPeerStream), which already read `theirs` from it.
+    bool accept_incoming(std::unique_ptr<PeerStream> stream, const wire::Handshake& theirs);
     bool accepting() const { return active() && !stopping_; }
     // Candidates from any peer source (trackers, DHT, PEX, LSD, a magnet's x.pe); dials some.
     void add_peers(const std::vector<boost::asio::ip::tcp::endpoint>& endpoints, PeerSource source);

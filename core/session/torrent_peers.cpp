@@ -105,14 +105,12 @@ bool Torrent::drop_useless_peer(bool incoming_only) {
     return true;
 }
 
-bool Torrent::accept_incoming(boost::asio::ip::tcp::socket socket, const wire::Handshake& theirs) {
+bool Torrent::accept_incoming(std::unique_ptr<PeerStream> stream, const wire::Handshake& theirs) {
     if (!accepting()) return false;
-    boost::system::error_code ec;
-    auto remote = socket.remote_endpoint(ec);
-    if (ec || refuse_incoming(remote, theirs)) return false;
+    if (refuse_incoming(stream->remote(), theirs)) return false;
     if (!make_room_for_incoming()) return false;
     auto peer = std::make_shared<PeerConnection>(
-        std::move(socket), *this, wire::make_handshake(meta_.info_hash, ctx_.peer_id), theirs,
+        std::move(stream), *this, wire::make_handshake(meta_.info_hash, ctx_.peer_id), theirs,
         PeerConnection::Options{});
     add_connection(peer);
     peer->start_incoming();

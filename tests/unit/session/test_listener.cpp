@@ -48,7 +48,8 @@ TEST_CASE("idle connections waiting for a handshake are capped; the oldest are c
     asio::io_context io;
     int routed = 0;
     Listener listener(
-        io, [&](tcp::socket, const wire::Handshake&) { ++routed; }, [] { return true; });
+        io, [&](std::unique_ptr<PeerStream>, const wire::Handshake&) { ++routed; },
+        [] { return true; });
     auto port = listener.listen("127.0.0.1", 0);
     const std::size_t extra = 20;
     std::vector<std::unique_ptr<IdleClient>> clients;

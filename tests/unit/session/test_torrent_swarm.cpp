@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <numeric>
+#include <optional>
 #include <random>
 #include <set>
 #include <string>
@@ -23,6 +24,7 @@
 #include "../storage/storage_fixture.hpp"
 #include "core/bencode/bencode.hpp"
 #include "core/peer/wire.hpp"
+#include "core/session/peer_list.hpp"
 #include "core/session/torrent.hpp"
 
 using namespace btd;
@@ -85,8 +87,10 @@ struct Script {
 };
 
 // The far end of one connection: reads our handshake, answers with its own and a bitfield,
-// unchokes an interested torrent and serves its requests as the script says. Records what the
-// torrent sent. A late completion after the peer is gone is dropped (alive_).
+// unchokes an interested torrent and serves its requests as the script says; or, when it is the
+// one that connects (attach_incoming), sends its handshake first and its bitfield once the
+// torrent has answered. Records what the torrent sent. A late completion after the peer is gone
+// is dropped (alive_).
 class ScriptedPeer {
   public:
     ScriptedPeer(const SwarmTorrent& torrent, char id, Script script)
@@ -99,8 +103,20 @@ class ScriptedPeer {
         stream_ = std::move(stream);
         in_.clear();
         handshake_done_ = false;
+        sent_handshake_ = false;
         eof = false;
         read();
+    }
+    void attach_incoming(std::unique_ptr<MemoryPeerStream> stream) {
+        attach(std::move(stream));
+        send(wire::encode_handshake(handshake()));
+        sent_handshake_ = true;
+    }
+    wire::Handshake handshake() const {  // plain BEP 3: no Fast, no extension protocol
+        wire::Handshake ours;
+        ours.info_hash = torrent_.meta.info_hash;
+        ours.peer_id = peer_id_;
+        return ours;
     }
     void hang_up() { stream_->close(); }
 
@@ -134,10 +150,7 @@ class ScriptedPeer {
             if (!theirs || theirs->info_hash != torrent_.meta.info_hash)
                 return fail("bad handshake from the torrent");
             handshake_done_ = true;
-            wire::Handshake ours;  // plain BEP 3: no Fast, no extension protocol
-            ours.info_hash = torrent_.meta.info_hash;
-            ours.peer_id = peer_id_;
-            std::string out = wire::encode_handshake(ours);
+            std::string out = sent_handshake_ ? "" : wire::encode_handshake(handshake());
             Bitfield have(torrent_.meta.num_pieces());
             if (script_.seed) have.set_all();
             wire::append_bitfield(out, have.wire_bytes());
@@ -214,6 +227,7 @@ class ScriptedPeer {
     std::array<char, 4096> buf_{};
     std::string in_;
     bool handshake_done_ = false;
+    bool sent_handshake_ = false;  // it connected to the torrent and spoke first
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
@@ -251,6 +265,22 @@ class Swarm {
     }
     ScriptedPeer& peer(const tcp::endpoint& ep) { return *peers_.at(ep); }
     void tell(const tcp::endpoint& ep) { job_->add_peers({ep}, PeerSource::tracker); }
+    // The scripted peer at `ep` connects to the torrent. Like the Listener, the test reads the
+    // peer's handshake off the stream and then hands both to accept_incoming().
+    void connect_in(const tcp::endpoint& ep) {
+        auto [near, far] = MemoryPeerStream::pair(io_, ep);
+        peers_.at(ep)->attach_incoming(std::move(far));
+        listening_ = std::move(near);
+        handshake_.clear();
+        read_handshake();
+    }
+    std::optional<bool> accepted;  // what accept_incoming() answered
+
+    std::optional<PeerStatus> peer_status(const tcp::endpoint& ep) const {
+        for (const auto& p : job_->details().peers)
+            if (p.address == endpoint_string(ep)) return p;
+        return std::nullopt;
+    }
 
     // Runs the network thread, ticking the torrent once a second as the Session does.
     template <class Pred>
@@ -288,6 +318,23 @@ class Swarm {
     std::map<tcp::endpoint, int> dials;
 
   private:
+    // Reads exactly the handshake (never more: what follows is the torrent's to read), then
+    // hands the stream to the torrent.
+    void read_handshake() {
+        std::size_t have = handshake_.size();
+        handshake_.resize(wire::kHandshakeSize);
+        listening_->async_read_some(
+            asio::buffer(handshake_.data() + have, wire::kHandshakeSize - have),
+            [this, have](const boost::system::error_code& ec, std::size_t n) {
+                handshake_.resize(have + (ec ? 0 : n));
+                if (ec) return;
+                if (handshake_.size() < wire::kHandshakeSize) return read_handshake();
+                auto theirs = wire::decode_handshake(handshake_);
+                if (!theirs) return;
+                accepted = job_->accept_incoming(std::move(listening_), *theirs);
+            });
+    }
+
     SessionSettings settings() const {
         SessionSettings s;
         s.listen_port = 0;
@@ -301,6 +348,8 @@ class Swarm {
     SessionContext ctx_;
     std::map<tcp::endpoint, std::unique_ptr<ScriptedPeer>> peers_;
     std::unique_ptr<Torrent> job_;
+    std::unique_ptr<MemoryPeerStream> listening_;  // connect_in: its handshake not read yet
+    std::string handshake_;
     Clock::time_point next_tick_ = Clock::now() + 1s;
 };
 
@@ -487,4 +536,29 @@ TEST_CASE(
     // Seeding with its peers gone: nothing downloads through the picker any more.
     REQUIRE(swarm.run_until([&] { return peer.eof && swarm.peer(first).eof; }, 10s));
     CHECK_FALSE(swarm.job().holds_swarm_state());
+}
+
+TEST_CASE("a peer that connects to the torrent handshakes first, is answered and seeds it all") {
+    SwarmTorrent t(70000, 100000);
+    Swarm swarm(t);
+    REQUIRE(swarm.run_until([&] { return swarm.downloading(); }));
+    auto seed = swarm.add_peer(2, Script{});
+    swarm.connect_in(seed);
+    REQUIRE(swarm.run_until([&] { return swarm.accepted.has_value(); }, 10s));
+    CHECK(*swarm.accepted);
+    // Reported as incoming while connected (both sides hang up once both are seeds).
+    REQUIRE(swarm.run_until([&] { return swarm.peer(seed).interested; }));
+    auto status = swarm.peer_status(seed);
+    REQUIRE(status);
+    CHECK(status->incoming);
+    CHECK(status->source == PeerSource::incoming);
+
+    REQUIRE(swarm.run_until([&] { return swarm.seeding(); }));
+    auto& peer = swarm.peer(seed);
+    CHECK(peer.error.empty());
+    CHECK(as_set(peer.requests) == t.all_blocks());
+    CHECK(peer.requests.size() == t.all_blocks().size());
+    CHECK(verified_pieces(swarm) == every_piece(t));
+    CHECK(swarm.dials.empty());  // nobody was dialled: the one connection came in
+    CHECK(t.on_disk(swarm.dir()));
 }
