@@ -88,4 +88,20 @@ std::string os_error_message(const std::string& what, const fs::path& path, int 
     return "cannot " + what + " '" + path.string() + "': " + reason;
 }
 
+std::vector<fs::path> checked_file_paths(const Metainfo& meta, const fs::path& dir) {
+    std::vector<fs::path> out;
+    out.reserve(meta.files.size());
+    std::int64_t expected_offset = 0;
+    for (const auto& f : meta.files) {
+        if (f.offset != expected_offset || f.length < 0)
+            throw StorageError("file layout of '" + meta.name + "' is inconsistent at '" +
+                               f.path.string() + "'");
+        expected_offset += f.length;
+        out.push_back(f.pad ? fs::path() : checked_relative_path(dir, f.path));
+    }
+    if (expected_offset != meta.total_size)
+        throw StorageError("file sizes of '" + meta.name + "' do not add up to its total size");
+    return out;
+}
+
 }  // namespace btd

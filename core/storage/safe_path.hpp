@@ -4,13 +4,21 @@
 // directory or at the file itself) is refused instead of followed.
 #include <filesystem>
 #include <string>
+#include <vector>
 
 namespace btd {
+
+struct Metainfo;
 
 // dir/entry made relative and normal ("a/b/c"); throws StorageError if it would name dir itself
 // or anything outside it.
 std::filesystem::path checked_relative_path(const std::filesystem::path& dir,
                                             const std::filesystem::path& entry);
+
+// checked_relative_path of every file of `meta` (an empty path for pad files), after checking
+// that the files' offsets and lengths tile the torrent; throws StorageError otherwise.
+std::vector<std::filesystem::path> checked_file_paths(const Metainfo& meta,
+                                                      const std::filesystem::path& dir);
 
 // Opens dir/rel_dir (a checked relative path, may be empty) as a directory fd, walking each
 // component without following symlinks; with `create`, missing directories (and dir itself) are

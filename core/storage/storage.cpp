@@ -10,6 +10,7 @@
 #include <set>
 
 #include "core/storage/file_cache.hpp"
+#include "core/storage/file_io.hpp"
 #include "core/storage/part_store.hpp"
 #include "core/storage/safe_path.hpp"
 #include "core/storage/write_behind.hpp"
@@ -20,56 +21,6 @@ namespace fs = std::filesystem;
 namespace btd {
 
 namespace {
-
-std::vector<fs::path> checked_paths(const Metainfo& meta, const fs::path& dir) {
-    std::vector<fs::path> out;
-    out.reserve(meta.files.size());
-    std::int64_t expected_offset = 0;
-    for (const auto& f : meta.files) {
-        if (f.offset != expected_offset || f.length < 0)
-            throw StorageError("file layout of '" + meta.name + "' is inconsistent at '" +
-                               f.path.string() + "'");
-        expected_offset += f.length;
-        out.push_back(f.pad ? fs::path() : checked_relative_path(dir, f.path));
-    }
-    if (expected_offset != meta.total_size)
-        throw StorageError("file sizes of '" + meta.name + "' do not add up to its total size");
-    return out;
-}
-
-void pwrite_all(const OpenFile& f, const std::uint8_t* data, std::size_t n, std::int64_t pos,
-                const fs::path& name) {
-    while (n > 0) {
-        ssize_t w = ::pwrite(f.fd, data, n, pos);
-        if (w < 0 && errno == EINTR) continue;
-        int err = w < 0 ? errno : EIO;
-        if (w <= 0) throw StorageError(os_error_message("write to", name, err), err);
-        data += w;
-        n -= static_cast<std::size_t>(w);
-        pos += w;
-    }
-}
-
-void pread_all(const OpenFile& f, std::uint8_t* data, std::size_t n, std::int64_t pos,
-               const fs::path& name) {
-    while (n > 0) {
-        ssize_t r = ::pread(f.fd, data, n, pos);
-        if (r < 0 && errno == EINTR) continue;
-        if (r < 0) throw StorageError(os_error_message("read from", name, errno));
-        if (r == 0)
-            throw StorageError("cannot read from '" + name.string() +
-                               "': the file is shorter than the torrent says");
-        data += r;
-        n -= static_cast<std::size_t>(r);
-        pos += r;
-    }
-}
-
-FileIdentity fstat_identity(const OpenFile& f) {
-    struct stat st {};
-    if (::fstat(f.fd, &st) != 0) return {};
-    return identity_of(st);
-}
 
 enum class ReadPurpose { upload, check };
 
@@ -100,7 +51,7 @@ struct Storage::Impl {
         : shared_meta(std::move(m)),
           meta(*shared_meta),
           dir(std::move(d)),
-          relative(checked_paths(meta, dir)),
+          relative(checked_file_paths(meta, dir)),
           cache(dir, relative, kMaxOpenFiles) {
         offsets.reserve(meta.files.size());
         for (const auto& f : meta.files) offsets.push_back(f.offset);
@@ -316,7 +267,7 @@ Storage::Storage(const Metainfo& meta, fs::path download_dir)
 
 Storage::Storage(std::shared_ptr<const Metainfo> meta, fs::path download_dir)
     : meta_(std::move(meta)), dir_(std::move(download_dir)) {
-    checked_paths(*meta_, dir_);  // throws now, not at the first disk job
+    checked_file_paths(*meta_, dir_);  // throws now, not at the first disk job
 }
 
 Storage::~Storage() = default;
@@ -455,7 +406,7 @@ void Storage::close_files() {
 }
 
 void Storage::set_download_dir(fs::path dir) {
-    checked_paths(*meta_, dir);
+    checked_file_paths(*meta_, dir);
     if (!built_) {  // the Impl built later starts in `dir`
         dir_ = std::move(dir);
         return;
