@@ -73,7 +73,9 @@ class Daemon {
         start_session();
         saver_ = std::make_unique<ResumeSaver>(io_, *session_, store_, worker_);
         events_ = session_->add_event_listener([this](const SessionEvent& e) { on_event(e); });
+        saver_->set_restoring(true);
         restore_jobs();
+        saver_->set_restoring(false);
         restored_ = true;
         save_totals();  // this run counts from its start
         saver_->start();

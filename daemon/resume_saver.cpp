@@ -88,6 +88,7 @@ void ResumeSaver::on_event(const SessionEvent& e) {
     wanting_.insert(e.id);
     if (e.get<AddedEvent>()) {
         entry.urgent = true;
+        if (restoring_) return;  // its files are where it was read from
         // A new job's resume file holds its add parameters at once: the first real save
         // waits for the check, and a stop before it must not lose download_dir & co.
         if (!session_.has_metadata(e.id)) return save_magnet(e.id);

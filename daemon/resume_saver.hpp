@@ -48,6 +48,9 @@ class ResumeSaver {
     ~ResumeSaver();
 
     void start();  // begins the periodic check
+    // While on, added jobs are restored from the state dir, whose files they came from: their
+    // add is not written again (the first tick still saves their resume data, as for any add).
+    void set_restoring(bool on) { restoring_ = on; }
     void on_event(const SessionEvent& event);
     // Saves every job that is not being checked (a cancelled check would leave partial data:
     // its previous resume file stays). `done` runs on the network thread once every write is
@@ -83,6 +86,7 @@ class ResumeSaver {
     std::uint64_t next_generation_ = 1;
     std::uint64_t next_sequence_ = 1;
     std::uint64_t saves_written_ = 0;
+    bool restoring_ = false;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

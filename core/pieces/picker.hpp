@@ -53,11 +53,15 @@ inline constexpr int kPriorityDontDownload = 0;
 inline constexpr int kPriorityDefault = 4;
 inline constexpr int kPriorityMax = 7;
 
+// A different seed at each call: one std::random_device per process, then a counter. (A
+// random_device per picker cost about 20 us each in a VM, 0.2 s for 10,000 restored torrents.)
+std::uint32_t next_picker_seed();
+
 class PiecePicker {
   public:
     // `seed` makes the random tie-break reproducible in tests.
     PiecePicker(int num_pieces, std::int64_t piece_length, std::int64_t total_size,
-                std::uint32_t seed = std::random_device{}());
+                std::uint32_t seed = next_picker_seed());
 
     // Our own pieces.
     void we_have(int piece);       // verified and written

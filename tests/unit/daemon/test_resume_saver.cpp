@@ -200,3 +200,48 @@ TEST_CASE("a new job's add parameters are stored before torrent.add would reply"
     session.reset();
     fs::remove_all(root);
 }
+
+TEST_CASE("a job added while restoring is not written again, and its resume data is refreshed") {
+    auto root = fs::temp_directory_path() / "btd-saver-restore-test";
+    fs::remove_all(root);
+    fs::create_directories(root / "dl");
+    JobStore store(root / "state");
+    store.prepare();
+    boost::asio::io_context io;
+    SessionSettings settings;
+    settings.listen_port = 0;
+    settings.listen_address = "127.0.0.1";
+    settings.default_download_dir = root / "dl";
+    settings.disk_threads = 1;
+    auto session = std::make_unique<Session>(io, settings);
+    SerialWorker worker([&] { store.commit(); });
+    SaveTiming slow_tick{0ms, 50ms, 1000ms};
+    ResumeSaver saver(io, *session, store, worker, slow_tick);
+    auto events = session->add_event_listener([&](const SessionEvent& e) { saver.on_event(e); });
+
+    auto meta = load_metainfo_file(fs::path(BTD_TEST_DATA_DIR) / "lt_multi_v1.torrent");
+    meta.announce_tiers.clear();
+    AddTorrentParams params;
+    params.paused = true;
+    saver.set_restoring(true);
+    auto id = session->add_torrent(meta, params).id;
+    saver.set_restoring(false);
+    saver.start();
+
+    // The add itself queued no write: a new job's .torrent would be on disk now (a tick only
+    // ever writes resume data).
+    bool stored = false;
+    saver.when_stored([&] { stored = true; });
+    REQUIRE(run_until(io, [&] { return stored; }));
+    CHECK_FALSE(store.has_torrent(id));
+
+    // The first tick saves its resume data, as after any add.
+    REQUIRE(run_until(io, [&] { return saver.saves_written() >= 1; }));
+    worker.drain();
+    auto on_disk = decode_resume_json(read_file_limited(store.resume_path(id), 1 << 20), id);
+    CHECK(on_disk.paused);
+
+    saver.stop();
+    session.reset();
+    fs::remove_all(root);
+}

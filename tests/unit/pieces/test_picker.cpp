@@ -539,3 +539,9 @@ TEST_CASE("priorities set while released apply once the swarm state is rebuilt")
     blocks = pp.pick(all_pieces(6), 2, 20, 6);  // 5 new pieces, no endgame
     CHECK(pieces_of(blocks) == std::set<int>{0, 1, 2, 3, 5});
 }
+
+TEST_CASE("pickers made without a seed get different seeds") {
+    auto first = next_picker_seed();
+    auto second = next_picker_seed();
+    CHECK(first != second);
+}
