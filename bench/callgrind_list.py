@@ -2,11 +2,12 @@
 """Instructions btd spends on full `torrent.list` calls, counted by callgrind (not seconds, so a
 loaded machine does not matter): N paused torrents are added with collection off, then
 collection is switched on around K calls with Transmission's six fields and the total is read
-from the dump. Usage: callgrind_list.py [--btd PATH] [--torrents N] [--calls K]"""
+from the dump. Usage: callgrind_list.py [--btd PATH] [--torrents N] [--calls K] [--keep DIR]"""
 
 import argparse
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -26,6 +27,7 @@ def main():
     ap.add_argument("--btd", default=os.environ.get("BTD_BIN", "build/daemon/btd"))
     ap.add_argument("--torrents", type=int, default=1000)
     ap.add_argument("--calls", type=int, default=10)
+    ap.add_argument("--keep", help="a directory to copy the callgrind dumps to")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as root:
         state, out = os.path.join(root, "state"), os.path.join(root, "callgrind.out")
@@ -55,8 +57,10 @@ def main():
         callgrind(proc.pid, "-i", "off")
         callgrind(proc.pid, "-d")
         H.kill_process(proc, 60)
-        if os.environ.get("KEEP_CALLGRIND"):
-            subprocess.run(["sh", "-c", f"cp {root}/callgrind.out* /tmp/"])
+        if args.keep:  # for callgrind_annotate
+            for name in os.listdir(root):
+                if name.startswith("callgrind.out"):
+                    shutil.copy(os.path.join(root, name), args.keep)
         total = 0  # each dump holds what was counted since the one before: sum them
         for name in os.listdir(root):
             if name.startswith("callgrind.out"):
