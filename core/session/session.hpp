@@ -129,7 +129,11 @@ class Session {
 
     bool contains(const Sha1Hash& id) const;
     std::vector<Sha1Hash> ids() const;
+    std::size_t torrent_count() const;  // torrents and magnets: the size of list()
     std::vector<TorrentStatus> list() const;
+    // Calls `visit` with the status of every torrent and magnet in list() order, without a
+    // vector: the status passed is only valid during the call (it is reused for the next one).
+    void for_each_status(const std::function<void(const TorrentStatus&)>& visit) const;
     // For pollers: the torrents whose status changed (or that were added) and the ids removed
     // after `since`, a sequence number from an earlier result (0 or any unknown value: the
     // complete list). Compares each torrent's status with the one last seen (a fingerprint

@@ -197,13 +197,18 @@ TorrentStatus Session::Impl::status_of(const Sha1Hash& id, const MetadataJob& jo
 }
 
 TorrentStatus Session::Impl::status_of(const Sha1Hash& id, const Torrent& t) const {
-    auto status = t.status();
+    TorrentStatus status;
+    fill_status(id, t, status);
+    return status;
+}
+
+void Session::Impl::fill_status(const Sha1Hash& id, const Torrent& t, TorrentStatus& status) const {
+    t.fill_status(status);
     if (auto it = labels.find(id); it != labels.end()) status.labels = it->second;
     status.queue_position = positions.position(id);
     status.stalled =
         (status.state == TorrentState::downloading || status.state == TorrentState::seeding) &&
         stalled(id);
-    return status;
 }
 
 Torrent& Session::Impl::get(const Sha1Hash& id) {

@@ -109,6 +109,7 @@ struct Session::Impl {
     void put_idle_to_sleep();
 
     TorrentStatus status_of(const Sha1Hash& id, const Torrent& t) const;
+    void fill_status(const Sha1Hash& id, const Torrent& t, TorrentStatus& status) const;
     TorrentStatus status_of(const Sha1Hash& id, const MetadataJob& job) const;
 
     Torrent& get(const Sha1Hash& id);

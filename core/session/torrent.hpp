@@ -89,6 +89,8 @@ class Torrent : public PeerConnection::Handler {
     const Metainfo& metainfo() const { return meta_; }
     const std::filesystem::path& download_dir() const { return download_dir_; }
     TorrentStatus status() const;
+    // The same into `s`, every member overwritten, its buffers reused (a walk over all torrents).
+    void fill_status(TorrentStatus& s) const;
     bool holds_swarm_state() const { return picker_.holds_swarm_state(); }  // for tests
     TorrentDetails details() const;
     // Flushes written data to disk first, so the resume data never claims unsaved pieces.

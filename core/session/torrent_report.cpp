@@ -20,8 +20,14 @@ std::int64_t Torrent::have_bytes() const {
 
 TorrentStatus Torrent::status() const {
     TorrentStatus s;
+    fill_status(s);
+    return s;
+}
+
+void Torrent::fill_status(TorrentStatus& s) const {
+    torrent_status::reset_keeping_capacity(s);
     s.id = meta_.info_hash;
-    s.name = meta_.name;
+    s.name.assign(meta_.name);
     s.total_size = meta_.total_size;
     s.sequential = picker_.sequential();
     const auto& have = picker_.have_bitfield();
@@ -48,7 +54,7 @@ TorrentStatus Torrent::status() const {
     s.corrupt_bytes = corrupt_bytes_;
     s.desired_available = desired_available();
     s.manual_announce_at = manual_announce_at();
-    s.error = error_.empty() ? disk_error_ : error_;  // a transient one shows, state unchanged
+    s.error.assign(error_.empty() ? disk_error_ : error_);  // a transient one shows, state same
     for (auto& [ptr, peer] : peers_) {
         if (!peer->connected()) continue;
         ++s.peers;
@@ -56,7 +62,6 @@ TorrentStatus Torrent::status() const {
     }
     torrent_status::derive(s, {!error_.empty(), paused_, checking_, finished(), checked_pieces_,
                                pieces_to_check_, queued_});
-    return s;
 }
 
 TorrentDetails Torrent::details() const {

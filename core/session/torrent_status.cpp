@@ -16,6 +16,22 @@ TorrentState state_of(const Phase& p) {
 }
 }  // namespace
 
+void reset_keeping_capacity(TorrentStatus& s) {
+    auto name = std::move(s.name);
+    auto error = std::move(s.error);
+    auto download_dir = std::move(s.download_dir);
+    auto labels = std::move(s.labels);
+    s = TorrentStatus{};
+    name.clear();
+    error.clear();
+    download_dir.clear();
+    labels.clear();
+    s.name = std::move(name);
+    s.error = std::move(error);
+    s.download_dir = std::move(download_dir);
+    s.labels = std::move(labels);
+}
+
 void derive(TorrentStatus& s, const Phase& phase) {
     s.state = state_of(phase);
     if (phase.checking)

@@ -22,6 +22,10 @@ struct Phase {
     bool queued = false;  // waiting for a download or seeding slot (queue.hpp)
 };
 
+// Sets every member of `s` to its default, keeping the capacity of its strings and vectors, so
+// one status can be filled for torrent after torrent without allocating (Session::for_each_status).
+void reset_keeping_capacity(TorrentStatus& s);
+
 // Fills s.state, s.progress, s.eta and s.ratio from `phase` and the byte counts already in `s`
 // (size, have_bytes, downloaded, uploaded, download_rate).
 void derive(TorrentStatus& s, const Phase& phase);

@@ -72,6 +72,16 @@ void append_json_string(std::string& out, std::string_view value) {
     out += '"';
     std::size_t i = 0;
     while (i < value.size()) {
+        // Printable ASCII needing no escape goes in as one run (most names, every hex id).
+        auto run = i;
+        while (run < value.size() && value[run] >= 0x20 && value[run] < 0x7f && value[run] != '"' &&
+               value[run] != '\\')
+            ++run;
+        if (run > i) {
+            out.append(value.data() + i, run - i);
+            i = run;
+            continue;
+        }
         auto c = static_cast<unsigned char>(value[i]);
         if (c == '"' || c == '\\') {
             out += '\\';

@@ -104,10 +104,13 @@ void register_torrent_methods(Dispatcher& d, Session& s) {
         auto since = params.find("since");
         if (since != params.end())
             return done(RawJson{changes_text(s.changes_since(parse_since(*since)), fields)});
-        auto statuses = s.list();
-        std::string out;
-        out.reserve(statuses.size() * 64);
-        append_summaries(out, statuses, fields);
+        std::string out = "[";
+        out.reserve(s.torrent_count() * 64);
+        s.for_each_status([&out, fields](const TorrentStatus& status) {
+            if (out.size() > 1) out += ',';
+            append_summary(out, status, fields);
+        });
+        out += ']';
         done(RawJson{std::move(out)});
     });
 

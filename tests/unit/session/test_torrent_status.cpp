@@ -83,3 +83,60 @@ TEST_CASE("merge_limits: given values replace, negative ones drop the torrent's 
     ts::merge_limits(own, change);
     CHECK_FALSE(own.seed_idle_limit);
 }
+
+TEST_CASE("reset_keeping_capacity: every member back to its default, the buffers kept") {
+    TorrentStatus s;
+    s.id = sha1("a");
+    s.name = "a torrent with a name long enough to live on the heap";
+    s.state = TorrentState::error;
+    s.progress = 0.5;
+    s.size = s.total_size = s.have_bytes = s.downloaded = s.uploaded = 7;
+    s.download_rate = s.upload_rate = s.eta = s.added_at = s.done_at = 9;
+    s.peers = s.seeds = s.queue_position = 3;
+    s.ratio = 2;
+    s.error = "no space left on the device, and a long message with it";
+    s.download_dir = "/somewhere/far/away/from/the/default/download/directory";
+    s.sequential = s.stalled = true;
+    s.labels = {"movies", "hd"};
+    s.seconds_downloading = s.seconds_seeding = s.activity_at = s.started_at = 11;
+    s.metadata_progress = 0.25;
+    s.corrupt_bytes = s.desired_available = s.manual_announce_at = 13;
+    auto name_capacity = s.name.capacity();
+    auto labels_capacity = s.labels.capacity();
+
+    ts::reset_keeping_capacity(s);
+    const TorrentStatus fresh;
+    CHECK(s.id == fresh.id);
+    CHECK(s.name.empty());
+    CHECK(s.error.empty());
+    CHECK(s.download_dir.empty());
+    CHECK(s.labels.empty());
+    CHECK(s.state == fresh.state);
+    CHECK(s.progress == fresh.progress);
+    CHECK(s.size == 0);
+    CHECK(s.total_size == 0);
+    CHECK(s.have_bytes == 0);
+    CHECK(s.downloaded == 0);
+    CHECK(s.uploaded == 0);
+    CHECK(s.download_rate == 0);
+    CHECK(s.upload_rate == 0);
+    CHECK(s.peers == 0);
+    CHECK(s.seeds == 0);
+    CHECK(s.eta == fresh.eta);
+    CHECK(s.ratio == 0);
+    CHECK(s.added_at == 0);
+    CHECK(!s.sequential);
+    CHECK(s.done_at == 0);
+    CHECK(s.queue_position == fresh.queue_position);
+    CHECK(!s.stalled);
+    CHECK(s.seconds_downloading == 0);
+    CHECK(s.seconds_seeding == 0);
+    CHECK(s.metadata_progress == fresh.metadata_progress);
+    CHECK(s.activity_at == 0);
+    CHECK(s.started_at == 0);
+    CHECK(s.corrupt_bytes == 0);
+    CHECK(s.desired_available == 0);
+    CHECK(s.manual_announce_at == 0);
+    CHECK(s.name.capacity() == name_capacity);
+    CHECK(s.labels.capacity() == labels_capacity);
+}

@@ -1,0 +1,98 @@
+// Session::for_each_status fills one status object for torrent after torrent: nothing of one
+// torrent (its labels, name, download dir) may show on the next; test_torrent_status checks
+// the reset of every member, the error included.
+#include <doctest/doctest.h>
+
+#include <utility>  // before Asio: Boost 1.74's awaitable.hpp uses std::exchange unincluded
+
+#include <boost/asio.hpp>
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "../storage/storage_fixture.hpp"
+#include "core/session/session.hpp"
+
+using namespace btd;
+using namespace std::chrono_literals;
+namespace asio = boost::asio;
+
+namespace {
+
+constexpr std::int64_t kPieceLength = 16384;
+
+test::TestTorrent make_job(const std::string& name, std::uint32_t seed) {
+    auto t = test::make_torrent({{name + ".bin", 2 * kPieceLength}}, kPieceLength, seed);
+    t.meta.name = name;
+    t.meta.info_hash = sha1(name);
+    return t;
+}
+
+void run_for(asio::io_context& io, std::chrono::milliseconds how_long) {
+    io.restart();
+    io.run_for(how_long);
+}
+
+void shut_down(asio::io_context& io, Session& session) {
+    bool done = false;
+    session.shutdown([&] { done = true; });
+    for (int i = 0; i < 200 && !done; ++i) run_for(io, 50ms);
+    CHECK(done);
+}
+
+}  // namespace
+
+TEST_CASE("a status walk carries nothing of one torrent over to the next") {
+    test::TempDir dir;
+    asio::io_context io;
+    SessionSettings settings;
+    settings.listen_port = 0;
+    settings.listen_address = "127.0.0.1";
+    settings.default_download_dir = dir.path();
+    settings.disk_threads = 1;
+    Session session(io, settings);
+
+    // The walk goes in info-hash order: `loud` (error, labels, long name, own dir, sequential)
+    // must come before `quiet` (none of these) for the test to mean anything.
+    auto loud = make_job("loud-torrent-with-a-long-name-and-everything-set", 1);
+    auto quiet = make_job("q", 2);
+    loud.meta.info_hash.fill(0x11);
+    quiet.meta.info_hash.fill(0x22);
+
+    AddTorrentParams own_dir;
+    own_dir.download_dir = dir.path() / "loud";
+    own_dir.paused = true;
+    session.add_torrent(loud.meta, own_dir);
+    session.set_labels(loud.meta.info_hash, {"movies", "hd"});
+    session.set_sequential(loud.meta.info_hash, true);
+    AddTorrentParams paused;
+    paused.paused = true;
+    session.add_torrent(quiet.meta, paused);
+    run_for(io, 200ms);
+
+    std::vector<TorrentStatus> walked;
+    session.for_each_status([&](const TorrentStatus& s) { walked.push_back(s); });
+    REQUIRE(walked.size() == 2);
+    const auto& first = walked[0];
+    const auto& second = walked[1];
+    REQUIRE(first.id == loud.meta.info_hash);
+    CHECK(first.download_dir == dir.path() / "loud");
+    CHECK(first.labels == std::vector<std::string>{"movies", "hd"});
+    CHECK(first.sequential);
+
+    CHECK(second.id == quiet.meta.info_hash);
+    CHECK(second.name == "q");
+    CHECK(second.error.empty());
+    CHECK(second.labels.empty());
+    CHECK(second.download_dir == dir.path());
+    CHECK(!second.sequential);
+    CHECK(second.state == TorrentState::paused);
+
+    // list() is built on the walk and says the same.
+    auto listed = session.list();
+    REQUIRE(listed.size() == 2);
+    CHECK(listed[1].error.empty());
+    CHECK(listed[1].labels.empty());
+    CHECK(listed[0].labels == first.labels);
+    shut_down(io, session);
+}
