@@ -53,11 +53,15 @@ class Reannounce(unittest.TestCase):
                               info_hash[:10]], capture_output=True, text=True, timeout=30)
         self.assertEqual(res.returncode, 0, res.stderr)
         self.assertIn("reannouncing 1 torrent", res.stdout)
-        while not fake.sources and time.monotonic() < failed_at + 45:
+        asked = time.monotonic() - failed_at
+        # btd's own retry comes 60 s after the failure: a dial before it is the reannounce's.
+        while not fake.sources and time.monotonic() < failed_at + 57:
             time.sleep(0.1)
         took = time.monotonic() - failed_at
-        H.log(f"peer dialled {took:.1f} s after the failed announce: {fake.sources}")
-        self.assertTrue(fake.sources, f"no announce before the retry: {tracker_state()}")
+        H.log(f"reannounce asked {asked:.1f} s and peer dialled {took:.1f} s after the failed "
+              f"announce: {fake.sources}")
+        self.assertTrue(fake.sources, f"no dial before the retry: {tracker_state()}, peers "
+                        f"{btd.rpc('torrent.get', {'id': info_hash})['peers']}")
         self.assertEqual(tracker_state()["state"], "working")
         self.assertGreater(tracker_state()["next_announce_in"], 1200)  # the tracker's interval
 
