@@ -16,9 +16,9 @@ std::minstd_rand scrambled(std::uint32_t seed) {
 }  // namespace
 
 std::uint32_t next_picker_seed() {
-    static const std::uint32_t base = std::random_device{}();
+    static const std::uint32_t kBase = std::random_device{}();
     static std::atomic<std::uint32_t> counter{0};
-    return base + counter.fetch_add(1, std::memory_order_relaxed);  // scrambled() spreads them
+    return kBase + counter.fetch_add(1, std::memory_order_relaxed);  // scrambled() spreads them
 }
 
 PiecePicker::PiecePicker(int num_pieces, std::int64_t piece_length, std::int64_t total_size,
