@@ -51,6 +51,31 @@ class Magnet(unittest.TestCase):
         self.check_bytes(src, "xpe.bin")
         self.assertIn("metadata received", self.btd.log())
 
+    def test_file_priorities_given_with_a_magnet_apply_once_the_files_are_known(self):
+        import libtorrent as lt
+        folder = os.path.join(self.root, "src", "prio")
+        piece = 64 * H.KIB  # every file a whole number of pieces: a skipped one shares none
+        H.make_payload(folder, [("a.bin", 4 * piece), ("b.bin", 3 * piece), ("c.bin", 2 * piece)],
+                       seed=7)
+        torrent, ih = H.make_torrent(folder, [], piece_length=piece,
+                                     out_path=os.path.join(self.root, "prio.torrent"))
+        files = lt.torrent_info(torrent).files()
+        names = [os.path.basename(files.file_path(i)) for i in range(files.num_files())]
+        wanted = {"a.bin": 4, "b.bin": 0, "c.bin": 7}
+        seeder = self.lt_node().seed(torrent, os.path.join(self.root, "src"))
+        self.btd.start()
+        uri = f"magnet:?xt=urn:btih:{ih}&dn=prio&x.pe=127.0.0.1:{seeder.port}"
+        self.btd.rpc("torrent.add", {"uri": uri, "file_priorities": [wanted[n] for n in names]})
+        M.wait_listed(self.btd, ih, lambda t: t["state"] == "seeding", 120, "download")
+        info = self.btd.rpc("torrent.get", {"id": ih})
+        self.assertEqual({os.path.basename(f["path"]): f["priority"] for f in info["files"]},
+                         wanted)
+        self.assertEqual(info["size"], 6 * piece)
+        for name in ("a.bin", "c.bin"):
+            H.compare_trees(os.path.join(folder, name), os.path.join(self.dl, "prio", name))
+        self.assertFalse(os.path.exists(os.path.join(self.dl, "prio", "b.bin")),
+                         "a skipped file was written")
+
     def test_tracker_only_magnet_from_a_dot_magnet_file(self):
         src, torrent, ih = M.make_content(self.root, "tr.bin", SIZE)
         with H.Tracker([ih]) as tracker:
