@@ -164,3 +164,32 @@ TEST_CASE("BEP 42: once five nodes agree on our external address the node id fol
         io, [&] { return node.id() != first_id; }, std::chrono::seconds(5)));
     CHECK(bep42_id_matches(node.id(), external));
 }
+
+TEST_CASE("a DHT node limits what it sends to one address") {
+    // Counts the queries a silent node receives when we start `lookups` bootstraps at it.
+    auto queries_received = [](std::size_t limit, int lookups) {
+        boost::asio::io_context io;
+        boost::asio::ip::udp::socket sink(io, loopback(10));
+        sink.non_blocking(true);
+        DhtNodeOptions options;
+        options.outgoing.max_packets = limit;
+        DhtNode node(
+            io, loopback(9), std::nullopt, [](const NodeId&, std::vector<Endpoint>) {}, options);
+        for (int i = 0; i < lookups; ++i) node.bootstrap({sink.local_endpoint()});
+        int received = 0;
+        run_until(
+            io,
+            [&] {
+                char buf[2048];
+                Endpoint from;
+                boost::system::error_code ec;
+                while (sink.receive_from(boost::asio::buffer(buf), from, 0, ec) > 0 && !ec)
+                    ++received;
+                return false;
+            },
+            std::chrono::seconds(1));
+        return received;
+    };
+    CHECK(queries_received(30, 8) == 8);  // under the limit: every lookup's query goes out
+    CHECK(queries_received(3, 8) == 3);   // RateGuard: 3 packets in 10 s to one address
+}
