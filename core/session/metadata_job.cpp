@@ -373,6 +373,9 @@ TorrentDetails MetadataJob::details() const {
         ps.address = endpoint_string(ptr->remote());
         ps.client = ptr->state().client();
         ps.incoming = ptr->incoming();
+        ps.source = ptr->incoming()
+                        ? PeerSource::incoming
+                        : peer_list_.source_of(ptr->remote()).value_or(PeerSource::magnet);
         d.peers.push_back(std::move(ps));
     }
     return d;

@@ -37,16 +37,28 @@ class Magnet(unittest.TestCase):
         self.assertEqual(res.returncode, 0, res.stderr)
         return res.stdout
 
+    def wait_peer_source(self, ih, source):
+        """Polls torrent.get until a peer shows `source` (bounded); returns every source seen."""
+        seen = set()
+        deadline = time.monotonic() + 60
+        while source not in seen and time.monotonic() < deadline:
+            seen |= {p["source"] for p in self.btd.rpc("torrent.get", {"id": ih})["peers"]}
+            time.sleep(0.05)
+        self.assertIn(source, seen, "torrent.get never named the peer's source")
+        return seen
+
     def check_bytes(self, src, name):
         H.compare_trees(os.path.join(src, name), os.path.join(self.dl, name))
 
     def test_x_pe_to_libtorrent_seeder_without_tracker(self):
         src, torrent, ih = M.make_content(self.root, "xpe.bin", SIZE)
         seeder = self.lt_node().seed(torrent, src)
+        seeder.handle.set_upload_limit(1 * H.MIB)  # about 3 s: time to see the peer's source
         self.btd.start()
         uri = f"magnet:?xt=urn:btih:{ih}&dn=xpe.bin&x.pe=127.0.0.1:{seeder.port}"
         out = self.btctl("add", uri)
         self.assertIn("xpe.bin", out)
+        self.assertEqual(self.wait_peer_source(ih, "magnet"), {"magnet"})
         M.wait_listed(self.btd, ih, lambda t: t["state"] == "seeding", 120, "download")
         self.check_bytes(src, "xpe.bin")
         self.assertIn("metadata received", self.btd.log())
@@ -84,13 +96,14 @@ class Magnet(unittest.TestCase):
                                           piece_length=64 * H.KIB,
                                           out_path=os.path.join(self.root, "tr2.torrent"))
             self.assertEqual(ih, ih2)
-            with H.LtPeer(torrent, src, mode="seed") as seeder:
+            with H.LtPeer(torrent, src, mode="seed", upload_limit=1 * H.MIB) as seeder:
                 seeder.wait_ready()
                 self.btd.start()
                 link = os.path.join(self.root, "tr.magnet")
                 with open(link, "w") as f:
                     f.write(f"magnet:?xt=urn:btih:{ih}&tr={tracker.http_url}\n")
                 self.btctl("add", link)
+                self.assertEqual(self.wait_peer_source(ih, "tracker"), {"tracker"})
                 M.wait_listed(self.btd, ih, lambda t: t["state"] == "seeding", 120, "download")
         self.check_bytes(src, "tr.bin")
 
