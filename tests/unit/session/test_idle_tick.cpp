@@ -11,64 +11,22 @@
 #include <string>
 #include <vector>
 
-#include "../storage/storage_fixture.hpp"
-#include "core/session/session.hpp"
+#include "tests/unit/session/session_fixture.hpp"
 
 using namespace btd;
 using namespace std::chrono_literals;
 namespace asio = boost::asio;
 
-namespace {
-
-constexpr std::int64_t kPieceLength = 16384;
-
-test::TestTorrent make_job(const std::string& name, std::uint32_t seed) {
-    auto t = test::make_torrent({{name + ".bin", 2 * kPieceLength}}, kPieceLength, seed);
-    t.meta.name = name;
-    t.meta.info_hash = sha1(name);
-    return t;
-}
-
-// Runs the loop for a while (the Session's tick is once per second).
-void run_for(asio::io_context& io, std::chrono::milliseconds how_long) {
-    io.restart();
-    io.run_for(how_long);
-}
-
-SessionSettings test_settings(const test::TempDir& dir) {
-    SessionSettings settings;
-    settings.listen_port = 0;
-    settings.listen_address = "127.0.0.1";
-    settings.default_download_dir = dir.path();
-    settings.disk_threads = 1;
-    return settings;
-}
-
-TorrentState state_of(const Session& session, const Sha1Hash& id) {
-    for (const auto& s : session.list())
-        if (s.id == id) return s.state;
-    FAIL("no such torrent");
-    return TorrentState::error;
-}
-
-void shut_down(asio::io_context& io, Session& session) {
-    bool done = false;
-    session.shutdown([&] { done = true; });
-    for (int i = 0; i < 200 && !done; ++i) run_for(io, 50ms);
-    CHECK(done);
-}
-
-}  // namespace
+using test::make_job;
+using test::run_for;
+using test::shut_down;
+using test::status_of;
+using test::test_settings;
 
 TEST_CASE("paused torrents are not ticked; a resumed one is, and stops being once paused") {
     test::TempDir dir;
     asio::io_context io;
-    SessionSettings settings;
-    settings.listen_port = 0;
-    settings.listen_address = "127.0.0.1";
-    settings.default_download_dir = dir.path();
-    settings.disk_threads = 1;
-    Session session(io, settings);
+    Session session(io, test_settings(dir));
 
     AddTorrentParams paused;
     paused.paused = true;
@@ -97,12 +55,7 @@ TEST_CASE("paused torrents are not ticked; a resumed one is, and stops being onc
 TEST_CASE("stats events stay right for idle torrents: totals, a pause, new labels") {
     test::TempDir dir;
     asio::io_context io;
-    SessionSettings settings;
-    settings.listen_port = 0;
-    settings.listen_address = "127.0.0.1";
-    settings.default_download_dir = dir.path();
-    settings.disk_threads = 1;
-    Session session(io, settings);
+    Session session(io, test_settings(dir));
     std::vector<StatsEvent> reports;
     auto sub = session.add_event_listener([&](const SessionEvent& e) {
         if (auto* s = e.get<StatsEvent>()) reports.push_back(*s);
@@ -188,18 +141,18 @@ TEST_CASE("with every other torrent asleep, a queued torrent still gets the slot
     session.add_torrent(second.meta, AddTorrentParams{});
     session.add_torrent(third.meta, AddTorrentParams{});
     run_for(io, 2500ms);
-    CHECK(state_of(session, first.meta.info_hash) != TorrentState::queued);
-    CHECK(state_of(session, second.meta.info_hash) == TorrentState::queued);
-    CHECK(state_of(session, third.meta.info_hash) == TorrentState::queued);
+    CHECK(status_of(session, first.meta.info_hash).state != TorrentState::queued);
+    CHECK(status_of(session, second.meta.info_hash).state == TorrentState::queued);
+    CHECK(status_of(session, third.meta.info_hash).state == TorrentState::queued);
 
     session.pause(first.meta.info_hash);  // its slot goes to the next in the queue
     run_for(io, 2500ms);
-    CHECK(state_of(session, second.meta.info_hash) != TorrentState::queued);
-    CHECK(state_of(session, third.meta.info_hash) == TorrentState::queued);
+    CHECK(status_of(session, second.meta.info_hash).state != TorrentState::queued);
+    CHECK(status_of(session, third.meta.info_hash).state == TorrentState::queued);
 
     session.remove(second.meta.info_hash, false, nullptr);  // so does a removed one's
     run_for(io, 2500ms);
-    CHECK(state_of(session, third.meta.info_hash) != TorrentState::queued);
+    CHECK(status_of(session, third.meta.info_hash).state != TorrentState::queued);
     CHECK(session.stats().by_state["queued"] == 0);
     shut_down(io, session);
 }

@@ -8,37 +8,20 @@
 #include <chrono>
 #include <string>
 
-#include "../storage/storage_fixture.hpp"
-#include "core/session/session.hpp"
+#include "tests/unit/session/session_fixture.hpp"
 
 using namespace btd;
 using namespace std::chrono_literals;
 namespace asio = boost::asio;
 
+using test::run_for;
+using test::shut_down;
+using test::status_of;
+using test::test_settings;
+
 namespace {
 
 constexpr std::int64_t kPieceLength = 16384;
-
-void run_for(asio::io_context& io, std::chrono::milliseconds how_long) {
-    io.restart();
-    io.run_for(how_long);
-}
-
-SessionSettings test_settings(const test::TempDir& dir) {
-    SessionSettings settings;
-    settings.listen_port = 0;
-    settings.listen_address = "127.0.0.1";
-    settings.default_download_dir = dir.path();
-    settings.disk_threads = 1;
-    return settings;
-}
-
-TorrentStatus status_of(const Session& session, const Sha1Hash& id) {
-    for (const auto& s : session.list())
-        if (s.id == id) return s;
-    FAIL("no such torrent");
-    return {};
-}
 
 // Runs the loop until the torrent is in `state` (bounded: a loaded machine gets 20 s).
 bool wait_for_state(asio::io_context& io, const Session& session, const Sha1Hash& id,
@@ -55,13 +38,6 @@ std::string saved_have(asio::io_context& io, Session& session, const Sha1Hash& i
     session.save_resume_data(id, [&](ResumeData rd) { have = rd.have; });
     for (int i = 0; i < 200 && have == "none"; ++i) run_for(io, 50ms);
     return have;
-}
-
-void shut_down(asio::io_context& io, Session& session) {
-    bool done = false;
-    session.shutdown([&] { done = true; });
-    for (int i = 0; i < 200 && !done; ++i) run_for(io, 50ms);
-    CHECK(done);
 }
 
 }  // namespace

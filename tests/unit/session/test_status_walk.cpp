@@ -10,47 +10,20 @@
 #include <string>
 #include <vector>
 
-#include "../storage/storage_fixture.hpp"
-#include "core/session/session.hpp"
+#include "tests/unit/session/session_fixture.hpp"
 
 using namespace btd;
 using namespace std::chrono_literals;
 namespace asio = boost::asio;
 
-namespace {
-
-constexpr std::int64_t kPieceLength = 16384;
-
-test::TestTorrent make_job(const std::string& name, std::uint32_t seed) {
-    auto t = test::make_torrent({{name + ".bin", 2 * kPieceLength}}, kPieceLength, seed);
-    t.meta.name = name;
-    t.meta.info_hash = sha1(name);
-    return t;
-}
-
-void run_for(asio::io_context& io, std::chrono::milliseconds how_long) {
-    io.restart();
-    io.run_for(how_long);
-}
-
-void shut_down(asio::io_context& io, Session& session) {
-    bool done = false;
-    session.shutdown([&] { done = true; });
-    for (int i = 0; i < 200 && !done; ++i) run_for(io, 50ms);
-    CHECK(done);
-}
-
-}  // namespace
+using test::make_job;
+using test::run_for;
+using test::shut_down;
 
 TEST_CASE("a status walk carries nothing of one torrent over to the next") {
     test::TempDir dir;
     asio::io_context io;
-    SessionSettings settings;
-    settings.listen_port = 0;
-    settings.listen_address = "127.0.0.1";
-    settings.default_download_dir = dir.path();
-    settings.disk_threads = 1;
-    Session session(io, settings);
+    Session session(io, test::test_settings(dir));
 
     // The walk goes in info-hash order: `loud` (error, labels, long name, own dir, sequential)
     // must come before `quiet` (none of these) for the test to mean anything.
