@@ -16,15 +16,40 @@ GIB = 1024 * H.MIB
 PAYLOAD_NAME = "bench.bin"
 
 
+_DEFAULT_BTD_BIN = os.environ.get("BTD_BIN")
+
+
 def contenders(text, flag):
-    """"btd,libtorrent" -> (kinds, labels); labels tell two of the same kind apart."""
+    """"btd,libtorrent" -> (kinds, labels); labels tell two of the same kind apart.
+    "btd@PATH" is btd built elsewhere (e.g. "btd@/tmp/before/daemon/btd,btd" compares two builds
+    in one sitting)."""
     kinds = [k.strip() for k in text.split(",")]
-    if len(kinds) != 2 or any(k not in ("btd", "libtorrent") for k in kinds):
-        raise SystemExit(f"{flag} takes two of btd|libtorrent, e.g. btd,libtorrent")
-    if "btd" in kinds:
-        H.btd_binary()  # fail early with a clear message
-    labels = [f"{k}#{i + 1}" for i, k in enumerate(kinds)] if kinds[0] == kinds[1] else kinds
+    if len(kinds) != 2 or any(k not in ("btd", "libtorrent") and not k.startswith("btd@")
+                              for k in kinds):
+        raise SystemExit(f"{flag} takes two of btd|btd@PATH|libtorrent, e.g. btd,libtorrent")
+    for k in kinds:
+        if k != "libtorrent":
+            select(k)
+            H.btd_binary()  # fail early with a clear message
+    bases = [select(k) for k in kinds]
+    labels = [f"{k}#{i + 1}" for i, k in enumerate(bases)] if bases[0] == bases[1] else bases
+    for k, label in zip(kinds, labels):
+        if k.startswith("btd@"):
+            print(f"{label} is {k[4:]}", flush=True)
     return kinds, labels
+
+
+def select(kind):
+    """The harness's kind for `kind`; points BTD_BIN at the build a "btd@PATH" names."""
+    if kind == "libtorrent":
+        return kind
+    if kind.startswith("btd@"):
+        os.environ["BTD_BIN"] = kind[4:]
+    elif _DEFAULT_BTD_BIN is None:
+        os.environ.pop("BTD_BIN", None)
+    else:
+        os.environ["BTD_BIN"] = _DEFAULT_BTD_BIN
+    return "btd"
 
 
 def make_payload(work, args, seed):
@@ -48,7 +73,7 @@ def run_alternating(args, kinds, labels, run_one, fmt_row):
     results = {label: [] for label in labels}
     for run in range(args.runs):
         for kind, label in zip(kinds, labels):
-            r = run_one(kind)
+            r = run_one(select(kind))
             results[label].append(r)
             print(fmt_row(f"run {run + 1} {label}", r), flush=True)
     return results
