@@ -15,7 +15,7 @@ PeerConnection::PeerConnection(std::unique_ptr<PeerStream> stream, Handler& hand
       handler_(&handler),
       ours_(ours),
       options_(options) {
-    last_receive_ = last_send_ = connected_at_ = Clock::now();
+    last_receive_ = last_send_ = connected_at_ = options_.clock->now();
 }
 
 PeerConnection::PeerConnection(std::unique_ptr<PeerStream> stream, Handler& handler,
@@ -115,7 +115,7 @@ void PeerConnection::on_read(const error_code& ec, std::size_t n) {
     if (closed_) return;
     if (ec) return close(ec == asio::error::eof ? "peer closed the connection" : ec.message());
     rend_ += n;
-    last_receive_ = Clock::now();
+    last_receive_ = options_.clock->now();
     if (process_input()) read_more();
 }
 
@@ -132,7 +132,7 @@ bool PeerConnection::process_input() {
         theirs_ = *hs;
         handshake_done_ = true;
         handshake_timer_.cancel();
-        connected_at_ = Clock::now();
+        connected_at_ = options_.clock->now();
         handler_->on_peer_connected(*this);
         if (closed_) return false;
     }
@@ -175,7 +175,7 @@ void PeerConnection::flush() {
             self->writing_.assign(self->pending_, 0, n);
             self->pending_.erase(0, n);
         }
-        self->last_send_ = Clock::now();
+        self->last_send_ = self->options_.clock->now();
         self->stream_->async_write(
             asio::buffer(self->writing_), [self](const error_code& ec, std::size_t) {
                 if (self->closed_) return;

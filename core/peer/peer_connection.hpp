@@ -16,6 +16,7 @@
 #include "core/peer/peer_stream.hpp"
 #include "core/peer/wire.hpp"
 #include "core/util/bind_target.hpp"
+#include "core/util/engine_clock.hpp"
 #include "core/util/rate_limiter.hpp"
 
 namespace btd {
@@ -51,6 +52,8 @@ class PeerConnection : public std::enable_shared_from_this<PeerConnection> {
         std::chrono::seconds handshake_timeout{15};
         std::size_t max_frame = 1 << 20;  // larger frames disconnect before being buffered
         BindTarget bind;                  // outgoing: connect only from this address or interface
+        // What last_receive(), last_send() and connected_at() read; outlives the connection.
+        const EngineClock* clock = &system_clock();
     };
 
     // Outgoing: start_outgoing() connects `stream` to stream->remote().

@@ -38,8 +38,8 @@ struct Listener::Pending {
     std::array<char, wire::kHandshakeSize> buf{};
 };
 
-Listener::Listener(asio::io_context& io, Route route, Admit admit)
-    : io_(io), route_(std::move(route)), admit_(std::move(admit)) {}
+Listener::Listener(asio::io_context& io, Route route, Admit admit, const EngineClock& clock)
+    : io_(io), clock_(clock), route_(std::move(route)), admit_(std::move(admit)) {}
 
 Listener::~Listener() {
     *alive_ = false;
@@ -153,7 +153,7 @@ void Listener::retry_accept_later(const std::shared_ptr<Acceptor>& acceptor, con
     auto& delay = acceptor->retry_delay;
     delay = delay.count() ? std::min<std::chrono::milliseconds>(delay * 2, kAcceptRetryMax)
                           : kAcceptRetryFirst;
-    auto now = std::chrono::steady_clock::now();
+    auto now = clock_.now();
     if (now - acceptor->last_warning > kAcceptWarningEvery) {  // a flood must not flood the log
         acceptor->last_warning = now;
         spdlog::warn("peer port: accept failed: {}; pausing new connections briefly", ec.message());

@@ -17,6 +17,7 @@
 #include "core/peer/peer_stream.hpp"
 #include "core/peer/wire.hpp"
 #include "core/util/bind_target.hpp"
+#include "core/util/engine_clock.hpp"
 
 namespace btd {
 
@@ -30,7 +31,9 @@ class Listener {
     // of idle connections must not use up the process's open-file limit.
     static constexpr std::size_t kMaxPendingHandshakes = 64;
 
-    Listener(boost::asio::io_context& io, Route route, Admit admit);
+    // `clock` paces the accept-failure warnings; it must outlive the listener.
+    Listener(boost::asio::io_context& io, Route route, Admit admit,
+             const EngineClock& clock = system_clock());
     ~Listener();
     // Binds `address` (e.g. "0.0.0.0" = IPv4 and IPv6 any) on `port` (0 = any free port) and
     // returns the bound port. When already listening, the new sockets are bound before the old
@@ -55,6 +58,7 @@ class Listener {
     struct Pending;
 
     boost::asio::io_context& io_;
+    const EngineClock& clock_;
     Route route_;
     Admit admit_;
     Acceptors acceptors_;

@@ -99,7 +99,7 @@ void MetadataJob::deactivate() {
     ctx_.connections -= static_cast<int>(peers.size());
     for (auto& [ptr, peer] : peers) {
         fetch_.remove_peer(peer.key);
-        if (!ptr->incoming()) peer_list_.mark_disconnected(ptr->remote(), PeerList::Clock::now());
+        if (!ptr->incoming()) peer_list_.mark_disconnected(ptr->remote(), ctx_.clock.now());
         peer.conn->detach();
     }
     half_open_ = 0;
@@ -113,7 +113,7 @@ void MetadataJob::fail(std::string message) {
 
 void MetadataJob::tick() {
     if (!active()) return;
-    auto now = Clock::now();
+    auto now = ctx_.clock.now();
     for (auto key : fetch_.timed_out(now))
         if (auto* peer = find(key)) peer->conn->close("metadata request timed out");
     drop_silent_peers(now);
@@ -143,7 +143,7 @@ void MetadataJob::add_peers(const std::vector<Endpoint>& endpoints, PeerSource s
 
 void MetadataJob::connect_more() {
     if (!active() || done_) return;
-    for (const auto& ep : peer_list_.ready(Clock::now())) {
+    for (const auto& ep : peer_list_.ready(ctx_.clock.now())) {
         if (static_cast<int>(peers_.size()) >= kMaxPeers ||
             half_open_ >= ctx_.settings.tuning.max_half_open ||
             ctx_.connections >= ctx_.connection_limit())
@@ -179,7 +179,7 @@ bool MetadataJob::accept_incoming(std::unique_ptr<PeerStream> stream,
         return false;
     auto conn = std::make_shared<PeerConnection>(
         std::move(stream), *this, wire::make_handshake(link_.info_hash, ctx_.peer_id), theirs,
-        PeerConnection::Options{});
+        ctx_.accept_options());
     add_connection(conn);
     conn->start_incoming();
     return true;
@@ -201,7 +201,8 @@ void MetadataJob::on_peer_connected(PeerConnection& peer) {
         --half_open_;
         peer_list_.on_handshake(peer.remote());
     }
-    if (auto it = peers_.find(&peer); it != peers_.end()) it->second.handshake_at = Clock::now();
+    if (auto it = peers_.find(&peer); it != peers_.end())
+        it->second.handshake_at = ctx_.clock.now();
     if (peer_list_.bad_data_banned(peer.state().offender()))
         return peer.close("banned: sent metadata that failed the hash check");
     if (!peer.remote_handshake().supports_extended())
@@ -276,7 +277,7 @@ void MetadataJob::request_pieces(PeerConnection& peer) {
     auto it = peers_.find(&peer);
     if (it == peers_.end() || done_) return;
     std::string out;
-    for (auto piece : fetch_.requests_for(it->second.key, Clock::now()))
+    for (auto piece : fetch_.requests_for(it->second.key, ctx_.clock.now()))
         wire::append_extended(out, static_cast<std::uint8_t>(it->second.ut_metadata),
                               wire::encode_metadata_request(piece));
     if (!out.empty()) peer.send(out);
@@ -325,7 +326,7 @@ void MetadataJob::on_peer_closed(PeerConnection& peer, const std::string& reason
         } else if (peer.close_reason() == Reason::protocol_violation) {
             peer_list_.ban_endpoint(peer.remote());
         }
-        peer_list_.on_closed(peer.remote(), ending, Clock::now());
+        peer_list_.on_closed(peer.remote(), ending, ctx_.clock.now());
     }
     connect_more();
 }
@@ -336,7 +337,7 @@ std::vector<std::pair<MetadataJob::Endpoint, PeerSource>> MetadataJob::known_pee
         return peer_list_.source_of(ep).value_or(PeerSource::magnet);
     };
     for (const auto& ep : link_.peers) out.emplace(ep, PeerSource::magnet);  // even if down now
-    for (const auto& ep : peer_list_.ready(Clock::now())) out.emplace(ep, source(ep));
+    for (const auto& ep : peer_list_.ready(ctx_.clock.now())) out.emplace(ep, source(ep));
     for (const auto& [ptr, peer] : peers_)  // being dialled or connected: handed over too
         if (!ptr->incoming()) out.emplace(ptr->remote(), source(ptr->remote()));
     for (const auto& ep : incoming_listen_) out.emplace(ep, PeerSource::incoming);

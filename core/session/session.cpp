@@ -80,8 +80,8 @@ const char* event_name(const SessionEvent& event) {
     return std::visit(Name{}, event.payload);
 }
 
-Session::Session(boost::asio::io_context& io, SessionSettings settings)
-    : impl_(std::make_unique<Impl>(io, std::move(settings))) {
+Session::Session(boost::asio::io_context& io, SessionSettings settings, const EngineClock& clock)
+    : impl_(std::make_unique<Impl>(io, std::move(settings), clock)) {
     // Start-up only (usually an empty folder): which restored torrents must recover a move.
     impl_->ctx.interrupted_moves = find_move_journals(impl_->ctx.settings.move_journal_dir);
     impl_->schedule_tick();

@@ -20,6 +20,7 @@
 #include "core/metainfo/magnet.hpp"
 #include "core/metainfo/metainfo.hpp"
 #include "core/session/types.hpp"
+#include "core/util/engine_clock.hpp"
 #include "core/util/hash.hpp"
 
 namespace btd {
@@ -59,7 +60,10 @@ class EventSubscription {
 
 class Session {
   public:
-    Session(boost::asio::io_context& io, SessionSettings settings);
+    // `clock` is what every time-based decision and date reads (core/util/engine_clock.hpp): the
+    // real one, or a manual one in unit tests; it must outlive the Session.
+    Session(boost::asio::io_context& io, SessionSettings settings,
+            const EngineClock& clock = system_clock());
     ~Session();
     Session(const Session&) = delete;
     Session& operator=(const Session&) = delete;

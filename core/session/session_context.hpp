@@ -1,6 +1,6 @@
 #pragma once
 // What every Torrent shares with its Session: the network thread, the disk pool, our identity,
-// the tracker machinery, the memory budget and the event sink.
+// the tracker machinery, the memory budget, the event sink and the clock.
 #include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -14,6 +14,7 @@
 #include "core/storage/disk_pool.hpp"
 #include "core/tracker/announcer.hpp"
 #include "core/util/bind_target.hpp"
+#include "core/util/engine_clock.hpp"
 #include "core/util/hash.hpp"
 #include "core/util/rate_limiter.hpp"
 
@@ -21,6 +22,9 @@ namespace btd {
 
 struct SessionContext {
     boost::asio::io_context& io;
+    // What every time-based decision and date reads: the real clock; unit tests pass a manual
+    // one they advance (tests/support/manual_clock.hpp). Outlives the context.
+    const EngineClock& clock;
     SessionSettings settings;
     PeerId peer_id;
     tracker::TrackerContext trackers;
@@ -56,17 +60,26 @@ struct SessionContext {
     PeerConnection::Options dial_options() const {
         PeerConnection::Options options;
         options.bind = bind;
+        options.clock = &clock;
+        return options;
+    }
+    // Options of every connection a torrent or a magnet's job accepts (the listener bound it).
+    PeerConnection::Options accept_options() const {
+        PeerConnection::Options options;
+        options.clock = &clock;
         return options;
     }
 
-    SessionContext(boost::asio::io_context& io_context, SessionSettings s)
+    SessionContext(boost::asio::io_context& io_context, SessionSettings s,
+                   const EngineClock& engine_clock = system_clock())
         : io(io_context),
+          clock(engine_clock),
           settings(std::move(s)),
           peer_id(make_peer_id()),
           trackers(io_context),
           disk(settings.disk_threads),
-          download_limit(std::make_shared<RateLimiter>(io_context)),
-          upload_limit(std::make_shared<RateLimiter>(io_context)) {
+          download_limit(std::make_shared<RateLimiter>(io_context, engine_clock)),
+          upload_limit(std::make_shared<RateLimiter>(io_context, engine_clock)) {
         download_limit->set_rate(settings.download_rate_limit);
         upload_limit->set_rate(settings.upload_rate_limit);
     }

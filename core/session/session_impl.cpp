@@ -58,8 +58,8 @@ SessionStats sum_up(const std::vector<TorrentStatus>& statuses, std::uint16_t li
     return s;
 }
 
-Session::Impl::Impl(boost::asio::io_context& io, SessionSettings settings)
-    : ctx(io, std::move(settings)),
+Session::Impl::Impl(boost::asio::io_context& io, SessionSettings settings, const EngineClock& clock)
+    : ctx(io, std::move(settings), clock),
       events(io),
       tick_timer(io),
       listener(
@@ -71,7 +71,8 @@ Session::Impl::Impl(boost::asio::io_context& io, SessionSettings settings)
           [this] {
               return !shutting_down &&
                      ctx.connections < peer_policy::incoming_slot_limit(ctx.connection_limit());
-          }),
+          },
+          clock),
       dht(io, dht_hooks()) {
     update_descriptor_cap();
     listener.set_bind(ctx.bind);
@@ -105,8 +106,7 @@ void Session::Impl::wake(const Sha1Hash& id) {
     if (!awake.insert(id).second) return;
     if (asleep.erase(id)) remove_from(asleep_totals, reported_status.at(id));
     // Asleep, it was neither downloading nor seeding: the stalled clock starts now.
-    if (auto it = payload.find(id); it != payload.end())
-        it->second.since = std::chrono::steady_clock::now();
+    if (auto it = payload.find(id); it != payload.end()) it->second.since = ctx.clock.now();
 }
 
 void Session::Impl::forget(const Sha1Hash& id) {

@@ -80,7 +80,7 @@ struct Session::Impl {
     Listener listener;
     SessionDht dht;  // last: its callbacks use the members above (session_dht.cpp)
 
-    Impl(boost::asio::io_context& io, SessionSettings settings);
+    Impl(boost::asio::io_context& io, SessionSettings settings, const EngineClock& clock);
 
     // Peers for the job with this info-hash from a peer source (tracker, DHT, PEX, LSD, a
     // magnet's x.pe); ignored if no such job is running.

@@ -7,7 +7,6 @@
 #include "core/session/labels.hpp"
 #include "core/session/session_impl.hpp"
 #include "core/storage/storage.hpp"
-#include "core/util/unix_time.hpp"
 
 namespace btd {
 
@@ -77,7 +76,7 @@ AddResult Session::Impl::insert_magnet(MagnetLink link, const std::filesystem::p
     for (const auto& note : link.notes) spdlog::info("magnet {}: {}", to_hex(id), note);
     bool paused = params.resume ? params.resume->paused : params.paused;
     std::int64_t added_at = params.resume ? params.resume->added_at : 0;
-    if (added_at == 0) added_at = unix_seconds_now();
+    if (added_at == 0) added_at = ctx.clock.unix_seconds();
     auto job_labels = checked_labels(params.resume ? params.resume->labels : params.labels);
     MagnetEntry entry;
     entry.file_priorities = params.resume ? params.resume->file_priorities : params.file_priorities;

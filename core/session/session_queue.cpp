@@ -6,17 +6,13 @@
 
 namespace btd {
 
-namespace {
-using Clock = std::chrono::steady_clock;
-}
-
 // Before the job starts: if no slot is free it checks its data, then waits queued. A job restored
 // with its saved position waits queued until the next tick decides: the jobs ahead of it in the
 // queue may not be restored yet (the daemon restores them one by one, in no queue order), and a
 // slot must not go to it meanwhile.
 void Session::Impl::enqueue(const Sha1Hash& id, std::int64_t saved_position, bool paused) {
     positions.add(id, saved_position >= 0 ? std::optional(saved_position) : std::nullopt);
-    payload[id] = {0, false, Clock::now()};
+    payload[id] = {0, false, ctx.clock.now()};
     if (saved_position >= 0 && !paused) {
         if (auto t = torrents.find(id); t != torrents.end()) return t->second->set_queued(true);
         if (auto m = magnets.find(id); m != magnets.end()) return m->second.job->set_queued(true);
@@ -36,7 +32,7 @@ void Session::Impl::dequeue(const Sha1Hash& id) {
 // `queue_stalled_after` is stalled (as in Transmission's download and seed queues); the clock
 // starts again whenever it is doing neither (queued, paused, checking) or switches between them.
 void Session::Impl::watch_payload() {
-    auto now = Clock::now();
+    auto now = ctx.clock.now();
     for (const auto& id : awake) {  // an asleep torrent's clock starts again when it wakes
         auto t = torrents.find(id);
         if (t == torrents.end()) continue;
@@ -60,7 +56,7 @@ bool Session::Impl::stalled(const Sha1Hash& id) const {
     auto limit = ctx.settings.queue_stalled_after;
     auto it = payload.find(id);
     if (limit <= 0 || it == payload.end()) return false;
-    return Clock::now() - it->second.since >= std::chrono::seconds(limit);
+    return ctx.clock.now() - it->second.since >= std::chrono::seconds(limit);
 }
 
 void Session::Impl::update_queue(const Sha1Hash* starting) {

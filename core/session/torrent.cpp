@@ -10,7 +10,6 @@
 #include "core/storage/checker.hpp"
 #include "core/storage/file_stat.hpp"
 #include "core/storage/os_error.hpp"
-#include "core/util/unix_time.hpp"
 
 // Lifecycle of a torrent job: construction, the check of existing data, start and stop, pause
 // and resume, files that change under us, disk errors and file priorities. Peers are
@@ -65,9 +64,9 @@ Torrent::Torrent(SessionContext& ctx, Metainfo meta, std::filesystem::path downl
               }),
       resume_(std::move(resume)),
       paused_(paused),
-      added_at_(added_at ? added_at : unix_seconds_now()),
-      download_limit_(std::make_shared<RateLimiter>(ctx.io)),
-      upload_limit_(std::make_shared<RateLimiter>(ctx.io)),
+      added_at_(added_at ? added_at : ctx_.clock.unix_seconds()),
+      download_limit_(std::make_shared<RateLimiter>(ctx.io, ctx.clock)),
+      upload_limit_(std::make_shared<RateLimiter>(ctx.io, ctx.clock)),
       disk_retry_timer_(ctx.io) {
     file_priorities_.assign(meta_.files.size(), kPriorityDefault);
     if (resume_) {
@@ -217,7 +216,7 @@ void Torrent::deactivate(std::function<void()> trackers_stopped) {
     for (auto& [ptr, peer] : peers) {
         picker_.abort_all(peer->state().key());
         if (peer->connected()) picker_.peer_lost_bitfield(peer->state().pieces());
-        peer_list_.mark_disconnected(peer->remote(), Clock::now());
+        peer_list_.mark_disconnected(peer->remote(), ctx_.clock.now());
         peer->detach();
     }
     half_open_ = 0;
@@ -240,7 +239,7 @@ void Torrent::resume() {
     if (!paused_ && error_.empty()) return;
     paused_ = false;
     error_.clear();
-    seeding_since_ = Clock::now();  // the idle-seeding limit counts from here again
+    seeding_since_ = ctx_.clock.now();  // the idle-seeding limit counts from here again
     if (may_activate()) activate();
     emit(StateChangedEvent{.new_state = status().state});
     emit(ResumeDataChangedEvent{});

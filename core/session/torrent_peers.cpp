@@ -28,7 +28,7 @@ void Torrent::connect_more() {
     const int limit = ctx_.settings.max_peers_per_torrent;
     auto per_address = connections_per_address();
     bool turned_over = false;  // at most one useless peer dropped per call: slow, steady churn
-    for (const auto& ep : peer_list_.ready(Clock::now())) {
+    for (const auto& ep : peer_list_.ready(ctx_.clock.now())) {
         if (half_open_ >= tuning_.max_half_open || ctx_.connections >= ctx_.connection_limit())
             break;
         if (!dialable(ep, per_address)) continue;
@@ -67,7 +67,7 @@ std::map<boost::asio::ip::address, int> Torrent::connections_per_address() const
 }
 
 void Torrent::add_connection(const std::shared_ptr<PeerConnection>& peer) {
-    peer->state() = PeerState(PeerKey{next_peer_key_++}, meta_.num_pieces(), Clock::now());
+    peer->state() = PeerState(PeerKey{next_peer_key_++}, meta_.num_pieces(), ctx_.clock.now());
     // The largest legal frame: a block, our bitfield, or an extension message.
     peer->set_max_frame(std::max<std::size_t>(
         {kBlockSize + 13, peer->state().pieces().bytes().size() + 1, 64 * 1024}));
@@ -90,7 +90,7 @@ bool Torrent::make_room_for_incoming() {
 // Drops the oldest peer that has given nothing for tuning.useless_peer_grace: neither side
 // interested and no payload either way. False if there is none.
 bool Torrent::drop_useless_peer(bool incoming_only) {
-    auto now = Clock::now();
+    auto now = ctx_.clock.now();
     PeerConnection* victim = nullptr;
     for (auto& [ptr, peer] : peers_) {
         const auto& st = peer->state();
@@ -111,7 +111,7 @@ bool Torrent::accept_incoming(std::unique_ptr<PeerStream> stream, const wire::Ha
     if (!make_room_for_incoming()) return false;
     auto peer = std::make_shared<PeerConnection>(
         std::move(stream), *this, wire::make_handshake(meta_.info_hash, ctx_.peer_id), theirs,
-        PeerConnection::Options{});
+        ctx_.accept_options());
     add_connection(peer);
     peer->start_incoming();
     return true;
@@ -124,7 +124,8 @@ bool Torrent::refuse_incoming(const Endpoint& remote, const wire::Handshake& the
         if (peer->connected() && peer->remote_handshake().peer_id == theirs.peer_id) return true;
     if (peer_list_.endpoint_banned(remote)) return true;
     auto offender = PeerList::offender_key(remote, theirs.peer_id);
-    if (peer_list_.bad_data_banned(offender) || peer_list_.violator_banned(offender, Clock::now()))
+    if (peer_list_.bad_data_banned(offender) ||
+        peer_list_.violator_banned(offender, ctx_.clock.now()))
         return true;
     auto per_address = connections_per_address();
     return per_address[peer_policy::address_group(remote.address())] >=
@@ -166,7 +167,7 @@ bool Torrent::refuse_banned(PeerConnection& peer) {
         peer.close("banned: sent data that failed the hash check");
         return true;
     }
-    if (peer_list_.violator_banned(peer.state().offender(), Clock::now())) {
+    if (peer_list_.violator_banned(peer.state().offender(), ctx_.clock.now())) {
         peer.close("banned for breaking the protocol");
         return true;
     }
@@ -248,13 +249,13 @@ void Torrent::note_closed(PeerConnection& peer) {
             ending = PeerList::Ending::wrong_torrent;
             break;
     }
-    peer_list_.on_closed(peer.remote(), ending, Clock::now());
+    peer_list_.on_closed(peer.remote(), ending, ctx_.clock.now());
 }
 
 void Torrent::record_violation(PeerConnection& peer, const std::string& reason) {
     std::optional<Endpoint> dialled;
     if (!peer.incoming()) dialled = peer.remote();
-    auto ban = peer_list_.record_violation(peer.state().offender(), dialled, Clock::now());
+    auto ban = peer_list_.record_violation(peer.state().offender(), dialled, ctx_.clock.now());
     spdlog::info("{}: {} broke the protocol ({}); banned {}", meta_.name,
                  endpoint_string(peer.remote()), reason,
                  ban ? "for " + std::to_string(ban->count()) + " s" : std::string("for good"));

@@ -21,7 +21,7 @@ void Torrent::forget_pex(PeerConnection& peer) {
     auto listen = pex_.listen_endpoint(peer.state().key());
     // It left (or we dropped it): dialled again only after the usual back-off, not at once.
     if (peer.incoming() && listen && peer_list_.source_of(*listen))
-        peer_list_.on_closed(*listen, PeerList::Ending::ordinary, Clock::now());
+        peer_list_.on_closed(*listen, PeerList::Ending::ordinary, ctx_.clock.now());
     pex_.forget(peer.state().key());
 }
 
@@ -29,7 +29,7 @@ void Torrent::on_pex(PeerConnection& peer, const wire::Message& msg) {
     if (!pex_allowed()) return;  // never offered: whatever a peer sends is not used
     std::vector<wire::PexPeer> added;
     try {
-        added = pex_.on_message(peer.state().key(), msg.payload, Clock::now());
+        added = pex_.on_message(peer.state().key(), msg.payload, ctx_.clock.now());
     } catch (const wire::ProtocolError& e) {
         return peer.close_violation(e.what());
     }

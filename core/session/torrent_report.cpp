@@ -7,7 +7,6 @@
 #include "core/session/request_scheduler.hpp"
 #include "core/session/torrent.hpp"
 #include "core/session/torrent_status.hpp"
-#include "core/util/unix_time.hpp"
 
 // What a torrent reports (status, details, resume data) and its once-a-second housekeeping.
 
@@ -157,7 +156,7 @@ void Torrent::tick() {
     bool running = active() && !checking_ && !stopping_ && !relocating_;
     if (running) ++(finished() ? seconds_seeding_ : seconds_downloading_);
     note_activity(running);
-    auto now = Clock::now();
+    auto now = ctx_.clock.now();
     std::vector<PeerConnection*> to_close;
     for (auto& [ptr, peer] : peers_) {
         peer->state().tick();
@@ -191,16 +190,18 @@ std::int64_t Torrent::desired_available() const {
 
 std::int64_t Torrent::manual_announce_at() const {
     if (!announcer_) return 0;
-    auto wait = announcer_->manual_announce_at() - Clock::now();
-    return unix_seconds_now() + std::chrono::duration_cast<std::chrono::seconds>(wait).count();
+    // The announcer keeps its own (real) steady clock: only the wait crosses the seam.
+    auto wait = announcer_->manual_announce_at() - std::chrono::steady_clock::now();
+    return ctx_.clock.unix_seconds() +
+           std::chrono::duration_cast<std::chrono::seconds>(wait).count();
 }
 
 // Dates for dashboards (Transmission's activityDate and startDate), to the second of a tick.
 void Torrent::note_activity(bool running) {
     auto payload = download_.total() + upload_.total();
-    if (payload != payload_seen_) activity_at_ = unix_seconds_now();
+    if (payload != payload_seen_) activity_at_ = ctx_.clock.unix_seconds();
     payload_seen_ = payload;
-    if (running && !was_running_) started_at_ = unix_seconds_now();
+    if (running && !was_running_) started_at_ = ctx_.clock.unix_seconds();
     was_running_ = running;
 }
 

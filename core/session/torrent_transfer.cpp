@@ -8,7 +8,6 @@
 #include "core/session/request_scheduler.hpp"
 #include "core/session/torrent.hpp"
 #include "core/session/torrent_status.hpp"
-#include "core/util/unix_time.hpp"
 
 // Moving data: requests to peers and the blocks they send, pieces verified and written (or
 // failed and their senders struck), completion, requests from peers served from disk, and
@@ -48,7 +47,7 @@ void Torrent::request_blocks(PeerConnection& peer) {
     open_buffers(blocks);
     std::string out;
     out.reserve(blocks.size() * 17);
-    auto now = Clock::now();
+    auto now = ctx_.clock.now();
     for (const auto& b : blocks) {
         wire::append_request(out, wire::MsgType::request, b.piece, b.offset, b.length);
         st.add_request(b, now);
@@ -66,7 +65,7 @@ void Torrent::on_block(PeerConnection& peer, const wire::Message& msg) {
     peer.state().add_downloaded(msg.length);
     download_.add(msg.length);
     if (peer.state().remove_request(block)) {
-        peer.state().on_block_received(Clock::now());
+        peer.state().on_block_received(ctx_.clock.now());
     } else if (!writer_.contains(block.piece)) {
         wasted_bytes_ += msg.length;  // never requested, or for a piece no longer in progress
         return;
@@ -200,7 +199,7 @@ void Torrent::on_completed() {
 }
 
 void Torrent::announce_completion() {
-    seeding_since_ = Clock::now();
+    seeding_since_ = ctx_.clock.now();
     std::vector<PeerConnection*> seeds;
     for (auto& [ptr, peer] : peers_) {
         update_interest(*peer);
@@ -213,7 +212,7 @@ void Torrent::announce_completion() {
         spdlog::info("{}: download complete", meta_.name);
     }
     bool downloaded = std::exchange(pieces_arrived_, false);
-    if (downloaded || done_at_ == 0) done_at_ = unix_seconds_now();
+    if (downloaded || done_at_ == 0) done_at_ = ctx_.clock.unix_seconds();
     emit(CompletedEvent{.downloaded = downloaded});
     emit(ResumeDataChangedEvent{});
 }
@@ -308,7 +307,7 @@ void Torrent::on_block_read(PeerConnection& peer, const BlockRef& block,
                               static_cast<std::uint32_t>(data.size()));
     out.append(reinterpret_cast<const char*>(data.data()), data.size());
     peer.send(out);
-    last_upload_ = Clock::now();
+    last_upload_ = ctx_.clock.now();
     peer.state().add_uploaded(block.length, last_upload_);
     upload_.add(block.length);
     serve_uploads(peer);
@@ -317,7 +316,7 @@ void Torrent::on_block_read(PeerConnection& peer, const BlockRef& block,
 // ---- choking -----------------------------------------------------------------------------------
 
 void Torrent::set_choke(PeerConnection& peer, bool choke) {
-    if (!peer.state().set_am_choking(choke, Clock::now())) return;
+    if (!peer.state().set_am_choking(choke, ctx_.clock.now())) return;
     std::string out;
     wire::append_simple(out, choke ? wire::MsgType::choke : wire::MsgType::unchoke);
     if (choke) {
@@ -356,7 +355,7 @@ void Torrent::rechoke(bool rotate_optimistic) {
         candidates.push_back(choker_candidate(*peer, seeding));
     }
     auto decision = choker::decide(candidates, ctx_.settings.upload_slots, rotate_optimistic,
-                                   Clock::now(), tuning_, ctx_.rng);
+                                   ctx_.clock.now(), tuning_, ctx_.rng);
     for (std::size_t i = 0; i < connected.size(); ++i) {
         connected[i]->state().set_optimistic(static_cast<int>(i) == decision.optimistic);
         set_choke(*connected[i], !decision.unchoke[i]);
@@ -367,8 +366,8 @@ void Torrent::check_seed_limits() {
     if (!finished() || paused_ || !active()) return;
     double ratio_limit = limits_.ratio_limit.value_or(ctx_.settings.ratio_limit);
     auto idle_limit = limits_.seed_idle_limit.value_or(ctx_.settings.seed_idle_limit);
-    auto reason = torrent_status::seed_limit_reached(status().ratio, ratio_limit, idle_limit,
-                                                     Clock::now(), last_upload_, seeding_since_);
+    auto reason = torrent_status::seed_limit_reached(
+        status().ratio, ratio_limit, idle_limit, ctx_.clock.now(), last_upload_, seeding_since_);
     if (reason.empty()) return;
     spdlog::info("{}: stopped seeding: {}", meta_.name, reason);
     pause();

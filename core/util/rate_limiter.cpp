@@ -9,8 +9,8 @@ constexpr auto kRefillInterval = std::chrono::milliseconds(20);
 constexpr std::size_t kMaxChunk = 16 * 1024 + 13;  // one block message: fair interleaving
 }  // namespace
 
-RateLimiter::RateLimiter(boost::asio::io_context& io)
-    : timer_(io), last_refill_(std::chrono::steady_clock::now()) {}
+RateLimiter::RateLimiter(boost::asio::io_context& io, const EngineClock& clock)
+    : timer_(io), clock_(clock), last_refill_(clock.now()) {}
 
 RateLimiter::~RateLimiter() {  // NOLINT(bugprone-exception-escape): see the header
     *alive_ = false;
@@ -20,7 +20,7 @@ RateLimiter::~RateLimiter() {  // NOLINT(bugprone-exception-escape): see the hea
 void RateLimiter::set_rate(std::int64_t bytes_per_second) {
     rate_ = std::max<std::int64_t>(0, bytes_per_second);
     tokens_ = std::min<double>(tokens_, double(rate_) / 10);
-    last_refill_ = std::chrono::steady_clock::now();
+    last_refill_ = clock_.now();
     serve();
 }
 
@@ -53,7 +53,7 @@ void RateLimiter::schedule_refill() {
 }
 
 void RateLimiter::serve() {
-    auto now = std::chrono::steady_clock::now();
+    auto now = clock_.now();
     double elapsed = std::chrono::duration<double>(now - last_refill_).count();
     last_refill_ = now;
     if (rate_ > 0) {

@@ -1,7 +1,8 @@
 #pragma once
 // Token bucket shared by many connections (one per direction, per torrent and per session).
 // Waiters are served first-come first-served in chunks, which keeps connections fair.
-// Network thread only.
+// Tokens accrue by `clock` (engine_clock.hpp), which must outlive the limiter; the refill timer
+// is real and only says when to look again. Network thread only.
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <cstdint>
@@ -10,13 +11,15 @@
 #include <memory>
 #include <vector>
 
+#include "core/util/engine_clock.hpp"
+
 namespace btd {
 
 class RateLimiter {
   public:
     using Grant = std::function<void(std::size_t granted)>;
 
-    explicit RateLimiter(boost::asio::io_context& io);
+    explicit RateLimiter(boost::asio::io_context& io, const EngineClock& clock = system_clock());
     ~RateLimiter();  // NOLINT(bugprone-exception-escape): a timer's cancel() cannot fail
     RateLimiter(const RateLimiter&) = delete;
     RateLimiter& operator=(const RateLimiter&) = delete;
@@ -35,6 +38,7 @@ class RateLimiter {
     void schedule_refill();
 
     boost::asio::steady_timer timer_;
+    const EngineClock& clock_;
     std::int64_t rate_ = 0;
     double tokens_ = 0;
     std::chrono::steady_clock::time_point last_refill_;

@@ -20,11 +20,13 @@
 #include <thread>
 #include <vector>
 
+#include "../../support/manual_clock.hpp"
 #include "../../support/memory_peer_stream.hpp"
 #include "../storage/storage_fixture.hpp"
 #include "core/bencode/bencode.hpp"
 #include "core/peer/wire.hpp"
 #include "core/session/peer_list.hpp"
+#include "core/session/peer_policy.hpp"
 #include "core/session/torrent.hpp"
 
 using namespace btd;
@@ -231,10 +233,13 @@ class ScriptedPeer {
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
-// One torrent job on a session context whose outgoing connections reach scripted peers.
+// One torrent job on a session context whose outgoing connections reach scripted peers. Its
+// decisions read `clock` (a test::ManualClock drives time without sleeping); the loop's own
+// once-a-second tick goes by real time either way.
 class Swarm {
   public:
-    explicit Swarm(const SwarmTorrent& torrent) : torrent_(torrent), ctx_(io_, settings()) {
+    explicit Swarm(const SwarmTorrent& torrent, const EngineClock& clock = system_clock())
+        : torrent_(torrent), ctx_(io_, settings(), clock) {
         ctx_.open_stream = [this](const tcp::endpoint& ep) {
             auto [near, far] = MemoryPeerStream::pair(io_, ep);
             ++dials[ep];
@@ -561,4 +566,136 @@ TEST_CASE("a peer that connects to the torrent handshakes first, is answered and
     CHECK(verified_pieces(swarm) == every_piece(t));
     CHECK(swarm.dials.empty());  // nobody was dialled: the one connection came in
     CHECK(t.on_disk(swarm.dir()));
+}
+
+// ---- time through the session's clock (core/util/engine_clock.hpp) -----------------------------
+// Each test below moves a ManualClock past a limit and ticks the torrent by hand; were the
+// torrent to read the real clock, no limit would pass within the test's real second or two.
+
+namespace {
+// Moves the session's clock, then runs one tick of the torrent as the Session would.
+void tick_after(Swarm& swarm, test::ManualClock& clock, std::chrono::seconds by) {
+    clock.advance(by);
+    swarm.job().tick();
+    swarm.run_for(100ms);  // what the tick sent or closed is processed
+}
+// Seeding is shown once the last piece is verified; completion (done_at, seeding_since) follows
+// once the files were checked on the disk pool.
+bool completed(const Swarm& swarm) {
+    return !swarm.events_of<CompletedEvent>().empty();
+}
+}  // namespace
+
+TEST_CASE("a peer whose connection failed is dialled again only once its back-off has passed") {
+    SwarmTorrent t(70000, 100000);
+    test::ManualClock clock;
+    Swarm swarm(t, clock);
+    REQUIRE(swarm.run_until([&] { return swarm.downloading(); }));
+    tcp::endpoint closed_port(asio::ip::make_address_v4("127.0.0.9"), 6881);  // nobody there
+    swarm.tell(closed_port);
+    REQUIRE(swarm.run_until([&] { return swarm.dials[closed_port] == 1; }, 10s));
+    swarm.run_for(200ms);  // the refusal is processed
+
+    auto first_backoff = peer_policy::redial_delay(1);  // 10 s
+    tick_after(swarm, clock, first_backoff - 1s);
+    CHECK(swarm.dials[closed_port] == 1);
+    tick_after(swarm, clock, 2s);
+    CHECK(swarm.dials[closed_port] == 2);
+    // Failed twice: the back-off doubles.
+    swarm.run_for(200ms);
+    tick_after(swarm, clock, peer_policy::redial_delay(2) - 1s);
+    CHECK(swarm.dials[closed_port] == 2);
+    tick_after(swarm, clock, 2s);
+    CHECK(swarm.dials[closed_port] == 3);
+}
+
+TEST_CASE(
+    "a seed stops once no upload happened for its idle-seeding limit on the session's clock") {
+    SwarmTorrent t(70000, 100000);
+    test::ManualClock clock;
+    Swarm swarm(t, clock);
+    REQUIRE(swarm.run_until([&] { return swarm.downloading(); }));
+    auto seed = swarm.add_peer(2, Script{});
+    swarm.tell(seed);
+    REQUIRE(swarm.run_until([&] { return completed(swarm); }));
+    TorrentLimits limits;
+    limits.seed_idle_limit = 600;
+    swarm.job().set_limits(limits);
+
+    tick_after(swarm, clock, 599s);
+    CHECK(swarm.seeding());
+    tick_after(swarm, clock, 2s);
+    CHECK(swarm.status().state == TorrentState::paused);
+}
+
+TEST_CASE("added, done and activity dates come from the session's clock") {
+    SwarmTorrent t(70000, 100000);
+    test::ManualClock clock;
+    clock.advance(std::chrono::hours(24 * 365));  // a year ahead of the real clock
+    Swarm swarm(t, clock);
+    CHECK(swarm.status().added_at == clock.unix_seconds());
+    REQUIRE(swarm.run_until([&] { return swarm.downloading(); }));
+    clock.advance(std::chrono::hours(1));
+    auto seed = swarm.add_peer(2, Script{});
+    swarm.tell(seed);
+    REQUIRE(swarm.run_until([&] { return completed(swarm); }));
+    CHECK(swarm.status().done_at == clock.unix_seconds());
+    clock.advance(5s);
+    swarm.job().tick();  // the payload moved since the last tick
+    CHECK(swarm.status().activity_at == clock.unix_seconds());
+}
+
+TEST_CASE("a peer that delivers nothing for request_timeout is snubbed and loses its requests") {
+    SwarmTorrent t(300000, 350000);  // 20 pieces, 40 blocks: more than one peer's pipeline
+    test::ManualClock clock;
+    Swarm swarm(t, clock);
+    REQUIRE(swarm.run_until([&] { return swarm.downloading(); }));
+    Script stall;
+    stall.answer = false;
+    auto stalled = swarm.add_peer(2, stall);
+    swarm.tell(stalled);
+    REQUIRE(swarm.run_until([&] { return !swarm.peer(stalled).requests.empty(); }));
+    swarm.run_for(200ms);  // its whole first batch is out
+    auto held = swarm.peer(stalled).requests.size();
+    REQUIRE(held > 1);
+
+    TorrentTuning tuning;
+    tick_after(swarm, clock, tuning.request_timeout - 1s);
+    auto before = swarm.peer_status(stalled);
+    REQUIRE(before);
+    CHECK(before->flags.find('s') == std::string::npos);
+    tick_after(swarm, clock, 2s);
+    auto after = swarm.peer_status(stalled);
+    REQUIRE(after);
+    CHECK(after->flags.find('s') != std::string::npos);
+
+    // Its blocks are free again: a fast peer is asked for them as for any other, so at most the
+    // one block the snubbed peer was asked for since races (and is cancelled there).
+    auto fast = swarm.add_peer(3, Script{});
+    swarm.tell(fast);
+    REQUIRE(swarm.run_until([&] { return swarm.seeding(); }));
+    swarm.run_for(200ms);
+    CHECK(swarm.peer(stalled).cancels.size() <= 1);
+    CHECK(as_set(swarm.peer(fast).requests) == t.all_blocks());
+    CHECK(t.on_disk(swarm.dir()));
+}
+
+TEST_CASE("a connected peer that sends nothing for inactivity_timeout is disconnected") {
+    SwarmTorrent t(70000, 100000);
+    test::ManualClock clock;
+    Swarm swarm(t, clock);
+    REQUIRE(swarm.run_until([&] { return swarm.downloading(); }));
+    Script silent;
+    silent.seed = false;  // has nothing: no requests, so no snub either
+    auto quiet = swarm.add_peer(2, silent);
+    swarm.tell(quiet);
+    REQUIRE(swarm.run_until([&] { return swarm.peer_status(quiet).has_value(); }, 10s));
+
+    TorrentTuning tuning;
+    tick_after(swarm, clock, tuning.inactivity_timeout - 1s);
+    CHECK_FALSE(swarm.peer(quiet).eof);
+    CHECK(swarm.peer_status(quiet).has_value());
+    tick_after(swarm, clock, 2s);
+    CHECK(swarm.run_until([&] { return swarm.peer(quiet).eof; }, 5s));
+    CHECK_FALSE(swarm.peer_status(quiet).has_value());
 }

@@ -2,6 +2,7 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include "../../support/manual_clock.hpp"
 #include "core/util/rate_limiter.hpp"
 
 using namespace btd;
@@ -94,4 +95,21 @@ TEST_CASE("a waiter's limiter may be destroyed while it waits") {
     }
     io.run_for(200ms);
     CHECK_FALSE(called);  // the torrent went away: its waiters are dropped, nothing dangles
+}
+
+TEST_CASE("a limited limiter's tokens accrue by its clock, not by how long the loop ran") {
+    boost::asio::io_context io;
+    test::ManualClock clock;
+    auto limiter = std::make_shared<RateLimiter>(io, clock);
+    limiter->set_rate(100 * 1024);  // starts with no tokens
+    std::size_t got = 0;
+    limiter->request(16 * 1024, [&](std::size_t n) { got += n; });
+    io.run_for(300ms);  // refill timer fires many times; the clock has not moved
+    CHECK(got == 0);
+
+    clock.advance(100ms);  // 10 KiB worth
+    io.restart();
+    io.run_for(100ms);
+    CHECK(got > 0);
+    CHECK(got <= 10 * 1024 + 1);
 }
