@@ -1,8 +1,9 @@
 #pragma once
 // A clock for unit tests that moves only when told (core/util/engine_clock.hpp): hand it to a
-// SessionContext, Session, RateLimiter or Listener and advance() it instead of sleeping. Both
-// its times start at the real ones, so dates look plausible and steady times stay comparable
-// with default-constructed time points.
+// SessionContext, Session, RateLimiter or Listener and advance() it instead of sleeping. It
+// starts a day ahead of the real clocks (dates stay plausible, default-constructed time points
+// stay long past), so code that reads the real clock beside it measures a day-long gap and
+// fails its test instead of passing by the few real seconds the test takes.
 #include <chrono>
 #include <cstdint>
 
@@ -20,10 +21,12 @@ class ManualClock final : public EngineClock {
     // Both clocks move together, as real time would.
     void advance(std::chrono::steady_clock::duration by) { steady_ += by; }
 
+    static constexpr std::chrono::hours kAheadOfRealTime{24};
+
   private:
-    TimePoint steady_start_ = std::chrono::steady_clock::now();
+    TimePoint steady_start_ = std::chrono::steady_clock::now() + kAheadOfRealTime;
     TimePoint steady_ = steady_start_;
-    std::int64_t unix_start_ = unix_seconds_now();
+    std::int64_t unix_start_ = unix_seconds_now() + kAheadOfRealTime.count() * 3600;
 };
 
 }  // namespace btd::test
