@@ -35,8 +35,8 @@ class SystemClock final : public EngineClock {
 
 // The real clock of the process (stateless; never destroyed before the engine).
 inline const EngineClock& system_clock() {
-    static const SystemClock clock;
-    return clock;
+    static const SystemClock kSystemClock;
+    return kSystemClock;
 }
 
 }  // namespace btd
