@@ -37,25 +37,26 @@ TEST_CASE(
     session.add_torrent(second.meta, AddTorrentParams{});
     const auto a = first.meta.info_hash;
     const auto b = second.meta.info_hash;
-    auto settle = [&] {  // at least one tick of the Session
-        run_for(io, 1500ms);
+    auto state = [&](const Sha1Hash& id) { return status_of(session, id).state; };
+    auto wait_for = [&](auto done) {  // bounded: 10 s of Session ticks
+        for (int i = 0; i < 100 && !done(); ++i) run_for(io, 100ms);
+        return done();
     };
-    settle();  // nothing on disk: both checked at once; no peer anywhere, so no payload
-    REQUIRE(status_of(session, a).state == TorrentState::downloading);
+    // Nothing on disk: both checked at once; no peer anywhere, so no payload.
+    REQUIRE(wait_for(
+        [&] { return state(a) == TorrentState::downloading && state(b) == TorrentState::queued; }));
     CHECK_FALSE(status_of(session, a).stalled);
-    CHECK(status_of(session, b).state == TorrentState::queued);
 
     clock.advance(599s);
-    settle();
+    run_for(io, 1500ms);  // a tick or more
     CHECK_FALSE(status_of(session, a).stalled);
-    CHECK(status_of(session, b).state == TorrentState::queued);
+    CHECK(state(b) == TorrentState::queued);
 
     clock.advance(2s);
-    settle();
+    CHECK(wait_for([&] { return state(b) == TorrentState::downloading; }));
     CHECK(status_of(session, a).stalled);
-    CHECK(status_of(session, a).state == TorrentState::downloading);  // runs on, holds no slot
-    CHECK(status_of(session, b).state == TorrentState::downloading);
-    CHECK_FALSE(status_of(session, b).stalled);  // its own clock started when it was let in
+    CHECK(state(a) == TorrentState::downloading);  // runs on, holds no slot
+    CHECK_FALSE(status_of(session, b).stalled);    // its own clock started when it was let in
 
     shut_down(io, session);
 }
