@@ -52,7 +52,8 @@ std::string seed_limit_reached(double ratio, double ratio_limit, std::int64_t id
     std::string reason;
     if (ratio_limit > 0 && ratio >= ratio_limit) reason = "ratio limit reached";
     auto since = std::max(last_upload, seeding_since);
-    if (idle_limit_s > 0 && now - since > std::chrono::seconds(idle_limit_s))
+    bool seeding_started = seeding_since != Clock::time_point{};
+    if (idle_limit_s > 0 && seeding_started && now - since > std::chrono::seconds(idle_limit_s))
         reason = "seeding idle limit reached";
     return reason;
 }

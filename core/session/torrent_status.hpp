@@ -32,6 +32,8 @@ void derive(TorrentStatus& s, const Phase& phase);
 
 // Why seeding should stop now ("" = go on): the ratio limit (0 = none) or no upload for
 // `idle_limit_s` seconds (0 = never) since the later of the last upload and the start of seeding.
+// A default `seeding_since` means seeding has not started yet (the last piece is verified but the
+// completion check is still on the disk pool): no idle time counts.
 std::string seed_limit_reached(double ratio, double ratio_limit, std::int64_t idle_limit_s,
                                Clock::time_point now, Clock::time_point last_upload,
                                Clock::time_point seeding_since);

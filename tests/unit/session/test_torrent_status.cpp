@@ -62,6 +62,16 @@ TEST_CASE("seeding stops at the ratio limit or after the idle limit, whichever c
     CHECK(ts::seed_limit_reached(0, 0, 0, t0 + 100000s, t0, t0).empty());  // 0: never
 }
 
+TEST_CASE("no idle time counts before seeding started (completion still being checked)") {
+    ts::Clock::time_point unset{};
+    auto day = unset + std::chrono::hours(24);
+    // Was "seeding idle limit reached": idle measured from the clock's epoch, so a tick between
+    // the last piece and the completion check paused a torrent the moment it finished.
+    CHECK(ts::seed_limit_reached(0, 0, 60, day, unset, unset).empty());
+    CHECK(ts::seed_limit_reached(3.0, 2.0, 60, day, unset, unset) == "ratio limit reached");
+    CHECK(ts::seed_limit_reached(0, 0, 60, day + 61s, unset, day) == "seeding idle limit reached");
+}
+
 TEST_CASE("merge_limits: given values replace, negative ones drop the torrent's own limit") {
     TorrentLimits own;
     own.ratio_limit = 2.0;

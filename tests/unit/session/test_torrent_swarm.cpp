@@ -10,6 +10,7 @@
 #include <array>
 #include <boost/asio.hpp>
 #include <chrono>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <numeric>
@@ -71,6 +72,13 @@ struct SwarmTorrent {
         for (int p = 0; p < meta.num_pieces(); ++p)
             for (int off = 0; off < meta.piece_size(p); off += kBlockSize) out.insert({p, off});
         return out;
+    }
+    // Puts the complete download in `dir`, as a torrent restarted after it finished finds it.
+    void write_to(const std::filesystem::path& dir) const {
+        std::filesystem::create_directories(dir / "swarm");
+        auto first = static_cast<std::size_t>(meta.files[0].length);
+        std::ofstream(dir / "swarm" / "a.bin", std::ios::binary) << content.substr(0, first);
+        std::ofstream(dir / "swarm" / "b.bin", std::ios::binary) << content.substr(first);
     }
     // What the download dir must hold: the two files, byte for byte.
     bool on_disk(const std::filesystem::path& dir) const {
@@ -238,7 +246,9 @@ class ScriptedPeer {
 // once-a-second tick goes by real time either way.
 class Swarm {
   public:
-    explicit Swarm(const SwarmTorrent& torrent, const EngineClock& clock = system_clock())
+    // start_now false: the test puts files in dir() first, then calls job().start().
+    explicit Swarm(const SwarmTorrent& torrent, const EngineClock& clock = system_clock(),
+                   bool start_now = true)
         : torrent_(torrent), ctx_(io_, settings(), clock) {
         ctx_.open_stream = [this](const tcp::endpoint& ep) {
             auto [near, far] = MemoryPeerStream::pair(io_, ep);
@@ -252,7 +262,7 @@ class Swarm {
         };
         ctx_.emit = [this](SessionEvent e) { events.push_back(std::move(e)); };
         job_ = std::make_unique<Torrent>(ctx_, torrent_.meta, dir_.path(), std::nullopt, false, 0);
-        job_->start();
+        if (start_now) job_->start();
     }
     ~Swarm() {
         bool stopped = false;
@@ -623,6 +633,27 @@ TEST_CASE(
     swarm.job().set_limits(limits);
 
     tick_after(swarm, clock, 599s);
+    CHECK(swarm.seeding());
+    tick_after(swarm, clock, 2s);
+    CHECK(swarm.status().state == TorrentState::paused);
+}
+
+TEST_CASE(
+    "a seed found complete at start counts its idle-seeding limit from then, not from the "
+    "clock's epoch") {
+    SwarmTorrent t(70000, 100000);
+    test::ManualClock clock;  // a day past the steady clock's epoch
+    Swarm swarm(t, clock, false);
+    t.write_to(swarm.dir());
+    swarm.job().start();
+    REQUIRE(swarm.run_until([&] { return swarm.seeding(); }));
+    TorrentLimits limits;
+    limits.seed_idle_limit = 600;
+    swarm.job().set_limits(limits);
+
+    tick_after(swarm, clock, 1s);
+    CHECK(swarm.seeding());  // was paused here: idle since the epoch, a day ago
+    tick_after(swarm, clock, 598s);
     CHECK(swarm.seeding());
     tick_after(swarm, clock, 2s);
     CHECK(swarm.status().state == TorrentState::paused);
