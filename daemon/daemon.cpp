@@ -12,6 +12,7 @@
 
 #include "core/session/session.hpp"
 #include "daemon/completion_hook.hpp"
+#include "daemon/heap_trim.hpp"
 #include "daemon/job_store.hpp"
 #include "daemon/resume_saver.hpp"
 #include "daemon/runtime_settings.hpp"
@@ -261,8 +262,10 @@ class Daemon {
         count_transfers(e);
         if (auto* added = e.get<AddedEvent>()) {
             spdlog::info("added {} ({})", name(added->name), to_hex(e.id));
+            trimmer_.note_job_changed();
         } else if (auto* removed = e.get<RemovedEvent>()) {
             spdlog::info("removed {} ({})", name(removed->name), to_hex(e.id));
+            trimmer_.note_job_changed();
         } else if (auto* change = e.get<StateChangedEvent>()) {
             if (session_->contains(e.id))
                 spdlog::info("{}: now {}", session_->metainfo(e.id).name,
@@ -412,6 +415,7 @@ class Daemon {
     void report_status() {
         if (shutting_down_) return;
         notify_status(status_summary(session_->stats()));
+        trimmer_.check_free_heap();
         if (++status_reports_ % kTotalsEveryStatus == 0) save_totals();
         status_timer_.expires_after(kStatusInterval);
         status_timer_.async_wait([this](boost::system::error_code ec) {
@@ -427,6 +431,7 @@ class Daemon {
         notify_stopping();
         notify_status("stopping");
         status_timer_.cancel();
+        trimmer_.stop();
         deadline_.expires_after(kShutdownDeadline);
         deadline_.async_wait([this](boost::system::error_code ec) {
             if (ec) return;
@@ -482,6 +487,8 @@ class Daemon {
     asio::signal_set signals_;
     asio::steady_timer status_timer_;
     asio::steady_timer deadline_;
+    // Restored, added and removed jobs: the heap is trimmed once such a batch is over.
+    HeapTrimmer trimmer_{io_, {}};
     bool shutting_down_ = false;
     bool restored_ = false;  // the saved jobs are back: later adds count as added
     std::optional<SessionCounter> counter_;
