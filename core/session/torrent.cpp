@@ -65,8 +65,6 @@ Torrent::Torrent(SessionContext& ctx, Metainfo meta, std::filesystem::path downl
       resume_(std::move(resume)),
       paused_(paused),
       added_at_(added_at ? added_at : ctx_.clock.unix_seconds()),
-      download_limit_(std::make_shared<RateLimiter>(ctx.io, ctx.clock)),
-      upload_limit_(std::make_shared<RateLimiter>(ctx.io, ctx.clock)),
       disk_retry_timer_(ctx.io) {
     file_priorities_.assign(meta_.files.size(), kPriorityDefault);
     if (resume_) {
@@ -225,6 +223,8 @@ void Torrent::deactivate(std::function<void()> trackers_stopped) {
     // Partly downloaded pieces are dropped to give their memory back.
     for (int piece : writer_.release_partial()) picker_.piece_failed(piece);
     picker_.release_idle_state();  // a paused torrent keeps only its have bits
+    download_limit_.reset();       // peers still closing keep theirs
+    upload_limit_.reset();
 }
 
 void Torrent::pause() {
@@ -393,8 +393,16 @@ void Torrent::wait_out_disk_error(const std::string& message) {
 
 void Torrent::set_limits(const TorrentLimits& limits) {
     torrent_status::merge_limits(limits_, limits);
+    if (!download_limit_) return;  // applied when the limiters are made
     download_limit_->set_rate(limits_.download_rate_limit.value_or(0));
     upload_limit_->set_rate(limits_.upload_rate_limit.value_or(0));
+}
+
+void Torrent::make_rate_limiters() {
+    if (download_limit_) return;
+    download_limit_ = std::make_shared<RateLimiter>(ctx_.io, ctx_.clock);
+    upload_limit_ = std::make_shared<RateLimiter>(ctx_.io, ctx_.clock);
+    set_limits({});  // the torrent's own limits, unchanged
 }
 
 void Torrent::set_file_priorities(const std::vector<int>& priorities) {

@@ -91,7 +91,8 @@ class Torrent : public PeerConnection::Handler {
     TorrentStatus status() const;
     // The same into `s`, every member overwritten, its buffers reused (a walk over all torrents).
     void fill_status(TorrentStatus& s) const;
-    bool holds_swarm_state() const { return picker_.holds_swarm_state(); }  // for tests
+    bool holds_swarm_state() const { return picker_.holds_swarm_state(); }   // for tests
+    bool holds_rate_limiters() const { return download_limit_ != nullptr; }  // for tests
     TorrentDetails details() const;
     // Flushes written data to disk first, so the resume data never claims unsaved pieces.
     void save_resume_data(std::function<void(ResumeData)> done);
@@ -138,6 +139,7 @@ class Torrent : public PeerConnection::Handler {
     bool active() const { return announcer_ != nullptr; }
     void set_error(TorrentErrorCode code, const std::string& message);
     void add_connection(const std::shared_ptr<PeerConnection>& peer);
+    void make_rate_limiters();  // if there are none yet, with this torrent's limits
     void forget_connection(PeerConnection& peer);
     bool make_room_for_incoming();
     void handle_request(PeerConnection& peer, const wire::Message& msg);
@@ -267,6 +269,8 @@ class Torrent : public PeerConnection::Handler {
     RateMeter download_;
     RateMeter upload_;
     std::int64_t wasted_bytes_ = 0;
+    // Made for the first peer after activate(), dropped at deactivate(): a paused torrent has
+    // none (two limiters are about 0.4 KiB of each of 10,000 paused torrents).
     std::shared_ptr<RateLimiter> download_limit_;
     std::shared_ptr<RateLimiter> upload_limit_;
     boost::asio::steady_timer disk_retry_timer_;

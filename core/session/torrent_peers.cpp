@@ -71,6 +71,7 @@ void Torrent::add_connection(const std::shared_ptr<PeerConnection>& peer) {
     // The largest legal frame: a block, our bitfield, or an extension message.
     peer->set_max_frame(std::max<std::size_t>(
         {kBlockSize + 13, peer->state().pieces().bytes().size() + 1, 64 * 1024}));
+    make_rate_limiters();
     peer->set_bandwidth({download_limit_, ctx_.download_limit}, {upload_limit_, ctx_.upload_limit});
     peers_.emplace(peer.get(), peer);
     ++ctx_.connections;

@@ -733,3 +733,29 @@ TEST_CASE("a connected peer that sends nothing for inactivity_timeout is disconn
     CHECK(swarm.run_until([&] { return swarm.peer(quiet).eof; }, 5s));
     CHECK_FALSE(swarm.peer_status(quiet).has_value());
 }
+
+TEST_CASE("rate limiters exist only while peers may run; a limit set while paused still holds") {
+    SwarmTorrent t(70000, 100000);
+    Swarm swarm(t);
+    REQUIRE(swarm.run_until([&] { return swarm.downloading(); }));
+    CHECK_FALSE(swarm.job().holds_rate_limiters());  // no peer yet
+    swarm.job().pause();
+    TorrentLimits limits;
+    limits.download_rate_limit = 64 * 1024;
+    swarm.job().set_limits(limits);
+    CHECK_FALSE(swarm.job().holds_rate_limiters());
+
+    swarm.job().resume();
+    auto seed = swarm.add_peer(2, Script{});
+    swarm.tell(seed);
+    auto started = Clock::now();
+    REQUIRE(swarm.run_until([&] { return swarm.job().peer_count() > 0; }));
+    CHECK(swarm.job().holds_rate_limiters());
+    REQUIRE(swarm.run_until([&] { return swarm.seeding(); }));
+    // 170,000 bytes at 64 KiB/s with a burst of a tenth of a second: well over a second (an
+    // unlimited download of it takes milliseconds).
+    CHECK(Clock::now() - started > 1500ms);
+    CHECK(t.on_disk(swarm.dir()));
+    swarm.job().pause();
+    CHECK_FALSE(swarm.job().holds_rate_limiters());
+}
