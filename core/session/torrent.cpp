@@ -62,10 +62,9 @@ Torrent::Torrent(SessionContext& ctx, Metainfo meta, std::filesystem::path downl
               [storage = storage_](int piece, std::span<const std::uint8_t> data) {
                   return write_verified_piece(*storage, piece, data);
               }),
-      resume_(std::move(resume)),
+      resume_(resume ? std::make_unique<ResumeData>(std::move(*resume)) : nullptr),
       paused_(paused),
-      added_at_(added_at ? added_at : ctx_.clock.unix_seconds()),
-      disk_retry_timer_(ctx.io) {
+      added_at_(added_at ? added_at : ctx_.clock.unix_seconds()) {
     file_priorities_.assign(meta_.files.size(), kPriorityDefault);
     if (resume_) {
         set_limits(resume_->limits);
@@ -381,8 +380,10 @@ void Torrent::wait_out_disk_error(const std::string& message) {
     spdlog::warn("{}: {}; trying again in {} s", meta_.name, message, disk_retry_delay_.count());
     disk_error_ = message;
     deactivate();
-    disk_retry_timer_.expires_after(disk_retry_delay_);
-    disk_retry_timer_.async_wait(guarded([this](const boost::system::error_code& ec) {
+    if (!disk_retry_timer_)
+        disk_retry_timer_ = std::make_unique<boost::asio::steady_timer>(ctx_.io);
+    disk_retry_timer_->expires_after(disk_retry_delay_);
+    disk_retry_timer_->async_wait(guarded([this](const boost::system::error_code& ec) {
         if (ec) return;
         disk_error_.clear();
         if (!may_activate()) return;
