@@ -120,6 +120,7 @@ class Daemon {
                 continue;
             }
             auto name = job.meta.name;
+            params.info_file = store_.torrent_path(job.meta.info_hash);
             try {
                 session_->add_torrent(std::move(job.meta), std::move(params));
                 spdlog::info("restored {}: {}", name, how);

@@ -99,6 +99,7 @@ void ResumeSaver::on_event(const SessionEvent& e) {
             store->save_torrent(id, bytes);
             store->save_resume(id, params);
         });
+        offer_info_file(e.id);
     } else if (e.get<MetadataReceivedEvent>()) {
         // The .torrent is durable before the link goes: a restart never needs peers again.
         entry.urgent = true;
@@ -157,6 +158,22 @@ void ResumeSaver::save(const Sha1Hash& id, Entry& entry, std::function<void()> q
             }
             if (queued) queued();
         });
+}
+
+// Once the job's .torrent is committed, a paused torrent may leave its info dictionary there
+// (Session::set_info_file); a .torrent that could not be stored is not offered.
+void ResumeSaver::offer_info_file(const Sha1Hash& id) {
+    worker_.post([this, id, alive = std::weak_ptr<bool>(alive_)] {
+        try {
+            store_.commit();
+        } catch (const std::exception& e) {
+            spdlog::error("cannot save the job list: {}", e.what());
+        }
+        if (!store_.has_torrent(id)) return;
+        boost::asio::post(io_, [this, id, file = store_.torrent_path(id), alive] {
+            if (auto flag = alive.lock(); flag && *flag) session_.set_info_file(id, file);
+        });
+    });
 }
 
 void ResumeSaver::when_stored(std::function<void()> done) {

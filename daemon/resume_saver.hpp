@@ -72,6 +72,7 @@ class ResumeSaver {
     void schedule_tick();
     void save(const Sha1Hash& id, Entry& entry, std::function<void()> queued = {});
     void save_magnet(const Sha1Hash& id);
+    void offer_info_file(const Sha1Hash& id);
 
     boost::asio::io_context& io_;
     Session& session_;

@@ -148,6 +148,7 @@ AddResult Session::Impl::insert(Metainfo meta, const std::filesystem::path& dir,
     bool paused = params.resume ? params.resume->paused : params.paused;
     auto saved_position = params.resume ? params.resume->queue_position : -1;
     auto job_labels = checked_labels(params.resume ? params.resume->labels : params.labels);
+    auto info_file = std::move(params.info_file);
     std::unique_ptr<Torrent> torrent;
     try {
         torrent = std::make_unique<Torrent>(ctx, std::move(meta), dir, std::move(params.resume),
@@ -161,6 +162,7 @@ AddResult Session::Impl::insert(Metainfo meta, const std::filesystem::path& dir,
     ctx.emit({result.id, AddedEvent{result.name}});
     enqueue(result.id, saved_position, paused);
     ref.start();
+    if (!info_file.empty()) ref.set_info_file(std::move(info_file));
     return result;
 }
 
@@ -414,6 +416,11 @@ void Session::save_resume_data(const Sha1Hash& id, std::function<void(ResumeData
             data.queue_position = position;
             done(std::move(data));
         });
+}
+
+void Session::set_info_file(const Sha1Hash& id, std::filesystem::path file) {
+    if (impl_->magnet(id) || !contains(id)) return;
+    impl_->get(id).set_info_file(std::move(file));
 }
 
 const Metainfo& Session::metainfo(const Sha1Hash& id) const {

@@ -148,7 +148,12 @@ class Session {
     void save_resume_data(const Sha1Hash& id, std::function<void(ResumeData)> done);
     // For a magnet job without metadata (has_metadata() false): only info_hash, name (the
     // link's dn, else the hex id) and announce_tiers are set; no files, no pieces, no raw_info.
+    // raw_info is also empty while a paused torrent left it in its info file (below).
     const Metainfo& metainfo(const Sha1Hash& id) const;
+    // The .torrent of a job added without AddTorrentParams::info_file, once it is stored: a
+    // paused torrent then leaves its info dictionary there. Ignored for magnets without
+    // metadata and unknown ids.
+    void set_info_file(const Sha1Hash& id, std::filesystem::path file);
     SessionStats stats() const;
     // Runs `work` on the disk pool, then `done` on the network thread unless the Session was
     // destroyed first: for file-system calls of the daemon and RPC (free space, reading a dropped

@@ -50,7 +50,7 @@ Torrent::Torrent(SessionContext& ctx, Metainfo meta, std::filesystem::path downl
                  std::optional<ResumeData> resume, bool paused, std::int64_t added_at,
                  const std::vector<int>& file_priorities, bool sequential)
     : ctx_(ctx),
-      shared_meta_(std::make_shared<const Metainfo>(std::move(meta))),
+      shared_meta_(std::make_shared<Metainfo>(std::move(meta))),
       meta_(*shared_meta_),
       download_dir_(std::move(download_dir)),
       storage_(std::make_shared<Storage>(shared_meta_, download_dir_)),
@@ -145,6 +145,12 @@ bool Torrent::resume_file_changed(const ResumeFile& saved, const FileIdentity& n
 }
 
 void Torrent::begin_check(const std::vector<bool>& pieces_to_check) {
+    bool any =
+        std::find(pieces_to_check.begin(), pieces_to_check.end(), true) != pieces_to_check.end();
+    if (any && !info_in_memory())
+        return with_info([this, pieces_to_check] {
+            if (!stopping_ && !checking_) begin_check(pieces_to_check);
+        });
     pieces_to_check_ =
         static_cast<int>(std::count(pieces_to_check.begin(), pieces_to_check.end(), true));
     checked_pieces_ = 0;
@@ -177,10 +183,15 @@ void Torrent::on_check_done() {
     if (may_activate()) activate();
     emit(StateChangedEvent{.new_state = status().state});
     if (finished()) on_completed();
+    release_info_when_idle();
 }
 
 void Torrent::activate() {
     if (active() || relocating_) return;
+    if (!info_in_memory())
+        return with_info([this] {
+            if (may_activate()) activate();
+        });
     announcer_ = std::make_unique<tracker::Announcer>(
         ctx_.trackers, meta_.announce_tiers, meta_.info_hash, ctx_.peer_id,
         [&ctx = ctx_] { return ctx.listen_port; },
@@ -232,6 +243,7 @@ void Torrent::pause() {
     deactivate();
     emit(StateChangedEvent{.new_state = TorrentState::paused});
     emit(ResumeDataChangedEvent{});
+    release_info_when_idle();
 }
 
 void Torrent::resume() {

@@ -93,6 +93,11 @@ class Torrent : public PeerConnection::Handler {
     void fill_status(TorrentStatus& s) const;
     bool holds_swarm_state() const { return picker_.holds_swarm_state(); }   // for tests
     bool holds_rate_limiters() const { return download_limit_ != nullptr; }  // for tests
+    // torrent_info.cpp. The .torrent this job came from (AddTorrentParams::info_file): while
+    // paused and without disk work, the torrent drops its info dictionary (Metainfo::raw_info,
+    // the piece hashes) and reads it back on the disk pool before a check or activation.
+    void set_info_file(std::filesystem::path file);
+    bool info_in_memory() const;
     TorrentDetails details() const;
     // Flushes written data to disk first, so the resume data never claims unsaved pieces.
     void save_resume_data(std::function<void(ResumeData)> done);
@@ -138,6 +143,12 @@ class Torrent : public PeerConnection::Handler {
     void deactivate(std::function<void()> trackers_stopped = {});
     bool active() const { return announcer_ != nullptr; }
     void set_error(TorrentErrorCode code, const std::string& message);
+    // torrent_info.cpp: then() at once if the info dictionary is in memory, else once it was
+    // read back (an unreadable or foreign file puts the torrent in error instead).
+    void with_info(std::function<void()> then);
+    void on_info_read(std::string raw_info, const std::string& error);
+    void release_info_when_idle();
+    void release_info();
     void add_connection(const std::shared_ptr<PeerConnection>& peer);
     void make_rate_limiters();  // if there are none yet, with this torrent's limits
     void forget_connection(PeerConnection& peer);
@@ -216,8 +227,12 @@ class Torrent : public PeerConnection::Handler {
 
     SessionContext& ctx_;
     // One copy of the metainfo, shared with storage_ (10,000 paused torrents hold it only once).
-    std::shared_ptr<const Metainfo> shared_meta_;
+    // Only this torrent changes it (raw_info, torrent_info.cpp), and only with no disk job.
+    std::shared_ptr<Metainfo> shared_meta_;
     const Metainfo& meta_;
+    std::filesystem::path info_file_;
+    bool info_loading_ = false;
+    std::vector<std::function<void()>> info_waiters_;
     std::filesystem::path download_dir_;
     std::shared_ptr<Storage> storage_;
     PiecePicker picker_;

@@ -117,6 +117,10 @@ struct AddTorrentParams {
     std::vector<int> file_priorities;  // one per file, 0 = skip; empty = all default
     bool sequential = false;
     std::vector<std::string> labels;  // checked by checked_labels() (labels.hpp)
+    // Where this job's .torrent is kept (the daemon's state dir): while paused, the torrent
+    // leaves its info dictionary (the piece hashes) there and reads it back before it checks
+    // or runs. Empty: kept in memory.
+    std::filesystem::path info_file;
 };
 
 struct AddResult {

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <string>
 
+#include "core/bencode/bencode.hpp"
 #include "tests/unit/session/session_fixture.hpp"
 
 using namespace btd;
@@ -31,6 +32,18 @@ bool wait_for_state(asio::io_context& io, const Session& session, const Sha1Hash
         run_for(io, 50ms);
     }
     return false;
+}
+
+// A real single-file .torrent of `t` (bencoded: its piece hashes in the info dictionary).
+std::string torrent_file_of(const test::TestTorrent& t, const std::string& name) {
+    using namespace bencode;
+    std::string hashes;
+    for (const auto& h : t.meta.piece_hashes) hashes += as_chars(h);
+    Dict info{{"name", make_string(name)},
+              {"piece length", make_int(t.meta.piece_length)},
+              {"pieces", make_string(hashes)},
+              {"length", make_int(t.meta.total_size)}};
+    return encode(make_dict({{"info", make_dict(std::move(info))}}));
 }
 
 std::string saved_have(asio::io_context& io, Session& session, const Sha1Hash& id) {
@@ -73,5 +86,93 @@ TEST_CASE("pause and resume with half the data: progress and resume data stay ri
     REQUIRE(wait_for_state(io, session, id, TorrentState::seeding));
     CHECK(status_of(session, id).progress == doctest::Approx(1.0));
     CHECK(saved_have(io, session, id) == "1111");
+    shut_down(io, session);
+}
+
+TEST_CASE("a paused torrent leaves its piece hashes in its .torrent and reads them back") {
+    test::TempDir dir;
+    auto t = test::make_torrent({{"lazy.bin", 4 * kPieceLength}}, kPieceLength, 78);
+    auto torrent_bytes = torrent_file_of(t, "lazy.bin");
+    auto meta = parse_metainfo(torrent_bytes);
+    const auto raw_info = meta.raw_info;
+    auto info_file = dir.path() / "lazy.torrent";
+    test::write_file(info_file, torrent_bytes);
+    test::write_file(dir.path() / "lazy.bin", std::string(t.content.begin(), t.content.end()));
+
+    asio::io_context io;
+    Session session(io, test_settings(dir));
+    AddTorrentParams params;
+    params.paused = true;
+    params.info_file = info_file;
+    auto id = session.add_torrent(meta, params).id;
+    // The first check needs the hashes; once it is over, the paused torrent drops them.
+    REQUIRE(wait_for_state(io, session, id, TorrentState::paused));
+    run_for(io, 100ms);
+    CHECK(session.metainfo(id).raw_info.empty());
+    CHECK(session.metainfo(id).num_pieces() == 4);
+    CHECK(status_of(session, id).progress == doctest::Approx(1.0));
+    CHECK(saved_have(io, session, id) == "1111");
+
+    // A check of the paused torrent reads them back, and drops them again afterwards.
+    test::write_file(dir.path() / "lazy.bin",
+                     std::string(t.content.begin(), t.content.end() - 1) + "x");
+    session.verify(id);
+    for (int i = 0; i < 400 && saved_have(io, session, id) != "1110"; ++i) run_for(io, 50ms);
+    CHECK(saved_have(io, session, id) == "1110");
+    REQUIRE(wait_for_state(io, session, id, TorrentState::paused));
+    run_for(io, 100ms);
+    CHECK(session.metainfo(id).raw_info.empty());
+
+    // Running needs them (downloaded pieces are hashed, metadata requests answered).
+    session.resume(id);
+    REQUIRE(wait_for_state(io, session, id, TorrentState::downloading));
+    for (int i = 0; i < 400 && session.metainfo(id).raw_info.empty(); ++i) run_for(io, 50ms);
+    CHECK(session.metainfo(id).raw_info == raw_info);
+    session.pause(id);
+    REQUIRE(wait_for_state(io, session, id, TorrentState::paused));
+    run_for(io, 100ms);
+    CHECK(session.metainfo(id).raw_info.empty());
+    shut_down(io, session);
+}
+
+TEST_CASE("an unreadable .torrent at resume: an error state, nothing lost, resume works later") {
+    test::TempDir dir;
+    auto t = test::make_torrent({{"gone.bin", 2 * kPieceLength}}, kPieceLength, 79);
+    auto torrent_bytes = torrent_file_of(t, "gone.bin");
+    auto info_file = dir.path() / "gone.torrent";
+    test::write_file(info_file, torrent_bytes);
+    test::write_file(dir.path() / "gone.bin", std::string(t.content.begin(), t.content.end()));
+
+    asio::io_context io;
+    Session session(io, test_settings(dir));
+    AddTorrentParams params;
+    params.paused = true;
+    params.info_file = info_file;
+    auto id = session.add_torrent(parse_metainfo(torrent_bytes), params).id;
+    REQUIRE(wait_for_state(io, session, id, TorrentState::paused));
+    run_for(io, 100ms);
+    REQUIRE(session.metainfo(id).raw_info.empty());
+
+    std::filesystem::remove(info_file);
+    session.resume(id);
+    REQUIRE(wait_for_state(io, session, id, TorrentState::error));
+    auto failed = status_of(session, id);
+    CHECK(failed.error.find("cannot read the piece hashes from") != std::string::npos);
+    CHECK(failed.error.find("gone.torrent") != std::string::npos);
+    CHECK(failed.progress == doctest::Approx(1.0));  // the have bits are kept
+
+    // Another torrent's file in its place is refused the same way.
+    auto other = test::make_torrent({{"other.bin", 2 * kPieceLength}}, kPieceLength, 80);
+    test::write_file(info_file, torrent_file_of(other, "other.bin"));
+    session.resume(id);
+    run_for(io, 300ms);
+    REQUIRE(wait_for_state(io, session, id, TorrentState::error));
+    CHECK(status_of(session, id).error.find("another torrent") != std::string::npos);
+
+    test::write_file(info_file, torrent_bytes);
+    session.resume(id);
+    REQUIRE(wait_for_state(io, session, id, TorrentState::seeding));
+    CHECK(status_of(session, id).error.empty());
+    CHECK(saved_have(io, session, id) == "11");
     shut_down(io, session);
 }
