@@ -13,7 +13,8 @@
 // The implementation is spread by concern: torrent.cpp (lifecycle, checking, files),
 // torrent_peers.cpp (connections, messages), torrent_pex.cpp (peer exchange, listen ports),
 // torrent_transfer.cpp (requests, pieces, completion,
-// uploads, choking), torrent_report.cpp (status, resume data, the once-a-second tick).
+// uploads, choking), torrent_report.cpp (status, resume data, the once-a-second tick),
+// torrent_info.cpp (a paused torrent's info dictionary left in its .torrent).
 #include <atomic>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
