@@ -54,7 +54,7 @@ json add_to_session(Context& c, Metainfo meta, AddRequest request) {
         }
         return json::object();
     });
-    c.ids.sync(c.session.list(), Clock::now());
+    c.ids.sync(c.session, Clock::now());
     const auto& added = c.session.metainfo(hash);
     return {{key, {{"id", c.ids.id_of(hash)}, {"name", added.name}, {"hashString", to_hex(hash)}}}};
 }
@@ -68,7 +68,7 @@ json add_magnet_to_session(Context& c, const std::string& uri, AddRequest reques
     auto link = parse_magnet(uri);
     auto hash = link.info_hash;
     auto result = c.session.add_magnet(std::move(link), std::move(request.params));
-    c.ids.sync(c.session.list(), Clock::now());
+    c.ids.sync(c.session, Clock::now());
     std::string key = result.duplicate ? "torrent-duplicate" : "torrent-added";
     return {
         {key, {{"id", c.ids.id_of(hash)}, {"name", result.name}, {"hashString", to_hex(hash)}}}};

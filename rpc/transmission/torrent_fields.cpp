@@ -2,8 +2,10 @@
 // metainfo. Fields btd cannot answer truthfully are absent (see rpc/README.md).
 #include <chrono>
 #include <optional>
+#include <type_traits>
 
 #include "core/metainfo/magnet.hpp"
+#include "rpc/methods/json_writer.hpp"
 #include "rpc/transmission/arguments.hpp"
 #include "rpc/transmission/torrent_view.hpp"
 #include "rpc/transport/base64.hpp"
@@ -258,103 +260,163 @@ double upload_ratio(const TorrentStatus& s) {
     return s.downloaded == 0 && s.have_bytes == 0 ? kRatioNotAvailable : s.ratio;
 }
 
-std::map<std::string_view, FieldFn> make_fields() {
-    using V = const TorrentView&;
+// Both forms of a field whose value is one number, bool or string: the tree's value and its
+// text come from the same expression, so the two cannot disagree.
+template <typename T>
+void append_value(std::string& out, const T& value) {
+    if constexpr (std::is_same_v<T, bool>)
+        append_json_bool(out, value);
+    else if constexpr (std::is_integral_v<T>)
+        append_json_number(out, static_cast<std::int64_t>(value));
+    else if constexpr (std::is_floating_point_v<T>)
+        append_json_number(out, static_cast<double>(value));
+    else
+        append_json_string(out, value);
+}
+
+using V = const TorrentView&;
+
+struct FieldRow {
+    std::string_view name;
+    FieldFn tree;
+    FieldWriter text;  // null: written by dumping `tree`'s value
+};
+
+template <auto value>
+FieldRow scalar(std::string_view name) {
+    return {name, [](V v) -> json { return value(v); },
+            [](std::string& out, V v) { append_value(out, value(v)); }};
+}
+
+FieldRow tree_only(std::string_view name, json (*value)(V)) {
+    return {name, value, nullptr};
+}
+
+void append_labels(std::string& out, V v) {
+    char separator = '[';
+    for (const auto& label : v.status().labels) {
+        out += separator;
+        separator = ',';
+        append_json_string(out, label);
+    }
+    out += v.status().labels.empty() ? "[]" : "]";
+}
+
+std::vector<FieldRow> make_rows() {
+    using S = const std::string&;
     return {
-        {"id", [](V v) -> json { return v.id(); }},
-        {"hashString", [](V v) -> json { return to_hex(v.status().id); }},
-        {"name", [](V v) -> json { return v.status().name; }},
-        {"status", [](V v) -> json { return transmission_status(v.status()); }},
-        {"error", [](V v) -> json { return v.status().error.empty() ? 0 : kLocalError; }},
-        {"errorString", [](V v) -> json { return v.status().error; }},
-        {"totalSize", [](V v) -> json { return v.status().total_size; }},
-        {"sizeWhenDone", [](V v) -> json { return v.status().size; }},
-        {"leftUntilDone", [](V v) -> json { return left_until_done(v.status()); }},
-        {"percentDone", [](V v) -> json { return percent_done(v.status()); }},
-        {"percentComplete",
-         [](V v) -> json {
-             auto total = v.status().total_size;
-             return total > 0 ? double(have_valid(v)) / double(total) : 1.0;
-         }},
-        {"recheckProgress",
-         [](V v) -> json {
-             return v.status().state == TorrentState::checking ? v.status().progress : 0.0;
-         }},
-        {"haveValid", [](V v) -> json { return have_valid(v); }},
-        {"haveUnchecked", [](V) -> json { return 0; }},  // btd counts only verified pieces
-        {"rateDownload", [](V v) -> json { return v.status().download_rate; }},
-        {"rateUpload", [](V v) -> json { return v.status().upload_rate; }},
-        {"eta", [](V v) -> json { return eta(v.status()); }},
-        {"etaIdle", [](V) -> json { return kEtaNotAvailable; }},
-        {"downloadDir", [](V v) -> json { return v.status().download_dir.string(); }},
-        {"labels", [](V t) -> json { return t.status().labels; }},
-        {"isFinished", [](V v) -> json { return is_finished(v); }},
-        {"isStalled", [](V v) -> json { return v.status().stalled; }},
-        {"addedDate", [](V v) -> json { return v.status().added_at; }},
-        {"activityDate", [](V v) -> json { return v.status().activity_at; }},
-        {"startDate", [](V v) -> json { return v.status().started_at; }},
-        {"corruptEver", [](V v) -> json { return v.status().corrupt_bytes; }},
-        {"desiredAvailable", [](V v) -> json { return v.status().desired_available; }},
-        {"manualAnnounceTime", [](V v) -> json { return v.status().manual_announce_at; }},
-        {"doneDate", [](V v) -> json { return v.status().done_at; }},
-        {"secondsDownloading", [](V v) -> json { return v.status().seconds_downloading; }},
-        {"secondsSeeding", [](V v) -> json { return v.status().seconds_seeding; }},
-        {"uploadedEver", [](V v) -> json { return v.status().uploaded; }},
-        {"downloadedEver", [](V v) -> json { return v.status().downloaded; }},
-        {"uploadRatio", [](V v) -> json { return upload_ratio(v.status()); }},
-        {"peersConnected", [](V v) -> json { return v.status().peers; }},
-        {"peersSendingToUs",
-         [](V v) -> json { return count_peers(v, &PeerStatus::download_rate); }},
-        {"peersGettingFromUs",
-         [](V v) -> json { return count_peers(v, &PeerStatus::upload_rate); }},
-        {"peer-limit", [](V v) -> json { return v.settings().max_peers_per_torrent; }},
-        {"maxConnectedPeers", [](V v) -> json { return v.settings().max_peers_per_torrent; }},
-        {"peersFrom", [](V v) -> json { return peers_from(v); }},
-        {"files", [](V v) -> json { return files(v); }},
-        {"fileStats", [](V v) -> json { return file_stats(v); }},
-        {"file-count", [](V v) -> json { return v.files().size(); }},
-        {"fileCount", [](V v) -> json { return v.files().size(); }},  // 3.00's name; Sonarr asks it
-        {"priorities", [](V v) -> json { return per_file(v, transmission_priority); }},
-        {"wanted",  // 0/1 numbers, as Transmission 3.00 and 4.0.2+ send
-         [](V v) -> json { return per_file(v, [](int p) { return p != 0 ? 1 : 0; }); }},
-        {"trackers", [](V v) -> json { return trackers(v); }},
-        {"trackerStats", [](V v) -> json { return tracker_stats(v); }},
-        {"trackerList", [](V v) -> json { return tracker_list(v.meta()); }},
-        {"peers", [](V v) -> json { return peers(v); }},
-        {"queuePosition", [](V v) -> json { return v.queue_position(); }},
-        {"seedRatioLimit", [](V v) -> json { return ratio_limit(v); }},
-        {"downloadLimit",
-         [](V v) -> json { return speed_limit(v.details().limits.download_rate_limit); }},
-        {"downloadLimited",
-         [](V v) -> json { return v.details().limits.download_rate_limit.value_or(0) > 0; }},
-        {"uploadLimit",
-         [](V v) -> json { return speed_limit(v.details().limits.upload_rate_limit); }},
-        {"uploadLimited",
-         [](V v) -> json { return v.details().limits.upload_rate_limit.value_or(0) > 0; }},
-        {"seedRatioMode", [](V v) -> json { return ratio_mode(v); }},
-        {"seedIdleLimit", [](V v) -> json { return idle_limit_minutes(v); }},
-        {"seedIdleMode", [](V v) -> json { return idle_mode(v); }},
-        {"honorsSessionLimits", [](V) -> json { return true; }},
-        {"bandwidthPriority", [](V) -> json { return 0; }},
-        {"isPrivate", [](V v) -> json { return v.meta().is_private; }},
-        {"comment", [](V v) -> json { return v.meta().comment; }},
-        {"creator", [](V v) -> json { return v.meta().created_by; }},
-        {"dateCreated", [](V v) -> json { return v.meta().creation_date; }},
-        {"pieceCount", [](V v) -> json { return v.meta().num_pieces(); }},
-        {"pieceSize", [](V v) -> json { return v.meta().piece_length; }},
-        {"pieces", [](V v) -> json { return pieces_base64(v.details().pieces); }},
-        {"magnetLink", [](V v) -> json { return magnet_link(v.meta()); }},
-        {"metadataPercentComplete", [](V v) -> json { return v.status().metadata_progress; }},
-        {"webseeds", [](V) -> json { return json::array(); }},  // btd uses no web seeds
-        {"webseedsSendingToUs", [](V) -> json { return 0; }},
+        scalar<([](V v) { return v.id(); })>("id"),
+        scalar<([](V v) { return to_hex(v.status().id); })>("hashString"),
+        scalar<([](V v) -> S { return v.status().name; })>("name"),
+        scalar<([](V v) { return transmission_status(v.status()); })>("status"),
+        scalar<([](V v) { return v.status().error.empty() ? 0 : kLocalError; })>("error"),
+        scalar<([](V v) -> S { return v.status().error; })>("errorString"),
+        scalar<([](V v) { return v.status().total_size; })>("totalSize"),
+        scalar<([](V v) { return v.status().size; })>("sizeWhenDone"),
+        scalar<([](V v) { return left_until_done(v.status()); })>("leftUntilDone"),
+        scalar<([](V v) { return percent_done(v.status()); })>("percentDone"),
+        scalar<([](V v) {
+            auto total = v.status().total_size;
+            return total > 0 ? double(have_valid(v)) / double(total) : 1.0;
+        })>("percentComplete"),
+        scalar<([](V v) {
+            return v.status().state == TorrentState::checking ? v.status().progress : 0.0;
+        })>("recheckProgress"),
+        scalar<([](V v) { return have_valid(v); })>("haveValid"),
+        scalar<([](V) { return 0; })>("haveUnchecked"),  // btd counts only verified pieces
+        scalar<([](V v) { return v.status().download_rate; })>("rateDownload"),
+        scalar<([](V v) { return v.status().upload_rate; })>("rateUpload"),
+        scalar<([](V v) { return eta(v.status()); })>("eta"),
+        scalar<([](V) { return kEtaNotAvailable; })>("etaIdle"),
+        scalar<([](V v) -> S { return v.status().download_dir.native(); })>("downloadDir"),
+        {"labels", [](V v) -> json { return v.status().labels; }, append_labels},
+        scalar<([](V v) { return is_finished(v); })>("isFinished"),
+        scalar<([](V v) { return v.status().stalled; })>("isStalled"),
+        scalar<([](V v) { return v.status().added_at; })>("addedDate"),
+        scalar<([](V v) { return v.status().activity_at; })>("activityDate"),
+        scalar<([](V v) { return v.status().started_at; })>("startDate"),
+        scalar<([](V v) { return v.status().corrupt_bytes; })>("corruptEver"),
+        scalar<([](V v) { return v.status().desired_available; })>("desiredAvailable"),
+        scalar<([](V v) { return v.status().manual_announce_at; })>("manualAnnounceTime"),
+        scalar<([](V v) { return v.status().done_at; })>("doneDate"),
+        scalar<([](V v) { return v.status().seconds_downloading; })>("secondsDownloading"),
+        scalar<([](V v) { return v.status().seconds_seeding; })>("secondsSeeding"),
+        scalar<([](V v) { return v.status().uploaded; })>("uploadedEver"),
+        scalar<([](V v) { return v.status().downloaded; })>("downloadedEver"),
+        scalar<([](V v) { return upload_ratio(v.status()); })>("uploadRatio"),
+        scalar<([](V v) { return v.status().peers; })>("peersConnected"),
+        scalar<([](V v) { return count_peers(v, &PeerStatus::download_rate); })>(
+            "peersSendingToUs"),
+        scalar<([](V v) { return count_peers(v, &PeerStatus::upload_rate); })>(
+            "peersGettingFromUs"),
+        scalar<([](V v) { return v.settings().max_peers_per_torrent; })>("peer-limit"),
+        scalar<([](V v) { return v.settings().max_peers_per_torrent; })>("maxConnectedPeers"),
+        tree_only("peersFrom", peers_from),
+        tree_only("files", files),
+        tree_only("fileStats", file_stats),
+        scalar<([](V v) { return v.files().size(); })>("file-count"),
+        scalar<([](V v) { return v.files().size(); })>("fileCount"),  // 3.00's name; Sonarr asks it
+        tree_only("priorities", [](V v) { return per_file(v, transmission_priority); }),
+        tree_only("wanted",  // 0/1 numbers, as Transmission 3.00 and 4.0.2+ send
+                  [](V v) { return per_file(v, [](int p) { return p != 0 ? 1 : 0; }); }),
+        tree_only("trackers", trackers),
+        tree_only("trackerStats", tracker_stats),
+        scalar<([](V v) { return tracker_list(v.meta()); })>("trackerList"),
+        tree_only("peers", peers),
+        scalar<([](V v) { return v.queue_position(); })>("queuePosition"),
+        scalar<([](V v) { return ratio_limit(v); })>("seedRatioLimit"),
+        scalar<([](V v) { return speed_limit(v.details().limits.download_rate_limit); })>(
+            "downloadLimit"),
+        scalar<([](V v) { return v.details().limits.download_rate_limit.value_or(0) > 0; })>(
+            "downloadLimited"),
+        scalar<([](V v) { return speed_limit(v.details().limits.upload_rate_limit); })>(
+            "uploadLimit"),
+        scalar<([](V v) { return v.details().limits.upload_rate_limit.value_or(0) > 0; })>(
+            "uploadLimited"),
+        scalar<([](V v) { return ratio_mode(v); })>("seedRatioMode"),
+        scalar<([](V v) { return idle_limit_minutes(v); })>("seedIdleLimit"),
+        scalar<([](V v) { return idle_mode(v); })>("seedIdleMode"),
+        scalar<([](V) { return true; })>("honorsSessionLimits"),
+        scalar<([](V) { return 0; })>("bandwidthPriority"),
+        scalar<([](V v) { return v.meta().is_private; })>("isPrivate"),
+        scalar<([](V v) -> S { return v.meta().comment; })>("comment"),
+        scalar<([](V v) -> S { return v.meta().created_by; })>("creator"),
+        scalar<([](V v) { return v.meta().creation_date; })>("dateCreated"),
+        scalar<([](V v) { return v.meta().num_pieces(); })>("pieceCount"),
+        scalar<([](V v) { return v.meta().piece_length; })>("pieceSize"),
+        scalar<([](V v) { return pieces_base64(v.details().pieces); })>("pieces"),
+        scalar<([](V v) { return magnet_link(v.meta()); })>("magnetLink"),
+        scalar<([](V v) { return v.status().metadata_progress; })>("metadataPercentComplete"),
+        tree_only("webseeds", [](V) { return json::array(); }),  // btd uses no web seeds
+        scalar<([](V) { return 0; })>("webseedsSendingToUs"),
     };
+}
+
+const std::vector<FieldRow>& field_rows() {
+    static const auto kRows = make_rows();
+    return kRows;
 }
 
 }  // namespace
 
 const std::map<std::string_view, FieldFn>& torrent_fields() {
-    static const auto kFields = make_fields();
+    static const auto kFields = [] {
+        std::map<std::string_view, FieldFn> out;
+        for (const auto& row : field_rows()) out.emplace(row.name, row.tree);
+        return out;
+    }();
     return kFields;
+}
+
+FieldWriter torrent_field_writer(std::string_view name) {
+    static const auto kWriters = [] {
+        std::map<std::string_view, FieldWriter> out;
+        for (const auto& row : field_rows())
+            if (row.text) out.emplace(row.name, row.text);
+        return out;
+    }();
+    auto it = kWriters.find(name);
+    return it == kWriters.end() ? nullptr : it->second;
 }
 
 int transmission_status(const TorrentStatus& s) {

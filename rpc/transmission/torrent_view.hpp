@@ -49,6 +49,7 @@ std::vector<int> visible_file_indices(const Metainfo& meta);
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <string>
 #include <string_view>
 
 namespace btd::rpc::transmission {
@@ -56,6 +57,11 @@ namespace btd::rpc::transmission {
 using FieldFn = std::function<nlohmann::json(const TorrentView&)>;
 // Every torrent-get field btd answers, by Transmission's name; others are left out of replies.
 const std::map<std::string_view, FieldFn>& torrent_fields();
+// Appends a field's value as JSON text: the same text as dump_json() of torrent_fields()'s
+// value, without building it. Fields whose value is one number, bool or string have one, and
+// labels; the lists (files, peers, trackers ...) have none (nullptr).
+using FieldWriter = void (*)(std::string& out, const TorrentView&);
+FieldWriter torrent_field_writer(std::string_view name);
 
 // Transmission's status number (0 stopped ... 6 seeding) for a btd state.
 int transmission_status(const TorrentStatus& status);

@@ -14,6 +14,20 @@ using nlohmann::json;
 
 constexpr std::string_view kUnknownMethod = "method name not recognized";
 
+// The reply's text: its members in name order, as dumping the object would give them.
+std::string reply_text(const json& tag, const std::string& result, std::string_view arguments) {
+    std::string out = "{\"arguments\":";
+    out += arguments;
+    out += ",\"result\":";
+    out += dump_json(json(result));
+    if (!tag.is_null()) {
+        out += ",\"tag\":";
+        out += dump_json(tag);
+    }
+    out += '}';
+    return out;
+}
+
 }  // namespace
 
 std::string version_string() {
@@ -33,7 +47,11 @@ TransmissionRpc::TransmissionRpc(Session& session, boost::asio::io_context& io,
         this->add(std::move(name), std::move(method));
     };
     register_session_requests(add, add_sync, context_);
-    register_torrent_get(add_sync, context_);
+    register_torrent_get(
+        [this](std::string name, TextMethod method) {
+            text_methods_.insert_or_assign(std::move(name), std::move(method));
+        },
+        context_);
     register_torrent_actions(add, add_sync, context_);
 }
 
@@ -48,11 +66,8 @@ void TransmissionRpc::add_sync(std::string name, std::function<json(const json&)
 }
 
 void TransmissionRpc::handle(std::string_view body, Reply reply) {
-    auto respond = [reply = std::move(reply)](json tag, std::string result, json arguments) {
-        json out = {{"result", std::move(result)},
-                    {"arguments", arguments.is_object() ? std::move(arguments) : json::object()}};
-        if (!tag.is_null()) out["tag"] = std::move(tag);
-        reply(dump_json(out));
+    auto respond = [reply](json tag, std::string result, json arguments) {
+        reply(reply_text(tag, result, arguments.is_object() ? dump_json(arguments) : "{}"));
     };
     auto request = parse_json_limited(body);
     if (!request || !request->is_object()) {
@@ -70,11 +85,36 @@ void TransmissionRpc::handle(std::string_view body, Reply reply) {
         respond(tag, "invalid request: \"arguments\" must be an object", nullptr);
         return;
     }
-    ids_.sync(session_.list(), Clock::now());
-    call(method->get<std::string>(), arguments != request->end() ? *arguments : json::object(),
-         [respond, tag](std::string result, json out) {
-             respond(tag, std::move(result), std::move(out));
-         });
+    ids_.sync(session_, Clock::now());
+    const auto& name = method->get_ref<const std::string&>();
+    const json& args = arguments != request->end() ? *arguments : json::object();
+    auto text_done = [&reply, &tag](std::string result, std::string out) {
+        reply(reply_text(tag, result, out));
+    };
+    if (call_text(name, args, text_done)) return;
+    call(name, args, [respond, tag](std::string result, json out) {
+        respond(tag, std::move(result), std::move(out));
+    });
+}
+
+// False if `name` is not a text method. Exceptions become the result text, as in call().
+bool TransmissionRpc::call_text(
+    const std::string& name, const json& arguments,
+    const std::function<void(std::string result, std::string arguments)>& done) {
+    auto method = text_methods_.find(name);
+    if (method == text_methods_.end()) return false;
+    std::string text;
+    try {
+        text = method->second(arguments);
+    } catch (const json::exception& e) {
+        done(std::string("invalid argument: ") + e.what(), "{}");
+        return true;
+    } catch (const std::exception& e) {
+        done(e.what(), "{}");
+        return true;
+    }
+    done("success", std::move(text));
+    return true;
 }
 
 void TransmissionRpc::call(const std::string& name, const json& arguments, Done done) {

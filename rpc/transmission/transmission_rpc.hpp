@@ -56,6 +56,9 @@ class TransmissionRpc {
     // Reports a method's outcome: "success" or an error text, and the reply's arguments.
     using Done = std::function<void(std::string result, nlohmann::json arguments)>;
     using Method = std::function<void(const nlohmann::json& arguments, Done done)>;
+    // A synchronous method that writes its reply's arguments object as JSON text itself
+    // (torrent-get: no JSON tree for thousands of torrents). Throws as a Method does.
+    using TextMethod = std::function<std::string(const nlohmann::json& arguments)>;
 
     TransmissionRpc(Session& session, boost::asio::io_context& io, TransmissionOptions options);
 
@@ -79,12 +82,15 @@ class TransmissionRpc {
     void add(std::string name, Method method);
     void add_sync(std::string name, std::function<nlohmann::json(const nlohmann::json&)> method);
     void call(const std::string& name, const nlohmann::json& arguments, Done done);
+    bool call_text(const std::string& name, const nlohmann::json& arguments,
+                   const std::function<void(std::string result, std::string arguments)>& done);
 
     Session& session_;
     TransmissionOptions options_;
     TorrentIds ids_;
     Context context_;
     std::map<std::string, Method, std::less<>> methods_;
+    std::map<std::string, TextMethod, std::less<>> text_methods_;
 };
 
 // Thrown by methods: its text becomes the reply's `result`.
@@ -98,7 +104,8 @@ using SyncRegistrar =
     std::function<void(std::string, std::function<nlohmann::json(const nlohmann::json&)>)>;
 void register_session_requests(const Registrar& add, const SyncRegistrar& add_sync,
                                TransmissionRpc::Context& context);
-void register_torrent_get(const SyncRegistrar& add, TransmissionRpc::Context& context);
+using TextRegistrar = std::function<void(std::string, TransmissionRpc::TextMethod)>;
+void register_torrent_get(const TextRegistrar& add, TransmissionRpc::Context& context);
 void register_torrent_actions(const Registrar& add, const SyncRegistrar& add_sync,
                               TransmissionRpc::Context& context);
 

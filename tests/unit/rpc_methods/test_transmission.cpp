@@ -2,7 +2,10 @@
 // each method, and the HTTP handshake rules of its route.
 #include <doctest/doctest.h>
 
+#include "rpc/transmission/torrent_ids.hpp"
+#include "rpc/transmission/torrent_view.hpp"
 #include "rpc/transmission/transmission_route.hpp"
+#include "rpc/transport/json_parse.hpp"
 #include "tests/unit/rpc_methods/rpc_harness.hpp"
 
 using namespace btd;
@@ -543,4 +546,134 @@ TEST_CASE("transmission: download-dir obeys allowed_download_dirs; a new job rep
     CHECK(contains(*reply, "torrent-added"));
     CHECK(h.session->details(*sha1_from_hex(kSingleId)).status.download_dir ==
           h.dir / "allowed" / "tv");
+}
+
+namespace {
+
+// torrent-get's reply as it was built before it was written as text: every status in a vector,
+// one JSON tree of the old field functions, dumped. Syncs its own ids at the same moments as
+// the RPC does (before each request), so both hand out the same ids.
+struct TreeReply {
+    TorrentIds ids;
+
+    std::string operator()(TransmissionHarness& h, const json& args, const json& tag = nullptr) {
+        ids.sync(*h.session, Clock::now());
+        std::vector<std::string> fields;
+        for (const auto& f : args["fields"])
+            if (f.is_string() && torrent_fields().count(f.get<std::string>()))
+                fields.push_back(f.get<std::string>());
+        bool table = args.value("format", "objects") == "table";
+        auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+        auto selection = select_torrents(args, h.session->list(), ids, now);
+        json torrents = json::array();
+        if (table) torrents.push_back(fields);
+        for (const auto& t : selection.torrents) {
+            TorrentView view(*h.session, t, ids.id_of(t.id), t.queue_position);
+            json row = table ? json::array() : json::object();
+            for (const auto& f : fields) {
+                auto value = torrent_fields().at(f)(view);
+                if (table)
+                    row.push_back(std::move(value));
+                else
+                    row[f] = std::move(value);
+            }
+            torrents.push_back(std::move(row));
+        }
+        json out = {{"torrents", std::move(torrents)}};
+        if (selection.recently_active)
+            out["removed"] = ids.removed_since(Clock::now() - kRecentlyActive);
+        json reply = {{"result", "success"}, {"arguments", std::move(out)}};
+        if (!tag.is_null()) reply["tag"] = tag;
+        return dump_json(reply);
+    }
+};
+
+std::string text_reply(TransmissionHarness& h, const json& args, const json& tag = nullptr) {
+    json request = {{"method", "torrent-get"}, {"arguments", args}};
+    if (!tag.is_null()) request["tag"] = tag;
+    std::optional<std::string> reply;
+    h.rpc.handle(request.dump(), [&](std::string r) { reply = std::move(r); });
+    REQUIRE(reply.has_value());  // torrent-get answers at once
+    return *reply;
+}
+
+// A single-file torrent, a multi-file one with a label, a hybrid with pad files and a skipped
+// file, and a magnet whose name is not valid UTF-8.
+void add_every_kind(TransmissionHarness& h) {
+    h.add(kSingleTorrent);
+    h.add(kMultiTorrent, {{"labels", {"tv", "x\"y"}}});
+    h.add(kHybridTorrent, {{"files-unwanted", {1}}, {"priority-high", {0}}});
+    h.ok("torrent-add",
+         {{"filename", "magnet:?xt=urn:btih:" + std::string(40, 'a') + "&dn=bad%FF%C3name%0A"},
+          {"paused", true}});
+}
+
+}  // namespace
+
+TEST_CASE("transmission: torrent-get text is the old JSON tree's, field by field and together") {
+    TransmissionHarness h;
+    add_every_kind(h);
+    TreeReply tree;
+    std::vector<std::string> all;
+    for (const auto& [name, value] : torrent_fields()) {
+        all.emplace_back(name);
+        for (const char* format : {"objects", "table"}) {
+            json args = {{"fields", {name}}, {"format", format}};
+            CAPTURE(name);
+            CAPTURE(format);
+            CHECK(text_reply(h, args) == tree(h, args));
+        }
+    }
+    REQUIRE(all.size() > 70);
+    all.insert(all.begin(), {"name", "noSuchField", "id"});  // repeats and unknown names too
+    for (const char* format : {"objects", "table"}) {
+        json args = {{"fields", all}, {"format", format}};
+        CAPTURE(format);
+        CHECK(text_reply(h, args, 17) == tree(h, args, 17));
+    }
+    CHECK(text_reply(h, {{"fields", json::array()}}) == tree(h, {{"fields", json::array()}}));
+    // The six fields a dashboard polls are written without a JSON value.
+    for (const char* name :
+         {"id", "name", "status", "percentDone", "rateDownload", "rateUpload", "labels"}) {
+        bool written_as_text = torrent_field_writer(name) != nullptr;
+        CAPTURE(name);
+        CHECK(written_as_text);
+    }
+}
+
+TEST_CASE("transmission: torrent-get ids and recently-active give the old tree's text") {
+    TransmissionHarness h;
+    add_every_kind(h);
+    TreeReply tree;
+    json fields = {"id", "name", "hashString", "status", "percentDone", "rateDownload"};
+    for (const json& ids : {json(2), json(kMultiId), json{kSingleId, 3, 999}, json::array(),
+                            json(999), json("recently-active"), json(nullptr)}) {
+        json args = {{"fields", fields}, {"ids", ids}};
+        CAPTURE(ids.dump());
+        CHECK(text_reply(h, args) == tree(h, args));
+    }
+    h.ok("torrent-remove", {{"ids", {2}}});
+    json recent = {{"fields", fields}, {"ids", "recently-active"}, {"format", "table"}};
+    auto text = text_reply(h, recent);
+    CHECK(text == tree(h, recent));
+    CHECK(json::parse(text)["arguments"]["removed"] == json{2});
+    CHECK(json::parse(text)["arguments"]["torrents"].size() == 4);  // the header and 3 torrents
+    CHECK(contains(text_reply(h, {{"fields", fields}, {"ids", "nonsense"}}), "torrent-get: ids"));
+}
+
+TEST_CASE("transmission: recently-active leaves out torrents idle for a minute") {
+    TransmissionHarness h;
+    h.add(kSingleTorrent);
+    TorrentIds ids;
+    ids.sync(*h.session, Clock::now());
+    auto status = h.session->list().at(0);
+    TorrentFilter recent({{"ids", "recently-active"}}, ids);
+    CHECK(recent.recently_active());
+    CHECK(recent.selects(status, status.added_at + 10));  // just added
+    CHECK_FALSE(recent.selects(status, status.added_at + kRecentlyActive.count() + 1));
+    TorrentFilter by_id({{"ids", {1}}}, ids);
+    CHECK(by_id.selects(status, status.added_at + 3600));
+    CHECK_FALSE(TorrentFilter({{"ids", 2}}, ids).selects(status, status.added_at));
 }
