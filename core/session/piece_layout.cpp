@@ -35,7 +35,13 @@ std::vector<bool> pieces_past_file_ends(const Metainfo& meta,
 std::int64_t have_bytes(const Metainfo& meta, const Bitfield& have) {
     std::int64_t bytes = static_cast<std::int64_t>(have.count()) * meta.piece_length;
     int last = meta.num_pieces() - 1;
-    if (last >= 0 && have.test(last)) bytes -= meta.piece_length - meta.piece_size(last);
+    // The count alone answers for none and all, without reading the bits (a cache miss per
+    // torrent in a list of 10,000).
+    bool has_last = have.count() == 0 ? false
+                    : have.count() == static_cast<std::size_t>(meta.num_pieces())
+                        ? true
+                        : have.test(last);
+    if (last >= 0 && has_last) bytes -= meta.piece_length - meta.piece_size(last);
     return bytes;
 }
 

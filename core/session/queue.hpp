@@ -8,6 +8,7 @@
 #include <optional>
 #include <set>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "core/session/types.hpp"
@@ -67,7 +68,8 @@ class Positions {
     std::map<Sha1Hash, std::int64_t> key_;  // sort key; ties (only while restoring) by id
     // Rank by key, computed when asked after an add out of order or a remove: restoring
     // 10,000 torrents must not sort them all once per torrent.
-    mutable std::map<Sha1Hash, int> position_;
+    // A hash map: torrent.list asks each torrent's position, 10,000 times per call.
+    mutable std::unordered_map<Sha1Hash, int, Sha1HashHasher> position_;
     mutable bool stale_ = false;
     mutable std::int64_t last_key_ = -1;  // no key is greater
 };

@@ -106,6 +106,7 @@ Session::~Session() {
     impl_->magnets.clear();
     impl_->retiring_magnets.clear();
     impl_->torrents.clear();
+    impl_->walk_stale = true;
     impl_->retiring.clear();
 }
 
@@ -158,6 +159,7 @@ AddResult Session::Impl::insert(Metainfo meta, const std::filesystem::path& dir,
     }
     auto& ref = *torrent;
     torrents.emplace(result.id, std::move(torrent));
+    walk_stale = true;
     if (!job_labels.empty()) labels[result.id] = std::move(job_labels);
     ctx.emit({result.id, AddedEvent{result.name}});
     enqueue(result.id, saved_position, paused);
@@ -279,6 +281,7 @@ void Session::remove(const Sha1Hash& id, bool delete_data, std::function<void()>
     }
     impl_->get(id);
     auto node = impl_->torrents.extract(id);
+    impl_->walk_stale = true;
     impl_->changes.removed(id);
     impl_->labels.erase(id);
     impl_->dequeue(id);
@@ -369,7 +372,7 @@ std::vector<TorrentStatus> Session::list() const {
 // over 10,000 torrents allocates next to nothing. Magnets are few: a status each.
 void Session::for_each_status(const std::function<void(const TorrentStatus&)>& visit) const {
     TorrentStatus status;
-    for (auto& [id, t] : impl_->torrents) {
+    for (const auto& [id, t] : impl_->walk_order()) {
         impl_->fill_status(id, *t, status);
         visit(status);
     }

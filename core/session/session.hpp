@@ -137,6 +137,7 @@ class Session {
     std::vector<TorrentStatus> list() const;
     // Calls `visit` with the status of every torrent and magnet in list() order, without a
     // vector: the status passed is only valid during the call (it is reused for the next one).
+    // `visit` must not add or remove torrents.
     void for_each_status(const std::function<void(const TorrentStatus&)>& visit) const;
     // For pollers: the torrents whose status changed (or that were added) and the ids removed
     // after `since`, a sequence number from an earlier result (0 or any unknown value: the

@@ -211,6 +211,15 @@ void Session::Impl::fill_status(const Sha1Hash& id, const Torrent& t, TorrentSta
         stalled(id);
 }
 
+const std::vector<std::pair<Sha1Hash, const Torrent*>>& Session::Impl::walk_order() {
+    if (!walk_stale && walk.size() == torrents.size()) return walk;
+    walk.clear();
+    walk.reserve(torrents.size());
+    for (const auto& [id, t] : torrents) walk.emplace_back(id, t.get());
+    walk_stale = false;
+    return walk;
+}
+
 Torrent& Session::Impl::get(const Sha1Hash& id) {
     auto it = torrents.find(id);
     if (it == torrents.end())

@@ -169,6 +169,7 @@ void Session::Impl::on_metadata(const Sha1Hash& id, std::string info_dict) {
     node.mapped().job->pause();
     retire_magnet(std::move(node.mapped().job));
     auto& t = *torrents.emplace(id, std::move(torrent)).first->second;
+    walk_stale = true;
     t.set_limits(limits);
     ctx.emit({id, MetadataReceivedEvent{t.metainfo().name}});
     t.start();

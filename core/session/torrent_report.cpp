@@ -24,6 +24,7 @@ TorrentStatus Torrent::status() const {
 }
 
 void Torrent::fill_status(TorrentStatus& s) const {
+    auto last_dir = std::move(s.download_dir);  // most torrents share one: kept, not copied
     torrent_status::reset_keeping_capacity(s);
     s.id = meta_.info_hash;
     s.name.assign(meta_.name);
@@ -43,7 +44,10 @@ void Torrent::fill_status(TorrentStatus& s) const {
     s.uploaded = uploaded_base_ + upload_.total();
     s.download_rate = download_.rate();
     s.upload_rate = upload_.rate();
-    s.download_dir = download_dir_;
+    if (last_dir.native() == download_dir_.native())
+        s.download_dir = std::move(last_dir);
+    else
+        s.download_dir = download_dir_;
     s.added_at = added_at_;
     s.done_at = done_at_;
     s.seconds_downloading = seconds_downloading_;
