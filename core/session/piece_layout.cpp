@@ -37,10 +37,9 @@ std::int64_t have_bytes(const Metainfo& meta, const Bitfield& have) {
     int last = meta.num_pieces() - 1;
     // The count alone answers for none and all, without reading the bits (a cache miss per
     // torrent in a list of 10,000).
-    bool has_last = have.count() == 0 ? false
-                    : have.count() == static_cast<std::size_t>(meta.num_pieces())
-                        ? true
-                        : have.test(last);
+    bool has_last = have.count() == 0                                             ? false
+                    : have.count() == static_cast<std::size_t>(meta.num_pieces()) ? true
+                                                                                  : have.test(last);
     if (last >= 0 && has_last) bytes -= meta.piece_length - meta.piece_size(last);
     return bytes;
 }

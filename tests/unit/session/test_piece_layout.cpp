@@ -49,6 +49,16 @@ TEST_CASE("bytes had: whole pieces, a short last piece, a file's share of its pi
     CHECK(pl::file_have_bytes(m, m.files[2], have) == 6 + 3);  // 10..15 and 32..34
 }
 
+TEST_CASE("have_bytes with no piece, every piece, and all but the short last one") {
+    auto m = layout();  // 5 pieces of 8 bytes, the last one 3
+    Bitfield have(5);
+    CHECK(pl::have_bytes(m, have) == 0);
+    for (int p = 0; p < 4; ++p) have.set(p);
+    CHECK(pl::have_bytes(m, have) == 32);
+    have.set(4);
+    CHECK(pl::have_bytes(m, have) == 35);  // the total size, not 5 x 8
+}
+
 TEST_CASE("a piece is as important as its most important file; skipped files are reported") {
     auto m = layout();
     auto p = pl::piece_priorities(m, {kPriorityDontDownload, kPriorityDontDownload, 7});

@@ -69,3 +69,33 @@ TEST_CASE("a status walk carries nothing of one torrent over to the next") {
     CHECK(listed[0].labels == first.labels);
     shut_down(io, session);
 }
+
+TEST_CASE("a status walk follows adds and removes, in info-hash order") {
+    test::TempDir dir;
+    asio::io_context io;
+    Session session(io, test::test_settings(dir));
+    auto a = make_job("a", 1), b = make_job("b", 2), c = make_job("c", 3);
+    a.meta.info_hash.fill(0x11);
+    b.meta.info_hash.fill(0x22);
+    c.meta.info_hash.fill(0x33);
+    AddTorrentParams paused;
+    paused.paused = true;
+    auto walked_names = [&] {
+        std::vector<std::string> names;
+        session.for_each_status([&](const TorrentStatus& s) { names.push_back(s.name); });
+        return names;
+    };
+    session.add_torrent(b.meta, paused);
+    session.add_torrent(a.meta, paused);
+    CHECK(walked_names() == std::vector<std::string>{"a", "b"});
+    session.remove(a.meta.info_hash, false);
+    session.add_torrent(c.meta, paused);  // as many torrents as at the last walk, another one
+    CHECK(walked_names() == std::vector<std::string>{"b", "c"});
+    session.remove(c.meta.info_hash, false);
+    CHECK(walked_names() == std::vector<std::string>{"b"});
+    run_for(io, 200ms);  // the removed one's disk work is over: it may come back
+    session.add_torrent(a.meta, paused);
+    CHECK(walked_names() == std::vector<std::string>{"a", "b"});
+    CHECK(session.list().size() == 2);
+    shut_down(io, session);
+}
