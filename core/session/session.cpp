@@ -352,7 +352,8 @@ bool Session::contains(const Sha1Hash& id) const {
 
 std::vector<Sha1Hash> Session::ids() const {
     std::vector<Sha1Hash> out;
-    for (auto& [id, t] : impl_->torrents) out.push_back(id);
+    out.reserve(torrent_count());
+    for (const auto& [id, t] : impl_->walk_order()) out.push_back(id);
     for (auto& [id, m] : impl_->magnets) out.push_back(id);
     return out;
 }

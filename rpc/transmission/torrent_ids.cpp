@@ -45,6 +45,12 @@ void TorrentIds::sync(const Session& session, Clock::time_point now) {
     }
     if (unseen) assign_new(session);
     note_removals(now);
+    changed_ = false;
+    present_ = session.torrent_count();
+}
+
+void TorrentIds::sync_if_changed(const Session& session, Clock::time_point now) {
+    if (changed_ || present_ != session.torrent_count()) sync(session, now);
 }
 
 // New torrents get their ids in order of addition (the hash breaks ties).

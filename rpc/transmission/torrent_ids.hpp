@@ -24,6 +24,10 @@ class TorrentIds {
     // (and the statuses of all torrents only when one is new), so it costs next to nothing
     // with 10,000 torrents.
     void sync(const Session& session, Clock::time_point now);
+    // sync() only if a torrent came or went since the last one: mark_changed() was called (on
+    // the session's AddedEvent and RemovedEvent) or the session holds another number of them.
+    void sync_if_changed(const Session& session, Clock::time_point now);
+    void mark_changed() { changed_ = true; }
     int id_of(const Sha1Hash& hash) const;  // sync() must have seen it
     std::optional<Sha1Hash> hash_of(int id) const;
     // Ids of torrents that left the session at or after `since`.
@@ -43,6 +47,8 @@ class TorrentIds {
     std::map<int, Clock::time_point> removed_at_;
     int next_ = 1;
     std::uint64_t sync_ = 0;
+    bool changed_ = true;
+    std::size_t present_ = 0;  // torrents in the session at the last sync()
 };
 
 // How long a torrent counts as "recently-active" after activity, addition or removal.

@@ -40,6 +40,9 @@ TransmissionRpc::TransmissionRpc(Session& session, boost::asio::io_context& io,
       options_(std::move(options)),
       context_{session, io, ids_, options_, Clock::now(), make_client_tls_context()} {
     if (options_.session_id.empty()) options_.session_id = generate_secret().substr(0, 48);
+    events_ = session.add_event_listener([this](const SessionEvent& e) {
+        if (e.get<AddedEvent>() || e.get<RemovedEvent>()) ids_.mark_changed();
+    });
     auto add_sync = [this](std::string name, std::function<json(const json&)> method) {
         this->add_sync(std::move(name), std::move(method));
     };
@@ -85,7 +88,7 @@ void TransmissionRpc::handle(std::string_view body, Reply reply) {
         respond(tag, "invalid request: \"arguments\" must be an object", nullptr);
         return;
     }
-    ids_.sync(session_, Clock::now());
+    ids_.sync_if_changed(session_, Clock::now());
     const auto& name = method->get_ref<const std::string&>();
     const json& args = arguments != request->end() ? *arguments : json::object();
     auto text_done = [&reply, &tag](std::string result, std::string out) {

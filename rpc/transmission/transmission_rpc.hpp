@@ -91,6 +91,7 @@ class TransmissionRpc {
     Context context_;
     std::map<std::string, Method, std::less<>> methods_;
     std::map<std::string, TextMethod, std::less<>> text_methods_;
+    EventSubscription events_;  // torrents coming and going: ids_ syncs again
 };
 
 // Thrown by methods: its text becomes the reply's `result`.

@@ -677,3 +677,20 @@ TEST_CASE("transmission: recently-active leaves out torrents idle for a minute")
     CHECK(by_id.selects(status, status.added_at + 3600));
     CHECK_FALSE(TorrentFilter({{"ids", 2}}, ids).selects(status, status.added_at));
 }
+
+TEST_CASE("transmission: ids follow torrents removed and added outside the route") {
+    TransmissionHarness h;
+    h.add(kSingleTorrent);
+    h.add(kMultiTorrent);
+    CHECK(h.get({"id", "hashString"}, nullptr).size() == 2);
+    // btd's own methods: as many torrents as before, one of them another.
+    h.result("torrent.remove", {{"ids", {kSingleId}}});
+    h.io.run_for(std::chrono::milliseconds(100));
+    h.result("torrent.add",
+             {{"metainfo", base64_encode(read_file(kHybridTorrent))}, {"paused", true}});
+    auto got = h.get({"id", "hashString"}, nullptr);
+    CHECK(got ==
+          json{{{"hashString", kMultiId}, {"id", 2}}, {{"hashString", kHybridId}, {"id", 3}}});
+    auto recent = h.ok("torrent-get", {{"fields", {"id"}}, {"ids", "recently-active"}});
+    CHECK(recent["removed"] == json{1});
+}
