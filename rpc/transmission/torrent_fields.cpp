@@ -282,10 +282,10 @@ struct FieldRow {
     FieldWriter text;  // null: written by dumping `tree`'s value
 };
 
-template <auto value>
+template <auto Value>
 FieldRow scalar(std::string_view name) {
-    return {name, [](V v) -> json { return value(v); },
-            [](std::string& out, V v) { append_value(out, value(v)); }};
+    return {name, [](V v) -> json { return Value(v); },
+            [](std::string& out, V v) { append_value(out, Value(v)); }};
 }
 
 FieldRow tree_only(std::string_view name, json (*value)(V)) {
