@@ -11,6 +11,7 @@
 #include <memory>
 #include <vector>
 
+#include "../../support/sanitizer.hpp"
 #include "daemon/heap_trim.hpp"
 
 using namespace btd::daemon;
@@ -102,6 +103,8 @@ TEST_CASE("heap trim: the periodic check trims only a heap with much free memory
     CHECK(trimmed == 1);
 }
 
+// AddressSanitizer's allocator is not glibc's heap: nothing there for malloc_trim to give back.
+#if !defined(BTD_TEST_UNDER_ASAN)
 namespace {
 std::size_t resident_bytes() {
     std::ifstream statm("/proc/self/statm");
@@ -128,3 +131,4 @@ TEST_CASE("heap trim: the real trim gives freed memory back") {
     INFO("resident before " << before << ", after " << after);
     CHECK(before > after + 30'000'000);
 }
+#endif

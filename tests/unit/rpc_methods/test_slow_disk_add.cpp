@@ -16,18 +16,11 @@
 
 #include "tests/unit/rpc_methods/rpc_harness.hpp"
 
+#include "../../support/sanitizer.hpp"
+
 // Interposing open() beside AddressSanitizer's own interceptors crashes the binary at start-up
 // (dlsym(RTLD_NEXT) runs before ASan is ready), so the sanitizer build leaves these cases out;
-// the normal build runs them. gcc says so with __SANITIZE_ADDRESS__, clang 14 only through
-// __has_feature.
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define BTD_TEST_UNDER_ASAN 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__)
-#define BTD_TEST_UNDER_ASAN 1
-#endif
+// the normal build runs them.
 #if !defined(BTD_TEST_UNDER_ASAN)
 
 using namespace btd;
