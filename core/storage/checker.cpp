@@ -8,15 +8,33 @@ namespace btd {
 
 namespace {
 
-// Bytes of the torrent's (non-pad) files that exist on disk. Disk work: runs on the pool.
-std::int64_t bytes_on_disk(const Storage& storage) {
+// What is on disk before a check reads anything. Disk work: runs on the pool.
+struct DiskProbe {
+    std::int64_t bytes_on_disk = 0;  // of the torrent's (non-pad) files
+    // Pieces with bytes past the end of a file on disk (missing or short): they cannot verify,
+    // so they are not read, and a torrent added with no data builds no file state for its check.
+    // Empty when a piece's bytes may be elsewhere (the part store of skipped files).
+    std::vector<bool> cannot_verify;
+};
+
+DiskProbe probe_disk(const Storage& storage) {
     const auto& meta = storage.metainfo();
     auto now = stat_files(meta, storage.download_dir());
-    std::int64_t total = 0;
-    for (std::size_t i = 0; i < now.size() && i < meta.files.size(); ++i)
-        if (!meta.files[i].pad)
-            total += std::clamp<std::int64_t>(now[i].size, 0, meta.files[i].length);
-    return total;
+    DiskProbe probe;
+    const bool files_only = !storage.may_read_part_store();
+    if (files_only) probe.cannot_verify.assign(static_cast<std::size_t>(meta.num_pieces()), false);
+    for (std::size_t i = 0; i < now.size() && i < meta.files.size(); ++i) {
+        const auto& f = meta.files[i];
+        if (f.pad) continue;
+        const std::int64_t on_disk = std::clamp<std::int64_t>(now[i].size, 0, f.length);
+        probe.bytes_on_disk += on_disk;
+        if (!files_only || on_disk == f.length || meta.piece_length <= 0) continue;
+        auto first = (f.offset + on_disk) / meta.piece_length;
+        auto last = (f.offset + f.length - 1) / meta.piece_length;
+        for (auto p = first; p <= last && p < meta.num_pieces(); ++p)
+            probe.cannot_verify[static_cast<std::size_t>(p)] = true;
+    }
+    return probe;
 }
 
 // Lives as long as a job or the io thread still refers to it; only touched on io's thread.
@@ -34,6 +52,34 @@ struct CheckRun : std::enable_shared_from_this<CheckRun> {
     bool holds_turn = false;
 
     bool cancelled() const { return cancel && cancel->load(); }
+
+    // Pieces that cannot verify are reported at once; the rest are read and hashed.
+    void begin(const DiskProbe& probe) {
+        if (cancelled()) return release();
+        if (!probe.cannot_verify.empty()) {
+            std::vector<int> readable;
+            for (int piece : pieces) {
+                if (!probe.cannot_verify[static_cast<std::size_t>(piece)]) {
+                    readable.push_back(piece);
+                    continue;
+                }
+                on_piece(piece, false);
+                if (cancelled()) return release();
+            }
+            pieces = std::move(readable);
+        }
+        if (pieces.empty()) return finish();
+        const std::int64_t at_most =
+            static_cast<std::int64_t>(pieces.size()) * storage->metainfo().piece_length;
+        queue_or_start(std::min(at_most, probe.bytes_on_disk));
+    }
+
+    void finish() {
+        auto done = std::move(on_done);
+        release();
+        give_back_turn();  // the next torrent's check starts reading now
+        if (done) done();
+    }
 
     // Small checks start at once; long ones wait for their turn on the pool's queue.
     void queue_or_start(std::int64_t bytes_to_read) {
@@ -93,12 +139,7 @@ struct CheckRun : std::enable_shared_from_this<CheckRun> {
         on_piece(piece, ok);
         if (cancelled()) return cancelled_and_idle();
         start_more();
-        if (in_flight == 0 && next == pieces.size()) {
-            auto done = std::move(on_done);
-            release();
-            give_back_turn();  // the next torrent's check starts reading now
-            if (done) done();
-        }
+        if (in_flight == 0 && next == pieces.size()) finish();
     }
 
     // Drops the owner's callbacks as soon as they can no longer be called.
@@ -140,12 +181,9 @@ void check_all_pieces(DiskPool& pool, boost::asio::io_context& io, std::shared_p
         });
         return;
     }
-    const std::int64_t at_most =
-        static_cast<std::int64_t>(run->pieces.size()) * run->storage->metainfo().piece_length;
-    if (at_most <= options.queue_above_bytes) return run->start_more();
     pool.submit(
-        io, [storage = run->storage] { return bytes_on_disk(*storage); },
-        [run](std::int64_t on_disk) { run->queue_or_start(on_disk); });
+        io, [storage = run->storage] { return probe_disk(*storage); },
+        [run](DiskProbe probe) { run->begin(probe); });
 }
 
 }  // namespace btd

@@ -280,6 +280,12 @@ Storage::Impl& Storage::impl() {
     return *impl_;
 }
 
+bool Storage::may_read_part_store() const {
+    if (!built_) return false;  // nothing skipped yet: set_skipped_files builds it first
+    std::lock_guard lock(impl_->part_mutex);
+    return !impl_->file_mode.empty();
+}
+
 const Metainfo& Storage::metainfo() const {
     return *meta_;
 }

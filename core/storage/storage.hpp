@@ -115,6 +115,10 @@ class Storage {
     // Drops the files' cached descriptors and records, before their pieces are checked again.
     void forget_files(const std::vector<int>& files);
 
+    // Whether a read may find a piece's bytes in the part store instead of the files (some file
+    // is or was skipped); when not, bytes missing from the files are missing. Any thread.
+    bool may_read_part_store() const;
+
     const Metainfo& metainfo() const;
     const std::filesystem::path& download_dir() const;
     std::int64_t piece_size(int piece) const;                // 0 for an index outside the torrent

@@ -186,6 +186,54 @@ TEST_CASE("check_all_pieces: subset, empty subset, cancel") {
     }
 }
 
+TEST_CASE("check_all_pieces reads nothing of files that are missing or short") {
+    TempDir dir;
+    auto t = make_torrent({{"m/first", 40'000}, {"m/second", 30'000}}, 4096, 4);
+    const int n = t.meta.num_pieces();
+    boost::asio::io_context io;
+    DiskPool pool(2);
+    auto check = [&](const std::shared_ptr<Storage>& storage) {
+        std::map<int, bool> results;
+        bool done = false;
+        check_all_pieces(
+            pool, io, storage, {}, [&](int p, bool ok) { results.emplace(p, ok); },
+            [&] { done = true; }, nullptr);
+        REQUIRE(run_until(io, [&] { return done; }));
+        REQUIRE(static_cast<int>(results.size()) == n);
+        return results;
+    };
+
+    SUBCASE("no data at all: every piece bad, and no file state built for it") {
+        auto storage = std::make_shared<Storage>(t.meta, dir.path());
+        for (const auto& [piece, ok] : check(storage)) CHECK_FALSE(ok);
+        CHECK_FALSE(storage->holds_file_state());
+    }
+    SUBCASE("the first file whole, the second missing: only the first file's pieces are good") {
+        {
+            Storage writer(t.meta, dir.path());
+            for (int p = 0; p < n; ++p) writer.write_piece(p, t.piece(p));
+        }
+        fs::remove(dir.path() / "m/second");
+        auto results = check(std::make_shared<Storage>(t.meta, dir.path()));
+        const int last_of_first = (40'000 - 1) / 4096;  // shares its end with the second file
+        for (const auto& [piece, ok] : results) {
+            CAPTURE(piece);
+            CHECK(ok == (piece < last_of_first));
+        }
+    }
+    SUBCASE("a skipped file's bytes in the part store still verify") {
+        auto storage = std::make_shared<Storage>(t.meta, dir.path());
+        storage->set_skipped_files({false, true});
+        for (int p = 0; p < n; ++p) storage->write_piece(p, t.piece(p));
+        storage->flush();
+        REQUIRE_FALSE(fs::exists(dir.path() / "m/second"));
+        auto results = check(storage);
+        const int shared_piece = (40'000 - 1) / 4096;  // its bytes of the second file: part store
+        CHECK(results.at(shared_piece));
+        CHECK(results.at(0));
+    }
+}
+
 TEST_CASE("TurnQueue: at most `concurrent` running, highest priority first, newest among equals") {
     TurnQueue q(1);
     std::vector<int> started;
