@@ -274,10 +274,20 @@ Storage::~Storage() = default;
 
 Storage::Impl& Storage::impl() {
     std::call_once(build_once_, [this] {
-        impl_ = std::make_unique<Impl>(meta_, dir_);
+        auto built = std::make_unique<Impl>(meta_, dir_);
+        std::lock_guard lock(adopted_mutex_);
+        record_identities(built->cache, adopted_);
+        std::vector<FileIdentity>().swap(adopted_);
+        impl_ = std::move(built);
         built_ = true;
     });
     return *impl_;
+}
+
+void Storage::record_identities(FileCache& cache, const std::vector<FileIdentity>& identities) {
+    for (std::size_t i = 0; i < identities.size() && i < meta_->files.size(); ++i)
+        if (!meta_->files[i].pad && identities[i].exists())
+            cache.record(static_cast<int>(i), identities[i]);
 }
 
 bool Storage::may_read_part_store() const {
@@ -413,7 +423,9 @@ void Storage::close_files() {
 
 void Storage::set_download_dir(fs::path dir) {
     checked_file_paths(*meta_, dir);
-    if (!built_) {  // the Impl built later starts in `dir`
+    if (!built_) {  // the Impl built later starts in `dir`, knowing no file (as a fresh one)
+        std::lock_guard lock(adopted_mutex_);
+        std::vector<FileIdentity>().swap(adopted_);
         dir_ = std::move(dir);
         return;
     }
@@ -476,7 +488,14 @@ std::vector<FileProblem> Storage::find_changed_files(const std::vector<bool>& wh
 
 std::vector<FileIdentity> Storage::identities_for_resume() {
     auto out = stat_files(*meta_, dir_);
-    if (!built_) return out;  // nothing written or verified yet: what is on disk
+    if (!built_) {  // nothing written yet: what was verified, else what is on disk
+        std::lock_guard lock(adopted_mutex_);
+        if (!built_) {
+            for (std::size_t i = 0; i < out.size() && i < adopted_.size(); ++i)
+                if (adopted_[i].exists()) out[i] = adopted_[i];
+            return out;
+        }
+    }
     for (std::size_t i = 0; i < out.size(); ++i) {
         auto known = impl_->cache.snapshot(static_cast<int>(i)).known;
         if (known && !impl_->meta.files[i].pad) out[i] = *known;
@@ -484,12 +503,15 @@ std::vector<FileIdentity> Storage::identities_for_resume() {
     return out;
 }
 
+// Kept as a list until the file state is built: a restored job that is never started (10,000
+// paused ones) holds its files' identities, not a file cache, write-behind and part store.
 void Storage::adopt_identities(const std::vector<FileIdentity>& now) {
     if (std::none_of(now.begin(), now.end(), [](const auto& id) { return id.exists(); })) return;
-    impl();
-    for (std::size_t i = 0; i < now.size() && i < impl_->meta.files.size(); ++i)
-        if (!impl_->meta.files[i].pad && now[i].exists())
-            impl_->cache.record(static_cast<int>(i), now[i]);
+    std::lock_guard lock(adopted_mutex_);
+    if (built_) return record_identities(impl_->cache, now);
+    adopted_.resize(std::max(adopted_.size(), now.size()));
+    for (std::size_t i = 0; i < now.size(); ++i)
+        if (now[i].exists()) adopted_[i] = now[i];
 }
 
 void Storage::forget_files(const std::vector<int>& files) {

@@ -56,6 +56,8 @@ struct FileProblem {
     std::string reason;  // the end of a sentence about the file: "was deleted"
 };
 
+class FileCache;
+
 class Storage {
   public:
     static constexpr std::size_t kMaxOpenFiles = 64;
@@ -127,12 +129,15 @@ class Storage {
   private:
     struct Impl;
     Impl& impl();  // builds it on first use (any thread)
+    void record_identities(FileCache& cache, const std::vector<FileIdentity>& identities);
 
     std::shared_ptr<const Metainfo> meta_;
     std::filesystem::path dir_;
     std::once_flag build_once_;
     std::atomic<bool> built_{false};
     std::unique_ptr<Impl> impl_;
+    std::mutex adopted_mutex_;           // adopted_, and impl_ while it is being built
+    std::vector<FileIdentity> adopted_;  // adopted before the Impl was built
 };
 
 }  // namespace btd

@@ -221,6 +221,28 @@ TEST_CASE("adopt_identities takes what is on disk as known") {
     CHECK(problem_files(st.find_changed_files({}, true, false)) == std::vector<int>{0});
 }
 
+TEST_CASE("identities adopted by a restored job are kept without building its file state") {
+    TempDir dir;
+    auto t = two_files();
+    fs::create_directories(dir.path() / "t");
+    write_file(dir.path() / "t/a.bin", t.file_bytes(0));
+    write_file(dir.path() / "t/b.bin", t.file_bytes(1));
+    const auto adopted = stat_files(t.meta, dir.path());
+    Storage st(t.meta, dir.path());
+    st.adopt_identities(adopted);
+    CHECK_FALSE(st.holds_file_state());  // a paused job restored with data holds a list only
+    write_file(dir.path() / "t/new", t.file_bytes(0));  // replaced while paused
+    fs::rename(dir.path() / "t/new", dir.path() / "t/a.bin");
+    // Resume data still names what was verified, so the replacement shows at the next start.
+    CHECK(st.identities_for_resume()[0].inode == adopted[0].inode);
+    CHECK_FALSE(st.holds_file_state());
+    // The file state built later starts from the adopted identities: the replacement is caught.
+    std::vector<std::uint8_t> out(8);
+    CHECK_THROWS_AS(st.read(0, 0, out), FileChangedError);
+    CHECK(st.holds_file_state());
+    CHECK(problem_files(st.find_changed_files({}, true, false)) == std::vector<int>{0});
+}
+
 TEST_CASE("resume data records what btd wrote, so a replacement not yet noticed shows at restart") {
     TempDir dir;
     auto t = two_files();
