@@ -189,6 +189,62 @@ def seeds_rpc():
     }
 
 
+def tr(method, arguments=None, tag=None):
+    r = {"method": method}
+    if arguments is not None:
+        r["arguments"] = arguments
+    if tag is not None:
+        r["tag"] = tag
+    return json.dumps(r).encode()
+
+
+def seeds_transmission():
+    """Transmission RPC bodies, one per line (fuzz_transmission handles up to 8 in order)."""
+    single = base64.b64encode((DATA / "lt_single.torrent").read_bytes()).decode()
+    multi = base64.b64encode((DATA / "lt_multi_v1.torrent").read_bytes()).decode()
+    lines = lambda *bodies: b"\n".join(bodies)
+    fields = ["id", "name", "status", "percentDone", "rateDownload", "rateUpload", "files",
+              "fileStats", "peers", "trackers", "trackerStats", "labels", "hashString", "error",
+              "errorString", "queuePosition", "uploadRatio", "eta", "totalSize", "wanted",
+              "priorities", "magnetLink", "pieces", "downloadDir", "activityDate"]
+    return {
+        "session_get": tr("session-get", {}, 1),
+        "session_get_fields": tr("session-get", {"fields": ["version", "download-dir"]}),
+        "session_stats": tr("session-stats"),
+        "session_set": tr("session-set", {"speed-limit-down": 100,
+                                          "speed-limit-down-enabled": True,
+                                          "download-queue-size": 3, "seedRatioLimit": 1.5,
+                                          "seedRatioLimited": True}),
+        "add_get_set_remove": lines(
+            tr("torrent-add", {"metainfo": single, "labels": ["tv"]}, 1),
+            tr("torrent-get", {"fields": fields}, 2),
+            tr("torrent-get", {"ids": [1], "fields": ["id", "name"], "format": "table"}, 3),
+            tr("torrent-set", {"ids": [1], "files-unwanted": [0], "priority-high": [0],
+                               "downloadLimit": 10, "downloadLimited": True,
+                               "labels": ["a", "b"], "trackerAdd": ["http://127.0.0.1:1/a"]}),
+            tr("torrent-rename-path", {"ids": [1], "path": "lt_single.bin", "name": "x.bin"}),
+            tr("queue-move-top", {"ids": [1]}),
+            tr("torrent-verify", {"ids": "recently-active"}),
+            tr("torrent-remove", {"ids": [1], "delete-local-data": True})),
+        "add_multi": lines(tr("torrent-add", {"metainfo": multi, "files-wanted": [0]}),
+                           tr("torrent-get", {"fields": ["files", "fileStats", "wanted"]}),
+                           tr("torrent-stop", {})),
+        "add_bad": tr("torrent-add", {"metainfo": "!!!"}),
+        "add_filename": tr("torrent-add", {"filename": "/nonexistent.torrent"}),
+        "recently_active": tr("torrent-get", {"ids": "recently-active", "fields": ["id"]}),
+        "set_location": lines(tr("torrent-add", {"metainfo": single}),
+                              tr("torrent-set-location", {"ids": [1], "location": "/tmp",
+                                                          "move": False})),
+        "free_space": tr("free-space", {"path": "/"}),
+        "group_get": tr("group-get"),
+        "unknown": tr("torrent-frobnicate", {"ids": [1]}, "t"),
+        "wrong_types": tr("torrent-get", {"ids": {"a": 1}, "fields": "id"}),
+        "not_object": b"[1,2,3]",
+        "not_json": b'{"method":"session-get"',
+        "deep": b'{"method":"torrent-get","arguments":' + b"[" * 70 + b"]" * 70 + b"}",
+    }
+
+
 def seeds_config():
     sample = (HERE.parent.parent / "systemd" / "btd.conf.sample").read_bytes()
     return {
@@ -349,7 +405,8 @@ def seeds_ut_pex():
 TARGETS = {
     "bencode": seeds_bencode, "metainfo": seeds_metainfo, "tracker_http": seeds_tracker_http,
     "tracker_udp": seeds_tracker_udp, "peer_wire": seeds_peer_wire,
-    "extension_handshake": seeds_extension_handshake, "rpc": seeds_rpc, "config": seeds_config,
+    "extension_handshake": seeds_extension_handshake, "rpc": seeds_rpc,
+    "transmission": seeds_transmission, "config": seeds_config,
     "resume_json": seeds_resume_json, "runtime_settings": seeds_runtime_settings,
     "job_store": seeds_job_store, "magnet": seeds_magnet, "krpc": seeds_krpc,
     "ut_metadata": seeds_ut_metadata, "ut_pex": seeds_ut_pex, "move_journal": seeds_move_journal,
