@@ -20,6 +20,7 @@
 #include "core/metainfo/magnet.hpp"
 #include "core/metainfo/metainfo.hpp"
 #include "core/session/types.hpp"
+#include "core/util/sha1_map.hpp"
 #include "daemon/atomic_batch.hpp"
 
 namespace btd::daemon {
@@ -68,8 +69,8 @@ class JobStore {
 
     std::filesystem::path torrents_dir_;
     std::filesystem::path resume_dir_;
-    std::mutex mutex_;                            // guards the two below
-    std::map<Sha1Hash, Sha1Hash> resume_digest_;  // SHA-1 of the bytes on disk (or staged)
+    std::mutex mutex_;                 // guards the two below
+    Sha1Map<Sha1Hash> resume_digest_;  // SHA-1 of the bytes on disk (or staged)
     AtomicBatch batch_;
     std::atomic<std::uint64_t> resume_files_written_{0};
     std::atomic<std::uint64_t> resume_writes_skipped_{0};

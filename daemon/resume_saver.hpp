@@ -14,6 +14,7 @@
 #include <set>
 
 #include "core/session/session.hpp"
+#include "core/util/sha1_map.hpp"
 #include "daemon/job_store.hpp"
 #include "daemon/serial_worker.hpp"
 
@@ -80,10 +81,10 @@ class ResumeSaver {
     SerialWorker& worker_;
     SaveTiming timing_;
     boost::asio::steady_timer timer_;
-    std::map<Sha1Hash, Entry> entries_;
+    Sha1Map<Entry> entries_;
     // Jobs an event concerned since they were last saved: the tick looks only at these, so
     // 10,000 paused jobs cost nothing per second. Left when neither urgent nor dirty.
-    std::set<Sha1Hash> wanting_;
+    Sha1Set wanting_;
     std::uint64_t next_generation_ = 1;
     std::uint64_t next_sequence_ = 1;
     std::uint64_t saves_written_ = 0;

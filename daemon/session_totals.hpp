@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "core/util/hash.hpp"
+#include "core/util/sha1_map.hpp"
 #include "rpc/methods/session_totals.hpp"
 
 namespace btd::daemon {
@@ -49,7 +50,7 @@ class SessionCounter {
     rpc::SessionTotals earlier_;
     rpc::SessionTotals current_;  // bytes and torrents added so far in this run
     Clock::time_point started_;
-    std::map<Sha1Hash, Seen> seen_;
+    Sha1Map<Seen> seen_;
 };
 
 }  // namespace btd::daemon

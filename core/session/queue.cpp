@@ -37,8 +37,7 @@ std::optional<Move> parse_move(std::string_view name) {
     return std::nullopt;
 }
 
-std::vector<Sha1Hash> moved(std::vector<Sha1Hash> order, const std::set<Sha1Hash>& selected,
-                            Move to) {
+std::vector<Sha1Hash> moved(std::vector<Sha1Hash> order, const Sha1Set& selected, Move to) {
     auto is_selected = [&](const Sha1Hash& id) { return selected.count(id) > 0; };
     switch (to) {
         case Move::top:

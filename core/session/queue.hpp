@@ -13,6 +13,7 @@
 
 #include "core/session/types.hpp"
 #include "core/util/hash.hpp"
+#include "core/util/sha1_map.hpp"
 
 namespace btd::queue {
 
@@ -41,8 +42,7 @@ std::optional<Move> parse_move(std::string_view name);
 
 // The order after moving `selected` (Transmission's queue-move-*): top/bottom keep the selected
 // torrents' relative order; up/down move each selected one past one unselected neighbour.
-std::vector<Sha1Hash> moved(std::vector<Sha1Hash> order, const std::set<Sha1Hash>& selected,
-                            Move to);
+std::vector<Sha1Hash> moved(std::vector<Sha1Hash> order, const Sha1Set& selected, Move to);
 // The order after putting `id` at `position`, clamped to 0..n-1 (Transmission's torrent-set
 // queuePosition); the others keep their relative order. Unchanged if `id` is not in `order`.
 std::vector<Sha1Hash> placed(std::vector<Sha1Hash> order, const Sha1Hash& id,
@@ -65,7 +65,7 @@ class Positions {
     void renumber_if_stale() const {
         if (stale_) renumber();
     }
-    std::map<Sha1Hash, std::int64_t> key_;  // sort key; ties (only while restoring) by id
+    Sha1Map<std::int64_t> key_;  // sort key; ties (only while restoring) by id
     // Rank by key, computed when asked after an add out of order or a remove: restoring
     // 10,000 torrents must not sort them all once per torrent.
     // A hash map: torrent.list asks each torrent's position, 10,000 times per call.

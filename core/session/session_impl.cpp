@@ -151,8 +151,7 @@ void Session::Impl::put_idle_to_sleep() {
 
 namespace {
 // Puts a status in the event when it moved since it was last reported.
-void report_if_moved(std::map<Sha1Hash, TorrentStatus>& reported, StatsEvent& stats,
-                     TorrentStatus status) {
+void report_if_moved(Sha1Map<TorrentStatus>& reported, StatsEvent& stats, TorrentStatus status) {
     add_to(stats.session, status);
     auto it = reported.find(status.id);
     if (it != reported.end() && !status_moved(it->second, status)) return;

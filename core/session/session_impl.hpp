@@ -22,6 +22,7 @@
 #include "core/session/session_dht.hpp"
 #include "core/session/status_changes.hpp"
 #include "core/session/torrent.hpp"
+#include "core/util/sha1_map.hpp"
 
 namespace btd {
 
@@ -36,26 +37,26 @@ struct Session::Impl {
     EventQueue events;  // destroyed after the torrents (none of their teardown may push to it)
     // Per torrent, the state its last StateChangedEvent reported, and the status its last
     // StatsEvent carried.
-    std::map<Sha1Hash, TorrentState> reported_states;
-    std::map<Sha1Hash, TorrentStatus> reported_status;
+    Sha1Map<TorrentState> reported_states;
+    Sha1Map<TorrentStatus> reported_status;
     // The tick walks only `awake` torrents: those with work (not Torrent::idle()) and those an
     // event or call concerned since the last tick. The others are `asleep`: their status cannot
     // move, its last value (in reported_status) is summed in asleep_totals, and they cost
     // nothing per second. Every id in `torrents` is in exactly one of the two sets.
-    std::set<Sha1Hash> awake;
-    std::set<Sha1Hash> asleep;
+    Sha1Set awake;
+    Sha1Set asleep;
     SessionStats asleep_totals;
     bool queue_stale = false;          // a job was removed: decide the queue at the next tick
     bool descriptors_stale = true;     // a torrent came or went: the file reserve is summed again
     long file_descriptor_reserve = 0;  // open files the torrents may hold
-    std::map<Sha1Hash, std::unique_ptr<Torrent>> torrents;
+    Sha1Map<std::unique_ptr<Torrent>> torrents;
     // `torrents` in the same order as a vector, for status walks: reading it in sequence costs
     // next to nothing where a walk of the map's nodes misses the cache at each of 10,000 nodes.
     // Call walk_order(); anything that adds to or takes from `torrents` sets walk_stale.
     std::vector<std::pair<Sha1Hash, const Torrent*>> walk;
     bool walk_stale = true;
     const std::vector<std::pair<Sha1Hash, const Torrent*>>& walk_order();
-    std::map<Sha1Hash, std::vector<std::string>> labels;  // only torrents that have some
+    Sha1Map<std::vector<std::string>> labels;  // only torrents that have some
     // Magnet jobs still fetching their metadata (session_magnets.cpp). An id is in `torrents`
     // or here, never in both. What torrent.set changes meanwhile waits in the entry.
     struct MagnetEntry {
@@ -65,14 +66,14 @@ struct Session::Impl {
         bool sequential = false;
         TorrentLimits limits;
     };
-    std::map<Sha1Hash, MagnetEntry> magnets;
+    Sha1Map<MagnetEntry> magnets;
     std::map<MetadataJob*, std::unique_ptr<MetadataJob>> retiring_magnets;
     // Removed torrents still finishing disk work; destroyed when their stop() completes.
     std::map<Torrent*, std::unique_ptr<Torrent>> retiring;
     // Until a removed job's disk work is over (and its files deleted), the same torrent and
     // other torrents using the paths being deleted cannot be added: their check would hash
     // files that are about to vanish and count them as had.
-    std::map<Sha1Hash, int> removing;
+    Sha1Map<int> removing;
     std::multiset<std::filesystem::path> deleting;  // top-level paths of the files
 
     StatusChangeTracker changes;  // for torrent.list {since}
@@ -173,13 +174,13 @@ struct Session::Impl {
     discovery::LsdService::Listed lsd_listed() const;  // active non-private torrents
     // The download queue (session_queue.cpp).
     queue::Positions positions;
-    std::set<Sha1Hash> forced;  // started with start_now: outside the limits until paused
+    Sha1Set forced;  // started with start_now: outside the limits until paused
     struct Payload {
         std::int64_t bytes = 0;  // downloaded while downloading, uploaded while seeding
         bool seeding = false;
         std::chrono::steady_clock::time_point since{};  // last payload, or start of running
     };
-    std::map<Sha1Hash, Payload> payload;  // for the stalled rule
+    Sha1Map<Payload> payload;  // for the stalled rule
     // Queues or releases torrents as the limits say; `starting` counts as wanting to run (it is
     // being added or resumed), so it starts queued if no slot is free.
     void update_queue(const Sha1Hash* starting = nullptr);

@@ -1,5 +1,8 @@
 #include <doctest/doctest.h>
 
+#include <string>
+#include <vector>
+
 #include "core/util/bitfield.hpp"
 #include "core/util/hash.hpp"
 #include "core/util/peer_id.hpp"
@@ -56,4 +59,27 @@ TEST_CASE("bitfield wire format") {
     CHECK(bf.to_string() == "1000000001");
     bf.reset(0);
     CHECK(bf.count() == 1);
+}
+
+TEST_CASE("Sha1HashLess orders info-hashes exactly as std::less does") {
+    std::vector<btd::Sha1Hash> hashes;
+    btd::Sha1Hash base{};
+    hashes.push_back(base);
+    // A difference in each byte, both ways, and at the edges of its three integer compares.
+    for (std::size_t at : {0, 1, 7, 8, 9, 15, 16, 17, 19}) {
+        for (std::uint8_t v : {1, 0x7f, 0x80, 0xff}) {
+            auto h = base;
+            h[at] = v;
+            hashes.push_back(h);
+            h[19] = 0xff;
+            hashes.push_back(h);
+        }
+    }
+    for (int i = 0; i < 64; ++i) hashes.push_back(btd::sha1(std::to_string(i)));
+    const btd::Sha1HashLess less;
+    int disagreements = 0;
+    for (const auto& a : hashes)
+        for (const auto& b : hashes)
+            if (less(a, b) != std::less<btd::Sha1Hash>()(a, b)) ++disagreements;
+    CHECK(disagreements == 0);
 }
