@@ -179,10 +179,44 @@ class Tracker:
         self.proc = spawn(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             wait_for_tcp(self.port, 10, self.proc)
+            self._wait_for_whitelist(10)
         except Exception:
             self.__exit__(None, None, None)
             raise
         return self
+
+    def _wait_for_whitelist(self, timeout):
+        """opentracker reads its whitelist in a thread of its own after it starts listening: an
+        announce right after the port opens can be refused ("not authorized"; a hostile test
+        failed so). Announces a peer on port 1 until that is accepted (only `started` and
+        regular announces are checked against the whitelist), then stops it at once, before any
+        test peer can be given it; `stopped` leaves no peer and no `downloaded` count behind."""
+        if not self.info_hashes:
+            return
+        query = "info_hash=" + "".join(f"%{b:02X}" for b in bytes.fromhex(self.info_hashes[0]))
+        query += ("&peer_id=-WL0001-whitelisted1&port=1&uploaded=0&downloaded=0&left=0"
+                  "&compact=1&numwant=0&event=")
+
+        def announce(event):
+            with socket.create_connection(("127.0.0.1", self.port), timeout=2) as s:
+                s.sendall(f"GET /announce?{query}{event} HTTP/1.0\r\n\r\n".encode())
+                reply = b""
+                while chunk := s.recv(4096):
+                    reply += chunk
+            return b"interval" in reply and b"failure reason" not in reply
+
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                if announce("started"):
+                    announce("stopped")
+                    return
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"opentracker on port {self.port} refused its whitelist's "
+                                   f"info-hash for {timeout} s")
+            time.sleep(0.02)
 
     def __exit__(self, *exc):
         kill_process(self.proc)
