@@ -167,23 +167,28 @@ class Tracker:
             for ih in self.info_hashes:
                 f.write(ih.lower() + "\n")
         os.chmod(whitelist, 0o644)
-        self.port = free_tcp_udp_port()
-        args = [OPENTRACKER, "-i", "127.0.0.1", "-p", str(self.port), "-P", str(self.port),
-                "-d", self._dir, "-w", "whitelist.txt"]
-        if os.geteuid() == 0:
-            # opentracker drops to `nobody`, which clears the parent-death signal; `timeout`
-            # stays root, forwards SIGTERM to it, and bounds its lifetime anyway.
-            args = ["timeout", "--kill-after=2", "3600"] + args
-        else:
-            args += ["-u", getpass.getuser()]
-        self.proc = spawn(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            wait_for_tcp(self.port, 10, self.proc)
-            self._wait_for_whitelist(10)
-        except Exception:
-            self.__exit__(None, None, None)
-            raise
-        return self
+        # A port found free can be taken by a test running alongside before opentracker binds
+        # it (opentracker then exits, and the port answers for the other test): try another.
+        for attempt in range(3):
+            self.port = free_tcp_udp_port()
+            args = [OPENTRACKER, "-i", "127.0.0.1", "-p", str(self.port), "-P", str(self.port),
+                    "-d", self._dir, "-w", "whitelist.txt"]
+            if os.geteuid() == 0:
+                # opentracker drops to `nobody`, which clears the parent-death signal; `timeout`
+                # stays root, forwards SIGTERM to it, and bounds its lifetime anyway.
+                args = ["timeout", "--kill-after=2", "3600"] + args
+            else:
+                args += ["-u", getpass.getuser()]
+            self.proc = spawn(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            try:
+                wait_for_tcp(self.port, 10, self.proc)
+                self._wait_for_whitelist(10)
+                return self
+            except Exception:
+                kill_process(self.proc)
+                if attempt == 2:
+                    shutil.rmtree(self._dir, ignore_errors=True)
+                    raise
 
     def _wait_for_whitelist(self, timeout):
         """opentracker reads its whitelist in a thread of its own after it starts listening: an
@@ -207,6 +212,8 @@ class Tracker:
 
         deadline = time.monotonic() + timeout
         while True:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"opentracker exited with {self.proc.returncode}")
             try:
                 if announce("started"):
                     announce("stopped")
