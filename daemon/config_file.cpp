@@ -10,6 +10,29 @@
 #define TOML_EXCEPTIONS 0   // parse() returns a result; errors become ConfigError below
 #include <spdlog/spdlog.h>
 
+#include <stdexcept>
+
+namespace btd::daemon {
+// toml++ 3.3.0 states things about its input as assertions, which a release build turns into
+// __builtin_assume and __builtin_unreachable: invalid TOML that breaks one ("[[$", "x=[[}") was
+// undefined behaviour (fuzz_config found three once it ran with assertions on). Here each is
+// an exception, in every build, caught around every toml::parse and read as a syntax error.
+struct TomlAssertion : std::logic_error {
+    using std::logic_error::logic_error;
+};
+[[noreturn]] inline void toml_assertion_failed(const char* what) {
+    throw TomlAssertion(what);
+}
+}  // namespace btd::daemon
+
+#include <toml++/impl/preprocessor.h>  // once only (#pragma once): what follows replaces its
+#undef TOML_ASSERT
+#undef TOML_ASSERT_ASSUME
+#undef TOML_UNREACHABLE
+#define TOML_ASSERT(expr) \
+    ((expr) ? static_cast<void>(0) : ::btd::daemon::toml_assertion_failed("toml++: " #expr))
+#define TOML_ASSERT_ASSUME(expr) TOML_ASSERT(expr)
+#define TOML_UNREACHABLE ::btd::daemon::toml_assertion_failed("toml++: unreachable")
 #include <toml++/toml.h>
 #include <algorithm>
 #include <charconv>
@@ -44,6 +67,15 @@ std::string at(const std::string& source, std::size_t line) {
     return source + ":" + std::to_string(line) + ": ";
 }
 
+// toml::parse, with an assertion of toml++'s that the text broke as a parse error.
+toml::parse_result parse_toml(std::string_view text, std::string_view source = {}) {
+    try {
+        return toml::parse(text, source);
+    } catch (const TomlAssertion&) {
+        return toml::parse_result(toml::parse_error("not valid TOML", toml::source_position{1, 1}));
+    }
+}
+
 // True if text with bytes >= 0x80 must not reach toml++: one outside a string or comment, a
 // multi-line string, or a string unclosed at its line's end or holding a control byte. toml++ 3.3.0
 // reaches __builtin_unreachable on such input (is_non_ascii_horizontal_whitespace, found by
@@ -56,7 +88,7 @@ bool bare_non_ascii(std::string_view text) {
     std::string ascii(text);
     for (char& c : ascii)
         if (c & 0x80) c = 'x';
-    if (!toml::parse(ascii)) return true;
+    if (!parse_toml(ascii)) return true;
     char quote = 0;  // '"' or '\'' inside a string; '#' inside a comment
     for (std::size_t i = 0; i < text.size(); ++i) {
         char c = text[i];
@@ -208,7 +240,7 @@ ConfigFileText parse_by_line(std::string_view text, const std::string& source,
         ++line_no;
         pos = nl == std::string_view::npos ? text.size() + 1 : nl + 1;
         if (line.empty() || line.front() == '#') continue;
-        auto parsed = bare_non_ascii(line) ? toml::parse_result{} : toml::parse(line);
+        auto parsed = bare_non_ascii(line) ? toml::parse_result{} : parse_toml(line);
         if (parsed && parsed.table().size() == 1)
             set_from_table(out.values, parsed.table(), source, line_no);
         else
@@ -240,7 +272,7 @@ std::string config_value_text(std::string_view raw) {
 
 ConfigFileText parse_config_file_text(std::string_view text, const std::string& source) {
     if (bare_non_ascii(text)) return parse_by_line(text, source, std::nullopt);
-    auto parsed = toml::parse(text, source);
+    auto parsed = parse_toml(text, source);
     if (!parsed) return parse_by_line(text, source, parsed.error());
     ConfigFileText out;
     set_from_table(out.values, parsed.table(), source, 0);

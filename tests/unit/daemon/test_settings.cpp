@@ -435,3 +435,16 @@ TEST_CASE("tuning: each TorrentTuning field is a config row with the engine's de
     CHECK_FALSE(row->from(kRpc));
     CHECK_FALSE(row->reloadable);
 }
+
+TEST_CASE("config file: text that breaks an assertion of toml++ is an error, in every build") {
+    // toml++ 3.3.0 asserts on these (parse_key, parse_value; fuzz_config, corpus
+    // regression-toml-header-without-key): a release build ran into undefined behaviour.
+    for (const char* text :
+         {"[[$\n", "log_level = \"info\"\n[[[\n", "[=x]\n", "  [.a]\n", "[[ $]]\n", "x = [[[}\n"}) {
+        CAPTURE(text);
+        CHECK_THROWS_AS(parse_config_file_text(text, "t"), ConfigError);
+    }
+    auto parsed = parse_config_file_text("download_dir = \"/srv/a\"\n", "t");
+    CHECK(*parsed.values.download_dir == "/srv/a");
+    CHECK_FALSE(parsed.legacy_warning);
+}
