@@ -25,7 +25,7 @@ struct TomlAssertion : std::logic_error {
 }
 }  // namespace btd::daemon
 
-#include <toml++/impl/preprocessor.h>  // once only (#pragma once): what follows replaces its
+#include <toml++/impl/preprocessor.h>  // #pragma once: toml.h keeps the three macros below
 #undef TOML_ASSERT
 #undef TOML_ASSERT_ASSUME
 #undef TOML_UNREACHABLE
