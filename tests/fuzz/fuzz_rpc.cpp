@@ -8,12 +8,8 @@
 // "path" and "uri" (files and URLs), every "download_dir" and session.set's "listen_port" are
 // dropped, torrent.add is always paused and torrent.resume is not forwarded (a fuzzed torrent's
 // announce URL could name any host). Jobs added by one input are removed before the next.
-#include <unistd.h>
+#include "fuzz_session.hpp"  // first: it includes <utility> before Asio
 
-#include <utility>  // before Asio: Boost 1.74's awaitable.hpp uses std::exchange unincluded
-
-#include <boost/asio/io_context.hpp>
-#include <chrono>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
@@ -26,31 +22,16 @@
 #include "rpc/methods/session_methods.hpp"
 #include "rpc/transport/dispatcher.hpp"
 
-namespace fs = std::filesystem;
 using nlohmann::json;
 using namespace btd;
 
 namespace {
 
-constexpr auto kReplyWait = std::chrono::seconds(2);
-
-struct Engine {
-    boost::asio::io_context io;
-    fs::path dir;
-    std::unique_ptr<Session> session;
+struct Engine : fuzz::FuzzSession {
     rpc::Dispatcher inner;  // the real handlers
     rpc::Dispatcher outer;  // what the fuzzer talks to
 
-    Engine() {
-        std::string pattern = (fs::temp_directory_path() / "btd-fuzz-rpc-XXXXXX").string();
-        if (!::mkdtemp(pattern.data())) std::abort();
-        dir = pattern;
-        SessionSettings settings;
-        settings.listen_port = 0;
-        settings.listen_address = "127.0.0.1";
-        settings.default_download_dir = dir / "downloads";
-        settings.disk_threads = 1;
-        session = std::make_unique<Session>(io, settings);
+    Engine() : FuzzSession("btd-fuzz-rpc") {
         rpc::SessionMethodsOptions options;
         options.settings = {daemon::rpc_settings, daemon::apply_rpc_settings};
         rpc::register_session_methods(inner, *session, io, options);
@@ -91,27 +72,6 @@ struct Engine {
         if (method == "session.set") params.erase("listen_port");
         return params;
     }
-
-    void run_until(const bool& flag) {
-        auto deadline = std::chrono::steady_clock::now() + kReplyWait;
-        while (!flag && std::chrono::steady_clock::now() < deadline) {
-            io.restart();
-            io.run_for(std::chrono::milliseconds(1));
-        }
-    }
-
-    void remove_all_jobs() {
-        std::size_t pending = 0;
-        for (const auto& status : session->list()) {
-            ++pending;
-            session->remove(status.id, true, [&pending] { --pending; });
-        }
-        auto deadline = std::chrono::steady_clock::now() + kReplyWait;
-        while (pending > 0 && std::chrono::steady_clock::now() < deadline) {
-            io.restart();
-            io.run_for(std::chrono::milliseconds(1));
-        }
-    }
 };
 
 Engine& engine() {
@@ -129,7 +89,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         replied = true;
         if (reply && !json::accept(*reply)) std::abort();  // replies are always valid JSON
     });
-    e.run_until(replied);
+    e.run_until([&replied] { return replied; });
     if (!replied) std::abort();  // every body gets an answer (or an empty one) in bounded time
     e.remove_all_jobs();
     return 0;

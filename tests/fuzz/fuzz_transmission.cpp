@@ -12,15 +12,10 @@
 //   - torrent-start, torrent-start-now, torrent-reannounce, port-test and blocklist-update are
 //     renamed so they fail as unknown methods: a fuzzed torrent's trackers could name any host.
 // Jobs added by one input are removed before the next.
-#include <unistd.h>
+#include "fuzz_session.hpp"  // first: it includes <utility> before Asio
 
-#include <utility>  // before Asio: Boost 1.74's awaitable.hpp uses std::exchange unincluded
-
-#include <boost/asio/io_context.hpp>
-#include <chrono>
 #include <cstdint>
 #include <cstdlib>
-#include <filesystem>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -29,31 +24,17 @@
 #include "daemon/settings.hpp"
 #include "rpc/transmission/transmission_rpc.hpp"
 
-namespace fs = std::filesystem;
 using nlohmann::json;
 using namespace btd;
 
 namespace {
 
-constexpr auto kReplyWait = std::chrono::seconds(2);
 constexpr int kMaxRequests = 8;
 
-struct Engine {
-    boost::asio::io_context io;
-    fs::path dir;
-    std::unique_ptr<Session> session;
+struct Engine : fuzz::FuzzSession {
     std::unique_ptr<rpc::transmission::TransmissionRpc> rpc;
 
-    Engine() {
-        std::string pattern = (fs::temp_directory_path() / "btd-fuzz-transmission-XXXXXX").string();
-        if (!::mkdtemp(pattern.data())) std::abort();
-        dir = pattern;
-        SessionSettings settings;
-        settings.listen_port = 0;
-        settings.listen_address = "127.0.0.1";
-        settings.default_download_dir = dir / "downloads";
-        settings.disk_threads = 1;
-        session = std::make_unique<Session>(io, settings);
+    Engine() : FuzzSession("btd-fuzz-transmission") {
         rpc::transmission::TransmissionOptions options;
         options.config_dir = dir.string();
         options.session_id = "fuzz";
@@ -88,27 +69,10 @@ struct Engine {
             ++replies;
             if (!json::accept(reply)) std::abort();
         });
-        auto deadline = std::chrono::steady_clock::now() + kReplyWait;
-        while (replies == 0 && std::chrono::steady_clock::now() < deadline) {
-            io.restart();
-            io.run_for(std::chrono::milliseconds(1));
-        }
+        run_until([&replies] { return replies > 0; });
         io.restart();
         io.poll();  // a second reply would show here
         if (replies != 1) std::abort();
-    }
-
-    void remove_all_jobs() {
-        std::size_t pending = 0;
-        for (const auto& status : session->list()) {
-            ++pending;
-            session->remove(status.id, true, [&pending] { --pending; });
-        }
-        auto deadline = std::chrono::steady_clock::now() + kReplyWait;
-        while (pending > 0 && std::chrono::steady_clock::now() < deadline) {
-            io.restart();
-            io.run_for(std::chrono::milliseconds(1));
-        }
     }
 };
 
